@@ -1,0 +1,57 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace Serverless.Auth.Cookies;
+
+/// <summary>Settings under <c>Auth__Cookie__*</c>. Defaults are the safe ones: Secure, SameSite=Lax.</summary>
+public sealed class AuthCookieOptions
+{
+    public const string Section = "Auth:Cookie";
+
+    /// <summary>Base name; it gets the <c>__Host-</c> prefix when Secure and host-only.</summary>
+    public string Name { get; set; } = "auth";
+    public bool Secure { get; set; } = true;
+    public SameSiteMode SameSite { get; set; } = SameSiteMode.Lax;
+
+    /// <summary>CHIPS: lets browsers that block third-party cookies keep it, partitioned per top-level site.</summary>
+    public bool Partitioned { get; set; }
+
+    /// <summary>Empty: host-only cookie (preferred). Set it to share the cookie with sibling subdomains.</summary>
+    public string? Domain { get; set; }
+}
+
+internal sealed class AuthCookieOptionsValidator : IValidateOptions<AuthCookieOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AuthCookieOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Name) || !options.Name.All(IsTokenChar) || options.Name.StartsWith("__", StringComparison.Ordinal))
+        {
+            failures.Add("Auth__Cookie__Name must be letters, digits, '-', '_' or '.', not starting with '__' (the __Host- prefix is added automatically).");
+        }
+
+        if (options.SameSite is not (SameSiteMode.Strict or SameSiteMode.Lax or SameSiteMode.None))
+        {
+            failures.Add("Auth__Cookie__SameSite must be Strict, Lax or None.");
+        }
+
+        if (options.SameSite == SameSiteMode.None && !options.Secure)
+        {
+            failures.Add("Auth__Cookie__SameSite=None requires Auth__Cookie__Secure=true: browsers drop SameSite=None cookies that are not Secure.");
+        }
+
+        if (options.Partitioned && !options.Secure)
+        {
+            failures.Add("Auth__Cookie__Partitioned=true requires Auth__Cookie__Secure=true: browsers drop Partitioned cookies that are not Secure.");
+        }
+
+        if (!string.IsNullOrEmpty(options.Domain) && Uri.CheckHostName(options.Domain.TrimStart('.')) != UriHostNameType.Dns)
+        {
+            failures.Add("Auth__Cookie__Domain must be a host name such as example.com (or empty for a host-only cookie).");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static bool IsTokenChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.';
+}

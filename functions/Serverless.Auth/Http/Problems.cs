@@ -1,0 +1,37 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Serverless.Auth.Http;
+
+/// <summary>Every error answer, as RFC 9457 problem+json. Titles are stable; details say what to do.</summary>
+internal static class Problems
+{
+    public static ProblemHttpResult BadRequest(string detail) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The request is malformed.", detail: detail);
+
+    public static ProblemHttpResult UnsupportedMediaType() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type.",
+            detail: "Send the body as JSON with 'Content-Type: application/json'.");
+
+    public static ProblemHttpResult TooLarge(int maxBytes) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The request body is too large.",
+            detail: $"The body must be at most {maxBytes} bytes.");
+
+    public static ProblemHttpResult EmailTaken() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The email address is already registered.",
+            detail: "Log in instead, or sign up with another email address.");
+
+    public static ProblemHttpResult LoginFailed() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Login failed.",
+            detail: "The email address or password is incorrect.");
+
+    public static ProblemHttpResult NotAuthenticated() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Not authenticated.",
+            detail: "No valid session: log in again.");
+
+    public static ProblemHttpResult Unavailable(string detail) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The service is temporarily unavailable.", detail: detail);
+
+    public static ValidationProblem Validation(IDictionary<string, string[]> errors) =>
+        TypedResults.ValidationProblem(errors, title: "One or more fields are invalid.");
+}

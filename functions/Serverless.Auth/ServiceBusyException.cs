@@ -1,0 +1,10 @@
+namespace Serverless.Auth;
+
+/// <summary>
+/// Thrown when the instance sheds load (hashing slots full). The endpoint dispatcher turns it into
+/// 503 + Retry-After; it never reaches the host.
+/// </summary>
+internal sealed class ServiceBusyException(string message, int RetryAfterSeconds) : Exception(message)
+{
+    public int RetryAfterSeconds { get; } = RetryAfterSeconds;
+}

@@ -1,0 +1,43 @@
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Microsoft.Extensions.Options;
+
+namespace Serverless.Auth.Storage;
+
+/// <summary>The table clients the service uses, built once from <see cref="StorageOptions"/>.</summary>
+internal sealed class AuthTables
+{
+    public AuthTables(IOptions<StorageOptions> options)
+    {
+        var settings = options.Value;
+        var clientOptions = new TableClientOptions();
+        // Bounded waits: a storage outage must turn into a quick 503, not a hung request.
+        clientOptions.Retry.Mode = RetryMode.Exponential;
+        clientOptions.Retry.MaxRetries = settings.MaxRetries;
+        clientOptions.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        clientOptions.Retry.MaxDelay = TimeSpan.FromSeconds(1);
+        clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(settings.TimeoutSeconds);
+
+        Service = settings.UsesConnectionString
+            ? new TableServiceClient(settings.ConnectionString, clientOptions)
+            : new TableServiceClient(settings.TableServiceUri, CreateCredential(settings), clientOptions);
+        UsesConnectionString = settings.UsesConnectionString;
+        Users = Service.GetTableClient(settings.UsersTable);
+        Revocations = Service.GetTableClient(settings.RevocationsTable);
+        LoginThrottle = Service.GetTableClient(settings.LoginThrottleTable);
+    }
+
+    public TableServiceClient Service { get; }
+    public bool UsesConnectionString { get; }
+    public TableClient Users { get; }
+    public TableClient Revocations { get; }
+    public TableClient LoginThrottle { get; }
+
+    public IEnumerable<TableClient> All => [Users, Revocations, LoginThrottle];
+
+    private static TokenCredential CreateCredential(StorageOptions settings) =>
+        string.IsNullOrWhiteSpace(settings.ManagedIdentityClientId)
+            ? new DefaultAzureCredential()
+            : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(settings.ManagedIdentityClientId));
+}

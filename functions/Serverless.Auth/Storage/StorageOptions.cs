@@ -1,0 +1,85 @@
+using Microsoft.Extensions.Options;
+
+namespace Serverless.Auth.Storage;
+
+/// <summary>Settings under <c>Auth__Storage__*</c>.</summary>
+public sealed class StorageOptions
+{
+    public const string Section = "Auth:Storage";
+
+    /// <summary>Connection string (Azurite locally). Exclusive with <see cref="TableServiceUri"/>.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Table service endpoint used with a managed identity in Azure.</summary>
+    public Uri? TableServiceUri { get; set; }
+
+    /// <summary>Client id of a user-assigned managed identity; empty means system-assigned / developer credentials.</summary>
+    public string? ManagedIdentityClientId { get; set; }
+
+    public string UsersTable { get; set; } = "Users";
+    public string RevocationsTable { get; set; } = "RevokedTokens";
+    public string LoginThrottleTable { get; set; } = "LoginThrottle";
+
+    /// <summary>Per-try network timeout; with <see cref="MaxRetries"/> it bounds how long a request waits on storage.</summary>
+    public int TimeoutSeconds { get; set; } = 3;
+    public int MaxRetries { get; set; } = 2;
+
+    internal bool UsesConnectionString => !string.IsNullOrWhiteSpace(ConnectionString);
+}
+
+internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StorageOptions options)
+    {
+        var failures = new List<string>();
+        var hasConnectionString = options.UsesConnectionString;
+        var hasUri = options.TableServiceUri is not null;
+        if (hasConnectionString && hasUri)
+        {
+            failures.Add("Auth__Storage__ConnectionString and Auth__Storage__TableServiceUri are both set: set exactly one (connection string for Azurite, table service URI with a managed identity in Azure).");
+        }
+        else if (!hasConnectionString && !hasUri)
+        {
+            failures.Add("Auth__Storage__ConnectionString or Auth__Storage__TableServiceUri is required: set exactly one (e.g. UseDevelopmentStorage=true for Azurite).");
+        }
+
+        if (hasUri && options.TableServiceUri is { } uri && (!uri.IsAbsoluteUri || uri.Scheme != Uri.UriSchemeHttps))
+        {
+            failures.Add("Auth__Storage__TableServiceUri must be an absolute https URI such as https://<account>.table.core.windows.net.");
+        }
+
+        if (hasConnectionString && !string.IsNullOrWhiteSpace(options.ManagedIdentityClientId))
+        {
+            failures.Add("Auth__Storage__ManagedIdentityClientId only applies with Auth__Storage__TableServiceUri, not with a connection string.");
+        }
+
+        foreach (var (setting, table) in new[]
+        {
+            ("Auth__Storage__UsersTable", options.UsersTable),
+            ("Auth__Storage__RevocationsTable", options.RevocationsTable),
+            ("Auth__Storage__LoginThrottleTable", options.LoginThrottleTable),
+        })
+        {
+            if (!IsValidTableName(table))
+            {
+                failures.Add($"{setting} must be 3-63 letters or digits, starting with a letter.");
+            }
+        }
+
+        if (options.TimeoutSeconds is < 1 or > 60)
+        {
+            failures.Add("Auth__Storage__TimeoutSeconds must be between 1 and 60.");
+        }
+
+        if (options.MaxRetries is < 0 or > 5)
+        {
+            failures.Add("Auth__Storage__MaxRetries must be between 0 and 5.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    // Azure Table naming rule: ^[A-Za-z][A-Za-z0-9]{2,62}$
+    private static bool IsValidTableName(string? name) =>
+        name is { Length: >= 3 and <= 63 } && char.IsAsciiLetter(name[0]) && name.All(char.IsAsciiLetterOrDigit);
+}

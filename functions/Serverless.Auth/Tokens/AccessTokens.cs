@@ -1,0 +1,117 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Serverless.Auth.Tokens;
+
+/// <summary>Who a valid access token speaks for.</summary>
+internal sealed record TokenSubject(string UserId, string Email, DateTimeOffset ExpiresAt, string TokenId);
+
+internal sealed record IssuedToken(string Value, TokenSubject Subject);
+
+/// <summary>Issues and validates the HS256 access tokens (JWT, <c>typ: at+jwt</c>).</summary>
+internal sealed class AccessTokens
+{
+    public const string TokenType = "at+jwt";
+    public const int MaxTokenBytes = 8 * 1024;
+    private static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
+
+    private readonly JsonWebTokenHandler handler = new()
+    {
+        SetDefaultTimesOnTokenCreation = false,
+        MaximumTokenSizeInBytes = MaxTokenBytes,
+        // Keep claim names as issued (no WS-Fed mapping of "sub" / "email").
+        MapInboundClaims = false,
+    };
+
+    private readonly JwtOptions options;
+    private readonly SigningKeySet keys;
+    private readonly TimeProvider time;
+    private readonly TokenValidationParameters validation;
+
+    public AccessTokens(IOptions<JwtOptions> options, TimeProvider time)
+    {
+        this.options = options.Value;
+        this.time = time;
+        if (!SigningKeySet.TryCreate(this.options, out var keySet, out var error))
+        {
+            throw new InvalidOperationException(error);
+        }
+
+        keys = keySet;
+        validation = new TokenValidationParameters
+        {
+            ValidIssuer = this.options.Issuer,
+            ValidAudience = this.options.Audience,
+            IssuerSigningKeys = keys.Keys,
+            // Only the key named by "kid" is tried: an unknown kid fails rather than falling back to all keys.
+            TryAllIssuerSigningKeys = false,
+            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+            ValidTypes = [TokenType],
+            RequireSignedTokens = true,
+            RequireExpirationTime = true,
+            ValidateIssuerSigningKey = true,
+            ClockSkew = ClockSkew,
+            LifetimeValidator = IsWithinLifetime,
+        };
+    }
+
+    public TimeSpan Lifetime => TimeSpan.FromMinutes(options.LifetimeMinutes);
+
+    public IssuedToken Issue(string userId, string email)
+    {
+        // Whole seconds: JWT times are NumericDate seconds, and expiresAt must equal the token's exp.
+        var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
+        var expires = now + Lifetime;
+        var tokenId = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16));
+        var descriptor = new SecurityTokenDescriptor
+        {
+            Issuer = options.Issuer,
+            Audience = options.Audience,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = expires.UtcDateTime,
+            TokenType = TokenType,
+            SigningCredentials = new SigningCredentials(keys.Current, SecurityAlgorithms.HmacSha256),
+            Claims = new Dictionary<string, object>
+            {
+                [JwtRegisteredClaimNames.Sub] = userId,
+                [JwtRegisteredClaimNames.Email] = email,
+                [JwtRegisteredClaimNames.Jti] = tokenId,
+            },
+        };
+        return new IssuedToken(handler.CreateToken(descriptor), new TokenSubject(userId, email, expires, tokenId));
+    }
+
+    /// <summary>Signature, algorithm, type, issuer, audience and lifetime; null when any check fails.</summary>
+    public async Task<TokenSubject?> ValidateAsync(string? token)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > MaxTokenBytes)
+        {
+            return null;
+        }
+
+        var result = await handler.ValidateTokenAsync(token, validation);
+        if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt)
+        {
+            return null;
+        }
+
+        return jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Sub, out var userId)
+            && jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Email, out var email)
+            && jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Jti, out var tokenId)
+            && !string.IsNullOrEmpty(userId) && !string.IsNullOrEmpty(email) && !string.IsNullOrEmpty(tokenId)
+                ? new TokenSubject(userId, email, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), tokenId)
+                : null;
+    }
+
+    // Our clock (TimeProvider), not DateTime.UtcNow, so expiry is testable; exp is mandatory.
+    private bool IsWithinLifetime(DateTime? notBefore, DateTime? expires, SecurityToken token, TokenValidationParameters parameters)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return expires is { } exp
+            && now < exp.ToUniversalTime() + ClockSkew
+            && (notBefore is not { } nbf || nbf.ToUniversalTime() <= now + ClockSkew);
+    }
+}

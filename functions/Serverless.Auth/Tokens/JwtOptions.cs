@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Options;
+
+namespace Serverless.Auth.Tokens;
+
+/// <summary>Settings under <c>Auth__Jwt__*</c>.</summary>
+public sealed class JwtOptions
+{
+    public const string Section = "Auth:Jwt";
+
+    public string Issuer { get; set; } = "";
+    public string Audience { get; set; } = "";
+
+    /// <summary>One base64 HMAC key (32+ bytes). Its key id is derived from the key.</summary>
+    public string? SigningKey { get; set; }
+
+    /// <summary>
+    /// Rotation form: <c>id:base64key</c> entries separated by <c>;</c>, newest first. The first signs,
+    /// all validate. Exclusive with <see cref="SigningKey"/>.
+    /// </summary>
+    public string? SigningKeys { get; set; }
+
+    public int LifetimeMinutes { get; set; } = 30;
+}
+
+internal sealed class JwtOptionsValidator : IValidateOptions<JwtOptions>
+{
+    public ValidateOptionsResult Validate(string? name, JwtOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Issuer))
+        {
+            failures.Add("Auth__Jwt__Issuer is required (e.g. the API's base URL).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Audience))
+        {
+            failures.Add("Auth__Jwt__Audience is required (e.g. the name or URL of the frontend).");
+        }
+
+        if (options.LifetimeMinutes is < 1 or > 24 * 60)
+        {
+            failures.Add("Auth__Jwt__LifetimeMinutes must be between 1 and 1440.");
+        }
+
+        if (!SigningKeySet.TryCreate(options, out _, out var keyError))
+        {
+            failures.Add(keyError);
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

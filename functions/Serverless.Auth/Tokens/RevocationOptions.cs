@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Options;
+
+namespace Serverless.Auth.Tokens;
+
+/// <summary>Settings under <c>Auth__Revocation__*</c>: how the in-memory revocation list stays current.</summary>
+public sealed class RevocationOptions
+{
+    public const string Section = "Auth:Revocation";
+
+    /// <summary>How often each instance pulls new revocations from Table Storage.</summary>
+    public int SyncIntervalMilliseconds { get; set; } = 1000;
+
+    /// <summary>When the last good sync is older than this, verify asks storage directly (fail closed).</summary>
+    public int StaleAfterMilliseconds { get; set; } = 5000;
+}
+
+internal sealed class RevocationOptionsValidator : IValidateOptions<RevocationOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RevocationOptions options) =>
+        options.SyncIntervalMilliseconds is < 100 or > 60000
+            ? ValidateOptionsResult.Fail("Auth__Revocation__SyncIntervalMilliseconds must be between 100 and 60000.")
+            : options.StaleAfterMilliseconds < 2 * options.SyncIntervalMilliseconds
+                ? ValidateOptionsResult.Fail("Auth__Revocation__StaleAfterMilliseconds must be at least twice Auth__Revocation__SyncIntervalMilliseconds.")
+                : ValidateOptionsResult.Success;
+}

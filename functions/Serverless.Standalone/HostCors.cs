@@ -1,0 +1,68 @@
+using Microsoft.Extensions.Options;
+
+namespace Serverless.Standalone;
+
+/// <summary>
+/// CORS from the same settings <c>func start</c> uses: <c>Host:CORS</c> (comma-separated origins)
+/// and <c>Host:CORSCredentials</c>. Handlers never write CORS headers; this middleware does.
+/// </summary>
+internal sealed class HostCorsOptions
+{
+    public string? CORS { get; set; }
+    public bool CORSCredentials { get; set; }
+
+    public string[] Origins =>
+        (CORS ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+internal sealed class HostCorsOptionsValidator : IValidateOptions<HostCorsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HostCorsOptions options)
+    {
+        var origins = options.Origins;
+        if (options.CORSCredentials && origins.Contains("*"))
+        {
+            return ValidateOptionsResult.Fail("Host.CORS contains '*' while Host.CORSCredentials is true: list the frontend origins explicitly (browsers reject '*' with credentials).");
+        }
+
+        var malformed = origins.Where(o => o != "*" && !IsOrigin(o)).ToArray();
+        return malformed.Length > 0
+            ? ValidateOptionsResult.Fail($"Host.CORS has entries that are not origins (scheme://host[:port], no path): {string.Join(", ", malformed)}")
+            : ValidateOptionsResult.Success;
+    }
+
+    private static bool IsOrigin(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri)
+        && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+        && uri.GetLeftPart(UriPartial.Authority).Equals(value.TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
+}
+
+internal static class HostCorsExtensions
+{
+    public static WebApplicationBuilder AddHostCors(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<HostCorsOptions>().Bind(builder.Configuration.GetSection("Host")).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<HostCorsOptions>, HostCorsOptionsValidator>();
+        builder.Services.AddCors();
+        builder.Services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>()
+            .Configure<IOptions<HostCorsOptions>>((cors, host) => cors.AddDefaultPolicy(policy =>
+            {
+                var origins = host.Value.Origins;
+                if (origins.Contains("*"))
+                {
+                    policy.AllowAnyOrigin();
+                }
+                else
+                {
+                    policy.WithOrigins(origins);
+                }
+
+                policy.WithMethods("GET", "POST").WithHeaders("Content-Type", "Authorization").SetPreflightMaxAge(TimeSpan.FromMinutes(10));
+                if (host.Value.CORSCredentials)
+                {
+                    policy.AllowCredentials();
+                }
+            }));
+        return builder;
+    }
+}

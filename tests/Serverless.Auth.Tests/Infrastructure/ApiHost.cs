@@ -1,0 +1,115 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Auth.Http;
+using Serverless.Standalone;
+
+namespace Serverless.Auth.Tests.Infrastructure;
+
+/// <summary>Serverless.Standalone in this process on a free loopback port, with its own tables.</summary>
+public sealed class ApiHost : IAsyncDisposable
+{
+    private ApiHost(WebApplication app, Uri baseAddress, IReadOnlyDictionary<string, string?> settings)
+    {
+        App = app;
+        BaseAddress = baseAddress;
+        Settings = settings;
+        // No cookie container: tests read Set-Cookie and send Cookie headers explicitly.
+        Client = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = baseAddress };
+    }
+
+    public WebApplication App { get; }
+    public Uri BaseAddress { get; }
+    public HttpClient Client { get; }
+    public IReadOnlyDictionary<string, string?> Settings { get; }
+
+    public static Dictionary<string, string?> DefaultSettings(string connectionString)
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..10];
+        return new Dictionary<string, string?>
+        {
+            ["urls"] = "http://127.0.0.1:0",
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Auth:Storage:ConnectionString"] = connectionString,
+            ["Auth:Storage:UsersTable"] = "Users" + suffix,
+            ["Auth:Storage:RevocationsTable"] = "Revoked" + suffix,
+            ["Auth:Storage:LoginThrottleTable"] = "Throttle" + suffix,
+            ["Auth:Jwt:Issuer"] = "https://api.test",
+            ["Auth:Jwt:Audience"] = "https://app.test",
+            ["Auth:Jwt:SigningKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["Auth:Cookie:Secure"] = "false",
+            ["Auth:Cookie:SameSite"] = "Lax",
+            ["Auth:AllowedOrigins"] = "http://localhost:5173",
+            ["Host:CORS"] = "http://localhost:5173",
+            ["Host:CORSCredentials"] = "true",
+        };
+    }
+
+    public static async Task<ApiHost> StartAsync(string connectionString, Action<Dictionary<string, string?>>? configure = null)
+    {
+        var settings = DefaultSettings(connectionString);
+        configure?.Invoke(settings);
+        return await StartAsync(settings);
+    }
+
+    public static async Task<ApiHost> StartAsync(IReadOnlyDictionary<string, string?> settings)
+    {
+        var app = StandaloneApp.Build([], settings);
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new ApiHost(app, new Uri(address), settings);
+    }
+
+    public T Service<T>() where T : notnull => App.Services.GetRequiredService<T>();
+
+    public Task<HttpResponseMessage> SignupAsync(string email, string password) =>
+        Client.PostAsJsonAsync(AuthRoutes.SignupPath, new { email, password }, TestContext.Current.CancellationToken);
+
+    public Task<HttpResponseMessage> LoginAsync(string email, string password) =>
+        Client.PostAsJsonAsync(AuthRoutes.LoginPath, new { email, password }, TestContext.Current.CancellationToken);
+
+    public Task<HttpResponseMessage> VerifyAsync(string? cookieHeader = null, string? bearer = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, AuthRoutes.VerifyPath);
+        if (cookieHeader is not null)
+        {
+            request.Headers.Add("Cookie", cookieHeader);
+        }
+
+        if (bearer is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
+        }
+
+        return Client.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
+    public Task<HttpResponseMessage> LogoutAsync(string? cookieHeader = null, string? bearer = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, AuthRoutes.LogoutPath)
+        {
+            Content = JsonContent.Create(new { }),
+        };
+        if (cookieHeader is not null)
+        {
+            request.Headers.Add("Cookie", cookieHeader);
+        }
+
+        if (bearer is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
+        }
+
+        return Client.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}
