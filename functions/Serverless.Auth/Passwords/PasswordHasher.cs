@@ -61,7 +61,7 @@ internal sealed class PasswordHasher
         return stored.Parameters.IsWeakerThan(options.Parameters) ? PasswordCheck.MatchNeedsRehash : PasswordCheck.Match;
     }
 
-    private static PhcHash Compute(string password, byte[] salt, Argon2Parameters parameters, int length = HashBytes)
+    internal static PhcHash Compute(string password, byte[] salt, Argon2Parameters parameters, int length = HashBytes)
     {
         // NFKC first, so the same password typed on different keyboards / IMEs hashes the same (NIST SP 800-63B).
         var passwordBytes = Encoding.UTF8.GetBytes(password.Normalize(NormalizationForm.FormKC));
