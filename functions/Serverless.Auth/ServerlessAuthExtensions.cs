@@ -7,6 +7,7 @@ using Serverless.Auth.Cookies;
 using Serverless.Auth.Http;
 using Serverless.Auth.Passwords;
 using Serverless.Auth.Storage;
+using Serverless.Auth.Throttling;
 using Serverless.Auth.Tokens;
 
 namespace Serverless.Auth;
@@ -30,6 +31,8 @@ public static class ServerlessAuthExtensions
         AddValidatedOptions<AuthCookieOptions, AuthCookieOptionsValidator>(services, configuration.GetSection(AuthCookieOptions.Section));
         AddValidatedOptions<PasswordOptions, PasswordOptionsValidator>(services, configuration.GetSection(PasswordOptions.Section));
         AddValidatedOptions<Argon2Options, Argon2OptionsValidator>(services, configuration.GetSection(Argon2Options.Section));
+        AddValidatedOptions<ThrottlingOptions, ThrottlingOptionsValidator>(services, configuration.GetSection(ThrottlingOptions.Section));
+        AddValidatedOptions<RequestOriginOptions, RequestOriginOptionsValidator>(services, configuration.GetSection(RequestOriginOptions.Section));
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<AuthTables>();
@@ -40,6 +43,9 @@ public static class ServerlessAuthExtensions
         services.AddSingleton<AccessTokens>();
         services.AddSingleton<RevocationList>();
         services.AddSingleton<AuthCookie>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<ClientRateLimiter>();
+        services.AddSingleton<CrossSiteGuard>();
         services.AddSingleton<AccountService>();
         services.AddSingleton<AuthHandlers>();
 

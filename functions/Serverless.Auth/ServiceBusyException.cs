@@ -4,7 +4,7 @@ namespace Serverless.Auth;
 /// Thrown when the instance sheds load (hashing slots full). The endpoint dispatcher turns it into
 /// 503 + Retry-After; it never reaches the host.
 /// </summary>
-internal sealed class ServiceBusyException(string message, int RetryAfterSeconds) : Exception(message)
+internal sealed class ServiceBusyException(string message, TimeSpan retryAfter) : Exception(message)
 {
-    public int RetryAfterSeconds { get; } = RetryAfterSeconds;
+    public TimeSpan RetryAfter { get; } = retryAfter;
 }

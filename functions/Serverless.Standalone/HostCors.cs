@@ -11,8 +11,7 @@ internal sealed class HostCorsOptions
     public string? CORS { get; set; }
     public bool CORSCredentials { get; set; }
 
-    public string[] Origins =>
-        (CORS ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    public string[] Origins => Serverless.Auth.Http.Origins.Split(CORS);
 }
 
 internal sealed class HostCorsOptionsValidator : IValidateOptions<HostCorsOptions>
@@ -25,16 +24,11 @@ internal sealed class HostCorsOptionsValidator : IValidateOptions<HostCorsOption
             return ValidateOptionsResult.Fail("Host.CORS contains '*' while Host.CORSCredentials is true: list the frontend origins explicitly (browsers reject '*' with credentials).");
         }
 
-        var malformed = origins.Where(o => o != "*" && !IsOrigin(o)).ToArray();
+        var malformed = origins.Where(o => o != "*" && !Serverless.Auth.Http.Origins.IsOrigin(o)).ToArray();
         return malformed.Length > 0
             ? ValidateOptionsResult.Fail($"Host.CORS has entries that are not origins (scheme://host[:port], no path): {string.Join(", ", malformed)}")
             : ValidateOptionsResult.Success;
     }
-
-    private static bool IsOrigin(string value) =>
-        Uri.TryCreate(value, UriKind.Absolute, out var uri)
-        && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
-        && uri.GetLeftPart(UriPartial.Authority).Equals(value.TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
 }
 
 internal static class HostCorsExtensions

@@ -9,9 +9,10 @@ public static class StandaloneApp
 
     /// <summary>
     /// Builds the app: local.settings.json (as <c>func start</c> reads it), then environment variables,
-    /// then command line, then <paramref name="overrides"/> (tests).
+    /// then command line, then <paramref name="overrides"/>; <paramref name="configure"/> lets tests add
+    /// services such as a log collector.
     /// </summary>
-    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null)
+    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.Configuration.AddLocalSettingsFile(Path.Combine(Directory.GetCurrentDirectory(), "local.settings.json"));
@@ -27,6 +28,7 @@ public static class StandaloneApp
 
         builder.AddServerlessAuth();
         builder.AddHostCors();
+        configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseCors();

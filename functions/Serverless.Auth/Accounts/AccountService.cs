@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Serverless.Auth.Passwords;
+using Serverless.Auth.Throttling;
 using Serverless.Auth.Tokens;
 
 namespace Serverless.Auth.Accounts;
@@ -16,6 +17,8 @@ internal abstract record LoginResult
     public sealed record LoggedIn(IssuedToken Token) : LoginResult;
     /// <summary>Unknown email and wrong password alike: callers must not be able to tell them apart.</summary>
     public sealed record Rejected : LoginResult;
+    /// <summary>Too many recent failures for this email (registered or not): wait, whatever the password.</summary>
+    public sealed record Throttled(TimeSpan RetryAfter) : LoginResult;
 }
 
 /// <summary>Signup and login: the account rules, independent of HTTP.</summary>
@@ -23,6 +26,7 @@ internal sealed partial class AccountService(
     UserRepository users,
     PasswordHasher hasher,
     PasswordPolicy policy,
+    LoginThrottle throttle,
     AccessTokens tokens,
     TimeProvider time,
     ILogger<AccountService> logger)
@@ -66,20 +70,35 @@ internal sealed partial class AccountService(
             return new LoginResult.Rejected();
         }
 
+        var (wait, hasFailures) = await throttle.CheckAsync(normalizedEmail, cancellationToken);
+        if (wait > TimeSpan.Zero)
+        {
+            LogLoginThrottled(logger);
+            return new LoginResult.Throttled(wait);
+        }
+
         var account = await users.FindAsync(normalizedEmail, cancellationToken);
+        var check = PasswordCheck.Mismatch;
         if (account is null)
         {
             // Same cost as a real check, so response time does not reveal whether the email exists.
             await hasher.BurnVerificationAsync(password, cancellationToken);
+        }
+        else
+        {
+            check = await hasher.VerifyAsync(password, account.PasswordHash, cancellationToken);
+        }
+
+        if (account is null || check == PasswordCheck.Mismatch)
+        {
+            await throttle.RecordFailureAsync(normalizedEmail, cancellationToken);
             LogLoginRejected(logger);
             return new LoginResult.Rejected();
         }
 
-        var check = await hasher.VerifyAsync(password, account.PasswordHash, cancellationToken);
-        if (check == PasswordCheck.Mismatch)
+        if (hasFailures)
         {
-            LogLoginRejected(logger);
-            return new LoginResult.Rejected();
+            await throttle.ResetAsync(normalizedEmail, cancellationToken);
         }
 
         if (check == PasswordCheck.MatchNeedsRehash)
@@ -103,6 +122,9 @@ internal sealed partial class AccountService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Login rejected")]
     private static partial void LogLoginRejected(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Login refused: too many recent failures for this account")]
+    private static partial void LogLoginThrottled(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Password hash of user {UserId} upgraded to the current Argon2 parameters")]
     private static partial void LogHashUpgraded(ILogger logger, string userId);

@@ -1,5 +1,6 @@
 using System.Net.Mail;
 using System.Text;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Serverless.Auth.Accounts;
 
@@ -31,4 +32,10 @@ internal static class EmailAddress
             && string.Equals(parsed.Address, normalized, StringComparison.Ordinal)
             && string.IsNullOrEmpty(parsed.DisplayName);
     }
+
+    /// <summary>
+    /// Table key for a normalized email. Emails may hold '/', '#', '?' and '\', which Table keys
+    /// forbid: base64url keeps every valid address usable, and stays under the 1 KiB key limit.
+    /// </summary>
+    public static string StorageKey(string normalized) => Base64UrlEncoder.Encode(Encoding.UTF8.GetBytes(normalized));
 }

@@ -1,7 +1,5 @@
-using System.Text;
 using Azure;
 using Azure.Data.Tables;
-using Microsoft.IdentityModel.Tokens;
 using Serverless.Auth.Storage;
 
 namespace Serverless.Auth.Accounts;
@@ -60,6 +58,5 @@ internal sealed class UserRepository(AuthTables tables)
         }
     }
 
-    // Emails may hold '/', '#', '?' and '\', which Table keys forbid: base64url keeps every valid address usable.
-    private static string KeyFor(string normalizedEmail) => Base64UrlEncoder.Encode(Encoding.UTF8.GetBytes(normalizedEmail));
+    private static string KeyFor(string normalizedEmail) => EmailAddress.StorageKey(normalizedEmail);
 }

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -49,19 +48,13 @@ public static partial class AuthEndpoints
         }
         catch (ServiceBusyException e)
         {
-            return Unavailable(context, e.RetryAfterSeconds, e.Message);
+            return Problems.Unavailable(context.Response, e.RetryAfter, e.Message);
         }
         catch (Exception e) when (StorageFailure.IsUnavailable(e) && !context.RequestAborted.IsCancellationRequested)
         {
             LogStorageUnavailable(services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AuthEndpoints)), e.GetType().Name);
-            return Unavailable(context, 5, "Storage is not reachable right now. Try again shortly.");
+            return Problems.Unavailable(context.Response, TimeSpan.FromSeconds(5), "Storage is not reachable right now. Try again shortly.");
         }
-    }
-
-    private static ProblemHttpResult Unavailable(HttpContext context, int retryAfterSeconds, string detail)
-    {
-        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Problems.Unavailable(detail);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Storage unavailable ({ErrorType}); answered 503")]

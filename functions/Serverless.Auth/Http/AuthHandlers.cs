@@ -3,16 +3,23 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 using Serverless.Auth.Accounts;
 using Serverless.Auth.Cookies;
+using Serverless.Auth.Throttling;
 using Serverless.Auth.Tokens;
 
 namespace Serverless.Auth.Http;
 
 /// <summary>The four endpoints: parse and validate, call the service, map the outcome to a typed result.</summary>
-internal sealed class AuthHandlers(AccountService accounts, AccessTokens tokens, RevocationList revocations, AuthCookie cookie)
+internal sealed class AuthHandlers(
+    AccountService accounts,
+    AccessTokens tokens,
+    RevocationList revocations,
+    AuthCookie cookie,
+    CrossSiteGuard crossSite,
+    ClientRateLimiter rateLimiter)
 {
     public async Task<Results<Created<SignupResponse>, ValidationProblem, ProblemHttpResult>> SignupAsync(HttpContext context)
     {
-        var (credentials, problem) = await ReadCredentialsAsync(context.Request);
+        var (credentials, problem) = await ReadCredentialsAsync(context, RateLimitedAction.Signup);
         if (problem is not null)
         {
             return problem;
@@ -38,7 +45,7 @@ internal sealed class AuthHandlers(AccountService accounts, AccessTokens tokens,
 
     public async Task<Results<Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> LoginAsync(HttpContext context)
     {
-        var (credentials, problem) = await ReadCredentialsAsync(context.Request);
+        var (credentials, problem) = await ReadCredentialsAsync(context, RateLimitedAction.Login);
         if (problem is not null)
         {
             return problem;
@@ -50,13 +57,16 @@ internal sealed class AuthHandlers(AccountService accounts, AccessTokens tokens,
         }
 
         var result = await accounts.LoginAsync(credentials!.Email!, credentials.Password!, context.RequestAborted);
-        if (result is not LoginResult.LoggedIn(var issued))
+        switch (result)
         {
-            return Problems.LoginFailed();
+            case LoginResult.LoggedIn(var issued):
+                cookie.Append(context.Response, issued.Value, tokens.Lifetime);
+                return TypedResults.Ok(ToSession(issued.Subject));
+            case LoginResult.Throttled(var retryAfter):
+                return Problems.TooManyRequests(context.Response, retryAfter, "Too many failed logins for this account. Wait before trying again.");
+            default:
+                return Problems.LoginFailed();
         }
-
-        cookie.Append(context.Response, issued.Value, tokens.Lifetime);
-        return TypedResults.Ok(ToSession(issued.Subject));
     }
 
     public async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> VerifyAsync(HttpContext context)
@@ -65,7 +75,7 @@ internal sealed class AuthHandlers(AccountService accounts, AccessTokens tokens,
         var subject = await tokens.ValidateAsync(token);
         if (subject is null || await revocations.IsRevokedAsync(subject, context.RequestAborted))
         {
-            if (fromCookie)
+            if (fromCookie && token is not null)
             {
                 // A dead cookie helps no one: tell the browser to drop it.
                 cookie.Clear(context.Response);
@@ -79,8 +89,13 @@ internal sealed class AuthHandlers(AccountService accounts, AccessTokens tokens,
     }
 
     /// <summary>Revokes every valid token presented (cookie and bearer) and clears the cookie; 204 even without one.</summary>
-    public async Task<NoContent> LogoutAsync(HttpContext context)
+    public async Task<Results<NoContent, ProblemHttpResult>> LogoutAsync(HttpContext context)
     {
+        if (crossSite.Check(context.Request) is { } refused)
+        {
+            return refused;
+        }
+
         var presented = new[] { BearerToken(context.Request), cookie.Read(context.Request) };
         foreach (var token in presented.Where(t => t is not null).Distinct(StringComparer.Ordinal))
         {
@@ -110,8 +125,22 @@ internal sealed class AuthHandlers(AccountService accounts, AccessTokens tokens,
             : null;
     }
 
-    private static Task<(CredentialsRequest? Value, ProblemHttpResult? Problem)> ReadCredentialsAsync(HttpRequest request) =>
-        JsonBody.ReadAsync(request, AuthJsonContext.Default.CredentialsRequest);
+    /// <summary>The checks signup and login share, cheapest first: origin, rate limit, then the body.</summary>
+    private async Task<(CredentialsRequest? Value, ProblemHttpResult? Problem)> ReadCredentialsAsync(HttpContext context, RateLimitedAction action)
+    {
+        if (crossSite.Check(context.Request) is { } refused)
+        {
+            return (null, refused);
+        }
+
+        var wait = rateLimiter.TryAcquire(action, context);
+        if (wait > TimeSpan.Zero)
+        {
+            return (null, Problems.TooManyRequests(context.Response, wait, "Too many requests from this address. Wait before trying again."));
+        }
+
+        return await JsonBody.ReadAsync(context.Request, AuthJsonContext.Default.CredentialsRequest);
+    }
 
     private static ValidationProblem? MissingFields(CredentialsRequest credentials)
     {

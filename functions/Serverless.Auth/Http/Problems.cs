@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -29,8 +30,21 @@ internal static class Problems
         TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Not authenticated.",
             detail: "No valid session: log in again.");
 
-    public static ProblemHttpResult Unavailable(string detail) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The service is temporarily unavailable.", detail: detail);
+    public static ProblemHttpResult Forbidden(string detail) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Cross-site request refused.", detail: detail);
+
+    /// <summary>429 or 503 with Retry-After in whole seconds (rounded up, at least 1).</summary>
+    public static ProblemHttpResult RetryLater(HttpResponse response, int statusCode, TimeSpan retryAfter, string title, string detail)
+    {
+        response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Problem(statusCode: statusCode, title: title, detail: detail);
+    }
+
+    public static ProblemHttpResult TooManyRequests(HttpResponse response, TimeSpan retryAfter, string detail) =>
+        RetryLater(response, StatusCodes.Status429TooManyRequests, retryAfter, "Too many attempts.", detail);
+
+    public static ProblemHttpResult Unavailable(HttpResponse response, TimeSpan retryAfter, string detail) =>
+        RetryLater(response, StatusCodes.Status503ServiceUnavailable, retryAfter, "The service is temporarily unavailable.", detail);
 
     public static ValidationProblem Validation(IDictionary<string, string[]> errors) =>
         TypedResults.ValidationProblem(errors, title: "One or more fields are invalid.");

@@ -15,7 +15,7 @@ internal sealed class HashingGate(IOptions<Argon2Options> options) : IDisposable
     {
         if (!await slots.WaitAsync(queueTimeout, cancellationToken))
         {
-            throw new ServiceBusyException("Too many password checks are in progress; try again shortly.", RetryAfterSeconds: 2);
+            throw new ServiceBusyException("Too many password checks are in progress; try again shortly.", TimeSpan.FromSeconds(2));
         }
 
         try

@@ -43,6 +43,9 @@ public sealed class ApiHost : IAsyncDisposable
             ["Auth:Cookie:Secure"] = "false",
             ["Auth:Cookie:SameSite"] = "Lax",
             ["Auth:AllowedOrigins"] = "http://localhost:5173",
+            // Tests sign up many accounts from one address; rate-limit tests lower these.
+            ["Auth:Throttling:LoginPerMinute"] = "100000",
+            ["Auth:Throttling:SignupPerMinute"] = "100000",
             ["Host:CORS"] = "http://localhost:5173",
             ["Host:CORSCredentials"] = "true",
         };
@@ -55,9 +58,9 @@ public sealed class ApiHost : IAsyncDisposable
         return await StartAsync(settings);
     }
 
-    public static async Task<ApiHost> StartAsync(IReadOnlyDictionary<string, string?> settings)
+    public static async Task<ApiHost> StartAsync(IReadOnlyDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null)
     {
-        var app = StandaloneApp.Build([], settings);
+        var app = StandaloneApp.Build([], settings, configure);
         await app.StartAsync(TestContext.Current.CancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new ApiHost(app, new Uri(address), settings);

@@ -156,7 +156,7 @@ public sealed class PasswordHasherTests
 
         var busy = await Assert.ThrowsAsync<ServiceBusyException>(() => gate.RunAsync(() => true, Ct));
 
-        Assert.True(busy.RetryAfterSeconds > 0);
+        Assert.True(busy.RetryAfter > TimeSpan.Zero);
         release.Set();
         await holder;
         Assert.True(await gate.RunAsync(() => true, Ct));

@@ -1,0 +1,15 @@
+namespace Serverless.Auth.Http;
+
+/// <summary>Browser origins as settings hold them: comma-separated <c>scheme://host[:port]</c>.</summary>
+public static class Origins
+{
+    public static string[] Split(string? list) =>
+        (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>An http(s) origin with no path, query or trailing slash, exactly as browsers send it.</summary>
+    public static bool IsOrigin(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri)
+        && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+        && string.IsNullOrEmpty(uri.UserInfo)
+        && uri.GetLeftPart(UriPartial.Authority).Equals(value, StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Options;
+
+namespace Serverless.Auth.Http;
+
+/// <summary>
+/// <c>Auth__AllowedOrigins</c>: the frontend origins allowed to make state-changing calls (the same
+/// list CORS uses). Requests from any other browser origin get 403.
+/// </summary>
+public sealed class RequestOriginOptions
+{
+    public const string Section = "Auth";
+
+    public string? AllowedOrigins { get; set; }
+
+    internal string[] Origins => Http.Origins.Split(AllowedOrigins);
+}
+
+internal sealed class RequestOriginOptionsValidator : IValidateOptions<RequestOriginOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RequestOriginOptions options)
+    {
+        var bad = options.Origins.Where(o => !Origins.IsOrigin(o)).ToArray();
+        return bad.Length == 0
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail($"Auth__AllowedOrigins must list origins (scheme://host[:port], no path, no '*'), comma-separated; not: {string.Join(", ", bad)}");
+    }
+}

@@ -1,0 +1,257 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Serverless.Auth.Http;
+using Serverless.Auth.Tests.Infrastructure;
+
+namespace Serverless.Auth.Tests.Http;
+
+/// <summary>Each endpoint's success and failure answers: status, problem body, headers, cookies.</summary>
+public sealed class EndpointContractTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private const string Password = "plum-orchard-lantern-4821";
+    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+    private ApiHost api = null!;
+
+    public async ValueTask InitializeAsync() => api = await ApiHost.StartAsync(azurite.ConnectionString);
+
+    public ValueTask DisposeAsync() => api.DisposeAsync();
+
+    private Task<HttpResponseMessage> PostRawAsync(string path, string body, string contentType = "application/json")
+    {
+        var content = new StringContent(body, Encoding.UTF8);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        return api.Client.PostAsync(path, content, Ct);
+    }
+
+    [Fact]
+    public async Task SignupWithoutFieldsListsEachMissingField()
+    {
+        var problem = await ResponseAssert.ProblemAsync(await PostRawAsync(AuthRoutes.SignupPath, "{}"), HttpStatusCode.BadRequest);
+
+        var errors = problem.GetProperty("errors");
+        Assert.Equal("Email is required.", errors.GetProperty("email")[0].GetString());
+        Assert.Equal("Password is required.", errors.GetProperty("password")[0].GetString());
+    }
+
+    [Theory]
+    [InlineData("not-an-email")]
+    [InlineData("two@@example.com")]
+    [InlineData("Ann <ann@example.com>")]
+    [InlineData("spaces in@example.com")]
+    [InlineData("@example.com")]
+    [InlineData("ann@")]
+    public async Task SignupRejectsInvalidEmailWithFieldError(string email)
+    {
+        var problem = await ResponseAssert.ProblemAsync(await api.SignupAsync(email, Password), HttpStatusCode.BadRequest);
+
+        Assert.Contains("valid email", problem.GetProperty("errors").GetProperty("email")[0].GetString(), StringComparison.Ordinal);
+        Assert.False(problem.GetProperty("errors").TryGetProperty("password", out _));
+    }
+
+    [Fact]
+    public async Task SignupRejectsEmailOver254Characters()
+    {
+        var email = new string('a', 64) + "@" + string.Join('.', Enumerable.Repeat(new string('b', 60), 4)) + ".com";
+        Assert.True(email.Length > 254);
+
+        var problem = await ResponseAssert.ProblemAsync(await api.SignupAsync(email, Password), HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("email", out _));
+    }
+
+    [Fact]
+    public async Task SignupRejectsShortPasswordSayingTheMinimum()
+    {
+        var problem = await ResponseAssert.ProblemAsync(await api.SignupAsync("short@example.com", "fourteen chars"), HttpStatusCode.BadRequest);
+
+        Assert.Equal("Password must be at least 15 characters.", problem.GetProperty("errors").GetProperty("password")[0].GetString());
+    }
+
+    [Fact]
+    public async Task SecondSignupForTheSameEmailIsConflictWithoutCookie()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await api.SignupAsync("twice@example.com", Password)).StatusCode);
+
+        var again = await api.SignupAsync(" TWICE@Example.com", "another-long-passphrase-99");
+
+        var problem = await ResponseAssert.ProblemAsync(again, HttpStatusCode.Conflict);
+        Assert.Equal("The email address is already registered.", problem.GetProperty("title").GetString());
+        Assert.False(again.Headers.Contains("Set-Cookie"));
+    }
+
+    [Theory]
+    [InlineData("text/plain")]
+    [InlineData("application/x-www-form-urlencoded")]
+    [InlineData("multipart/form-data; boundary=x")]
+    [InlineData("application/json; charset=iso-8859-1")]
+    [InlineData("application/jsonx")]
+    public async Task NonJsonContentTypesAreUnsupportedMediaType(string contentType)
+    {
+        foreach (var path in new[] { AuthRoutes.SignupPath, AuthRoutes.LoginPath })
+        {
+            var problem = await ResponseAssert.ProblemAsync(await PostRawAsync(path, """{"email":"a@b.co","password":"x"}""", contentType), HttpStatusCode.UnsupportedMediaType);
+            Assert.Contains("application/json", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task MissingContentTypeIsUnsupportedMediaType()
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"email":"a@b.co","password":"x"}"""));
+        await ResponseAssert.ProblemAsync(await api.Client.PostAsync(AuthRoutes.LoginPath, content, Ct), HttpStatusCode.UnsupportedMediaType);
+    }
+
+    [Theory]
+    [InlineData("{")]
+    [InlineData("""{"email": "a@b.co", "password": }""")]
+    [InlineData("""{"email": 5, "password": "plum-orchard-lantern-4821"}""")]
+    [InlineData("""{"email": "a@b.co", "password": ["x"]}""")]
+    [InlineData("""{"email": "a@b.co", "password": {"x": 1}}""")]
+    [InlineData("""["a@b.co", "plum-orchard-lantern-4821"]""")]
+    [InlineData("null")]
+    [InlineData("\"just a string\"")]
+    [InlineData("""{"email": "a@b.co", "email": "c@d.co", "password": "plum-orchard-lantern-4821"}""")]
+    [InlineData("")]
+    public async Task MalformedBodiesAreBadRequest(string body)
+    {
+        foreach (var path in new[] { AuthRoutes.SignupPath, AuthRoutes.LoginPath })
+        {
+            var problem = await ResponseAssert.ProblemAsync(await PostRawAsync(path, body), HttpStatusCode.BadRequest);
+            Assert.DoesNotContain("plum-orchard", problem.GetRawText(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task InvalidUtf8IsBadRequest()
+    {
+        var content = new ByteArrayContent([.. "{\"email\":\"a@b.co\",\"password\":\""u8, 0xC3, 0x28, .. "aaaaaaaaaaaaaaaa\"}"u8]);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+
+        await ResponseAssert.ProblemAsync(await api.Client.PostAsync(AuthRoutes.SignupPath, content, Ct), HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task BodyOverTheLimitIsTooLarge()
+    {
+        var big = $$"""{"email":"big@example.com","password":"{{new string('x', JsonBody.MaxBytes)}}"}""";
+        await ResponseAssert.ProblemAsync(await PostRawAsync(AuthRoutes.SignupPath, big), HttpStatusCode.RequestEntityTooLarge);
+
+        // Without Content-Length (chunked), the limit still holds while reading.
+        var chunked = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(big)));
+        chunked.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var request = new HttpRequestMessage(HttpMethod.Post, AuthRoutes.LoginPath) { Content = chunked };
+        request.Headers.TransferEncodingChunked = true;
+        await ResponseAssert.ProblemAsync(await api.Client.SendAsync(request, Ct), HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    [Theory]
+    [InlineData("slash/in/local@example.com")]
+    [InlineData("hash#and?query@example.com")]
+    [InlineData("back\\slash@example.com")]
+    [InlineData("\"quoted local\"@example.com")]
+    [InlineData("plus+tag@sub.example.co.uk")]
+    [InlineData("user@[192.168.0.1]")]
+    public async Task UnusualButValidEmailsWorkAsAccountKeys(string email)
+    {
+        var signup = await api.SignupAsync(email, Password);
+        if (signup.StatusCode == HttpStatusCode.BadRequest)
+        {
+            // Some exotic forms may be refused as invalid, but never with a 5xx and never as a key error.
+            var problem = await ResponseAssert.ProblemAsync(signup, HttpStatusCode.BadRequest);
+            Assert.True(problem.GetProperty("errors").TryGetProperty("email", out _));
+            return;
+        }
+
+        Assert.Equal(HttpStatusCode.Created, signup.StatusCode);
+        var login = await ResponseAssert.JsonAsync(await api.LoginAsync(email, Password), HttpStatusCode.OK);
+        Assert.Equal(email.ToLowerInvariant(), login.GetProperty("email").GetString());
+        await ResponseAssert.ProblemAsync(await api.SignupAsync(email, Password), HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task LoginFailureLooksTheSameForUnknownEmailAndWrongPassword()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await api.SignupAsync("known@example.com", Password)).StatusCode);
+
+        var wrongPassword = await api.LoginAsync("known@example.com", Password + "x");
+        var unknownEmail = await api.LoginAsync("unknown@example.com", Password);
+
+        var first = await ResponseAssert.ProblemAsync(wrongPassword, HttpStatusCode.Unauthorized);
+        var second = await ResponseAssert.ProblemAsync(unknownEmail, HttpStatusCode.Unauthorized);
+        Assert.Equal(first.GetRawText(), second.GetRawText());
+        Assert.False(wrongPassword.Headers.Contains("Set-Cookie"));
+        Assert.False(unknownEmail.Headers.Contains("Set-Cookie"));
+    }
+
+    [Fact]
+    public async Task LoginWithMissingPasswordIsValidationProblem()
+    {
+        var problem = await ResponseAssert.ProblemAsync(await PostRawAsync(AuthRoutes.LoginPath, """{"email":"a@b.co"}"""), HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("password", out _));
+    }
+
+    [Fact]
+    public async Task VerifyWithoutTokenIsUnauthorizedWithChallenge()
+    {
+        var response = await api.VerifyAsync();
+
+        var problem = await ResponseAssert.ProblemAsync(response, HttpStatusCode.Unauthorized);
+        Assert.Equal("Not authenticated.", problem.GetProperty("title").GetString());
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.ToString());
+        Assert.False(response.Headers.Contains("Set-Cookie"));
+    }
+
+    [Fact]
+    public async Task VerifyAcceptsBearerTokenAndDropsABadCookie()
+    {
+        var signup = await api.SignupAsync("bearer@example.com", Password);
+        var token = SetCookie.Only(signup).Value.ToString();
+
+        var viaBearer = await ResponseAssert.JsonAsync(await api.VerifyAsync(bearer: token), HttpStatusCode.OK);
+        Assert.Equal("bearer@example.com", viaBearer.GetProperty("email").GetString());
+
+        var badCookie = await api.VerifyAsync("auth=not-a-token");
+        await ResponseAssert.ProblemAsync(badCookie, HttpStatusCode.Unauthorized);
+        Assert.StartsWith("auth=;", SetCookie.Raw(badCookie), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AuthorizationHeaderTakesPrecedenceOverTheCookie()
+    {
+        var first = SetCookie.Only(await api.SignupAsync("first@example.com", Password));
+        var second = SetCookie.Only(await api.SignupAsync("second@example.com", Password));
+
+        var both = await ResponseAssert.JsonAsync(await api.VerifyAsync($"auth={first.Value}", second.Value.ToString()), HttpStatusCode.OK);
+        Assert.Equal("second@example.com", both.GetProperty("email").GetString());
+
+        // An invalid header is not rescued by a valid cookie.
+        await ResponseAssert.ProblemAsync(await api.VerifyAsync($"auth={first.Value}", "garbage"), HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task LogoutWithoutTokenStillClearsTheCookie()
+    {
+        var response = await api.LogoutAsync();
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        ResponseAssert.AssertNoStore(response);
+        Assert.Equal("auth=; expires=Thu, 01 Jan 1970 00:00:00 GMT; max-age=0; path=/; samesite=lax; httponly", SetCookie.Raw(response));
+    }
+
+    [Fact]
+    public async Task LogoutRevokesABearerToken()
+    {
+        var token = SetCookie.Only(await api.SignupAsync("bearer-logout@example.com", Password)).Value.ToString();
+
+        Assert.Equal(HttpStatusCode.NoContent, (await api.LogoutAsync(bearer: token)).StatusCode);
+
+        await ResponseAssert.ProblemAsync(await api.VerifyAsync($"auth={token}"), HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task WrongMethodsAreNotServed()
+    {
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await api.Client.GetAsync(AuthRoutes.LoginPath, Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await api.Client.PostAsync(AuthRoutes.VerifyPath, null, Ct)).StatusCode);
+    }
+}
