@@ -1,0 +1,120 @@
+using System.Net;
+using System.Net.Http.Json;
+using Serverless.Auth.Http;
+using Serverless.Auth.Tests.Infrastructure;
+
+namespace Serverless.Auth.Tests.Http;
+
+/// <summary>CORS for credentialed frontends, and the CSRF guard on state-changing endpoints.</summary>
+public sealed class CrossOriginTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private const string Allowed = "http://localhost:5173";
+    private const string Foreign = "https://evil.example";
+    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+    private ApiHost api = null!;
+
+    public async ValueTask InitializeAsync() => api = await ApiHost.StartAsync(azurite.ConnectionString);
+
+    public ValueTask DisposeAsync() => api.DisposeAsync();
+
+    private Task<HttpResponseMessage> PreflightAsync(string origin, string path = AuthRoutes.LoginPath)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Options, path);
+        request.Headers.Add("Origin", origin);
+        request.Headers.Add("Access-Control-Request-Method", "POST");
+        request.Headers.Add("Access-Control-Request-Headers", "content-type");
+        return api.Client.SendAsync(request, Ct);
+    }
+
+    private Task<HttpResponseMessage> PostWithHeadersAsync(string path, object body, params (string Name, string Value)[] headers)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.Add(name, value);
+        }
+
+        return api.Client.SendAsync(request, Ct);
+    }
+
+    [Fact]
+    public async Task PreflightFromAnAllowedOriginAllowsCredentials()
+    {
+        var response = await PreflightAsync(Allowed);
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal(Allowed, Assert.Single(response.Headers.GetValues("Access-Control-Allow-Origin")));
+        Assert.Equal("true", Assert.Single(response.Headers.GetValues("Access-Control-Allow-Credentials")));
+        Assert.Contains("POST", response.Headers.GetValues("Access-Control-Allow-Methods").Single(), StringComparison.Ordinal);
+        Assert.Contains("Content-Type", response.Headers.GetValues("Access-Control-Allow-Headers").Single(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task ResponsesToAnAllowedOriginCarryCorsCredentialHeaders()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, AuthRoutes.VerifyPath);
+        request.Headers.Add("Origin", Allowed);
+
+        var response = await api.Client.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(Allowed, Assert.Single(response.Headers.GetValues("Access-Control-Allow-Origin")));
+        Assert.Equal("true", Assert.Single(response.Headers.GetValues("Access-Control-Allow-Credentials")));
+    }
+
+    [Fact]
+    public async Task ForeignOriginGetsNoCorsHeaders()
+    {
+        var preflight = await PreflightAsync(Foreign);
+        Assert.False(preflight.Headers.Contains("Access-Control-Allow-Origin"));
+        Assert.False(preflight.Headers.Contains("Access-Control-Allow-Credentials"));
+
+        var request = new HttpRequestMessage(HttpMethod.Get, AuthRoutes.VerifyPath);
+        request.Headers.Add("Origin", Foreign);
+        var response = await api.Client.SendAsync(request, Ct);
+        Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
+    }
+
+    [Theory]
+    [InlineData(AuthRoutes.SignupPath)]
+    [InlineData(AuthRoutes.LoginPath)]
+    [InlineData(AuthRoutes.LogoutPath)]
+    public async Task StateChangingRequestFromAForeignOriginIsForbidden(string path)
+    {
+        var response = await PostWithHeadersAsync(path, new { email = "csrf@example.com", password = "plum-orchard-lantern-4821" }, ("Origin", Foreign));
+
+        var problem = await ResponseAssert.ProblemAsync(response, HttpStatusCode.Forbidden);
+        Assert.Contains(Foreign, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.False(response.Headers.Contains("Set-Cookie"));
+    }
+
+    [Theory]
+    [InlineData("null")]
+    [InlineData("http://localhost:5174")]
+    [InlineData("http://localhost:5173.evil.example")]
+    public async Task LookalikeAndOpaqueOriginsAreForbidden(string origin)
+    {
+        var response = await PostWithHeadersAsync(AuthRoutes.LoginPath, new { email = "x@example.com", password = "plum-orchard-lantern-4821" }, ("Origin", origin));
+        await ResponseAssert.ProblemAsync(response, HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task CrossSiteFetchMetadataWithoutOriginIsForbidden()
+    {
+        var response = await PostWithHeadersAsync(AuthRoutes.LoginPath, new { email = "x@example.com", password = "plum-orchard-lantern-4821" }, ("Sec-Fetch-Site", "cross-site"));
+        await ResponseAssert.ProblemAsync(response, HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task AllowedOriginAndNonBrowserClientsPass()
+    {
+        var fromFrontend = await PostWithHeadersAsync(AuthRoutes.SignupPath, new { email = "frontend@example.com", password = "plum-orchard-lantern-4821" }, ("Origin", Allowed), ("Sec-Fetch-Site", "same-site"));
+        Assert.Equal(HttpStatusCode.Created, fromFrontend.StatusCode);
+
+        var fromCurl = await PostWithHeadersAsync(AuthRoutes.LoginPath, new { email = "frontend@example.com", password = "plum-orchard-lantern-4821" });
+        Assert.Equal(HttpStatusCode.OK, fromCurl.StatusCode);
+
+        var sameOrigin = await PostWithHeadersAsync(AuthRoutes.LogoutPath, new { }, ("Origin", api.BaseAddress.GetLeftPart(UriPartial.Authority)), ("Sec-Fetch-Site", "same-origin"));
+        Assert.Equal(HttpStatusCode.NoContent, sameOrigin.StatusCode);
+    }
+}
