@@ -7,7 +7,9 @@ public sealed class ConcurrencyTests(AzuriteFixture azurite) : IAsyncLifetime
 {
     private ApiHost api = null!;
 
-    public async ValueTask InitializeAsync() => api = await ApiHost.StartAsync(azurite.ConnectionString);
+    // This test is about uniqueness, not load shedding: let every request wait for a hashing slot.
+    public async ValueTask InitializeAsync() =>
+        api = await ApiHost.StartAsync(azurite.ConnectionString, s => s["Auth:Argon2:QueueTimeoutMilliseconds"] = "60000");
 
     public ValueTask DisposeAsync() => api.DisposeAsync();
 
