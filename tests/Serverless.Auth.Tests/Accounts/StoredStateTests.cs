@@ -1,0 +1,120 @@
+using System.Net;
+using System.Text;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
+using Serverless.Auth.Accounts;
+using Serverless.Auth.Passwords;
+using Serverless.Auth.Storage;
+using Serverless.Auth.Tests.Infrastructure;
+
+namespace Serverless.Auth.Tests.Accounts;
+
+/// <summary>What lands in Table Storage (real Azurite), and what the app reads back.</summary>
+public sealed class StoredStateTests(AzuriteFixture azurite)
+{
+    private const string Password = "ocelot-pumpkin-harbor-2201";
+    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+
+    private TableClient Users(ApiHost api) => new(azurite.ConnectionString, api.Settings["Auth:Storage:UsersTable"]);
+
+    [Fact]
+    public async Task SignupStoresANormalizedEmailAndAnArgon2idHashOnly()
+    {
+        await using var api = await ApiHost.StartAsync(azurite.ConnectionString);
+
+        var body = await ResponseAssert.JsonAsync(await api.SignupAsync(" Stored@Example.COM", Password), HttpStatusCode.Created);
+
+        var row = (await Users(api).GetEntityAsync<TableEntity>(EmailAddress.StorageKey("stored@example.com"), "account", cancellationToken: Ct)).Value;
+        Assert.Equal("stored@example.com", row.GetString("Email"));
+        Assert.Equal(body.GetProperty("userId").GetString(), row.GetString("UserId"));
+        Assert.StartsWith("$argon2id$v=19$m=19456,t=2,p=1$", row.GetString("PasswordHash"), StringComparison.Ordinal);
+        Assert.DoesNotContain(row, p => p.Value?.ToString()?.Contains(Password, StringComparison.Ordinal) == true);
+    }
+
+    [Fact]
+    public async Task LoginUpgradesAHashStoredWithWeakerParameters()
+    {
+        await using var api = await ApiHost.StartAsync(azurite.ConnectionString);
+        var weak = PasswordHasher.Compute(Password, Encoding.ASCII.GetBytes("legacy-salt-0001"), new Argon2Parameters(12288, 3, 1)).ToString();
+        var repository = new UserRepository(api.Service<AuthTables>());
+        Assert.True(await repository.TryCreateAsync("legacy-user", "legacy@example.com", weak, DateTimeOffset.UtcNow, Ct));
+
+        Assert.Equal(HttpStatusCode.OK, (await api.LoginAsync("legacy@example.com", Password)).StatusCode);
+
+        var stored = await repository.FindAsync("legacy@example.com", Ct);
+        Assert.StartsWith("$argon2id$v=19$m=19456,t=2,p=1$", stored!.PasswordHash, StringComparison.Ordinal);
+        Assert.NotEqual(weak, stored.PasswordHash);
+        Assert.Equal(HttpStatusCode.OK, (await api.LoginAsync("legacy@example.com", Password)).StatusCode);
+    }
+
+    [Fact]
+    public async Task UpdateWithAStaleETagLosesQuietly()
+    {
+        await using var api = await ApiHost.StartAsync(azurite.ConnectionString);
+        var repository = new UserRepository(api.Service<AuthTables>());
+        Assert.True(await repository.TryCreateAsync("etag-user", "etag@example.com", "hash-1", DateTimeOffset.UtcNow, Ct));
+        var first = (await repository.FindAsync("etag@example.com", Ct))!;
+        Assert.True(await repository.TryUpdatePasswordHashAsync(first, "hash-2", Ct));
+
+        Assert.False(await repository.TryUpdatePasswordHashAsync(first, "hash-3", Ct));
+
+        Assert.Equal("hash-2", (await repository.FindAsync("etag@example.com", Ct))!.PasswordHash);
+    }
+
+    [Fact]
+    public async Task LogoutOnOneInstanceRevokesOnAnother()
+    {
+        await using var first = await ApiHost.StartAsync(azurite.ConnectionString);
+        await using var second = await ApiHost.StartAsync(first.Settings.ToDictionary(), null);
+        var cookie = SetCookie.CookieHeader(await first.SignupAsync("two-instances@example.com", Password));
+        Assert.Equal(HttpStatusCode.OK, (await second.VerifyAsync(cookie)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await first.LogoutAsync(cookie)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await first.VerifyAsync(cookie)).StatusCode);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        HttpStatusCode status;
+        while ((status = (await second.VerifyAsync(cookie)).StatusCode) == HttpStatusCode.OK && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+    }
+
+    [Fact]
+    public void IdentityModeBuildsClientsForTheTableServiceUri()
+    {
+        var options = Options.Create(new StorageOptions
+        {
+            TableServiceUri = new Uri("https://acct.table.core.windows.net"),
+            ManagedIdentityClientId = "00000000-0000-0000-0000-000000000001",
+            UsersTable = "Users",
+        });
+        Assert.True(new StorageOptionsValidator().Validate(null, options.Value).Succeeded);
+
+        var tables = new AuthTables(options);
+
+        Assert.False(tables.UsesConnectionString);
+        Assert.Equal("acct", tables.Users.AccountName);
+        Assert.Equal(new Uri("https://acct.table.core.windows.net/Users"), tables.Users.Uri);
+    }
+
+    [Theory]
+    [InlineData("UseDevelopmentStorage=true", "https://acct.table.core.windows.net", null, "both set")]
+    [InlineData(null, null, null, "is required")]
+    [InlineData(null, "http://acct.table.core.windows.net", null, "must be an absolute https URI")]
+    [InlineData("UseDevelopmentStorage=true", null, "client-id", "only applies with Auth__Storage__TableServiceUri")]
+    public void StorageModesMustNotConflict(string? connectionString, string? uri, string? clientId, string expected)
+    {
+        var result = new StorageOptionsValidator().Validate(null, new StorageOptions
+        {
+            ConnectionString = connectionString,
+            TableServiceUri = uri is null ? null : new Uri(uri),
+            ManagedIdentityClientId = clientId,
+        });
+
+        Assert.True(result.Failed);
+        Assert.Contains(expected, result.FailureMessage, StringComparison.Ordinal);
+    }
+}
