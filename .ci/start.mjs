@@ -39,7 +39,12 @@ azurite.on('exit', (code) => { if (children.length === 1 || code) { console.erro
 await waitForPort(10002);
 console.log('Azurite is listening on 127.0.0.1:10000-10002 (data in .azurite/).');
 
-const api = spawn('dotnet', ['run', '--project', join(root, 'functions', 'Serverless.Standalone'), '--', ...process.argv.slice(2)], {
+// Build, then run the dll from the repository root: `dotnet run` would change the working directory,
+// and local.settings.json is read from the working directory (as `func start` does).
+const project = join(root, 'functions', 'Serverless.Standalone');
+const build = spawnSync('dotnet', ['build', project, '-c', 'Release', '-nologo', '-v', 'q', '-o', join(project, 'bin', 'local')], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) stopAll(build.status ?? 1);
+const api = spawn('dotnet', [join(project, 'bin', 'local', 'Serverless.Standalone.dll'), ...process.argv.slice(2)], {
   cwd: root, stdio: 'inherit',
 });
 children.push(api);

@@ -15,9 +15,17 @@ internal sealed class TableInitializer(AuthTables tables) : IHostedService
             return;
         }
 
-        foreach (var table in tables.All)
+        try
         {
-            await table.CreateIfNotExistsAsync(cancellationToken);
+            foreach (var table in tables.All)
+            {
+                await table.CreateIfNotExistsAsync(cancellationToken);
+            }
+        }
+        catch (Exception e) when (StorageFailure.IsUnavailable(e))
+        {
+            throw new InvalidOperationException(
+                $"Table storage at {tables.Service.Uri} is not reachable (Auth__Storage__ConnectionString). Is Azurite running? `npm start` starts it.", e);
         }
     }
 
