@@ -53,12 +53,29 @@ public sealed class AzuriteProcess : IAsyncDisposable
         await WaitUntilListeningAsync();
     }
 
+    /// <summary>
+    /// Stops Azurite the way Ctrl+C does (SIGINT), so it flushes its data to disk like durable storage
+    /// would have; killed only if it does not exit within 10 s.
+    /// </summary>
     public async Task StopAsync()
     {
         if (process is { HasExited: false })
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            using (var interrupt = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await interrupt.WaitForExitAsync();
+            }
+
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
         }
 
         process?.Dispose();

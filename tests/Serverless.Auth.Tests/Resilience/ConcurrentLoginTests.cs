@@ -1,0 +1,36 @@
+using System.Net;
+using Serverless.Auth.Tests.Infrastructure;
+
+namespace Serverless.Auth.Tests.Resilience;
+
+public sealed class ConcurrentLoginTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task TwoHundredConcurrentLoginsAreAllAnsweredWithoutServerErrors()
+    {
+        await using var api = await ApiHost.StartAsync(azurite.ConnectionString, s =>
+        {
+            s["Auth:Argon2:MaxConcurrentHashes"] = "2";
+            s["Auth:Argon2:QueueTimeoutMilliseconds"] = "1000";
+        });
+        Assert.Equal(HttpStatusCode.Created, (await api.SignupAsync("crowd@example.com", "saffron-glacier-tunnel-8842")).StatusCode);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
+            i % 2 == 0 ? api.LoginAsync("crowd@example.com", "saffron-glacier-tunnel-8842") : api.LoginAsync($"stranger{i}@example.com", "wrong-guess-" + i)));
+
+        Assert.Equal(200, responses.Length);
+        foreach (var response in responses)
+        {
+            Assert.Contains(response.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.Unauthorized, HttpStatusCode.ServiceUnavailable });
+            if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+            {
+                // Load shed by the hashing bound: a problem with Retry-After, never a crash.
+                await ResponseAssert.ProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+                Assert.NotNull(response.Headers.RetryAfter);
+            }
+        }
+
+        Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.OK);
+        Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.ServiceUnavailable);
+    }
+}
