@@ -96,6 +96,11 @@ internal sealed class AuthHandlers(
             return refused;
         }
 
+        if (!JsonBody.IsJsonOrAbsent(context.Request))
+        {
+            return Problems.UnsupportedMediaType();
+        }
+
         var presented = new[] { BearerToken(context.Request), cookie.Read(context.Request) };
         foreach (var token in presented.Where(t => t is not null).Distinct(StringComparer.Ordinal))
         {

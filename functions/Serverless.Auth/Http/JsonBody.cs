@@ -17,6 +17,13 @@ internal static class JsonBody
         && mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
         && (mediaType.Charset.Length == 0 || mediaType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>
+    /// For bodiless POSTs (logout): no Content-Type at all, or JSON. HTML forms and text/plain always
+    /// carry a Content-Type, so cross-site "simple" requests are refused.
+    /// </summary>
+    public static bool IsJsonOrAbsent(HttpRequest request) =>
+        (string.IsNullOrEmpty(request.ContentType) && request.ContentLength is null or 0) || IsJson(request);
+
     public static async Task<(T? Value, ProblemHttpResult? Problem)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> typeInfo)
         where T : class
     {

@@ -24,6 +24,16 @@ public sealed class JwtOptions
 
 internal sealed class JwtOptionsValidator : IValidateOptions<JwtOptions>
 {
+    private readonly bool runningInAzure;
+
+    // App Service / Azure Functions set WEBSITE_SITE_NAME on every instance.
+    public JwtOptionsValidator()
+        : this(Environment.GetEnvironmentVariable("WEBSITE_SITE_NAME") is not null)
+    {
+    }
+
+    internal JwtOptionsValidator(bool runningInAzure) => this.runningInAzure = runningInAzure;
+
     public ValidateOptionsResult Validate(string? name, JwtOptions options)
     {
         var failures = new List<string>();
@@ -42,9 +52,13 @@ internal sealed class JwtOptionsValidator : IValidateOptions<JwtOptions>
             failures.Add("Auth__Jwt__LifetimeMinutes must be between 1 and 1440.");
         }
 
-        if (!SigningKeySet.TryCreate(options, out _, out var keyError))
+        if (!SigningKeySet.TryCreate(options, out var keys, out var keyError))
         {
             failures.Add(keyError);
+        }
+        else if (runningInAzure && keys.IsLocalOnlySample)
+        {
+            failures.Add("Auth__Jwt__SigningKey is the local-only key from local.settings.sample.json: anyone can forge tokens with it. Set a new key (openssl rand -base64 32).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -15,6 +15,9 @@ internal sealed class SigningKeySet
 
     public SymmetricSecurityKey Current => Keys[0];
 
+    /// <summary>True when a key is the published sample key (its bytes spell "LOCAL-ONLY...").</summary>
+    public bool IsLocalOnlySample => Keys.Any(k => k.Key.AsSpan().StartsWith("LOCAL-ONLY"u8));
+
     public static bool TryCreate(JwtOptions options, [NotNullWhen(true)] out SigningKeySet? keySet, out string error)
     {
         keySet = null;

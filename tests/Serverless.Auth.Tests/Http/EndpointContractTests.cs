@@ -94,6 +94,19 @@ public sealed class EndpointContractTests(AzuriteFixture azurite) : IAsyncLifeti
         }
     }
 
+    [Theory]
+    [InlineData("text/plain")]
+    [InlineData("application/x-www-form-urlencoded")]
+    public async Task LogoutRefusesFormAndTextBodies(string contentType) =>
+        await ResponseAssert.ProblemAsync(await PostRawAsync(AuthRoutes.LogoutPath, "x=1", contentType), HttpStatusCode.UnsupportedMediaType);
+
+    [Fact]
+    public async Task LogoutAcceptsNoBodyOrJson()
+    {
+        Assert.Equal(HttpStatusCode.NoContent, (await api.Client.PostAsync(AuthRoutes.LogoutPath, null, Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await PostRawAsync(AuthRoutes.LogoutPath, "{}")).StatusCode);
+    }
+
     [Fact]
     public async Task MissingContentTypeIsUnsupportedMediaType()
     {

@@ -153,6 +153,19 @@ public sealed class AccessTokensTests
     }
 
     [Fact]
+    public void TheSampleKeyIsRefusedInAzureOnly()
+    {
+        var sampleKey = Serverless.Standalone.LocalSettings.Read(Serverless.Testing.RepoPaths.Combine("local.settings.sample.json"))["Auth:Jwt:SigningKey"];
+        var options = new JwtOptions { Issuer = "i", Audience = "a", SigningKey = sampleKey };
+
+        Assert.True(new JwtOptionsValidator(runningInAzure: false).Validate(null, options).Succeeded);
+        var inAzure = new JwtOptionsValidator(runningInAzure: true).Validate(null, options);
+        Assert.True(inAzure.Failed);
+        Assert.Contains("local-only key", inAzure.FailureMessage, StringComparison.Ordinal);
+        Assert.True(new JwtOptionsValidator(runningInAzure: true).Validate(null, new JwtOptions { Issuer = "i", Audience = "a", SigningKey = Key }).Succeeded);
+    }
+
+    [Fact]
     public void MissingIssuerAndAudienceAreNamed()
     {
         var result = new JwtOptionsValidator().Validate(null, new JwtOptions { SigningKey = Key });
