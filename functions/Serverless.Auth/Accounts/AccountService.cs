@@ -70,14 +70,18 @@ internal sealed partial class AccountService(
             return new LoginResult.Rejected();
         }
 
-        var (wait, hasFailures) = await throttle.CheckAsync(normalizedEmail, cancellationToken);
+        // Two independent point reads: issue them together, so login pays one storage round trip.
+        var throttleCheck = throttle.CheckAsync(normalizedEmail, cancellationToken);
+        var lookup = users.FindAsync(normalizedEmail, cancellationToken);
+        await Task.WhenAll(throttleCheck, lookup);
+        var (wait, hasFailures) = await throttleCheck;
         if (wait > TimeSpan.Zero)
         {
             LogLoginThrottled(logger);
             return new LoginResult.Throttled(wait);
         }
 
-        var account = await users.FindAsync(normalizedEmail, cancellationToken);
+        var account = await lookup;
         var check = PasswordCheck.Mismatch;
         if (account is null)
         {
