@@ -74,28 +74,15 @@ public sealed class ApiHost : IAsyncDisposable
     public Task<HttpResponseMessage> LoginAsync(string email, string password) =>
         Client.PostAsJsonAsync(AuthRoutes.LoginPath, new { email, password }, TestContext.Current.CancellationToken);
 
-    public Task<HttpResponseMessage> VerifyAsync(string? cookieHeader = null, string? bearer = null)
+    public Task<HttpResponseMessage> VerifyAsync(string? cookieHeader = null, string? bearer = null) =>
+        SendAsync(HttpMethod.Get, AuthRoutes.VerifyPath, cookieHeader, bearer);
+
+    public Task<HttpResponseMessage> LogoutAsync(string? cookieHeader = null, string? bearer = null) =>
+        SendAsync(HttpMethod.Post, AuthRoutes.LogoutPath, cookieHeader, bearer);
+
+    private Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? cookieHeader, string? bearer)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, AuthRoutes.VerifyPath);
-        if (cookieHeader is not null)
-        {
-            request.Headers.Add("Cookie", cookieHeader);
-        }
-
-        if (bearer is not null)
-        {
-            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
-        }
-
-        return Client.SendAsync(request, TestContext.Current.CancellationToken);
-    }
-
-    public Task<HttpResponseMessage> LogoutAsync(string? cookieHeader = null, string? bearer = null)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, AuthRoutes.LogoutPath)
-        {
-            Content = JsonContent.Create(new { }),
-        };
+        var request = new HttpRequestMessage(method, path);
         if (cookieHeader is not null)
         {
             request.Headers.Add("Cookie", cookieHeader);
