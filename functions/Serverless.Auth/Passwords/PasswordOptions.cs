@@ -12,14 +12,35 @@ public sealed class PasswordOptions
 
     /// <summary>Caps hashing work; NIST asks to allow at least 64.</summary>
     public int MaxLength { get; set; } = 256;
+
+    /// <summary>
+    /// The name users know this service by. Passwords made of it (spaces and punctuation ignored, with only
+    /// digits or symbols added) are refused, as NIST SP 800-63B-4 asks for context-specific words. Empty turns the check off.
+    /// </summary>
+    public string ServiceName { get; set; } = "Serverless Auth";
 }
 
 internal sealed class PasswordOptionsValidator : IValidateOptions<PasswordOptions>
 {
-    public ValidateOptionsResult Validate(string? name, PasswordOptions options) =>
-        options.MinLength < 8
-            ? ValidateOptionsResult.Fail("Auth__Password__MinLength must be at least 8 (15 is the default for password-only sign-in).")
-            : options.MaxLength < 64 || options.MaxLength > 1024 || options.MaxLength < options.MinLength
-                ? ValidateOptionsResult.Fail("Auth__Password__MaxLength must be between 64 and 1024 and not below Auth__Password__MinLength.")
-                : ValidateOptionsResult.Success;
+    public const int MaxServiceNameLength = 100;
+
+    public ValidateOptionsResult Validate(string? name, PasswordOptions options)
+    {
+        var failures = new List<string>();
+        if (options.MinLength < 8)
+        {
+            failures.Add("Auth__Password__MinLength must be at least 8 (15 is the default for password-only sign-in).");
+        }
+        else if (options.MaxLength < 64 || options.MaxLength > 1024 || options.MaxLength < options.MinLength)
+        {
+            failures.Add("Auth__Password__MaxLength must be between 64 and 1024 and not below Auth__Password__MinLength.");
+        }
+
+        if (options.ServiceName is null || options.ServiceName.Length > MaxServiceNameLength)
+        {
+            failures.Add($"Auth__Password__ServiceName must be at most {MaxServiceNameLength} characters (empty turns the service-name check off).");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
 }
