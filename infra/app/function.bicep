@@ -1,0 +1,196 @@
+// Flex Consumption (FC1) plan + the Function App. Platform CORS answers the browser's preflight and
+// adds Access-Control-Allow-Credentials; the handlers never write CORS headers. All storage access
+// uses the user-assigned identity; the signing key arrives through a Key Vault reference.
+
+@description('Name of the Function App (also its default host name).')
+@minLength(2)
+@maxLength(60)
+param name string
+
+@description('Name of the Flex Consumption plan.')
+@minLength(1)
+@maxLength(60)
+param planName string
+
+@description('Azure region of the plan and the app (a region that offers Flex Consumption).')
+param location string
+
+@description('Tags applied to the plan and the app; the app also gets azd-service-name.')
+param tags { *: string }
+
+@description('Service name in azure.yaml; azd finds the app by this tag.')
+param azdServiceName string
+
+@description('Resource id of the user-assigned identity the app runs as.')
+param identityId string
+
+@description('Client id of the user-assigned identity (for AzureWebJobsStorage, the tables and Application Insights).')
+param identityClientId string
+
+@description('Name of the storage account for host storage, deployment and tables.')
+param storageAccountName string
+
+@description('Blob container that holds the deployment package.')
+param deploymentContainerName string
+
+@description('Name of the Application Insights component.')
+param applicationInsightsName string
+
+@description('Memory per instance in MB.')
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int
+
+@description('Upper bound on instances the app scales out to.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int
+
+@description('Validated browser origins allowed to call the API with credentials (CORS and Auth__AllowedOrigins).')
+@minLength(1)
+param allowedOrigins string[]
+
+@description('Table names: users, revoked tokens, login throttle.')
+param usersTableName string
+@description('Table of revoked tokens.')
+param revocationsTableName string
+@description('Table of login throttle counters.')
+param loginThrottleTableName string
+
+@description('JWT issuer; empty means the API base URL.')
+param jwtIssuer string
+@description('JWT audience; empty means the API base URL.')
+param jwtAudience string
+@description('Token and cookie lifetime in minutes.')
+@minValue(1)
+@maxValue(1440)
+param jwtLifetimeMinutes int
+
+@description('Versionless Key Vault URI of the signing key secret.')
+param signingKeySecretUri string
+
+@description('Base cookie name (the app adds the __Host- prefix).')
+param cookieName string
+@description('SameSite attribute of the auth cookie.')
+@allowed(['None', 'Lax', 'Strict'])
+param cookieSameSite string
+@description('Whether the cookie is Partitioned (CHIPS).')
+param cookiePartitioned bool
+@description('Cookie Domain attribute; empty for a host-only cookie.')
+param cookieDomain string
+
+var apiBaseUrl = 'https://${name}.azurewebsites.net/api'
+
+resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
+  name: storageAccountName
+}
+
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource site 'Microsoft.Web/sites@2025-03-01' = {
+  name: name
+  location: location
+  tags: union(tags, { 'azd-service-name': azdServiceName })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: identityId
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: instanceMemoryMB
+        maximumInstanceCount: maximumInstanceCount
+      }
+      // Flex Consumption takes the runtime here, not from FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION.
+      runtime: {
+        name: 'dotnet-isolated'
+        version: '10.0'
+      }
+    }
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+      cors: {
+        allowedOrigins: allowedOrigins
+        supportCredentials: true
+      }
+      appSettings: [
+        // Host storage through the managed identity: no connection string, no key.
+        { name: 'AzureWebJobsStorage__accountName', value: storage.name }
+        { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
+        { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
+        // Telemetry with Entra ID auth (local auth is disabled on the component).
+        { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsights.properties.ConnectionString }
+        { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }
+        // The app's tables through the same identity.
+        { name: 'Auth__Storage__TableServiceUri', value: 'https://${storage.name}.table.${environment().suffixes.storage}' }
+        { name: 'Auth__Storage__ManagedIdentityClientId', value: identityClientId }
+        { name: 'Auth__Storage__UsersTable', value: usersTableName }
+        { name: 'Auth__Storage__RevocationsTable', value: revocationsTableName }
+        { name: 'Auth__Storage__LoginThrottleTable', value: loginThrottleTableName }
+        { name: 'Auth__Jwt__Issuer', value: empty(jwtIssuer) ? apiBaseUrl : jwtIssuer }
+        { name: 'Auth__Jwt__Audience', value: empty(jwtAudience) ? apiBaseUrl : jwtAudience }
+        { name: 'Auth__Jwt__SigningKey', value: '@Microsoft.KeyVault(SecretUri=${signingKeySecretUri})' }
+        { name: 'Auth__Jwt__LifetimeMinutes', value: string(jwtLifetimeMinutes) }
+        { name: 'Auth__Cookie__Name', value: cookieName }
+        { name: 'Auth__Cookie__Secure', value: 'true' }
+        { name: 'Auth__Cookie__SameSite', value: cookieSameSite }
+        { name: 'Auth__Cookie__Partitioned', value: cookiePartitioned ? 'true' : 'false' }
+        { name: 'Auth__Cookie__Domain', value: cookieDomain }
+        { name: 'Auth__AllowedOrigins', value: join(allowedOrigins, ',') }
+      ]
+    }
+  }
+
+  // No FTP and no basic-auth (publishing profile) deployments: deploy with Entra ID (azd / func).
+  resource ftpCredentials 'basicPublishingCredentialsPolicies' = {
+    name: 'ftp'
+    properties: {
+      allow: false
+    }
+  }
+
+  resource scmCredentials 'basicPublishingCredentialsPolicies' = {
+    name: 'scm'
+    properties: {
+      allow: false
+    }
+  }
+}
+
+output name string = site.name
+output planName string = plan.name
+output defaultHostName string = site.properties.defaultHostName

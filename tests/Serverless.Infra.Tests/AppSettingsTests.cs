@@ -1,0 +1,102 @@
+using System.Text.Json.Nodes;
+using Serverless.Infra.Tests.Infrastructure;
+using Serverless.Testing;
+
+namespace Serverless.Infra.Tests;
+
+/// <summary>The Auth__* settings the template gives the Function App: names, cookie and JWT values.</summary>
+public sealed class AppSettingsTests(InfraFixture infra)
+{
+    /// <summary>Set in Azure only. Locally the app talks to Azurite through a connection string instead.</summary>
+    private static readonly Dictionary<string, string> AzureOnly = new()
+    {
+        ["Auth__Storage__TableServiceUri"] = "identity-based table access; the app refuses it together with Auth__Storage__ConnectionString",
+        ["Auth__Storage__ManagedIdentityClientId"] = "client id of the user-assigned identity; only valid with Auth__Storage__TableServiceUri",
+    };
+
+    /// <summary>In the sample only.</summary>
+    private static readonly Dictionary<string, string> LocalOnly = new()
+    {
+        ["Auth__Storage__ConnectionString"] = "Azurite; in Azure shared keys are disabled and the identity is used",
+        ["Auth__Password__MinLength"] = "the code default (15) applies in Azure; the sample shows the knob",
+        ["Auth__Argon2__MemoryKiB"] = "the code default (OWASP 19 MiB) applies in Azure; the sample shows the knob",
+        ["Auth__Argon2__Iterations"] = "the code default applies in Azure; the sample shows the knob",
+        ["Auth__Argon2__Parallelism"] = "the code default applies in Azure; the sample shows the knob",
+    };
+
+    [Fact]
+    public void AuthSettingNamesMatchTheLocalSettingsSample()
+    {
+        var sample = JsonNode.Parse(File.ReadAllText(RepoPaths.Combine("local.settings.sample.json")))!
+            .At("Values").AsObject().Select(value => value.Key).Where(IsAuthSetting).ToHashSet();
+        var template = infra.Template.One("Microsoft.Web/sites").Resource.AppSettings().Keys.Where(IsAuthSetting).ToHashSet();
+
+        var missingFromSample = template.Except(sample).Except(AzureOnly.Keys).Order().ToList();
+        var missingFromTemplate = sample.Except(template).Except(LocalOnly.Keys).Order().ToList();
+        Assert.True(missingFromSample.Count == 0, $"The template sets Auth settings that local.settings.sample.json lacks: {string.Join(", ", missingFromSample)}");
+        Assert.True(missingFromTemplate.Count == 0, $"local.settings.sample.json has Auth settings the template does not set: {string.Join(", ", missingFromTemplate)}");
+
+        // The allow-lists stay honest: each entry is really one-sided.
+        Assert.All(AzureOnly.Keys, name => Assert.True(template.Contains(name) && !sample.Contains(name), $"{name} is allow-listed as Azure-only."));
+        Assert.All(LocalOnly.Keys, name => Assert.True(sample.Contains(name) && !template.Contains(name), $"{name} is allow-listed as local-only."));
+    }
+
+    [Fact]
+    public void CookieIsAlwaysSecureAndFollowsTheCookieParameters()
+    {
+        var settings = infra.Template.One("Microsoft.Web/sites").Resource.AppSettings();
+
+        Assert.Equal("true", settings["Auth__Cookie__Secure"]);
+        Assert.Equal("[parameters('cookieSameSite')]", settings["Auth__Cookie__SameSite"]);
+        Assert.Equal("[if(parameters('cookiePartitioned'), 'true', 'false')]", settings["Auth__Cookie__Partitioned"]);
+        Assert.Equal("[parameters('cookieName')]", settings["Auth__Cookie__Name"]);
+        Assert.Equal("[parameters('cookieDomain')]", settings["Auth__Cookie__Domain"]);
+
+        var sameSite = infra.Template.Parameters.At("cookieSameSite");
+        Assert.Equal(["None", "Lax", "Strict"], sameSite.At("allowedValues").AsArray().Select(value => value!.GetValue<string>()));
+        Assert.Equal("None", sameSite.Text("defaultValue"));
+        Assert.Equal("[equals(parameters('cookieSameSite'), 'None')]", infra.Template.Parameters.Text("cookiePartitioned", "defaultValue"));
+    }
+
+    [Fact]
+    public void DefaultDeploymentSendsSameSiteNonePartitionedCookies()
+    {
+        var settings = infra.ValidSnapshot.One("Microsoft.Web/sites").AppSettings();
+
+        Assert.Equal("None", settings["Auth__Cookie__SameSite"]);
+        Assert.Equal("true", settings["Auth__Cookie__Partitioned"]);
+        Assert.Equal("true", settings["Auth__Cookie__Secure"]);
+        Assert.Equal("auth", settings["Auth__Cookie__Name"]);
+        Assert.Equal("", settings["Auth__Cookie__Domain"]);
+    }
+
+    [Fact]
+    public async Task LaxCookieModeTurnsOffPartitioning()
+    {
+        var snapshot = await infra.SnapshotAsync(InfraFixture.ValidEnvironmentWith("AUTH_COOKIE_SAMESITE", "Lax"));
+
+        Assert.True(snapshot.Succeeded, snapshot.Run.ToString());
+        var settings = snapshot.One("Microsoft.Web/sites").AppSettings();
+        Assert.Equal("Lax", settings["Auth__Cookie__SameSite"]);
+        Assert.Equal("false", settings["Auth__Cookie__Partitioned"]);
+        Assert.Equal("true", settings["Auth__Cookie__Secure"]);
+    }
+
+    [Fact]
+    public void JwtIssuerAndAudienceDefaultToTheApiBaseUrl()
+    {
+        var (_, site) = infra.Template.One("Microsoft.Web/sites");
+        var settings = site.AppSettings();
+        Assert.Equal("[if(empty(parameters('jwtIssuer')), variables('apiBaseUrl'), parameters('jwtIssuer'))]", settings["Auth__Jwt__Issuer"]);
+        Assert.Equal("[if(empty(parameters('jwtAudience')), variables('apiBaseUrl'), parameters('jwtAudience'))]", settings["Auth__Jwt__Audience"]);
+        Assert.Equal("[string(parameters('jwtLifetimeMinutes'))]", settings["Auth__Jwt__LifetimeMinutes"]);
+
+        var evaluated = infra.ValidSnapshot.One("Microsoft.Web/sites");
+        var app = evaluated.Text("name");
+        Assert.Equal($"https://{app}.azurewebsites.net/api", evaluated.AppSettings()["Auth__Jwt__Issuer"]);
+        Assert.Equal($"https://{app}.azurewebsites.net/api", evaluated.AppSettings()["Auth__Jwt__Audience"]);
+        Assert.Equal("30", evaluated.AppSettings()["Auth__Jwt__LifetimeMinutes"]);
+    }
+
+    private static bool IsAuthSetting(string name) => name.StartsWith("Auth__", StringComparison.Ordinal);
+}

@@ -1,0 +1,32 @@
+using Serverless.Infra.Tests.Infrastructure;
+using Serverless.Testing;
+
+namespace Serverless.Infra.Tests;
+
+/// <summary>azure.yaml wires `azd up` to infra/ and to the Functions project.</summary>
+public sealed class AzdTests(InfraFixture infra)
+{
+    [Fact]
+    public void AzureYamlProvisionsInfraAndDeploysTheFunctionsProjectToTheTaggedApp()
+    {
+        var lines = File.ReadAllLines(RepoPaths.Combine("azure.yaml")).Select(line => line.TrimEnd()).ToList();
+
+        Assert.Contains("infra:", lines);
+        Assert.Contains("  provider: bicep", lines);
+        Assert.Contains("  path: infra", lines);
+        Assert.Contains("  module: main", lines);
+        Assert.Contains("services:", lines);
+        var service = lines[lines.IndexOf("services:") + 1].Trim().TrimEnd(':');
+        Assert.Contains("    project: ./functions/Serverless.Functions", lines);
+        Assert.Contains("    language: dotnet", lines);
+        Assert.Contains("    host: function", lines);
+        Assert.True(File.Exists(RepoPaths.Combine("functions", "Serverless.Functions", "Serverless.Functions.csproj")));
+
+        // azd finds the app to deploy to by this tag.
+        var (functionApp, _) = infra.Template.One("Microsoft.Web/sites");
+        Assert.Equal(service, functionApp.ModuleParameterValue("azdServiceName"));
+        var tags = infra.ValidSnapshot.One("Microsoft.Web/sites").At("tags");
+        Assert.Equal(service, tags.Text("azd-service-name"));
+        Assert.Equal("infra-tests", tags.Text("azd-env-name"));
+    }
+}

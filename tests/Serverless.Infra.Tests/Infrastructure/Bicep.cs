@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.RegularExpressions;
+
+namespace Serverless.Infra.Tests.Infrastructure;
+
+/// <summary>One finished run of the Bicep CLI.</summary>
+public sealed partial record BicepRun(string Arguments, int ExitCode, string StandardOutput, string StandardError)
+{
+    /// <summary>Lines that report a Warning or an Error diagnostic (any rule, any file).</summary>
+    public IReadOnlyList<string> Diagnostics(bool includeStandardOutput) =>
+        (includeStandardOutput ? StandardError + "\n" + StandardOutput : StandardError)
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(line => DiagnosticLine().IsMatch(line))
+            .ToList();
+
+    public override string ToString()
+    {
+        var stdout = StandardOutput.Length > 4000 ? StandardOutput[..4000] + "\n[...]" : StandardOutput;
+        return $"bicep {Arguments} exited with {ExitCode}\n--- stderr ---\n{StandardError}\n--- stdout ---\n{stdout}";
+    }
+
+    [GeneratedRegex(@"\b(Warning|Error)\b")]
+    private static partial Regex DiagnosticLine();
+}
+
+/// <summary>Runs the Bicep CLI restored from the NuGet package Azure.Bicep.CommandLine.linux-x64.</summary>
+public static class Bicep
+{
+    /// <summary>Variables main.bicepparam reads; removed from every run unless a test sets them.</summary>
+    public static readonly string[] ParameterEnvironment =
+    [
+        "AZURE_ENV_NAME", "AZURE_LOCATION", "AUTH_ALLOWED_ORIGINS", "AUTH_JWT_SIGNING_KEY",
+        "AUTH_JWT_ISSUER", "AUTH_JWT_AUDIENCE", "AUTH_COOKIE_SAMESITE",
+    ];
+
+    private static readonly Lazy<string> ExecutablePath = new(Locate);
+
+    public static string Executable => ExecutablePath.Value;
+
+    public static async Task<BicepRun> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(Executable)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var name in ParameterEnvironment)
+        {
+            start.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{Executable} did not start.");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"bicep {string.Join(' ', arguments)} did not finish within 3 minutes.");
+        }
+
+        return new BicepRun(string.Join(' ', arguments), process.ExitCode, await stdout, await stderr);
+    }
+
+    private static string Locate()
+    {
+        var path = typeof(Bicep).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(attribute => attribute.Key == "BicepExecutable").Value;
+        if (string.IsNullOrEmpty(path) || !File.Exists(path))
+        {
+            throw new InvalidOperationException(
+                $"The Bicep CLI was not found at '{path}'. It comes from the NuGet package Azure.Bicep.CommandLine.linux-x64 " +
+                "(restored by this project); run 'dotnet restore' and make sure you are on linux-x64.");
+        }
+
+        // NuGet does not always keep the executable bit when it extracts a package.
+        if (!OperatingSystem.IsWindows())
+        {
+            var mode = File.GetUnixFileMode(path);
+            if (!mode.HasFlag(UnixFileMode.UserExecute))
+            {
+                File.SetUnixFileMode(path, mode | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+            }
+        }
+
+        return path;
+    }
+}
