@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Serverless.Standalone;
+using Serverless.Testing;
+
+namespace Serverless.Browser.Tests.Infrastructure;
+
+/// <summary>How the API writes its cookie: the three settings a frontend developer gets wrong.</summary>
+public sealed record CookieSettings(bool Secure, string SameSite, bool Partitioned)
+{
+    /// <summary>The local default: page and API both on localhost (same site), plain http.</summary>
+    public static CookieSettings SameSiteLax { get; } = new(Secure: false, SameSite: "Lax", Partitioned: false);
+
+    /// <summary>What a page on another site needs: SameSite=None; Secure; Partitioned (CHIPS).</summary>
+    public static CookieSettings CrossSite { get; } = new(Secure: true, SameSite: "None", Partitioned: true);
+
+    /// <summary>Secure: the cookie name gets the __Host- prefix (no Domain is configured).</summary>
+    public string CookieName => Secure ? "__Host-auth" : "auth";
+}
+
+/// <summary>
+/// Serverless.Standalone in this process on http://localhost:&lt;free port&gt;, with its own tables in the
+/// shared Azurite, allowing the demo site's same-site and cross-site origins (not its foreign one).
+/// </summary>
+public sealed class ApiServer : IAsyncDisposable
+{
+    private readonly WebApplication app;
+
+    private ApiServer(WebApplication app, string baseUrl, CookieSettings cookie)
+    {
+        this.app = app;
+        BaseUrl = baseUrl;
+        Cookie = cookie;
+    }
+
+    public string BaseUrl { get; }
+    public CookieSettings Cookie { get; }
+
+    public static async Task<ApiServer> StartAsync(BrowserFixture fixture, CookieSettings cookie)
+    {
+        var allowed = string.Join(',', fixture.Demo.SameSiteOrigin, fixture.Demo.CrossSiteOrigin);
+        for (var attempt = 1; ; attempt++)
+        {
+            var baseUrl = "http://localhost:" + AzuriteProcess.FreeTcpPort().ToString(CultureInfo.InvariantCulture);
+            var suffix = Guid.NewGuid().ToString("N")[..10];
+            var settings = new Dictionary<string, string?>
+            {
+                ["urls"] = baseUrl,
+                ["Logging:LogLevel:Default"] = "Warning",
+                ["Auth:Storage:ConnectionString"] = fixture.AzuriteConnectionString,
+                ["Auth:Storage:UsersTable"] = "Users" + suffix,
+                ["Auth:Storage:RevocationsTable"] = "Revoked" + suffix,
+                ["Auth:Storage:LoginThrottleTable"] = "Throttle" + suffix,
+                ["Auth:Jwt:Issuer"] = baseUrl,
+                ["Auth:Jwt:Audience"] = "demo",
+                ["Auth:Jwt:SigningKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+                // The product default (30 min) is what the tests assert; pinned against a local.settings.json.
+                ["Auth:Jwt:LifetimeMinutes"] = "30",
+                ["Auth:Cookie:Name"] = "auth",
+                ["Auth:Cookie:Domain"] = "",
+                ["Auth:Cookie:Secure"] = cookie.Secure ? "true" : "false",
+                ["Auth:Cookie:SameSite"] = cookie.SameSite,
+                ["Auth:Cookie:Partitioned"] = cookie.Partitioned ? "true" : "false",
+                ["Auth:AllowedOrigins"] = allowed,
+                ["Host:CORS"] = allowed,
+                ["Host:CORSCredentials"] = "true",
+            };
+            var app = StandaloneApp.Build([], settings);
+            try
+            {
+                await app.StartAsync(TestContext.Current.CancellationToken);
+                return new ApiServer(app, baseUrl, cookie);
+            }
+            catch (IOException) when (attempt < 3)
+            {
+                await app.DisposeAsync();
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}

@@ -1,0 +1,87 @@
+using System.Text.Json;
+using Microsoft.Playwright;
+
+namespace Serverless.Browser.Tests.Infrastructure;
+
+/// <summary>What the demo page's fetch produced: a status and JSON body, or the error fetch rejected with.</summary>
+public sealed record ApiCall(string Request, int? Status, JsonElement? Body, string? Error)
+{
+    public override string ToString() => Status is null ? $"{Request} -> {Error}" : $"{Request} -> {Status} {Body}";
+}
+
+/// <summary>
+/// Drives tests/demo in a browser tab the way a person does (fill the form, click the button) and reads
+/// what the page's own JavaScript got back. No request here comes from C#.
+/// </summary>
+public sealed class DemoPage
+{
+    private DemoPage(IPage page) => Page = page;
+
+    public IPage Page { get; }
+
+    /// <summary>Opens the page; it verifies the session on load, and that first call is returned too.</summary>
+    public static async Task<(DemoPage Page, ApiCall OnLoad)> OpenAsync(IBrowserContext context, string origin, string apiBase) =>
+        await OpenAsync(await context.NewPageAsync(), origin, apiBase);
+
+    /// <summary>Navigates a tab prepared by the caller (e.g. with a DevTools session attached) to the page.</summary>
+    public static async Task<(DemoPage Page, ApiCall OnLoad)> OpenAsync(IPage tab, string origin, string apiBase)
+    {
+        var page = new DemoPage(tab);
+        await tab.GotoAsync(DemoSite.PageUrl(origin, apiBase));
+        return (page, await page.WaitForCallAsync(0));
+    }
+
+    public Task<ApiCall> SignupAsync(string email, string password) => ActAsync(async () =>
+    {
+        await Page.FillAsync("#signup-email", email);
+        await Page.FillAsync("#signup-password", password);
+        await Page.ClickAsync("#signup");
+    });
+
+    public Task<ApiCall> LoginAsync(string email, string password) => ActAsync(async () =>
+    {
+        await Page.FillAsync("#login-email", email);
+        await Page.FillAsync("#login-password", password);
+        await Page.ClickAsync("#login");
+    });
+
+    public Task<ApiCall> VerifyAsync() => ActAsync(() => Page.ClickAsync("#verify"));
+
+    public Task<ApiCall> LogoutAsync() => ActAsync(() => Page.ClickAsync("#logout"));
+
+    /// <summary>Reloads the tab; returns the verify the page makes on load.</summary>
+    public async Task<ApiCall> ReloadAsync()
+    {
+        await Page.ReloadAsync();
+        return await WaitForCallAsync(0);
+    }
+
+    /// <summary>What scripts on the page can read, both from JS and from the line the page shows.</summary>
+    public async Task<(string Script, string Shown)> DocumentCookieAsync() =>
+        (await Page.EvaluateAsync<string>("() => document.cookie"), await Page.InnerTextAsync("#document-cookie"));
+
+    public Task<string?> SessionStateAsync() => Page.GetAttributeAsync("#session", "data-state");
+
+    public Task<string> SessionTextAsync() => Page.InnerTextAsync("#session");
+
+    public Task<string> ApiBaseAsync() => Page.EvaluateAsync<string>("() => demo.apiBase()");
+
+    private async Task<ApiCall> ActAsync(Func<Task> act)
+    {
+        var before = await Page.EvaluateAsync<int>("() => demo.seq");
+        await act();
+        return await WaitForCallAsync(before);
+    }
+
+    private async Task<ApiCall> WaitForCallAsync(int after)
+    {
+        await Page.WaitForFunctionAsync("n => window.demo !== undefined && window.demo.seq > n", after);
+        var json = await Page.EvaluateAsync<string>("() => JSON.stringify(demo.last)");
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        var status = root.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetInt32() : (int?)null;
+        JsonElement? body = root.TryGetProperty("body", out var b) && b.ValueKind != JsonValueKind.Null ? b.Clone() : null;
+        var error = root.TryGetProperty("error", out var e) ? e.GetString() : null;
+        return new ApiCall(root.GetProperty("request").GetString()!, status, body, error);
+    }
+}
