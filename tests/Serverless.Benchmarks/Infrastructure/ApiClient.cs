@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace Serverless.Benchmarks.Infrastructure;
+
+/// <summary>HTTP calls to one API instance; no cookie container: Cookie headers are sent explicitly.</summary>
+internal sealed class ApiClient : IDisposable
+{
+    public const string CookieName = "auth";
+    public const string Password = "violet-harbor-compass-7193";
+
+    private readonly HttpClient http;
+
+    public ApiClient(Uri baseAddress)
+    {
+        BaseAddress = baseAddress;
+        http = new HttpClient(new SocketsHttpHandler
+        {
+            UseCookies = false,
+            MaxConnectionsPerServer = int.MaxValue,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+        })
+        {
+            BaseAddress = baseAddress,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+    }
+
+    public Uri BaseAddress { get; }
+
+    public Task<HttpResponseMessage> SignupAsync(string email, string password = Password) => PostJsonAsync("/api/auth/signup", email, password);
+
+    public Task<HttpResponseMessage> LoginAsync(string email, string password = Password) => PostJsonAsync("/api/auth/login", email, password);
+
+    public Task<HttpResponseMessage> VerifyAsync(string? token)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "/api/auth/verify");
+        if (token is not null)
+        {
+            request.Headers.Add("Cookie", $"{CookieName}={token}");
+        }
+
+        return http.SendAsync(request);
+    }
+
+    public Task<HttpResponseMessage> LogoutAsync(string token)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/logout");
+        request.Headers.Add("Cookie", $"{CookieName}={token}");
+        return http.SendAsync(request);
+    }
+
+    public Task<HttpResponseMessage> GetAsync(string path) => http.GetAsync(new Uri(path, UriKind.Relative));
+
+    /// <summary>Runs a call, drains and disposes the response, returns status, elapsed ms and the auth cookie if set.</summary>
+    public static async Task<Outcome> TimeAsync(Func<Task<HttpResponseMessage>> call)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var response = await call();
+        var body = await response.Content.ReadAsByteArrayAsync();
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        return new Outcome((int)response.StatusCode, elapsed, TokenFrom(response), response.Headers.RetryAfter is not null, body);
+    }
+
+    public static string? TokenFrom(HttpResponseMessage response)
+    {
+        if (!response.Headers.TryGetValues("Set-Cookie", out var cookies))
+        {
+            return null;
+        }
+
+        foreach (var cookie in cookies)
+        {
+            var prefix = CookieName + "=";
+            if (cookie.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                var value = cookie[prefix.Length..].Split(';')[0];
+                return value.Length > 0 ? value : null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Signs up and returns the token; throws (harness failure) unless 201.</summary>
+    public async Task<string> SignupTokenAsync(string email)
+    {
+        var outcome = await TimeAsync(() => SignupAsync(email));
+        if (outcome.Status != (int)HttpStatusCode.Created || outcome.Token is null)
+        {
+            throw new InvalidOperationException($"signup of {email} at {BaseAddress} answered {outcome.Status}: {Encoding.UTF8.GetString(outcome.Body)}");
+        }
+
+        return outcome.Token;
+    }
+
+    private Task<HttpResponseMessage> PostJsonAsync(string path, string email, string password)
+    {
+        var json = JsonSerializer.Serialize(new Dictionary<string, string> { ["email"] = email, ["password"] = password });
+        return http.PostAsync(new Uri(path, UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json"));
+    }
+
+    public void Dispose() => http.Dispose();
+}
+
+internal sealed record Outcome(int Status, double Milliseconds, string? Token, bool HasRetryAfter, byte[] Body);

@@ -1,0 +1,48 @@
+using System.Globalization;
+
+namespace Serverless.Benchmarks.Infrastructure;
+
+/// <summary>CPU time of a process from /proc/PID/stat (utime + stime, clock ticks of 1/100 s).</summary>
+internal static class ProcessCpu
+{
+    public static TimeSpan Of(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0);
+    }
+
+    /// <summary>The Azurite table process listening on <paramref name="port"/>, found by its command line.</summary>
+    public static int? AzuritePid(int port)
+    {
+        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(folder), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var commandLine = File.ReadAllText(Path.Combine(folder, "cmdline")).Split('\0');
+                var index = Array.IndexOf(commandLine, "--tablePort");
+                if (index >= 0 && index + 1 < commandLine.Length && commandLine[index + 1] == port.ToString(CultureInfo.InvariantCulture)
+                    && commandLine.Any(a => a.Contains("node", StringComparison.Ordinal) || a.Contains("azurite", StringComparison.Ordinal)))
+                {
+                    return pid;
+                }
+            }
+            catch (IOException)
+            {
+                // The process ended meanwhile.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Not ours.
+            }
+        }
+
+        return null;
+    }
+}

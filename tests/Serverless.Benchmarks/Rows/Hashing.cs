@@ -1,0 +1,164 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Azure.Data.Tables;
+using Serverless.Auth.Accounts;
+using Serverless.Benchmarks.Infrastructure;
+
+namespace Serverless.Benchmarks;
+
+internal sealed partial class Suite
+{
+    /// <summary>Row 1: login p50 at concurrency 1 vs the hasher's own p50, interleaved so drift hits both.</summary>
+    private async Task LoginOverheadAsync(ApiClient client, string connectionString)
+    {
+        Section("login overhead (concurrency 1) and hasher p50");
+        const string email = "overhead@bench.test";
+        await client.SignupTokenAsync(email);
+        for (var i = 0; i < 3; i++)
+        {
+            HashOnceMs();
+            Expect(await ApiClient.TimeAsync(() => client.LoginAsync(email)), 200, "warm-up login");
+        }
+
+        var hashes = new List<double>();
+        var logins = new List<double>();
+        var verifies = new List<double>();
+        var reads = new List<double>();
+        var users = new TableClient(connectionString, "UsersMain");
+        var key = EmailAddress.StorageKey(email);
+        var token = (await ApiClient.TimeAsync(() => client.LoginAsync(email))).Token;
+        for (var i = 0; i < Count(41, 11); i++)
+        {
+            hashes.Add(HashOnceMs());
+            var login = await ApiClient.TimeAsync(() => client.LoginAsync(email));
+            Expect(login, 200, "login");
+            logins.Add(login.Milliseconds);
+            var verify = await ApiClient.TimeAsync(() => client.VerifyAsync(token));
+            Expect(verify, 200, "verify");
+            verifies.Add(verify.Milliseconds);
+            var started = Stopwatch.GetTimestamp();
+            await users.GetEntityIfExistsAsync<TableEntity>(key, "account");
+            reads.Add(ElapsedMs(started));
+        }
+
+        hasherP50 = Stats.Median(hashes);
+        var loginP50 = Stats.Median(logins);
+        var ratio = loginP50 / hasherP50;
+        report.Add(new Row("login overhead: login p50 at concurrency 1 vs hasher p50 (m=19456, t=2, p=1)",
+            $"{Ms(loginP50)} vs {Ms(hasherP50)}", "≤ 1.15×", Ratio(ratio), ratio <= 1.15));
+        report.Note($"login breakdown (p50, n={logins.Count}): login {Ms(loginP50)} = hash {Ms(hasherP50)} + {Ms(loginP50 - hasherP50)} rest; "
+            + $"for scale: a verify request (HTTP + cookie + JWT validation, no storage) {Ms(Stats.Median(verifies))}, "
+            + $"one Table Storage point read on Azurite {Ms(Stats.Median(reads))} (login issues its two reads together: one round trip). "
+            + $"Hasher spread p10–p90 {Ms(Stats.Percentile(hashes, 10))}–{Ms(Stats.Percentile(hashes, 90))}.");
+    }
+
+    /// <summary>Row 8: the reference C implementation (Debian's argon2 CLI) at the same parameters.</summary>
+    private async Task ReferenceCliAsync()
+    {
+        Section("reference argon2 CLI");
+        var wall = new List<double>();
+        var own = new List<double>();
+        for (var i = 0; i < Count(21, 5); i++)
+        {
+            var start = new ProcessStartInfo("argon2")
+            {
+                ArgumentList = { "somesalt", "-id", "-t", "2", "-k", "19456", "-p", "1", "-l", "32" },
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                UseShellExecute = false,
+            };
+            var started = Stopwatch.GetTimestamp();
+            using var process = Process.Start(start) ?? throw new InvalidOperationException("argon2 did not start (.ci/bench installs it)");
+            await process.StandardInput.WriteAsync("password");
+            process.StandardInput.Close();
+            var output = await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            wall.Add(ElapsedMs(started));
+            if (process.ExitCode != 0)
+            {
+                throw new InvalidOperationException("argon2 failed: " + output);
+            }
+
+            var seconds = CliSeconds().Match(output);
+            if (seconds.Success)
+            {
+                own.Add(double.Parse(seconds.Groups[1].Value, CultureInfo.InvariantCulture) * 1000);
+            }
+        }
+
+        var reference = own.Count > 0 ? Stats.Median(own) : Stats.Median(wall);
+        report.Add(new Row("reference C argon2 CLI, same parameters (`argon2 somesalt -id -t 2 -k 19456 -p 1 -l 32`), p50 vs our hasher (Konscious)",
+            $"{Ms(reference)} vs {Ms(hasherP50)}", "reported", $"{Ratio(hasherP50 / reference)} (ours / C)", null));
+        report.Note($"argon2 CLI: its own timer p50 {Ms(reference)}; wall time per run including process start p50 {Ms(Stats.Median(wall))} (n={wall.Count}).");
+    }
+
+    /// <summary>Row 2: login throughput at concurrency 8 vs cores × 1000 / hasher ms.</summary>
+    private async Task LoginSaturationAsync(ApiClient client)
+    {
+        Section("login saturation (concurrency 8)");
+        const string email = "saturation@bench.test";
+        await client.SignupTokenAsync(email);
+
+        // The hasher alone on every core: what the machine can do with no HTTP or storage at all.
+        var hashWindow = TimeSpan.FromSeconds(Count(6, 3));
+        var hashCount = 0;
+        var hashStarted = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, Cores).Select(_ => Task.Run(() =>
+        {
+            while (Stopwatch.GetElapsedTime(hashStarted) < hashWindow)
+            {
+                HashOnceMs();
+                Interlocked.Increment(ref hashCount);
+            }
+        })));
+        var hashRate = hashCount / Stopwatch.GetElapsedTime(hashStarted).TotalSeconds;
+
+        var warmUp = TimeSpan.FromSeconds(2);
+        var window = TimeSpan.FromSeconds(Count(15, 5));
+        var statuses = new ConcurrentDictionary<int, int>();
+        var okInWindow = 0;
+        var started = Stopwatch.GetTimestamp();
+        var cpuTask = Task.Run(async () =>
+        {
+            await Task.Delay(warmUp);
+            var cpu = new CpuMeter();
+            var ownBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var azuriteBefore = azuritePid is { } pid ? ProcessCpu.Of(pid) : TimeSpan.Zero;
+            await Task.Delay(window);
+            return (Busy: cpu.BusyFraction(), Own: Process.GetCurrentProcess().TotalProcessorTime - ownBefore,
+                Azurite: azuritePid is { } pid2 ? ProcessCpu.Of(pid2) - azuriteBefore : TimeSpan.Zero);
+        });
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            while (Stopwatch.GetElapsedTime(started) < warmUp + window)
+            {
+                var outcome = await ApiClient.TimeAsync(() => client.LoginAsync(email));
+                statuses.AddOrUpdate(outcome.Status, 1, (_, n) => n + 1);
+                var at = Stopwatch.GetElapsedTime(started);
+                if (outcome.Status == 200 && at >= warmUp && at < warmUp + window)
+                {
+                    Interlocked.Increment(ref okInWindow);
+                }
+            }
+        })));
+        var (busy, own, azuriteCpu) = await cpuTask;
+        var throughput = okInWindow / window.TotalSeconds;
+        var model = Cores * 1000.0 / hasherP50;
+        var ratio = throughput / model;
+        report.Add(new Row($"login saturation: logins/s at concurrency 8 vs cores × 1000 / hasher ms ({Cores} × 1000 / {hasherP50:F0})",
+            $"{throughput:F1}/s vs {model:F1}/s", "≥ 0.85×", $"{ratio:F3}×", ratio >= 0.85));
+        var others = (busy * Cores * window.TotalSeconds) - own.TotalSeconds - azuriteCpu.TotalSeconds;
+        report.Note($"saturation: statuses {Describe(statuses)}; during the {window.TotalSeconds:F0} s window the machine was {busy:P0} busy ({busy * Cores:F2} of {Cores} cores): "
+            + $"this process (server + client) {own.TotalSeconds / window.TotalSeconds:F2} cores = {own.TotalMilliseconds / Math.Max(1, okInWindow):F0} ms CPU per login "
+            + $"(hasher p50 {Ms(hasherP50)}), Azurite {azuriteCpu.TotalSeconds / window.TotalSeconds:F2} cores, everything else on the machine {Math.Max(0, others) / window.TotalSeconds:F2} cores. "
+            + $"The hasher alone on {Cores} threads, no HTTP/storage: {hashRate:F1} hashes/s = {hashRate / model:F2}× the model; logins/s = {throughput / hashRate:F2}× that.");
+    }
+
+    private static string Describe(IDictionary<int, int> statuses) =>
+        string.Join(", ", statuses.OrderBy(p => p.Key).Select(p => $"{p.Key}×{p.Value}"));
+
+    [GeneratedRegex(@"([0-9.]+) seconds")]
+    private static partial Regex CliSeconds();
+}

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Serverless.Auth.Passwords;
+using Serverless.Benchmarks.Infrastructure;
+using Serverless.Testing;
+
+namespace Serverless.Benchmarks;
+
+/// <summary>
+/// Every row of the targets table, measured in one run: in-process host for the per-request
+/// figures (so a bare endpoint can share the host), separate Standalone processes where RSS, start-up
+/// or two instances matter. Targets are reported, not asserted: only harness failures throw.
+/// </summary>
+internal sealed partial class Suite(SuiteOptions options)
+{
+    /// <summary>The product defaults (Auth__Argon2__*): OWASP m=19 MiB, t=2, p=1.</summary>
+    private static readonly Argon2Parameters Defaults = new(19456, 2, 1);
+
+    private readonly Report report = new();
+    private readonly Stopwatch clock = new();
+    private double hasherP50;
+    private int? azuritePid;
+
+    private static int Cores => Environment.ProcessorCount;
+
+    public async Task<Report> RunAsync()
+    {
+        clock.Start();
+        // StandaloneApp reads local.settings.json from the working folder: keep the repo's out of the run.
+        Environment.CurrentDirectory = Directory.CreateTempSubdirectory("bench-cwd-").FullName;
+        report.Machine = await MachineInfo.DescribeAsync();
+        Section("machine: " + report.Machine);
+
+        await using var azurite = await AzuriteProcess.StartNewAsync();
+        azuritePid = ProcessCpu.AzuritePid(azurite.Port);
+        var signingKey = ApiSettings.NewSigningKey();
+
+        await using (var api = await InProcessApi.StartAsync(ApiSettings.Create(azurite.ConnectionString, "Main", signingKey)))
+        {
+            using var client = new ApiClient(api.BaseAddress);
+            await LoginOverheadAsync(client, azurite.ConnectionString);
+            await ReferenceCliAsync();
+            await LoginSaturationAsync(client);
+            await VerifyThroughputAsync(api, client);
+            await EnumerationAsync(client);
+            await ConcurrentLoginsAsync(client);
+        }
+
+        await RevocationAndStartupAsync(azurite.ConnectionString, signingKey);
+        await MemoryAsync(azurite.ConnectionString, signingKey);
+        await ScaleAsync(signingKey);
+        await SoakAsync(azurite.ConnectionString, signingKey);
+
+        report.Note($"load average at the end of the run: {MachineInfo.LoadAverage()} (1/5/15 min; with {Cores} cores, anything above ~1 from outside the suite skews the CPU-bound rows).");
+        report.Duration = clock.Elapsed;
+        return report;
+    }
+
+    /// <summary>Full count, or a small one for <c>--quick</c> smoke runs.</summary>
+    private int Count(int full, int quick) => options.Quick ? quick : full;
+
+    private void Section(string title) => Console.WriteLine($"[{clock.Elapsed:mm\\:ss}] {title}");
+
+    private static double HashOnceMs()
+    {
+        var started = Stopwatch.GetTimestamp();
+        PasswordHasher.Compute(ApiClient.Password, RandomNumberGenerator.GetBytes(16), Defaults);
+        return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    }
+
+    private static double ElapsedMs(long since) => Stopwatch.GetElapsedTime(since).TotalMilliseconds;
+
+    private static string Ms(double value) => value >= 100 ? $"{value:F0} ms" : $"{value:F1} ms";
+
+    private static string Ratio(double value) => $"{value:F2}×";
+
+    private static void Expect(Outcome outcome, int status, string what)
+    {
+        if (outcome.Status != status)
+        {
+            throw new InvalidOperationException($"{what}: expected {status}, got {outcome.Status}: {System.Text.Encoding.UTF8.GetString(outcome.Body)}");
+        }
+    }
+}
