@@ -46,13 +46,17 @@ internal sealed class SigningKeySet
         {
             foreach (var entry in options.SigningKeys!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
+                // "id:key", or a bare key that keeps the id derived from it, so the key that was
+                // Auth__Jwt__SigningKey can be listed as is and its tokens stay valid (base64 has no ':').
                 var separator = entry.IndexOf(':', StringComparison.Ordinal);
-                var id = separator > 0 ? entry[..separator] : "";
-                if (!IsValidKeyId(id) || !TryDecodeKey(entry[(separator + 1)..], out var bytes))
+                if (!TryDecodeKey(entry[(separator + 1)..], out var bytes)
+                    || (separator >= 0 && !IsValidKeyId(entry[..separator])))
                 {
-                    error = "Auth__Jwt__SigningKeys must be 'id:base64key' entries separated by ';' (newest first), ids of 1-64 letters, digits, '-' or '_', each key at least 32 bytes.";
+                    error = "Auth__Jwt__SigningKeys must be 'id:base64key' (or a bare 'base64key', id derived from it) entries separated by ';', newest first; ids of 1-64 letters, digits, '-' or '_'; each key at least 32 bytes.";
                     return false;
                 }
+
+                var id = separator >= 0 ? entry[..separator] : DeriveKeyId(bytes);
 
                 if (keys.Any(k => k.KeyId == id))
                 {

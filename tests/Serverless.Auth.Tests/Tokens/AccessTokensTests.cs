@@ -124,6 +124,23 @@ public sealed class AccessTokensTests
     }
 
     [Fact]
+    public async Task MovingFromTheSingleKeySettingToRotationKeepsItsTokensValid()
+    {
+        var single = Create();
+        var token = single.Issue("u", "a@b.c").Value;
+        var newKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+        // The old key listed bare keeps its derived id.
+        var rotating = Create(o => { o.SigningKey = null; o.SigningKeys = $"k2:{newKey};{Key}"; });
+        Assert.NotNull(await rotating.ValidateAsync(token));
+        Assert.Equal("k2", new JsonWebToken(rotating.Issue("u", "a@b.c").Value).Kid);
+
+        // Listed under a made-up id it is a different kid, and the token is refused.
+        var renamed = Create(o => { o.SigningKey = null; o.SigningKeys = $"k2:{newKey};k1:{Key}"; });
+        Assert.Null(await renamed.ValidateAsync(token));
+    }
+
+    [Fact]
     public void SingleKeyGetsAStableDerivedKeyId()
     {
         var first = new JsonWebToken(Create().Issue("u", "a@b.c").Value).Kid;
@@ -139,7 +156,8 @@ public sealed class AccessTokensTests
     [InlineData("c2hvcnQ=", null, "Auth__Jwt__SigningKey must be base64 of at least 32")]
     [InlineData("not base64 at all!!", null, "Auth__Jwt__SigningKey must be base64")]
     [InlineData("KEY", "k1:KEY", "both set")]
-    [InlineData(null, "no-colon-here", "Auth__Jwt__SigningKeys must be")]
+    [InlineData(null, "not-a-key", "Auth__Jwt__SigningKeys must be")]
+    [InlineData(null, ":KEY", "Auth__Jwt__SigningKeys must be")]
     [InlineData(null, "k/1:KEY", "Auth__Jwt__SigningKeys must be")]
     [InlineData(null, "k1:KEY;k1:KEY", "twice")]
     public void BadKeySettingsNameTheSetting(string? oneKey, string? list, string expected)
