@@ -27,7 +27,8 @@ async function call(method, path, payload) {
     const response = await fetch(apiBase() + path, {
       method,
       credentials: 'include',
-      headers: { 'Content-Type': 'application/json' },
+      // JSON only when there is a body: a GET without custom headers needs no CORS preflight.
+      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
       body,
     });
     const text = await response.text();
