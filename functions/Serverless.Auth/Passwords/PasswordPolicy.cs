@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Options;
 
@@ -40,10 +39,18 @@ internal sealed class PasswordPolicy(IOptions<PasswordOptions> options)
     public static int LengthOf(string password)
     {
         ArgumentNullException.ThrowIfNull(password);
-        // Unpaired surrogates cannot be normalized; count them as one (replacement) character each.
-        return IsWellFormed(password)
-            ? password.Normalize(NormalizationForm.FormKC).EnumerateRunes().Count()
-            : password.EnumerateRunes().Count();
+        return Normalize(password).Length;
+    }
+
+    /// <summary>
+    /// NFKC and its length in code points. Unpaired surrogates cannot be normalized: such text stays as it is
+    /// and each one counts as one (replacement) character.
+    /// </summary>
+    private static (string Text, int Length, bool WellFormed) Normalize(string password)
+    {
+        var wellFormed = IsWellFormed(password);
+        var text = wellFormed ? password.Normalize(NormalizationForm.FormKC) : password;
+        return (text, text.EnumerateRunes().Count(), wellFormed);
     }
 
     /// <summary>
@@ -53,25 +60,34 @@ internal sealed class PasswordPolicy(IOptions<PasswordOptions> options)
     public bool IsTooLong(string password)
     {
         ArgumentNullException.ThrowIfNull(password);
-        return password.Length > options.MaxLength * 4 || LengthOf(password) > options.MaxLength;
+        return IsTooLongToNormalize(password) || LengthOf(password) > options.MaxLength;
     }
+
+    private bool IsTooLongToNormalize(string password) => password.Length > options.MaxLength * 4;
 
     /// <summary>Null when acceptable, else a message a user can act on. Never echoes the password.</summary>
     public string? Check(string password, string normalizedEmail)
     {
         ArgumentNullException.ThrowIfNull(password);
-        if (IsTooLong(password))
+        // The same tests as IsTooLong, with the one normalization the rest of the checks use.
+        var tooLong = $"Password must be at most {options.MaxLength} characters.";
+        if (IsTooLongToNormalize(password))
         {
-            return $"Password must be at most {options.MaxLength} characters.";
+            return tooLong;
         }
 
-        if (!IsWellFormed(password))
+        var (normalized, length, wellFormed) = Normalize(password);
+        if (length > options.MaxLength)
+        {
+            return tooLong;
+        }
+
+        if (!wellFormed)
         {
             return NotValidText;
         }
 
-        var normalized = password.Normalize(NormalizationForm.FormKC);
-        if (normalized.EnumerateRunes().Count() < options.MinLength)
+        if (length < options.MinLength)
         {
             return $"Password must be at least {options.MinLength} characters.";
         }
@@ -612,7 +628,7 @@ internal sealed class PasswordPolicy(IOptions<PasswordOptions> options)
             {
                 if (line.Length > 0)
                 {
-                    entries.Add(line.Normalize(NormalizationForm.FormKC).ToLower(CultureInfo.InvariantCulture));
+                    entries.Add(Fold(line));
                 }
             }
 
