@@ -33,7 +33,7 @@ internal sealed partial class Suite(SuiteOptions options)
 
         await using var azurite = await AzuriteProcess.StartNewAsync();
         azuritePid = ProcessCpu.AzuritePid(azurite.Port);
-        var signingKey = ApiSettings.NewSigningKey();
+        var signingKey = TestApi.NewSigningKey();
 
         await using (var api = await InProcessApi.StartAsync(ApiSettings.Create(azurite.ConnectionString, "Main", signingKey)))
         {

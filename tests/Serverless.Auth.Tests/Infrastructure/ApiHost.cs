@@ -1,11 +1,9 @@
 using System.Net.Http.Json;
-using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Auth.Http;
 using Serverless.Standalone;
+using Serverless.Testing;
 
 namespace Serverless.Auth.Tests.Infrastructure;
 
@@ -28,27 +26,11 @@ public sealed class ApiHost : IAsyncDisposable
 
     public static Dictionary<string, string?> DefaultSettings(string connectionString)
     {
-        var suffix = Guid.NewGuid().ToString("N")[..10];
-        return new Dictionary<string, string?>
-        {
-            ["urls"] = "http://127.0.0.1:0",
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Auth:Storage:ConnectionString"] = connectionString,
-            ["Auth:Storage:UsersTable"] = "Users" + suffix,
-            ["Auth:Storage:RevocationsTable"] = "Revoked" + suffix,
-            ["Auth:Storage:LoginThrottleTable"] = "Throttle" + suffix,
-            ["Auth:Jwt:Issuer"] = "https://api.test",
-            ["Auth:Jwt:Audience"] = "https://app.test",
-            ["Auth:Jwt:SigningKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            ["Auth:Cookie:Secure"] = "false",
-            ["Auth:Cookie:SameSite"] = "Lax",
-            ["Auth:AllowedOrigins"] = "http://localhost:5173",
-            // Tests sign up many accounts from one address; rate-limit tests lower these.
-            ["Auth:Throttling:LoginPerMinute"] = "100000",
-            ["Auth:Throttling:SignupPerMinute"] = "100000",
-            ["Host:CORS"] = "http://localhost:5173",
-            ["Host:CORSCredentials"] = "true",
-        };
+        var settings = TestApi.Settings(connectionString);
+        settings["urls"] = "http://127.0.0.1:0";
+        settings["Host:CORS"] = "http://localhost:5173";
+        settings["Host:CORSCredentials"] = "true";
+        return settings;
     }
 
     public static async Task<ApiHost> StartAsync(string connectionString, Action<Dictionary<string, string?>>? configure = null)
@@ -61,9 +43,7 @@ public sealed class ApiHost : IAsyncDisposable
     public static async Task<ApiHost> StartAsync(IReadOnlyDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null)
     {
         var app = StandaloneApp.Build([], settings, configure);
-        await app.StartAsync(TestContext.Current.CancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new ApiHost(app, new Uri(address), settings);
+        return new ApiHost(app, await TestApi.StartAsync(app, TestContext.Current.CancellationToken), settings);
     }
 
     public T Service<T>() where T : notnull => App.Services.GetRequiredService<T>();

@@ -1,9 +1,7 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Serverless.Standalone;
+using Serverless.Testing;
 
 namespace Serverless.Benchmarks.Infrastructure;
 
@@ -26,9 +24,7 @@ internal sealed class InProcessApi : IAsyncDisposable
         var app = StandaloneApp.Build([], settings);
         var api = new InProcessApi(app);
         app.MapGet(BareServer.Path, () => Results.Bytes(api.bareBody, "application/json; charset=utf-8"));
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        api.BaseAddress = new Uri(address);
+        api.BaseAddress = await TestApi.StartAsync(app);
         return api;
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Serverless.Auth.Http;
 using Serverless.Testing;
 
 namespace Serverless.Benchmarks.Infrastructure;
@@ -44,7 +45,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
 
         var port = AzuriteProcess.FreeTcpPort();
-        return Start([StandaloneDll, "--urls", $"http://127.0.0.1:{port}"], ApiSettings.AsEnvironment(settings), port);
+        return Start([StandaloneDll, "--urls", $"http://127.0.0.1:{port}"], AsEnvironment(settings), port);
     }
 
     /// <summary>Starts this program as the bare ASP.NET Core app; does not wait.</summary>
@@ -54,6 +55,10 @@ internal sealed class ServerProcess : IAsyncDisposable
         var self = typeof(ServerProcess).Assembly.Location;
         return Start([self, "--bare-server", port.ToString(CultureInfo.InvariantCulture)], new Dictionary<string, string?> { ["Logging__LogLevel__Default"] = "Warning" }, port);
     }
+
+    /// <summary>The environment-variable form of configuration keys (<c>Auth__Jwt__Issuer</c>).</summary>
+    private static Dictionary<string, string?> AsEnvironment(IReadOnlyDictionary<string, string?> settings) =>
+        settings.ToDictionary(p => p.Key.Replace(":", "__", StringComparison.Ordinal), p => p.Value);
 
     private static ServerProcess Start(string[] arguments, IReadOnlyDictionary<string, string?> environment, int port)
     {
@@ -80,7 +85,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Waits until the server answers anything on <paramref name="path"/> (60 s bound).</summary>
-    public async Task WaitUntilAnsweringAsync(string path = "/api/auth/verify")
+    public async Task WaitUntilAnsweringAsync(string path = AuthRoutes.VerifyPath)
     {
         using var client = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2) }) { Timeout = TimeSpan.FromSeconds(10) };
         var deadline = Stopwatch.GetTimestamp() + (60 * Stopwatch.Frequency);

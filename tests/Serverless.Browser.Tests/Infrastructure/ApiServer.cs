@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
 using Serverless.Standalone;
 using Serverless.Testing;
@@ -43,29 +42,20 @@ public sealed class ApiServer : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             var baseUrl = "http://localhost:" + AzuriteProcess.FreeTcpPort().ToString(CultureInfo.InvariantCulture);
-            var suffix = Guid.NewGuid().ToString("N")[..10];
-            var settings = new Dictionary<string, string?>
-            {
-                ["urls"] = baseUrl,
-                ["Logging:LogLevel:Default"] = "Warning",
-                ["Auth:Storage:ConnectionString"] = fixture.AzuriteConnectionString,
-                ["Auth:Storage:UsersTable"] = "Users" + suffix,
-                ["Auth:Storage:RevocationsTable"] = "Revoked" + suffix,
-                ["Auth:Storage:LoginThrottleTable"] = "Throttle" + suffix,
-                ["Auth:Jwt:Issuer"] = baseUrl,
-                ["Auth:Jwt:Audience"] = "demo",
-                ["Auth:Jwt:SigningKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-                // The product default (30 min) is what the tests assert; pinned against a local.settings.json.
-                ["Auth:Jwt:LifetimeMinutes"] = "30",
-                ["Auth:Cookie:Name"] = "auth",
-                ["Auth:Cookie:Domain"] = "",
-                ["Auth:Cookie:Secure"] = cookie.Secure ? "true" : "false",
-                ["Auth:Cookie:SameSite"] = cookie.SameSite,
-                ["Auth:Cookie:Partitioned"] = cookie.Partitioned ? "true" : "false",
-                ["Auth:AllowedOrigins"] = allowed,
-                ["Host:CORS"] = allowed,
-                ["Host:CORSCredentials"] = "true",
-            };
+            var settings = TestApi.Settings(fixture.AzuriteConnectionString);
+            settings["urls"] = baseUrl;
+            settings["Auth:Jwt:Issuer"] = baseUrl;
+            settings["Auth:Jwt:Audience"] = "demo";
+            // The product default (30 min) is what the tests assert; pinned against a local.settings.json.
+            settings["Auth:Jwt:LifetimeMinutes"] = "30";
+            settings["Auth:Cookie:Name"] = "auth";
+            settings["Auth:Cookie:Domain"] = "";
+            settings["Auth:Cookie:Secure"] = cookie.Secure ? "true" : "false";
+            settings["Auth:Cookie:SameSite"] = cookie.SameSite;
+            settings["Auth:Cookie:Partitioned"] = cookie.Partitioned ? "true" : "false";
+            settings["Auth:AllowedOrigins"] = allowed;
+            settings["Host:CORS"] = allowed;
+            settings["Host:CORSCredentials"] = "true";
             var app = StandaloneApp.Build([], settings);
             try
             {
