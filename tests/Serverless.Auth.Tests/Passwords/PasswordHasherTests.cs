@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Serverless.Auth.Passwords;
+using Serverless.Testing;
 
 namespace Serverless.Auth.Tests.Passwords;
 
@@ -74,19 +75,15 @@ public sealed class PasswordHasherTests
     }
 
     [Fact]
-    public void ReferenceCliVerifiesOurHash()
+    public async Task ReferenceCliVerifiesOurHash()
     {
         // The other direction, live: our hash of a fresh password must be what the reference CLI computes.
         const string password = "a fresh password for the CLI";
         const string salt = "live-salt-0123456";
         var ours = PasswordHasher.Compute(password, Encoding.ASCII.GetBytes(salt), new Argon2Parameters(19456, 2, 1)).ToString();
 
-        var start = new ProcessStartInfo("argon2") { ArgumentList = { salt, "-id", "-t", "2", "-k", "19456", "-p", "1", "-l", "32", "-e" }, RedirectStandardInput = true, RedirectStandardOutput = true };
-        using var cli = Process.Start(start)!;
-        cli.StandardInput.Write(password);
-        cli.StandardInput.Close();
-        var reference = cli.StandardOutput.ReadToEnd().Trim();
-        cli.WaitForExit();
+        var cli = await Command.RunAsync("argon2", [salt, "-id", "-t", "2", "-k", "19456", "-p", "1", "-l", "32", "-e"], TimeSpan.FromMinutes(1), standardInput: password);
+        var reference = cli.StandardOutput.Trim();
 
         Assert.Equal(0, cli.ExitCode);
         Assert.Equal(reference, ours);

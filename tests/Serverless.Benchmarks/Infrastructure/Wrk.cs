@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Serverless.Testing;
 
 namespace Serverless.Benchmarks.Infrastructure;
 
@@ -16,26 +16,16 @@ internal static partial class Wrk
             throw new ArgumentException("load only on loopback", nameof(url));
         }
 
-        var start = new ProcessStartInfo("wrk") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { $"-t{threads}", $"-c{connections}", $"-d{seconds}s", "--timeout", "10s" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
+        List<string> arguments = [$"-t{threads}", $"-c{connections}", $"-d{seconds}s", "--timeout", "10s"];
         if (cookie is not null)
         {
-            start.ArgumentList.Add("-H");
-            start.ArgumentList.Add($"Cookie: {cookie}");
+            arguments.AddRange(["-H", $"Cookie: {cookie}"]);
         }
 
-        start.ArgumentList.Add(url.ToString());
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("wrk did not start (is it installed? .ci/bench installs it)");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds + 30));
-        await process.WaitForExitAsync(timeout.Token);
-        var text = await output + await error;
-        if (process.ExitCode != 0)
+        arguments.Add(url.ToString());
+        var run = await Command.RunAsync("wrk", arguments, TimeSpan.FromSeconds(seconds + 30));
+        var text = run.StandardOutput + run.StandardError;
+        if (run.ExitCode != 0)
         {
             throw new InvalidOperationException("wrk failed: " + text);
         }

@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Azure.Data.Tables;
 using Serverless.Auth.Accounts;
 using Serverless.Benchmarks.Infrastructure;
+using Serverless.Testing;
 
 namespace Serverless.Benchmarks;
 
@@ -62,23 +63,13 @@ internal sealed partial class Suite
         var own = new List<double>();
         for (var i = 0; i < Count(21, 5); i++)
         {
-            var start = new ProcessStartInfo("argon2")
-            {
-                ArgumentList = { "somesalt", "-id", "-t", "2", "-k", "19456", "-p", "1", "-l", "32" },
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                UseShellExecute = false,
-            };
             var started = Stopwatch.GetTimestamp();
-            using var process = Process.Start(start) ?? throw new InvalidOperationException("argon2 did not start (.ci/bench installs it)");
-            await process.StandardInput.WriteAsync("password");
-            process.StandardInput.Close();
-            var output = await process.StandardOutput.ReadToEndAsync();
-            await process.WaitForExitAsync();
+            var run = await Command.RunAsync("argon2", ["somesalt", "-id", "-t", "2", "-k", "19456", "-p", "1", "-l", "32"], TimeSpan.FromMinutes(1), standardInput: "password");
             wall.Add(ElapsedMs(started));
-            if (process.ExitCode != 0)
+            var output = run.StandardOutput;
+            if (run.ExitCode != 0)
             {
-                throw new InvalidOperationException("argon2 failed: " + output);
+                throw new InvalidOperationException("argon2 failed: " + output + run.StandardError);
             }
 
             var seconds = CliSeconds().Match(output);

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Reflection;
 using System.Text.RegularExpressions;
+using Serverless.Testing;
 
 namespace Serverless.Infra.Tests.Infrastructure;
 
@@ -40,43 +40,15 @@ public static class Bicep
 
     public static async Task<BicepRun> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] arguments)
     {
-        var start = new ProcessStartInfo(Executable)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var name in ParameterEnvironment)
-        {
-            start.Environment.Remove(name);
-        }
-
+        // The parameter variables are removed unless the test sets them: the developer's own must not leak in.
+        var variables = ParameterEnvironment.ToDictionary(name => name, _ => (string?)null);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
-            start.Environment[name] = value;
+            variables[name] = value;
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{Executable} did not start.");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"bicep {string.Join(' ', arguments)} did not finish within 3 minutes.");
-        }
-
-        return new BicepRun(string.Join(' ', arguments), process.ExitCode, await stdout, await stderr);
+        var run = await Command.RunAsync(Executable, arguments, TimeSpan.FromMinutes(3), workingDirectory: workingDirectory, environment: variables);
+        return new BicepRun(string.Join(' ', arguments), run.ExitCode, run.StandardOutput, run.StandardError);
     }
 
     private static string Locate()
