@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using Serverless.Auth.Http;
 using Serverless.Browser.Tests.Infrastructure;
 using static Serverless.Browser.Tests.Infrastructure.Session;
 
@@ -77,7 +78,7 @@ public sealed class CrossSiteCookieTests(BrowserFixture browser) : IAsyncLifetim
         AssertSession(login, 200, email);
         // ... but the browser did not keep the cookie for this cross-site page, so it never goes back.
         Assert.Null(await StoredCookieAsync(context, api));
-        var answer = await network.WaitForAsync(x => x.Method == "POST" && x.Url.EndsWith("/api/auth/login", StringComparison.Ordinal), "login");
+        var answer = await network.WaitForAsync(x => x.Method == "POST" && x.Url.EndsWith(AuthRoutes.LoginPath, StringComparison.Ordinal), "login");
         Assert.StartsWith(api.Cookie.CookieName + "=", answer.ResponseHeaders["Set-Cookie"], StringComparison.Ordinal);
         var (line, reasons) = Assert.Single(answer.BlockedSetCookies);
         TestContext.Current.TestOutputHelper?.WriteLine($"Chromium blocked the Set-Cookie ({string.Join(", ", reasons)}): {line[..line.IndexOf('=', StringComparison.Ordinal)]}=...");

@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using Serverless.Auth.Http;
 using Serverless.Browser.Tests.Infrastructure;
 using static Serverless.Browser.Tests.Infrastructure.Session;
 
@@ -84,7 +85,7 @@ public sealed class SameSiteSessionTests(BrowserFixture browser) : LaxApiTest(br
         Assert.NotNull(await StoredCookieAsync(Context, Api));
         AssertUnauthorized(await tabB.VerifyAsync());
         var refused = await network.WaitForAsync(
-            x => x.Method == "GET" && x.Url.EndsWith("/api/auth/verify", StringComparison.Ordinal) && x.RequestHeaders.ContainsKey("Cookie"),
+            x => x.Method == "GET" && x.Url.EndsWith(AuthRoutes.VerifyPath, StringComparison.Ordinal) && x.RequestHeaders.ContainsKey("Cookie"),
             "verify with the old cookie");
         Assert.Contains("auth=" + copy.Value, refused.RequestHeaders["Cookie"], StringComparison.Ordinal); // it was sent ...
         Assert.Equal(401, refused.Status); // ... and refused

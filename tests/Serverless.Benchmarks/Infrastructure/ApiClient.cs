@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Serverless.Auth.Http;
 
 namespace Serverless.Benchmarks.Infrastructure;
 
@@ -30,13 +31,13 @@ internal sealed class ApiClient : IDisposable
 
     public Uri BaseAddress { get; }
 
-    public Task<HttpResponseMessage> SignupAsync(string email, string password = Password) => PostJsonAsync("/api/auth/signup", email, password);
+    public Task<HttpResponseMessage> SignupAsync(string email, string password = Password) => PostJsonAsync(AuthRoutes.SignupPath, email, password);
 
-    public Task<HttpResponseMessage> LoginAsync(string email, string password = Password) => PostJsonAsync("/api/auth/login", email, password);
+    public Task<HttpResponseMessage> LoginAsync(string email, string password = Password) => PostJsonAsync(AuthRoutes.LoginPath, email, password);
 
     public Task<HttpResponseMessage> VerifyAsync(string? token)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, "/api/auth/verify");
+        var request = new HttpRequestMessage(HttpMethod.Get, AuthRoutes.VerifyPath);
         if (token is not null)
         {
             request.Headers.Add("Cookie", $"{CookieName}={token}");
@@ -47,7 +48,7 @@ internal sealed class ApiClient : IDisposable
 
     public Task<HttpResponseMessage> LogoutAsync(string token)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/logout");
+        var request = new HttpRequestMessage(HttpMethod.Post, AuthRoutes.LogoutPath);
         request.Headers.Add("Cookie", $"{CookieName}={token}");
         return http.SendAsync(request);
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Serverless.Auth.Http;
 using Serverless.Benchmarks.Infrastructure;
 
 namespace Serverless.Benchmarks;
@@ -69,7 +70,7 @@ internal sealed partial class Suite
         {
             await using (var api = ServerProcess.StartStandalone(settings))
             {
-                standalone.Add(await FirstOkAsync(api, "/api/auth/verify", startupToken));
+                standalone.Add(await FirstOkAsync(api, AuthRoutes.VerifyPath, startupToken));
             }
 
             await using (var baseline = ServerProcess.StartBare())

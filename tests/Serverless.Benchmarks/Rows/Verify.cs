@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using Serverless.Auth.Http;
 using Serverless.Auth.Tokens;
 using Serverless.Benchmarks.Infrastructure;
 
@@ -23,7 +24,7 @@ internal sealed partial class Suite
         }
 
         var cookie = $"{ApiClient.CookieName}={token}";
-        var verifyUrl = new Uri(api.BaseAddress, "/api/auth/verify");
+        var verifyUrl = new Uri(api.BaseAddress, AuthRoutes.VerifyPath);
         var bareUrl = new Uri(api.BaseAddress, BareServer.Path);
         var seconds = Count(10, 4);
         await Wrk.RunAsync(verifyUrl, 2, 64, 3, cookie);
