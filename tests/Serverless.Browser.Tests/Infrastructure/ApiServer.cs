@@ -39,9 +39,9 @@ public sealed class ApiServer : IAsyncDisposable
     public static async Task<ApiServer> StartAsync(BrowserFixture fixture, CookieSettings cookie)
     {
         var allowed = string.Join(',', fixture.Demo.SameSiteOrigin, fixture.Demo.CrossSiteOrigin);
-        for (var attempt = 1; ; attempt++)
+        var (app, baseUrl) = await LocalhostPorts.StartAsync(() =>
         {
-            var baseUrl = "http://localhost:" + AzuriteProcess.FreeTcpPort().ToString(CultureInfo.InvariantCulture);
+            var baseUrl = "http://localhost:" + LocalhostPorts.Free().ToString(CultureInfo.InvariantCulture);
             var settings = TestApi.Settings(fixture.AzuriteConnectionString);
             settings["urls"] = baseUrl;
             settings["Auth:Jwt:Issuer"] = baseUrl;
@@ -56,17 +56,9 @@ public sealed class ApiServer : IAsyncDisposable
             settings["Auth:AllowedOrigins"] = allowed;
             settings["Host:CORS"] = allowed;
             settings["Host:CORSCredentials"] = "true";
-            var app = StandaloneApp.Build([], settings);
-            try
-            {
-                await app.StartAsync(TestContext.Current.CancellationToken);
-                return new ApiServer(app, baseUrl, cookie);
-            }
-            catch (IOException) when (attempt < 3)
-            {
-                await app.DisposeAsync();
-            }
-        }
+            return (StandaloneApp.Build([], settings), baseUrl);
+        }, TestContext.Current.CancellationToken);
+        return new ApiServer(app, baseUrl, cookie);
     }
 
     public async ValueTask DisposeAsync()

@@ -38,9 +38,9 @@ public sealed class DemoSite : IAsyncDisposable
 
     public static async Task<DemoSite> StartAsync()
     {
-        for (var attempt = 1; ; attempt++)
+        var (app, (port, foreignPort)) = await LocalhostPorts.StartAsync(() =>
         {
-            int port = AzuriteProcess.FreeTcpPort(), foreignPort = AzuriteProcess.FreeTcpPort();
+            int port = LocalhostPorts.Free(), foreignPort = LocalhostPorts.Free();
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Folder });
             builder.Logging.ClearProviders();
             builder.WebHost.ConfigureKestrel(kestrel =>
@@ -58,17 +58,9 @@ public sealed class DemoSite : IAsyncDisposable
             });
             app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
             app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
-            try
-            {
-                await app.StartAsync();
-                return new DemoSite(app, port, foreignPort);
-            }
-            catch (IOException) when (attempt < 3)
-            {
-                // Someone took a port between choosing and binding it: choose again.
-                await app.DisposeAsync();
-            }
-        }
+            return (app, (port, foreignPort));
+        });
+        return new DemoSite(app, port, foreignPort);
     }
 
     /// <summary>The demo page on <paramref name="origin"/>, pointed at <paramref name="apiBase"/> by its ?api= parameter.</summary>
