@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 using Serverless.Auth.Accounts;
 using Serverless.Auth.Cookies;
 using Serverless.Auth.Http;
@@ -23,16 +22,15 @@ public static class ServerlessAuthExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        var configuration = builder.Configuration;
 
-        AddValidatedOptions<StorageOptions, StorageOptionsValidator>(services, configuration.GetSection(StorageOptions.Section));
-        AddValidatedOptions<JwtOptions, JwtOptionsValidator>(services, configuration.GetSection(JwtOptions.Section));
-        AddValidatedOptions<RevocationOptions, RevocationOptionsValidator>(services, configuration.GetSection(RevocationOptions.Section));
-        AddValidatedOptions<AuthCookieOptions, AuthCookieOptionsValidator>(services, configuration.GetSection(AuthCookieOptions.Section));
-        AddValidatedOptions<PasswordOptions, PasswordOptionsValidator>(services, configuration.GetSection(PasswordOptions.Section));
-        AddValidatedOptions<Argon2Options, Argon2OptionsValidator>(services, configuration.GetSection(Argon2Options.Section));
-        AddValidatedOptions<ThrottlingOptions, ThrottlingOptionsValidator>(services, configuration.GetSection(ThrottlingOptions.Section));
-        AddValidatedOptions<RequestOriginOptions, RequestOriginOptionsValidator>(services, configuration.GetSection(RequestOriginOptions.Section));
+        services.AddOptionsWithValidateOnStart<StorageOptions, StorageOptionsValidator>().BindConfiguration(StorageOptions.Section);
+        services.AddOptionsWithValidateOnStart<JwtOptions, JwtOptionsValidator>().BindConfiguration(JwtOptions.Section);
+        services.AddOptionsWithValidateOnStart<RevocationOptions, RevocationOptionsValidator>().BindConfiguration(RevocationOptions.Section);
+        services.AddOptionsWithValidateOnStart<AuthCookieOptions, AuthCookieOptionsValidator>().BindConfiguration(AuthCookieOptions.Section);
+        services.AddOptionsWithValidateOnStart<PasswordOptions, PasswordOptionsValidator>().BindConfiguration(PasswordOptions.Section);
+        services.AddOptionsWithValidateOnStart<Argon2Options, Argon2OptionsValidator>().BindConfiguration(Argon2Options.Section);
+        services.AddOptionsWithValidateOnStart<ThrottlingOptions, ThrottlingOptionsValidator>().BindConfiguration(ThrottlingOptions.Section);
+        services.AddOptionsWithValidateOnStart<RequestOriginOptions, RequestOriginOptionsValidator>().BindConfiguration(RequestOriginOptions.Section);
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<AuthTables>();
@@ -47,19 +45,15 @@ public static class ServerlessAuthExtensions
         services.AddSingleton<ClientRateLimiter>();
         services.AddSingleton<CrossSiteGuard>();
         services.AddSingleton<AccountService>();
-        services.AddSingleton<AuthHandlers>();
+        services.AddSingleton<CredentialsReader>();
+        foreach (var endpoint in AuthApi.All)
+        {
+            endpoint.AddHandler(services);
+        }
 
         // Order matters: tables exist before the revocation list first reads them.
         services.AddHostedService<TableInitializer>();
         services.AddHostedService(sp => sp.GetRequiredService<RevocationList>());
         return builder;
-    }
-
-    private static void AddValidatedOptions<TOptions, TValidator>(IServiceCollection services, Microsoft.Extensions.Configuration.IConfigurationSection section)
-        where TOptions : class
-        where TValidator : class, IValidateOptions<TOptions>
-    {
-        services.AddOptions<TOptions>().Bind(section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
     }
 }

@@ -9,5 +9,5 @@ public static class LoginFunction
     [Function("Login")]
     public static Task<IResult> Run(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = AuthRoutes.Login)] HttpRequest request) =>
-        AuthEndpoints.LoginAsync(request.HttpContext);
+        AuthApi.Login.InvokeAsync(request.HttpContext);
 }

@@ -9,5 +9,5 @@ public static class LogoutFunction
     [Function("Logout")]
     public static Task<IResult> Run(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = AuthRoutes.Logout)] HttpRequest request) =>
-        AuthEndpoints.LogoutAsync(request.HttpContext);
+        AuthApi.Logout.InvokeAsync(request.HttpContext);
 }

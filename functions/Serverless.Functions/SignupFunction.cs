@@ -9,5 +9,5 @@ public static class SignupFunction
     [Function("Signup")]
     public static Task<IResult> Run(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = AuthRoutes.Signup)] HttpRequest request) =>
-        AuthEndpoints.SignupAsync(request.HttpContext);
+        AuthApi.Signup.InvokeAsync(request.HttpContext);
 }

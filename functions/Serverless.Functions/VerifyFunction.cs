@@ -9,5 +9,5 @@ public static class VerifyFunction
     [Function("Verify")]
     public static Task<IResult> Run(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = AuthRoutes.Verify)] HttpRequest request) =>
-        AuthEndpoints.VerifyAsync(request.HttpContext);
+        AuthApi.Verify.InvokeAsync(request.HttpContext);
 }

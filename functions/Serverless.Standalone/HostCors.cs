@@ -35,8 +35,7 @@ internal static class HostCorsExtensions
 {
     public static WebApplicationBuilder AddHostCors(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<HostCorsOptions>().Bind(builder.Configuration.GetSection("Host")).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<HostCorsOptions>, HostCorsOptionsValidator>();
+        builder.Services.AddOptionsWithValidateOnStart<HostCorsOptions, HostCorsOptionsValidator>().BindConfiguration("Host");
         builder.Services.AddCors();
         builder.Services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>()
             .Configure<IOptions<HostCorsOptions>>((cors, host) => cors.AddDefaultPolicy(policy =>

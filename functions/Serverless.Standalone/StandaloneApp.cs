@@ -28,11 +28,31 @@ public static class StandaloneApp
 
         builder.AddServerlessAuth();
         builder.AddHostCors();
+        // Every status this host answers is problem+json: 404, 405 (with Allow), and a 500 without internals.
+        // No traceId member: the same problem body on every host, and identical bodies where they must
+        // not differ (login's one 401 for an unknown email and a wrong password).
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context => context.ProblemDetails.Extensions.Remove("traceId"));
+        builder.Services.AddAuthApiDocument();
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        // The auth headers on every answer, also those no endpoint writes (404, 405, 500); OnStarting
+        // survives the exception handler clearing the response.
+        app.Use((context, next) =>
+        {
+            context.Response.OnStarting(() =>
+            {
+                ResponseGuard.ApplyHeaders(context.Response);
+                return Task.CompletedTask;
+            });
+            return next(context);
+        });
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
         app.UseCors();
-        app.MapServerlessAuth();
+        app.MapAuthApi();
+        app.MapOpenApi(AuthApiDocument.Path);
+        app.MapApiReference();
         return app;
     }
 }

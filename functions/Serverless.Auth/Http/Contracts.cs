@@ -8,7 +8,10 @@ public sealed record CredentialsRequest(string? Email, string? Password);
 
 public sealed record SignupResponse(string UserId, string Email);
 
-public sealed record SessionResponse(string UserId, string Email, DateTimeOffset ExpiresAt);
+public sealed record SessionResponse(string UserId, string Email, DateTimeOffset ExpiresAt)
+{
+    internal static SessionResponse For(Tokens.TokenSubject subject) => new(subject.UserId, subject.Email, subject.ExpiresAt);
+}
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, AllowDuplicateProperties = false)]
 [JsonSerializable(typeof(CredentialsRequest))]

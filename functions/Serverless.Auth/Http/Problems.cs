@@ -47,5 +47,10 @@ internal static class Problems
         RetryLater(response, StatusCodes.Status503ServiceUnavailable, retryAfter, "The service is temporarily unavailable.", detail);
 
     public static ValidationProblem Validation(IDictionary<string, string[]> errors) =>
-        TypedResults.ValidationProblem(errors, title: "One or more fields are invalid.");
+        TypedResults.ValidationProblem(errors, title: ValidationTitle);
+
+    public static HttpValidationProblemDetails ValidationDetails(IDictionary<string, string[]> errors) =>
+        new(errors) { Status = StatusCodes.Status400BadRequest, Title = ValidationTitle };
+
+    private const string ValidationTitle = "One or more fields are invalid.";
 }

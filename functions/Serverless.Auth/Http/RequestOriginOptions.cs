@@ -12,7 +12,10 @@ public sealed class RequestOriginOptions
 
     public string? AllowedOrigins { get; set; }
 
-    internal string[] Origins => Http.Origins.Split(AllowedOrigins);
+    private string[]? origins;
+
+    /// <summary>The parsed list, built once per options instance.</summary>
+    internal string[] Origins => origins ??= Http.Origins.Split(AllowedOrigins);
 }
 
 internal sealed class RequestOriginOptionsValidator : IValidateOptions<RequestOriginOptions>

@@ -34,12 +34,8 @@ internal sealed class AccessTokens
     {
         this.options = options.Value;
         this.time = time;
-        if (!SigningKeySet.TryCreate(this.options, out var keySet, out var error))
-        {
-            throw new InvalidOperationException(error);
-        }
-
-        keys = keySet;
+        // Validated at start-up (JwtOptionsValidator), so the set is there.
+        keys = this.options.Keys.Set ?? throw new InvalidOperationException(this.options.Keys.Error);
         validation = new TokenValidationParameters
         {
             ValidIssuer = this.options.Issuer,

@@ -20,6 +20,16 @@ public sealed class JwtOptions
     public string? SigningKeys { get; set; }
 
     public int LifetimeMinutes { get; set; } = 30;
+
+    private KeyParse? keys;
+
+    /// <summary>
+    /// The key set parsed from <see cref="SigningKey"/> / <see cref="SigningKeys"/>, once per options
+    /// instance: the validator reports <see cref="KeyParse.Error"/>, the token service signs with the set.
+    /// </summary>
+    internal KeyParse Keys => keys ??= SigningKeySet.TryCreate(this, out var set, out var error) ? new(set, null) : new(null, error);
+
+    internal sealed record KeyParse(SigningKeySet? Set, string? Error);
 }
 
 internal sealed class JwtOptionsValidator : IValidateOptions<JwtOptions>
@@ -52,11 +62,11 @@ internal sealed class JwtOptionsValidator : IValidateOptions<JwtOptions>
             failures.Add("Auth__Jwt__LifetimeMinutes must be between 1 and 1440.");
         }
 
-        if (!SigningKeySet.TryCreate(options, out var keys, out var keyError))
+        if (options.Keys.Error is { } keyError)
         {
             failures.Add(keyError);
         }
-        else if (runningInAzure && keys.IsLocalOnlySample)
+        else if (runningInAzure && options.Keys.Set!.IsLocalOnlySample)
         {
             failures.Add("Auth__Jwt__SigningKey is the local-only key from local.settings.sample.json: anyone can forge tokens with it. Set a new key (openssl rand -base64 32).");
         }

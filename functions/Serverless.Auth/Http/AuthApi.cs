@@ -1,0 +1,31 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Serverless.Auth.Accounts;
+using Serverless.Auth.Sessions;
+
+namespace Serverless.Auth.Http;
+
+/// <summary>The API: every endpoint, declared once (see <see cref="AuthEndpoint"/>). Each has its own Azure Function.</summary>
+public static class AuthApi
+{
+    public static AuthEndpoint Signup { get; } = SignupEndpoint.Declaration;
+    public static AuthEndpoint Login { get; } = LoginEndpoint.Declaration;
+    public static AuthEndpoint Verify { get; } = VerifyEndpoint.Declaration;
+    public static AuthEndpoint Logout { get; } = LogoutEndpoint.Declaration;
+
+    public static IReadOnlyList<AuthEndpoint> All { get; } = [Signup, Login, Verify, Logout];
+
+    /// <summary>Maps every endpoint under /api on a plain ASP.NET Core app (the standalone host).</summary>
+    public static RouteGroupBuilder MapAuthApi(this IEndpointRouteBuilder routes)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        var group = routes.MapGroup("/" + AuthRoutes.Prefix).WithTags("Auth");
+        foreach (var endpoint in All)
+        {
+            endpoint.Map(group);
+        }
+
+        return group;
+    }
+}
