@@ -1,10 +1,11 @@
 // Serverless auth API on Azure Functions (Flex Consumption), secure by default:
-// user-assigned managed identity for every data-plane call, no storage keys, the JWT signing key in
+// user-assigned managed identity for every data-plane call, no storage keys, the JWT signing keys in
 // Key Vault, telemetry with Entra ID auth, and platform CORS for credentialed frontends.
 // Deploy with `azd up`, or `az deployment group create --template-file infra/main.bicep --parameters infra/main.bicepparam`.
 targetScope = 'resourceGroup'
 
 import { checkedOrigins } from 'app/origins.bicep'
+import { checkedSecret } from 'app/secrets.bicep'
 
 @description('Environment name (azd AZURE_ENV_NAME); part of the resource token and the azd-env-name tag.')
 @minLength(1)
@@ -16,16 +17,15 @@ param environmentName string
 @maxLength(64)
 param location string = resourceGroup().location
 
-@description('Browser origins (scheme://host[:port], lower case, no path or trailing slash) allowed to call the API with cookies. Used for the Function App CORS and Auth__AllowedOrigins. \'*\' is refused.')
+@description('Browser origins allowed to call the API with cookies: https://host[:port], lower case, no path or trailing slash. http is accepted only for http://localhost[:port] and http://127.0.0.1[:port] (a dev server on your machine). Used for the Function App CORS and Auth__AllowedOrigins. \'*\' is refused.')
 @minLength(1)
 @maxLength(100)
 param allowedOrigins string[]
 
-@description('JWT signing key: base64 of at least 32 random bytes (openssl rand -base64 32). Stored in Key Vault only.')
+@description('JWT signing keys, stored in Key Vault only (secret jwt-signing-keys, app setting Auth__Jwt__SigningKeys): base64 of at least 32 random bytes (openssl rand -base64 32), or the rotation form id:base64;id:base64 (newest first). Written as a new secret version when not empty; empty keeps the version already in Key Vault, so a redeploy never undoes a rotation. Required (non-empty) on the first deployment.')
 @secure()
-@minLength(44)
 @maxLength(1024)
-param jwtSigningKey string
+param jwtSigningKeys string = ''
 
 @description('JWT issuer (Auth__Jwt__Issuer). Empty: the API base URL, https://<app>.azurewebsites.net/api.')
 @maxLength(256)
@@ -85,6 +85,14 @@ param maximumInstanceCount int = 100
 @maxValue(90)
 param keyVaultSoftDeleteRetentionInDays int = 7
 
+@description('default: create the Key Vault. recover: bring back the soft-deleted vault of the same name (after `azd down`, within the retention period), with its secrets; set it back to default once it is back.')
+@allowed(['default', 'recover'])
+param keyVaultCreateMode string = 'default'
+
+@description('Appended to the Key Vault name (kv-<token>-<salt>) to create a new vault instead of recovering one whose name is still reserved. Empty: kv-<token>.')
+@maxLength(7)
+param keyVaultNameSalt string = ''
+
 // Refuses '*', an empty list and malformed entries: ARM evaluates this while validating the deployment,
 // before any resource is created, because the Function App's CORS and settings are built from it.
 var corsAllowedOrigins = checkedOrigins(allowedOrigins)
@@ -94,14 +102,21 @@ var tags = { 'azd-env-name': environmentName }
 var names = {
   identity: 'id-${resourceToken}'
   storage: 'st${resourceToken}'
-  keyVault: 'kv-${resourceToken}'
+  keyVault: empty(keyVaultNameSalt) ? 'kv-${resourceToken}' : 'kv-${resourceToken}-${toLower(keyVaultNameSalt)}'
   logAnalytics: 'log-${resourceToken}'
   applicationInsights: 'appi-${resourceToken}'
   plan: 'plan-${resourceToken}'
   functionApp: 'func-${resourceToken}'
   deploymentContainer: 'deployment-package'
-  signingKeySecret: 'jwt-signing-key'
 }
+
+// The secrets the app reads through versionless Key Vault references: the secret, the app setting that
+// references it (function.bicep), and its value ('' keeps the versions already in Key Vault). Adding a
+// secret is one line here (plus its @secure() parameter and its app setting line).
+var keyVaultSecrets = [
+  { name: 'jwt-signing-keys', appSetting: 'Auth__Jwt__SigningKeys', value: checkedSecret(jwtSigningKeys, 'jwtSigningKeys', 44) }
+]
+var tableNames = [usersTableName, revocationsTableName, loginThrottleTableName]
 
 module identity 'app/identity.bicep' = {
   name: 'identity'
@@ -129,7 +144,7 @@ module storage 'app/storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: names.deploymentContainer
-    tableNames: [usersTableName, revocationsTableName, loginThrottleTableName]
+    tableNames: tableNames
   }
 }
 
@@ -140,8 +155,9 @@ module keyVault 'app/keyvault.bicep' = {
     location: location
     tags: tags
     softDeleteRetentionInDays: keyVaultSoftDeleteRetentionInDays
-    signingKeySecretName: names.signingKeySecret
-    signingKey: jwtSigningKey
+    createMode: keyVaultCreateMode
+    secretNames: map(keyVaultSecrets, secret => secret.name)
+    secretValues: toObject(keyVaultSecrets, secret => secret.name, secret => secret.value)
   }
 }
 
@@ -150,8 +166,9 @@ module rbac 'app/rbac.bicep' = {
   params: {
     principalId: identity.outputs.principalId
     storageAccountName: storage.outputs.name
+    tableNames: tableNames
     keyVaultName: keyVault.outputs.name
-    signingKeySecretName: keyVault.outputs.signingKeySecretName
+    keyVaultSecretNames: map(keyVaultSecrets, secret => secret.name)
     applicationInsightsName: monitoring.outputs.applicationInsightsName
   }
 }
@@ -178,13 +195,15 @@ module functionApp 'app/function.bicep' = {
     jwtIssuer: jwtIssuer
     jwtAudience: jwtAudience
     jwtLifetimeMinutes: jwtLifetimeMinutes
-    signingKeySecretUri: keyVault.outputs.signingKeySecretUri
+    keyVaultSecretUris: toObject(keyVaultSecrets, secret => secret.appSetting, secret => '${keyVault.outputs.uri}secrets/${secret.name}')
     cookieName: cookieName
     cookieSameSite: cookieSameSite
     cookiePartitioned: cookiePartitioned
     cookieDomain: cookieDomain
   }
-  // The identity must hold its roles before the host starts and resolves the Key Vault reference.
+  // The identity must hold its roles before the host starts and resolves the Key Vault references.
+  // (Role assignments still take minutes to propagate: README "Deploy to Azure" has the one command
+  // that makes the platform resolve the references again.)
   dependsOn: [rbac]
 }
 

@@ -1,16 +1,18 @@
 // Parameters for main.bicep, read from the environment so nothing secret is committed.
-// azd sets AZURE_ENV_NAME and AZURE_LOCATION and loads the rest from .azure/<env>/.env (`azd env set NAME value`).
+// azd sets AZURE_ENV_NAME and loads the rest from .azure/<env>/.env (`azd env set NAME value`).
 // With plain az CLI, export the same variables before `az deployment group create`.
+// location is not set here: it defaults to the resource group's region (azd creates the group in
+// AZURE_LOCATION; with az CLI, `az group create --location` chooses it).
 using './main.bicep'
 
 param environmentName = readEnvironmentVariable('AZURE_ENV_NAME')
-param location = readEnvironmentVariable('AZURE_LOCATION')
 
 // Comma-separated frontend origins, e.g. "https://app.example.com,https://admin.example.com".
 param allowedOrigins = map(split(readEnvironmentVariable('AUTH_ALLOWED_ORIGINS'), ','), origin => trim(origin))
 
-// openssl rand -base64 32
-param jwtSigningKey = readEnvironmentVariable('AUTH_JWT_SIGNING_KEY')
+// First deployment: openssl rand -base64 32. Later: empty keeps what Key Vault holds, or the rotation
+// form id:base64;id:base64 (newest first) to rotate (README "Key rotation in Azure").
+param jwtSigningKeys = readEnvironmentVariable('AUTH_JWT_SIGNING_KEYS', '')
 
 // Optional; empty means the API base URL.
 param jwtIssuer = readEnvironmentVariable('AUTH_JWT_ISSUER', '')
@@ -18,3 +20,8 @@ param jwtAudience = readEnvironmentVariable('AUTH_JWT_AUDIENCE', '')
 
 // None (default: frontend on another site) or Lax (frontend and API under one registrable domain).
 param cookieSameSite = readEnvironmentVariable('AUTH_COOKIE_SAMESITE', 'None')
+
+// Re-provisioning after `azd down` (README "Deploy to Azure"): recover the soft-deleted vault, or salt
+// its name to create a new one.
+param keyVaultCreateMode = readEnvironmentVariable('AZURE_KEY_VAULT_CREATE_MODE', 'default')
+param keyVaultNameSalt = readEnvironmentVariable('AZURE_KEY_VAULT_NAME_SALT', '')

@@ -1,6 +1,10 @@
 // Flex Consumption (FC1) plan + the Function App. Platform CORS answers the browser's preflight and
 // adds Access-Control-Allow-Credentials; the handlers never write CORS headers. All storage access
-// uses the user-assigned identity; the signing key arrives through a Key Vault reference.
+// uses the user-assigned identity; the secrets arrive through Key Vault references.
+// Flex Consumption refuses or ignores several classic site properties and app settings (Learn: "App
+// settings reference for Azure Functions", Flex Consumption plan deprecations): no ftpsState (Flex has
+// no FTP; the site PUT fails with 400), no FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION /
+// WEBSITE_RUN_FROM_PACKAGE, no alwaysOn, linuxFxVersion, netFrameworkVersion, use32BitWorkerProcess.
 
 @description('Name of the Function App (also its default host name).')
 @minLength(2)
@@ -65,8 +69,8 @@ param jwtAudience string
 @maxValue(1440)
 param jwtLifetimeMinutes int
 
-@description('Versionless Key Vault URI of the signing key secret.')
-param signingKeySecretUri string
+@description('Versionless Key Vault secret URIs by app setting name. Each setting is a Key Vault reference without a version, so a new version of the secret (a rotation) reaches the app on the next refetch.')
+param keyVaultSecretUris { *: string }
 
 @description('Base cookie name (the app adds the __Host- prefix).')
 param cookieName string
@@ -141,7 +145,6 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       http20Enabled: true
       cors: {
         allowedOrigins: allowedOrigins
@@ -163,7 +166,8 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'Auth__Storage__LoginThrottleTable', value: loginThrottleTableName }
         { name: 'Auth__Jwt__Issuer', value: empty(jwtIssuer) ? apiBaseUrl : jwtIssuer }
         { name: 'Auth__Jwt__Audience', value: empty(jwtAudience) ? apiBaseUrl : jwtAudience }
-        { name: 'Auth__Jwt__SigningKey', value: '@Microsoft.KeyVault(SecretUri=${signingKeySecretUri})' }
+        // Rotation form 'id:base64;id:base64' (newest first); a single bare base64 key is valid too.
+        { name: 'Auth__Jwt__SigningKeys', value: '@Microsoft.KeyVault(SecretUri=${keyVaultSecretUris.Auth__Jwt__SigningKeys})' }
         { name: 'Auth__Jwt__LifetimeMinutes', value: string(jwtLifetimeMinutes) }
         { name: 'Auth__Cookie__Name', value: cookieName }
         { name: 'Auth__Cookie__Secure', value: 'true' }
@@ -175,14 +179,8 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
     }
   }
 
-  // No FTP and no basic-auth (publishing profile) deployments: deploy with Entra ID (azd / func).
-  resource ftpCredentials 'basicPublishingCredentialsPolicies' = {
-    name: 'ftp'
-    properties: {
-      allow: false
-    }
-  }
-
+  // No basic-auth (publishing profile) deployments to the SCM endpoint: azd and func publish with an
+  // Entra ID token. (No 'ftp' policy: Flex Consumption has no FTP, and nothing shows it accepts one.)
   resource scmCredentials 'basicPublishingCredentialsPolicies' = {
     name: 'scm'
     properties: {

@@ -1,5 +1,13 @@
-// Key Vault in RBAC mode holding the JWT signing key. The Function App reads it through a Key Vault
-// reference with its user-assigned identity (Key Vault Secrets User on this one secret, rbac.bicep).
+// Key Vault in RBAC mode holding the app's secrets (the JWT signing keys today). The Function App reads
+// each through a versionless Key Vault reference with its user-assigned identity (Key Vault Secrets
+// User on that secret only, rbac.bicep).
+//
+// Re-provisioning must not undo a rotation, so a secret is written only when its value is not empty:
+// an empty value leaves the versions already in the vault alone. Writing always adds a new version
+// (the reference follows the latest), so a value that carries the rotation form is a rotation.
+//
+// Purge protection keeps a deleted vault's name reserved for softDeleteRetentionInDays. After
+// `azd down`, createMode 'recover' brings the soft-deleted vault back, with every secret version.
 
 @description('Name of the Key Vault (3-24 letters, digits and dashes).')
 @minLength(3)
@@ -17,15 +25,17 @@ param tags { *: string }
 @maxValue(90)
 param softDeleteRetentionInDays int
 
-@description('Name of the secret that holds the JWT signing key.')
-@minLength(1)
-@maxLength(127)
-param signingKeySecretName string
+@description('default: create the vault (fails while a soft-deleted vault holds the name). recover: bring back the soft-deleted vault of this name after `azd down`, with its secrets.')
+@allowed(['default', 'recover'])
+param createMode string
 
-@description('JWT signing key: base64 of at least 32 random bytes (openssl rand -base64 32).')
+@description('Names of the secrets the app reads through Key Vault references.')
+@minLength(1)
+param secretNames string[]
+
+@description('Secret values by secret name. A missing or empty value writes nothing and keeps the versions already in the vault (a rotation done there survives); a value is stored as a new version.')
 @secure()
-@minLength(44)
-param signingKey string
+param secretValues { *: string }
 
 resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
   name: name
@@ -37,6 +47,7 @@ resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
       family: 'A'
       name: 'standard'
     }
+    createMode: createMode
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: softDeleteRetentionInDays
@@ -44,16 +55,16 @@ resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
     publicNetworkAccess: 'Enabled'
   }
 
-  resource signingKeySecret 'secrets' = {
-    name: signingKeySecretName
-    properties: {
-      value: signingKey
-      contentType: 'base64 HMAC-SHA256 key for Auth__Jwt__SigningKey'
+  resource secrets 'secrets' = [
+    for secretName in secretNames: if (!empty(secretValues[?secretName] ?? '')) {
+      name: secretName
+      properties: {
+        value: secretValues[secretName]
+      }
     }
-  }
+  ]
 }
 
 output name string = vault.name
-output signingKeySecretName string = vault::signingKeySecret.name
-@description('Versionless secret URI: the Key Vault reference follows the latest version after a rotation.')
-output signingKeySecretUri string = vault::signingKeySecret.properties.secretUri
+@description('Data-plane URI of the vault, ending in a slash (https://<name>.vault.azure.net/).')
+output uri string = vault.properties.vaultUri

@@ -3,8 +3,12 @@
 // so ARM evaluates it while validating the deployment and a bad list stops everything before any
 // resource is created. (A .bicepparam file cannot import a function that uses fail(), BCP452, so the
 // check lives in the template, where it also protects `az deployment group create --parameters x.json`.)
-// Bicep has no regular expressions, so ^https?://host(:port)?$ is spelled out with string functions,
-// and every index is taken with first()/last() so no branch can fail on a short list.
+// Bicep has no regular expressions, so ^https://host(:port)?$ (and the loopback exception
+// ^http://(localhost|127.0.0.1)(:port)?$) is spelled out with string functions, and every index is
+// taken with first()/last() so no branch can fail on a short list.
+// Credentialed CORS sends the auth cookie to every listed origin, so a plain-http origin would let
+// anyone on the network path script the API as the user: only a development server on this machine
+// may use http.
 
 @description('True when every character of value occurs in allowed.')
 func onlyCharacters(value string, allowed string) bool =>
@@ -21,13 +25,17 @@ func isPort(port string) bool => !empty(port) && length(port) <= 5 && onlyCharac
 func isAuthority(authority string) bool =>
   length(split(authority, ':')) <= 2 && isHost(first(split(authority, ':'))) && (length(split(authority, ':')) == 1 || isPort(last(split(authority, ':'))))
 
-@description('True when scheme is exactly http or https in lower case. (ARM startsWith() ignores case, so it cannot be used here; contains() and == do not.)')
-func isScheme(scheme string) bool => onlyCharacters(scheme, 'hpst') && (scheme == 'http' || scheme == 'https')
+@description('True when authority names this machine (localhost or 127.0.0.1, with or without a port): the only hosts allowed over http.')
+func isLoopback(authority string) bool => contains(['localhost', '127.0.0.1'], first(split(authority, ':')))
+
+@description('True when scheme and authority may be used with credentials: https anywhere, http only for loopback. (ARM startsWith() ignores case, so it cannot be used here; == does not.)')
+func isAllowedScheme(scheme string, authority string) bool =>
+  onlyCharacters(scheme, 'hpst') && (scheme == 'https' || (scheme == 'http' && isLoopback(authority)))
 
 @export()
-@description('True when origin is a browser origin as sent in the Origin header: http(s)://host[:port] in lower case, without path, trailing slash, query, fragment, user info, whitespace or wildcard.')
+@description('True when origin is a browser origin as sent in the Origin header: https://host[:port], or http://localhost[:port] / http://127.0.0.1[:port], in lower case, without path, trailing slash, query, fragment, user info, whitespace or wildcard.')
 func isValidOrigin(origin string) bool =>
-  length(split(origin, '://')) == 2 && isScheme(first(split(origin, '://'))) && isAuthority(last(split(origin, '://')))
+  length(split(origin, '://')) == 2 && isAuthority(last(split(origin, '://'))) && isAllowedScheme(first(split(origin, '://')), last(split(origin, '://')))
 
 @export()
 @description('Returns origins unchanged when the list is usable for credentialed CORS; otherwise fails with a message naming the bad entries.')
@@ -38,4 +46,4 @@ func checkedOrigins(origins string[]) string[] =>
         ? fail('allowedOrigins contains \'*\': browsers refuse credentialed CORS with a wildcard origin; list each frontend origin instead.')
         : empty(filter(origins, o => !isValidOrigin(o)))
             ? origins
-            : fail('allowedOrigins has malformed entries (expected http(s)://host[:port] in lower case, no path or trailing slash): ${join(filter(origins, o => !isValidOrigin(o)), ', ')}')
+            : fail('allowedOrigins has malformed or insecure entries (expected https://host[:port] in lower case, no path or trailing slash; http only for http://localhost[:port] or http://127.0.0.1[:port]): ${join(filter(origins, o => !isValidOrigin(o)), ', ')}')

@@ -1,5 +1,9 @@
-// Least-privilege role assignments for the Function App's user-assigned identity. Each is named
-// guid(scope, principal, role) so a redeploy finds the same assignment instead of a duplicate.
+// Least-privilege role assignments for the Function App's user-assigned identity, adjusted to what
+// the app uses: host storage and the deployment package (blobs), its own tables (each table, not the
+// account), its Key Vault secrets (each secret, not the vault) and telemetry. No queue role: the app
+// has HTTP triggers only (Azure-Samples/functions-quickstart-dotnet-azd grants queues only for
+// Durable Functions and MCP). Each assignment is named guid(scope, principal, role) so a redeploy
+// finds the same assignment instead of a duplicate.
 
 @description('Principal (object) id of the user-assigned identity.')
 @minLength(36)
@@ -9,11 +13,16 @@ param principalId string
 @description('Name of the storage account (host storage, deployment container, app tables).')
 param storageAccountName string
 
-@description('Name of the Key Vault that holds the signing key.')
+@description('Names of the app\'s tables; Storage Table Data Contributor is granted on each table only.')
+@minLength(1)
+param tableNames string[]
+
+@description('Name of the Key Vault that holds the app\'s secrets.')
 param keyVaultName string
 
-@description('Name of the signing key secret; Key Vault Secrets User is granted on this secret only.')
-param signingKeySecretName string
+@description('Names of the secrets the app reads; Key Vault Secrets User is granted on each secret only.')
+@minLength(1)
+param keyVaultSecretNames string[]
 
 @description('Name of the Application Insights component the app sends telemetry to with Entra ID auth.')
 param applicationInsightsName string
@@ -22,11 +31,9 @@ param applicationInsightsName string
 var roles = {
   // Host storage (AzureWebJobsStorage: keys, leases) and the Flex Consumption deployment package.
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-  // Host storage queues (AzureWebJobsStorage).
-  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
-  // The app's tables (users, revoked tokens, login throttle).
+  // The app's tables (users, revoked tokens, login throttle), each table only.
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
-  // Read the signing key through the Key Vault reference.
+  // Read the app's secrets through Key Vault references, each secret only.
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   // Send telemetry to Application Insights with local auth disabled.
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
@@ -34,15 +41,29 @@ var roles = {
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
   name: storageAccountName
+
+  resource tableService 'tableServices' existing = {
+    name: 'default'
+  }
 }
+
+resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2025-01-01' existing = [
+  for tableName in tableNames: {
+    parent: storage::tableService
+    name: tableName
+  }
+]
 
 resource vault 'Microsoft.KeyVault/vaults@2025-05-01' existing = {
   name: keyVaultName
-
-  resource signingKeySecret 'secrets' existing = {
-    name: signingKeySecretName
-  }
 }
+
+resource secrets 'Microsoft.KeyVault/vaults/secrets@2025-05-01' existing = [
+  for secretName in keyVaultSecretNames: {
+    parent: vault
+    name: secretName
+  }
+]
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
@@ -58,35 +79,29 @@ resource storageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-0
   }
 }
 
-resource storageQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, principalId, roles.storageQueueDataContributor)
-  scope: storage
-  properties: {
-    principalId: principalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+resource storageTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (tableName, i) in tableNames: {
+    name: guid(tables[i].id, principalId, roles.storageTableDataContributor)
+    scope: tables[i]
+    properties: {
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    }
   }
-}
+]
 
-resource storageTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, principalId, roles.storageTableDataContributor)
-  scope: storage
-  properties: {
-    principalId: principalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+resource keyVaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (secretName, i) in keyVaultSecretNames: {
+    name: guid(secrets[i].id, principalId, roles.keyVaultSecretsUser)
+    scope: secrets[i]
+    properties: {
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    }
   }
-}
-
-resource keyVaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(vault::signingKeySecret.id, principalId, roles.keyVaultSecretsUser)
-  scope: vault::signingKeySecret
-  properties: {
-    principalId: principalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
-  }
-}
+]
 
 resource monitoringMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(applicationInsights.id, principalId, roles.monitoringMetricsPublisher)

@@ -12,12 +12,14 @@ public sealed class AppSettingsTests(InfraFixture infra)
     {
         ["Auth__Storage__TableServiceUri"] = "identity-based table access; the app refuses it together with Auth__Storage__ConnectionString",
         ["Auth__Storage__ManagedIdentityClientId"] = "client id of the user-assigned identity; only valid with Auth__Storage__TableServiceUri",
+        ["Auth__Jwt__SigningKeys"] = "Key Vault reference to the rotation-capable key list (a single bare key is valid too), so a rotation never changes the app settings",
     };
 
     /// <summary>In the sample only.</summary>
     private static readonly Dictionary<string, string> LocalOnly = new()
     {
         ["Auth__Storage__ConnectionString"] = "Azurite; in Azure shared keys are disabled and the identity is used",
+        ["Auth__Jwt__SigningKey"] = "the sample's single local key; in Azure Auth__Jwt__SigningKeys carries it (the app refuses both at once)",
         ["Auth__Password__MinLength"] = "the code default (15) applies in Azure; the sample shows the knob",
         ["Auth__Argon2__MemoryKiB"] = "the code default (OWASP 19 MiB) applies in Azure; the sample shows the knob",
         ["Auth__Argon2__Iterations"] = "the code default applies in Azure; the sample shows the knob",

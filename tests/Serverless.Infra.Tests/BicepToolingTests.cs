@@ -44,20 +44,48 @@ public sealed class BicepToolingTests(InfraFixture infra)
         var parameters = JsonNode.Parse(JsonNode.Parse(run.StandardOutput)!.Text("parametersJson"))!.At("parameters");
         Assert.Equal(["https://app.example.com", "http://localhost:5173"], parameters.At("allowedOrigins", "value").AsArray().Select(origin => origin!.GetValue<string>()));
         Assert.Equal("infra-tests", parameters.Text("environmentName", "value"));
-        Assert.Equal(InfraFixture.Location, parameters.Text("location", "value"));
+        Assert.Equal(InfraFixture.TestSigningKey, parameters.Text("jwtSigningKeys", "value"));
         Assert.Equal("None", parameters.Text("cookieSameSite", "value"));
         Assert.Equal("", parameters.Text("jwtIssuer", "value"));
+        Assert.Equal("default", parameters.Text("keyVaultCreateMode", "value"));
+        Assert.Equal("", parameters.Text("keyVaultNameSalt", "value"));
+    }
+
+    /// <summary>Issue 11, defect 6: location has a default (the resource group's region), so nothing requires AZURE_LOCATION.</summary>
+    [Fact]
+    public async Task ParametersFileBuildsWithoutAzureLocationAndTheResourcesGoToTheResourceGroupRegion()
+    {
+        Assert.DoesNotContain("AZURE_LOCATION", InfraFixture.ValidEnvironment.Keys);
+
+        var run = await Bicep.RunAsync(RepoPaths.Root, InfraFixture.ValidEnvironment, "build-params", "infra/main.bicepparam", "--stdout");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var parameters = JsonNode.Parse(JsonNode.Parse(run.StandardOutput)!.Text("parametersJson"))!.At("parameters").AsObject();
+        Assert.False(parameters.ContainsKey("location"), parameters.Raw());
+        Assert.Equal("[resourceGroup().location]", infra.Template.Parameters.Text("location", "defaultValue"));
+        Assert.True(infra.ValidSnapshot.Succeeded, infra.ValidSnapshot.Run.ToString());
+        Assert.Equal(InfraFixture.Location, infra.ValidSnapshot.Outputs.Text("AZURE_LOCATION"));
+        Assert.All(infra.ValidSnapshot.Resources("Microsoft.Web/sites").Concat(infra.ValidSnapshot.Resources("Microsoft.KeyVault/vaults")),
+            resource => Assert.Equal(InfraFixture.Location, resource.Text("location")));
+    }
+
+    /// <summary>Issue 11, defect 3: later deployments may leave the key out; Key Vault keeps what it holds.</summary>
+    [Fact]
+    public async Task ParametersFileBuildsWithoutSigningKeysToKeepTheOnesInKeyVault()
+    {
+        var run = await Bicep.RunAsync(RepoPaths.Root, InfraFixture.ValidEnvironmentWithout("AUTH_JWT_SIGNING_KEYS"), "build-params", "infra/main.bicepparam", "--stdout");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var parameters = JsonNode.Parse(JsonNode.Parse(run.StandardOutput)!.Text("parametersJson"))!.At("parameters");
+        Assert.Equal("", parameters.Text("jwtSigningKeys", "value"));
     }
 
     [Theory]
-    [InlineData("AUTH_JWT_SIGNING_KEY")]
     [InlineData("AUTH_ALLOWED_ORIGINS")]
     [InlineData("AZURE_ENV_NAME")]
     public async Task ParametersFileRefusesToBuildWithoutARequiredVariable(string variable)
     {
-        var environment = InfraFixture.ValidEnvironment.Where(pair => pair.Key != variable).ToDictionary();
-
-        var run = await Bicep.RunAsync(RepoPaths.Root, environment, "build-params", "infra/main.bicepparam", "--stdout");
+        var run = await Bicep.RunAsync(RepoPaths.Root, InfraFixture.ValidEnvironmentWithout(variable), "build-params", "infra/main.bicepparam", "--stdout");
 
         Assert.NotEqual(0, run.ExitCode);
         Assert.Contains(variable, run.StandardError, StringComparison.Ordinal);
@@ -72,14 +100,35 @@ public sealed class BicepToolingTests(InfraFixture infra)
         Assert.Contains("'Lax' | 'None' | 'Strict'", run.StandardError, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task ParametersFileRefusesASigningKeyShorterThan32Bytes()
+    [Theory]
+    [InlineData("", true)]
+    [InlineData("k2:c2hvcnQ=", false)]
+    [InlineData("dGVzdC1vbmx5LWtleS1uZXZlci1kZXBsb3llZC0zMmI=", true)]
+    [InlineData("k2:dGVzdC1vbmx5LWtleS1uZXZlci1kZXBsb3llZC0zMmI=;dGVzdC1vbmx5LWtleS1uZXZlci1kZXBsb3llZC0zMmE=", true)]
+    public async Task SigningKeysMayBeEmptyButNeverShort(string value, bool accepted)
     {
-        var shortKey = Convert.ToBase64String(new byte[16]);
+        // The deployment evaluates the same function on the secure parameter (snapshot leaves secure values unevaluated).
+        Assert.Equal("[__bicep.checkedSecret(parameters('jwtSigningKeys'), 'jwtSigningKeys', 44)]",
+            infra.Template.Variables.At("keyVaultSecrets").AsArray().Single()!.Text("value"));
 
-        var run = await Bicep.RunAsync(RepoPaths.Root, InfraFixture.ValidEnvironmentWith("AUTH_JWT_SIGNING_KEY", shortKey), "build-params", "infra/main.bicepparam", "--stdout");
+        var snapshot = await infra.SnapshotAsync(
+            "using '{name}.bicep'\nparam value = loadTextContent('{name}.txt')\n",
+            null,
+            new Dictionary<string, string>
+            {
+                ["{name}.bicep"] = "import { checkedSecret } from 'app/secrets.bicep'\nparam value string\noutput checked string = checkedSecret(value, 'jwtSigningKeys', 44)\n",
+                ["{name}.txt"] = value,
+            });
 
-        Assert.NotEqual(0, run.ExitCode);
-        Assert.Contains("minimum allowable length is 44", run.StandardError, StringComparison.Ordinal);
+        Assert.True(snapshot.Succeeded == accepted, snapshot.Run.ToString());
+        if (accepted)
+        {
+            Assert.Equal(value, snapshot.Outputs.Text("checked"));
+        }
+        else
+        {
+            Assert.Contains("jwtSigningKeys is shorter than 44 characters", snapshot.Run.StandardError + snapshot.Run.StandardOutput, StringComparison.Ordinal);
+            Assert.DoesNotContain(value, snapshot.Run.StandardError + snapshot.Run.StandardOutput, StringComparison.Ordinal);
+        }
     }
 }

@@ -53,16 +53,17 @@ public sealed class OriginTests(InfraFixture infra)
         Assert.Contains("fail('allowedOrigins contains ''*''", expression, StringComparison.Ordinal);
         Assert.Contains("empty(parameters('origins'))", expression, StringComparison.Ordinal);
         Assert.Contains(".isValidOrigin(", expression, StringComparison.Ordinal);
-        Assert.Contains("has malformed entries", expression, StringComparison.Ordinal);
+        Assert.Contains("has malformed or insecure entries", expression, StringComparison.Ordinal);
     }
 
     [Theory]
     [InlineData("*", "contains '*'")]
     [InlineData("https://app.example.com,*", "contains '*'")]
-    [InlineData("", "malformed entries")]
-    [InlineData("https://app.example.com/", "malformed entries (expected http(s)://host[:port] in lower case, no path or trailing slash): https://app.example.com/")]
-    [InlineData("https://app.example.com,,https://admin.example.com", "malformed entries")]
-    [InlineData("app.example.com", "malformed entries (expected http(s)://host[:port] in lower case, no path or trailing slash): app.example.com")]
+    [InlineData("", "malformed or insecure entries")]
+    [InlineData("https://app.example.com/", "malformed or insecure entries (expected https://host[:port] in lower case, no path or trailing slash; http only for http://localhost[:port] or http://127.0.0.1[:port]): https://app.example.com/")]
+    [InlineData("https://app.example.com,,https://admin.example.com", "malformed or insecure entries")]
+    [InlineData("app.example.com", "malformed or insecure entries (expected https://host[:port] in lower case, no path or trailing slash; http only for http://localhost[:port] or http://127.0.0.1[:port]): app.example.com")]
+    [InlineData("https://app.example.com,http://app.example.com", "): http://app.example.com")]
     public async Task DeploymentStopsBeforeCreatingAnythingGivenUnusableOrigins(string origins, string expectedMessage)
     {
         var snapshot = await infra.SnapshotAsync(InfraFixture.ValidEnvironmentWith("AUTH_ALLOWED_ORIGINS", origins));
@@ -72,16 +73,30 @@ public sealed class OriginTests(InfraFixture infra)
         Assert.Contains(expectedMessage, snapshot.Run.StandardError + snapshot.Run.StandardOutput, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Issue 11, defect 8: the auth cookie goes to every listed origin with credentials, so plain http is
+    /// refused except for a dev server on this machine (http://localhost, http://127.0.0.1).
+    /// </summary>
     [Fact]
-    public async Task OriginCheckAcceptsOnlyBareHttpAndHttpsOrigins()
+    public async Task OriginCheckAcceptsBareHttpsOriginsAndHttpOnlyForLoopback()
     {
         (string Origin, bool Valid)[] cases =
         [
             ("https://app.example.com", true),
             ("http://localhost:5173", true),
+            ("http://localhost", true),
             ("https://api.example.com:8443", true),
             ("http://127.0.0.1:5173", true),
+            ("http://127.0.0.1", true),
+            ("https://localhost:5173", true),
             ("https://my-app.azurestaticapps.net", true),
+            ("http://app.example.com", false),
+            ("http://my-app.azurestaticapps.net", false),
+            ("http://localhost.example.com", false),
+            ("http://127.0.0.1.nip.io", false),
+            ("http://127.0.0.2:5173", false),
+            ("http://[::1]:5173", false),
+            ("http://0.0.0.0:5173", false),
             ("*", false),
             ("", false),
             ("null", false),

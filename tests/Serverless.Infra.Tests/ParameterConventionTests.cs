@@ -44,7 +44,7 @@ public sealed partial class ParameterConventionTests(InfraFixture infra)
         }
 
         Assert.True(problems.Count == 0, string.Join("\n", problems));
-        Assert.Equal(44, infra.Template.Parameters.At("jwtSigningKey", "minLength").GetValue<int>());
+        Assert.Equal(1024, infra.Template.Parameters.At("jwtSigningKeys", "maxLength").GetValue<int>()); // the 44-character minimum is checkedSecret's (empty is allowed)
     }
 
     [GeneratedRegex("^[a-z][a-zA-Z0-9]*$")]

@@ -22,13 +22,15 @@ public sealed class InfraFixture : IAsyncLifetime
     // 32 bytes, base64: shaped like a real key, used only by these tests.
     public static readonly string TestSigningKey = Convert.ToBase64String(Encoding.ASCII.GetBytes("test-only-key-never-deployed-32b"));
 
-    /// <summary>Environment that main.bicepparam needs, with two frontend origins.</summary>
+    /// <summary>
+    /// Environment of a first deployment with two frontend origins. No AZURE_LOCATION: the template
+    /// takes the resource group's region (snapshots run in <see cref="Location"/>).
+    /// </summary>
     public static IReadOnlyDictionary<string, string> ValidEnvironment { get; } = new Dictionary<string, string>
     {
         ["AZURE_ENV_NAME"] = "infra-tests",
-        ["AZURE_LOCATION"] = Location,
         ["AUTH_ALLOWED_ORIGINS"] = "https://app.example.com, http://localhost:5173",
-        ["AUTH_JWT_SIGNING_KEY"] = TestSigningKey,
+        ["AUTH_JWT_SIGNING_KEYS"] = TestSigningKey,
     };
 
     private readonly string workspace = Directory.CreateTempSubdirectory("infra-tests-").FullName;
@@ -47,6 +49,9 @@ public sealed class InfraFixture : IAsyncLifetime
 
     public static IReadOnlyDictionary<string, string> ValidEnvironmentWith(string name, string value) =>
         new Dictionary<string, string>(ValidEnvironment) { [name] = value };
+
+    public static IReadOnlyDictionary<string, string> ValidEnvironmentWithout(string name) =>
+        ValidEnvironment.Where(pair => pair.Key != name).ToDictionary();
 
     public async ValueTask InitializeAsync()
     {
@@ -80,44 +85,52 @@ public sealed class InfraFixture : IAsyncLifetime
     /// Evaluates main.bicepparam with <paramref name="environment"/> and the whole template as ARM would
     /// at deployment (variables, functions, fail(), module parameters), without Azure.
     /// </summary>
-    public async Task<Snapshot> SnapshotAsync(IReadOnlyDictionary<string, string> environment)
-    {
-        var name = $"case-{Guid.NewGuid():N}";
-        var parameters = Path.Combine(workspace, name + ".bicepparam");
-        var output = Path.Combine(workspace, name + ".snapshot.json");
-        File.Copy(Path.Combine(workspace, "main.bicepparam"), parameters);
-        try
+    public Task<Snapshot> SnapshotAsync(IReadOnlyDictionary<string, string> environment) =>
+        SnapshotAsync(File.ReadAllText(Path.Combine(workspace, "main.bicepparam")), environment);
+
+    /// <summary>`bicep snapshot` of a parameters file written into the copy of infra/ (with its probe files).</summary>
+    public Task<Snapshot> SnapshotAsync(string bicepparamText, IReadOnlyDictionary<string, string>? environment, IReadOnlyDictionary<string, string>? extraFiles = null) =>
+        InWorkspaceAsync(bicepparamText, extraFiles, async name =>
         {
-            var run = await Bicep.RunAsync(workspace, environment,
-                "snapshot", name + ".bicepparam", "--mode", "overwrite",
-                "--subscription-id", SubscriptionId, "--tenant-id", TenantId,
-                "--resource-group", ResourceGroup, "--location", Location, "--deployment-name", "infra-tests");
-            var json = File.Exists(output) ? JsonNode.Parse(await File.ReadAllTextAsync(output))?.AsObject() : null;
-            return new Snapshot(run, json);
-        }
-        finally
-        {
-            File.Delete(parameters);
-            File.Delete(output);
-        }
-    }
+            var output = Path.Combine(workspace, name + ".snapshot.json");
+            try
+            {
+                var run = await Bicep.RunAsync(workspace, environment,
+                    "snapshot", name + ".bicepparam", "--mode", "overwrite",
+                    "--subscription-id", SubscriptionId, "--tenant-id", TenantId,
+                    "--resource-group", ResourceGroup, "--location", Location, "--deployment-name", "infra-tests");
+                var json = File.Exists(output) ? JsonNode.Parse(await File.ReadAllTextAsync(output))?.AsObject() : null;
+                return new Snapshot(run, json);
+            }
+            finally
+            {
+                File.Delete(output);
+            }
+        });
 
     /// <summary>Runs `bicep build-params` on a parameters file written into the copy of infra/.</summary>
-    public async Task<BicepRun> BuildParamsAsync(string bicepparamText, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyDictionary<string, string>? extraFiles = null)
+    public Task<BicepRun> BuildParamsAsync(string bicepparamText, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyDictionary<string, string>? extraFiles = null) =>
+        InWorkspaceAsync(bicepparamText, extraFiles, name => Bicep.RunAsync(workspace, environment, "build-params", name + ".bicepparam", "--stdout"));
+
+    /// <summary>
+    /// Writes {name}.bicepparam and the extra files ("{name}" in a file name or text becomes a fresh
+    /// unique name) into the copy of infra/, runs <paramref name="run"/> with that name, then deletes them.
+    /// </summary>
+    private async Task<T> InWorkspaceAsync<T>(string bicepparamText, IReadOnlyDictionary<string, string>? extraFiles, Func<string, Task<T>> run)
     {
         var name = $"probe-{Guid.NewGuid():N}";
-        var written = new List<string> { Path.Combine(workspace, name + ".bicepparam") };
-        await File.WriteAllTextAsync(written[0], bicepparamText.Replace("{name}", name, StringComparison.Ordinal));
-        foreach (var (file, text) in extraFiles ?? new Dictionary<string, string>())
+        var files = (extraFiles ?? new Dictionary<string, string>()).Append(new("{name}.bicepparam", bicepparamText));
+        var written = new List<string>();
+        foreach (var (file, text) in files)
         {
             var path = Path.Combine(workspace, file.Replace("{name}", name, StringComparison.Ordinal));
             written.Add(path);
-            await File.WriteAllTextAsync(path, text);
+            await File.WriteAllTextAsync(path, text.Replace("{name}", name, StringComparison.Ordinal));
         }
 
         try
         {
-            return await Bicep.RunAsync(workspace, environment, "build-params", name + ".bicepparam", "--stdout");
+            return await run(name);
         }
         finally
         {

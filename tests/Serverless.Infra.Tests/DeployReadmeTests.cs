@@ -1,0 +1,105 @@
+using System.Text.RegularExpressions;
+using Serverless.Infra.Tests.Infrastructure;
+using Serverless.Testing;
+
+namespace Serverless.Infra.Tests;
+
+/// <summary>The README's "Deploy to Azure" section says what the template and the tools really do.</summary>
+public sealed partial class DeployReadmeTests(InfraFixture infra)
+{
+    private static readonly Lazy<string> Section = new(() =>
+    {
+        var readme = File.ReadAllText(RepoPaths.Combine("README.md"));
+        var start = readme.IndexOf("\n## Deploy to Azure\n", StringComparison.Ordinal);
+        Assert.True(start >= 0, "README.md has no '## Deploy to Azure' section.");
+        var end = readme.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
+        return end < 0 ? readme[start..] : readme[start..end];
+    });
+
+    private static IEnumerable<string> ShellLines =>
+        ShellBlock().Matches(Section.Value).SelectMany(block => block.Groups["body"].Value.Split('\n')).Select(line => line.Trim());
+
+    /// <summary>
+    /// Issue 11, defect 5: on a fresh clone there is no local.settings.json, so Core Tools must be told the
+    /// worker runtime (src/Cli/func/Helpers/GlobalCoreToolsSettings.cs in Azure/azure-functions-core-tools).
+    /// </summary>
+    [Fact]
+    public void PublishCommandNamesTheWorkerRuntimeAndRunsInTheFunctionsProject()
+    {
+        var publish = ShellLines.Where(line => line.Contains("func azure functionapp publish", StringComparison.Ordinal)).ToList();
+
+        Assert.NotEmpty(publish);
+        Assert.All(publish, line =>
+        {
+            Assert.Contains("--dotnet-isolated", line, StringComparison.Ordinal);
+            Assert.Contains("cd functions/Serverless.Functions &&", line, StringComparison.Ordinal);
+        });
+        Assert.True(File.Exists(RepoPaths.Combine("functions", "Serverless.Functions", "Serverless.Functions.csproj")));
+    }
+
+    /// <summary>Issue 11, defect 6 and the variable renames: the README sets exactly what main.bicepparam reads.</summary>
+    [Fact]
+    public void EveryVariableTheSectionSetsIsOneTheParametersFileReads()
+    {
+        var read = ReadVariable().Matches(File.ReadAllText(RepoPaths.Combine("infra", "main.bicepparam")))
+            .Select(match => match.Groups["name"].Value).ToHashSet();
+        var set = ShellLines.SelectMany(line => SetVariable().Matches(line)).Select(match => match.Groups["name"].Value).ToHashSet();
+
+        Assert.Equal([], set.Except(read).Order());
+        Assert.Equal([], read.Where(name => !Section.Value.Contains(name, StringComparison.Ordinal)).Order());
+        Assert.DoesNotContain("AZURE_LOCATION", read);
+    }
+
+    /// <summary>Issue 11, defect 4: the one documented way to make the platform resolve Key Vault references again.</summary>
+    [Fact]
+    public void SectionGivesTheCommandThatResolvesKeyVaultReferencesAgain()
+    {
+        Assert.Contains("/config/configreferences/appsettings/refresh?api-version=2022-03-01", Section.Value, StringComparison.Ordinal);
+        Assert.Contains("az rest --method post --url \"https://management.azure.com$(az functionapp show -g \"$rg\" -n \"$app\" --query id -o tsv)/config/configreferences/appsettings/refresh", Section.Value, StringComparison.Ordinal);
+        Assert.Contains("@Microsoft.KeyVault(", Section.Value, StringComparison.Ordinal);
+
+        // The app waits for its roles; the reference it may still fail to resolve is the one documented.
+        var functionApp = infra.Template.Json.At("resources", "functionApp");
+        Assert.Contains("rbac", functionApp.At("dependsOn").AsArray().Select(node => node!.GetValue<string>()));
+        var setting = infra.Template.Variables.At("keyVaultSecrets").AsArray().Single()!.Text("appSetting");
+        Assert.Contains($"`{setting}` still starts with `@Microsoft.KeyVault(`", Section.Value, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Issue 11, defect 3: rotation goes through the secret the app already reads (no new secret, no app
+    /// setting change), and a provision without the variable keeps what Key Vault holds.
+    /// </summary>
+    [Fact]
+    public void KeyRotationStepsWriteANewVersionOfTheSecretTheAppReads()
+    {
+        var secret = infra.Template.Variables.At("keyVaultSecrets").AsArray().Single()!;
+        var rotation = Section.Value[Section.Value.IndexOf("**Key rotation in Azure.**", StringComparison.Ordinal)..];
+
+        Assert.Contains($"Key Vault secret `{secret.Text("name")}`", rotation, StringComparison.Ordinal);
+        Assert.Contains($"`{secret.Text("appSetting")}`", rotation, StringComparison.Ordinal);
+        Assert.Contains("azd env set AUTH_JWT_SIGNING_KEYS \"k$(date +%Y%m%d%H%M):$(openssl rand -base64 32);$old\"", rotation, StringComparison.Ordinal);
+        Assert.DoesNotContain("new Key Vault secret", Section.Value, StringComparison.Ordinal);
+        Assert.DoesNotContain("az functionapp config appsettings set", Section.Value, StringComparison.Ordinal);
+    }
+
+    /// <summary>Issue 11, defect 2: the lifecycle after `azd down` uses the template's recover and salt switches.</summary>
+    [Fact]
+    public void SectionDocumentsReprovisioningAfterAzdDown()
+    {
+        Assert.Contains("azd env set AZURE_KEY_VAULT_CREATE_MODE recover", Section.Value, StringComparison.Ordinal);
+        Assert.Contains("azd env set AZURE_KEY_VAULT_CREATE_MODE default", Section.Value, StringComparison.Ordinal);
+        Assert.Contains("azd env set AZURE_KEY_VAULT_NAME_SALT", Section.Value, StringComparison.Ordinal);
+        Assert.Contains("VaultAlreadyExists", Section.Value, StringComparison.Ordinal);
+        Assert.Contains($"({infra.Template.Parameters.At("keyVaultSoftDeleteRetentionInDays", "defaultValue").GetValue<int>()} days by default", Section.Value, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"```sh\n(?<body>.*?)```", RegexOptions.Singleline)]
+    private static partial Regex ShellBlock();
+
+    [GeneratedRegex(@"readEnvironmentVariable\('(?<name>[A-Z_]+)'")]
+    private static partial Regex ReadVariable();
+
+    /// <summary>`azd env set NAME`, `export NAME=` and `NAME=` after export.</summary>
+    [GeneratedRegex(@"(?:azd env set |export |\s)(?<name>(?:AUTH|AZURE)_[A-Z_]+)(?:=| )")]
+    private static partial Regex SetVariable();
+}
