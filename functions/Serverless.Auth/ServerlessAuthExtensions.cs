@@ -5,6 +5,7 @@ using Serverless.Auth.Accounts;
 using Serverless.Auth.Cookies;
 using Serverless.Auth.Http;
 using Serverless.Auth.Passwords;
+using Serverless.Auth.Secrets;
 using Serverless.Auth.Storage;
 using Serverless.Auth.Throttling;
 using Serverless.Auth.Tokens;
@@ -22,6 +23,10 @@ public static class ServerlessAuthExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
+
+        // First: a literal Key Vault reference explains every other failure it would cause.
+        services.AddOptionsWithValidateOnStart<UnresolvedKeyVaultReferences, UnresolvedKeyVaultReferencesValidator>()
+            .Configure(options => options.Settings = UnresolvedKeyVaultReferences.Find(builder.Configuration));
 
         services.AddOptionsWithValidateOnStart<StorageOptions, StorageOptionsValidator>().BindConfiguration(StorageOptions.Section);
         services.AddOptionsWithValidateOnStart<JwtOptions, JwtOptionsValidator>().BindConfiguration(JwtOptions.Section);

@@ -1,14 +1,12 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Security.Cryptography;
 using Microsoft.IdentityModel.Tokens;
+using Serverless.Auth.Secrets;
 
 namespace Serverless.Auth.Tokens;
 
 /// <summary>The HMAC keys: the first signs new tokens, every one validates (key rotation).</summary>
 internal sealed class SigningKeySet
 {
-    public const int MinimumKeyBytes = 32;
-
     private SigningKeySet(IReadOnlyList<SymmetricSecurityKey> keys) => Keys = keys;
 
     public IReadOnlyList<SymmetricSecurityKey> Keys { get; }
@@ -31,64 +29,24 @@ internal sealed class SigningKeySet
             return false;
         }
 
-        var keys = new List<SymmetricSecurityKey>();
+        List<RingKey> ring;
         if (hasSingle)
         {
-            if (!TryDecodeKey(options.SigningKey!, out var bytes))
+            if (!KeyRing.TryDecodeKey(options.SigningKey!, out var bytes))
             {
                 error = "Auth__Jwt__SigningKey must be base64 of at least 32 random bytes (openssl rand -base64 32).";
                 return false;
             }
 
-            keys.Add(new SymmetricSecurityKey(bytes) { KeyId = DeriveKeyId(bytes) });
+            ring = [new RingKey(KeyRing.DeriveKeyId(bytes), bytes)];
         }
-        else
-        {
-            foreach (var entry in options.SigningKeys!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                // "id:key", or a bare key that keeps the id derived from it, so the key that was
-                // Auth__Jwt__SigningKey can be listed as is and its tokens stay valid (base64 has no ':').
-                var separator = entry.IndexOf(':', StringComparison.Ordinal);
-                if (!TryDecodeKey(entry[(separator + 1)..], out var bytes)
-                    || (separator >= 0 && !IsValidKeyId(entry[..separator])))
-                {
-                    error = "Auth__Jwt__SigningKeys must be 'id:base64key' (or a bare 'base64key', id derived from it) entries separated by ';', newest first; ids of 1-64 letters, digits, '-' or '_'; each key at least 32 bytes.";
-                    return false;
-                }
-
-                var id = separator >= 0 ? entry[..separator] : DeriveKeyId(bytes);
-
-                if (keys.Any(k => k.KeyId == id))
-                {
-                    error = $"Auth__Jwt__SigningKeys lists the key id '{id}' twice.";
-                    return false;
-                }
-
-                keys.Add(new SymmetricSecurityKey(bytes) { KeyId = id });
-            }
-        }
-
-        keySet = new SigningKeySet(keys);
-        error = "";
-        return true;
-    }
-
-    private static bool TryDecodeKey(string base64, out byte[] bytes)
-    {
-        bytes = [];
-        var buffer = new byte[base64.Length];
-        if (!Convert.TryFromBase64String(base64.Trim(), buffer, out var written) || written < MinimumKeyBytes)
+        else if (!KeyRing.TryParse(options.SigningKeys!, "Auth__Jwt__SigningKeys", out ring, out error))
         {
             return false;
         }
 
-        bytes = buffer[..written];
+        keySet = new SigningKeySet([.. ring.Select(k => new SymmetricSecurityKey(k.Bytes) { KeyId = k.Id })]);
+        error = "";
         return true;
     }
-
-    // The id names the key without revealing it: a truncated SHA-256 of the key bytes.
-    private static string DeriveKeyId(byte[] key) => Base64UrlEncoder.Encode(SHA256.HashData(key))[..16];
-
-    private static bool IsValidKeyId(string id) =>
-        id.Length is >= 1 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 }

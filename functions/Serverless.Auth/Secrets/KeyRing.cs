@@ -1,0 +1,64 @@
+using System.Security.Cryptography;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Serverless.Auth.Secrets;
+
+/// <summary>A named secret key: the id travels with what it signs, the bytes never leave the process.</summary>
+internal sealed record RingKey(string Id, byte[] Bytes);
+
+/// <summary>
+/// The rotation form shared by every secret-key setting: <c>id:base64key</c> entries separated by
+/// <c>;</c>, newest first (the first is used, all are accepted). A bare <c>base64key</c> keeps an id
+/// derived from it, so a single key can be moved into the list as is.
+/// </summary>
+internal static class KeyRing
+{
+    public const int MinimumKeyBytes = 32;
+
+    public static bool TryParse(string value, string setting, out List<RingKey> keys, out string error)
+    {
+        keys = [];
+        foreach (var entry in value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            // base64 has no ':', so the first one separates the id.
+            var separator = entry.IndexOf(':', StringComparison.Ordinal);
+            if (!TryDecodeKey(entry[(separator + 1)..], out var bytes)
+                || (separator >= 0 && !IsValidKeyId(entry[..separator])))
+            {
+                error = $"{setting} must be 'id:base64key' (or a bare 'base64key', id derived from it) entries separated by ';', newest first; ids of 1-64 letters, digits, '-' or '_'; each key at least {MinimumKeyBytes} bytes.";
+                return false;
+            }
+
+            var id = separator >= 0 ? entry[..separator] : DeriveKeyId(bytes);
+            if (keys.Any(k => k.Id == id))
+            {
+                error = $"{setting} lists the key id '{id}' twice.";
+                return false;
+            }
+
+            keys.Add(new RingKey(id, bytes));
+        }
+
+        error = keys.Count == 0 ? $"{setting} holds no key." : "";
+        return keys.Count > 0;
+    }
+
+    public static bool TryDecodeKey(string base64, out byte[] bytes)
+    {
+        bytes = [];
+        var buffer = new byte[base64.Length];
+        if (!Convert.TryFromBase64String(base64.Trim(), buffer, out var written) || written < MinimumKeyBytes)
+        {
+            return false;
+        }
+
+        bytes = buffer[..written];
+        return true;
+    }
+
+    // The id names the key without revealing it: a truncated SHA-256 of the key bytes.
+    public static string DeriveKeyId(byte[] key) => Base64UrlEncoder.Encode(SHA256.HashData(key))[..16];
+
+    private static bool IsValidKeyId(string id) =>
+        id.Length is >= 1 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+}
