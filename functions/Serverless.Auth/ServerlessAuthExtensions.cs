@@ -6,6 +6,7 @@ using Serverless.Auth.Cookies;
 using Serverless.Auth.Http;
 using Serverless.Auth.Passwords;
 using Serverless.Auth.Secrets;
+using Serverless.Auth.Sessions;
 using Serverless.Auth.Storage;
 using Serverless.Auth.Throttling;
 using Serverless.Auth.Tokens;
@@ -14,6 +15,9 @@ namespace Serverless.Auth;
 
 public static class ServerlessAuthExtensions
 {
+    /// <summary>When the storage clean-up runs (NCRONTAB, as the Functions timer trigger reads it): every 15 minutes.</summary>
+    public const string CleanupSchedule = "0 */15 * * * *";
+
     /// <summary>
     /// Registers everything the auth endpoints need, bound to the <c>Auth</c> configuration section
     /// (<c>Auth__*</c> environment variables) and validated at start-up: a missing or unsafe setting
@@ -30,6 +34,8 @@ public static class ServerlessAuthExtensions
 
         services.AddOptionsWithValidateOnStart<StorageOptions, StorageOptionsValidator>().BindConfiguration(StorageOptions.Section);
         services.AddOptionsWithValidateOnStart<JwtOptions, JwtOptionsValidator>().BindConfiguration(JwtOptions.Section);
+        services.AddOptionsWithValidateOnStart<ServerSecretOptions, ServerSecretOptionsValidator>().BindConfiguration(ServerSecretOptions.Section);
+        services.AddOptionsWithValidateOnStart<SessionOptions, SessionOptionsValidator>().BindConfiguration(SessionOptions.Section);
         services.AddOptionsWithValidateOnStart<RevocationOptions, RevocationOptionsValidator>().BindConfiguration(RevocationOptions.Section);
         services.AddOptionsWithValidateOnStart<AuthCookieOptions, AuthCookieOptionsValidator>().BindConfiguration(AuthCookieOptions.Section);
         services.AddOptionsWithValidateOnStart<PasswordOptions, PasswordOptionsValidator>().BindConfiguration(PasswordOptions.Section);
@@ -45,20 +51,41 @@ public static class ServerlessAuthExtensions
         services.AddSingleton<PasswordPolicy>();
         services.AddSingleton<AccessTokens>();
         services.AddSingleton<RevocationList>();
-        services.AddSingleton<AuthCookie>();
+        services.AddSingleton<ServerKey>();
+        services.AddSingleton<SessionCookies>();
+        services.AddSingleton<SessionStore>();
+        services.AddSingleton<SessionService>();
+        services.AddSingleton<Authenticator>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<ClientRateLimiter>();
         services.AddSingleton<CrossSiteGuard>();
         services.AddSingleton<AccountService>();
-        services.AddSingleton<CredentialsReader>();
+        services.AddSingleton<RequestGate>();
         foreach (var endpoint in AuthApi.All)
         {
             endpoint.AddHandler(services);
         }
+
+        services.AddSingleton<StorageCleanup>();
 
         // Order matters: tables exist before the revocation list first reads them.
         services.AddHostedService<TableInitializer>();
         services.AddHostedService(sp => sp.GetRequiredService<RevocationList>());
         return builder;
     }
+
+    /// <summary>
+    /// Runs the storage clean-up on a schedule inside this host (the standalone host). The Functions
+    /// app runs the same clean-up from a timer-triggered function instead.
+    /// </summary>
+    public static IHostApplicationBuilder AddScheduledCleanup(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddHostedService<StorageCleanupService>();
+        return builder;
+    }
+
+    /// <summary>One clean-up pass (the Functions timer trigger calls this).</summary>
+    public static Task RunStorageCleanupAsync(this IServiceProvider services, CancellationToken cancellationToken) =>
+        services.GetRequiredService<StorageCleanup>().RunAsync(cancellationToken);
 }

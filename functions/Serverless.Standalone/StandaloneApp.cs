@@ -27,6 +27,7 @@ public static class StandaloneApp
         }
 
         builder.AddServerlessAuth();
+        builder.AddScheduledCleanup();
         builder.AddHostCors();
         // Every status this host answers is problem+json: 404, 405 (with Allow), and a 500 without internals.
         // No traceId member: the same problem body on every host, and identical bodies where they must

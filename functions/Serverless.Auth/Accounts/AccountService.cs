@@ -7,27 +7,34 @@ namespace Serverless.Auth.Accounts;
 
 internal abstract record SignupResult
 {
-    public sealed record SignedUp(IssuedToken Token) : SignupResult;
+    public sealed record SignedUp(string UserId, string Email) : SignupResult;
     public sealed record Invalid(Dictionary<string, string[]> Errors) : SignupResult;
     public sealed record EmailTaken : SignupResult;
 }
 
 internal abstract record LoginResult
 {
-    public sealed record LoggedIn(IssuedToken Token) : LoginResult;
+    public sealed record LoggedIn(UserAccount Account) : LoginResult;
     /// <summary>Unknown email and wrong password alike: callers must not be able to tell them apart.</summary>
     public sealed record Rejected : LoginResult;
     /// <summary>Too many recent failures for this email (registered or not): wait, whatever the password.</summary>
     public sealed record Throttled(TimeSpan RetryAfter) : LoginResult;
 }
 
-/// <summary>Signup and login: the account rules, independent of HTTP.</summary>
+internal abstract record PasswordChangeResult
+{
+    public sealed record Changed : PasswordChangeResult;
+    public sealed record Invalid(Dictionary<string, string[]> Errors) : PasswordChangeResult;
+    /// <summary>The account changed or vanished meanwhile (another password change, a deletion).</summary>
+    public sealed record Conflict : PasswordChangeResult;
+}
+
+/// <summary>Signup, login, password change and deletion: the account rules, independent of HTTP.</summary>
 internal sealed partial class AccountService(
     UserRepository users,
     PasswordHasher hasher,
     PasswordPolicy policy,
     LoginThrottle throttle,
-    AccessTokens tokens,
     TimeProvider time,
     ILogger<AccountService> logger)
 {
@@ -58,10 +65,25 @@ internal sealed partial class AccountService(
         }
 
         LogSignedUp(logger, userId);
-        return new SignupResult.SignedUp(tokens.Issue(userId, normalizedEmail));
+        return new SignupResult.SignedUp(userId, normalizedEmail);
     }
 
     public async Task<LoginResult> LoginAsync(string email, string password, CancellationToken cancellationToken)
+    {
+        var result = await CheckPasswordAsync(email, password, cancellationToken);
+        if (result is LoginResult.LoggedIn(var account))
+        {
+            LogLoggedIn(logger, account.UserId);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The password check behind login, password change and deletion: the per-account backoff applies
+    /// and a wrong password counts toward it, whoever asks.
+    /// </summary>
+    public async Task<LoginResult> CheckPasswordAsync(string email, string password, CancellationToken cancellationToken)
     {
         var normalizedEmail = EmailAddress.Normalize(email);
         if (!EmailAddress.IsValid(normalizedEmail) || policy.IsTooLong(password))
@@ -114,8 +136,38 @@ internal sealed partial class AccountService(
             }
         }
 
-        LogLoggedIn(logger, account.UserId);
-        return new LoginResult.LoggedIn(tokens.Issue(account.UserId, account.Email));
+        return new LoginResult.LoggedIn(account);
+    }
+
+    /// <summary>Sets a new password for an account whose current password was just checked.</summary>
+    public async Task<PasswordChangeResult> ChangePasswordAsync(UserAccount account, string newPassword, CancellationToken cancellationToken)
+    {
+        if (policy.Check(newPassword, account.Email) is { } problem)
+        {
+            return new PasswordChangeResult.Invalid(new() { ["newPassword"] = [problem] });
+        }
+
+        var passwordHash = await hasher.HashAsync(newPassword, cancellationToken);
+        if (!await users.TryUpdatePasswordHashAsync(account, passwordHash, cancellationToken))
+        {
+            return new PasswordChangeResult.Conflict();
+        }
+
+        LogPasswordChanged(logger, account.UserId);
+        return new PasswordChangeResult.Changed();
+    }
+
+    /// <summary>Deletes the account and its per-account backoff; the caller ends its sessions. False when it changed meanwhile.</summary>
+    public async Task<bool> DeleteAsync(UserAccount account, CancellationToken cancellationToken)
+    {
+        if (!await users.TryDeleteAsync(account, cancellationToken))
+        {
+            return false;
+        }
+
+        await throttle.ResetAsync(account.Email, cancellationToken);
+        LogAccountDeleted(logger, account.UserId);
+        return true;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} signed up")]
@@ -129,6 +181,12 @@ internal sealed partial class AccountService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Login refused: too many recent failures for this account")]
     private static partial void LogLoginThrottled(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} changed their password")]
+    private static partial void LogPasswordChanged(ILogger logger, string userId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} deleted their account")]
+    private static partial void LogAccountDeleted(ILogger logger, string userId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Password hash of user {UserId} upgraded to the current Argon2 parameters")]
     private static partial void LogHashUpgraded(ILogger logger, string userId);

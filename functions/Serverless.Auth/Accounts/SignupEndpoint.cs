@@ -2,17 +2,17 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Serverless.Auth.Cookies;
 using Serverless.Auth.Http;
+using Serverless.Auth.Sessions;
 using Serverless.Auth.Throttling;
-using Serverless.Auth.Tokens;
 
 namespace Serverless.Auth.Accounts;
 
-/// <summary><c>POST /api/auth/signup</c>: create an account and sign in.</summary>
-internal sealed class SignupEndpoint(CredentialsReader reader, AccountService accounts, AccessTokens tokens, AuthCookie cookie)
+/// <summary><c>POST /api/auth/signup</c>: create an account and start a session.</summary>
+internal sealed class SignupEndpoint(RequestGate gate, AccountService accounts, SessionService sessions, SessionCookies cookies)
 {
     public static readonly AuthEndpoint Declaration = Declare.Post(
         "Signup", AuthRoutes.Signup, "Sign up",
-        "Creates an account and signs in: sets the HttpOnly auth cookie. The password must meet the policy (errors.password says why not).",
+        "Creates an account and starts a session: sets the HttpOnly access and refresh cookies. The password must meet the policy (errors.password says why not).",
         static (SignupEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context),
         typeof(CredentialsRequest),
         StatusCodes.Status403Forbidden, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge,
@@ -20,18 +20,19 @@ internal sealed class SignupEndpoint(CredentialsReader reader, AccountService ac
 
     public async Task<Results<Created<SignupResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(HttpContext context)
     {
-        var (credentials, problem) = await reader.ReadAsync(context, RateLimitedAction.Signup);
-        if (problem is not null)
+        var (credentials, problem) = await gate.ReadAsync(context, RateLimitedAction.Signup, AuthJsonContext.Default.CredentialsRequest);
+        if ((problem ?? RequestGate.Required(("email", "Email", credentials!.Email?.Trim()), ("password", "Password", credentials.Password))) is { } refused)
         {
-            return problem;
+            return refused;
         }
 
         var result = await accounts.SignupAsync(credentials!.Email!, credentials.Password!, context.RequestAborted);
         switch (result)
         {
-            case SignupResult.SignedUp(var issued):
-                cookie.Append(context.Response, issued.Value, tokens.Lifetime);
-                return TypedResults.Created((string?)null, new SignupResponse(issued.Subject.UserId, issued.Subject.Email));
+            case SignupResult.SignedUp(var userId, var email):
+                var issued = await sessions.StartAsync(userId, email, credentials.Remember ?? true, context.Request.Headers.UserAgent, context.RequestAborted);
+                cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
+                return TypedResults.Created((string?)null, new SignupResponse(userId, email));
             case SignupResult.Invalid(var errors):
                 return Problems.Validation(errors);
             default:

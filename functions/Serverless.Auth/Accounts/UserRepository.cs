@@ -58,5 +58,19 @@ internal sealed class UserRepository(AuthTables tables)
         }
     }
 
+    /// <summary>Deletes the account if unchanged since it was read (ETag): the email can sign up again.</summary>
+    public async Task<bool> TryDeleteAsync(UserAccount account, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await tables.Users.DeleteEntityAsync(KeyFor(account.Email), AccountRow, account.ETag, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 412 or 404)
+        {
+            return false;
+        }
+    }
+
     private static string KeyFor(string normalizedEmail) => EmailAddress.StorageKey(normalizedEmail);
 }

@@ -3,24 +3,43 @@ using Microsoft.Extensions.Options;
 
 namespace Serverless.Auth.Cookies;
 
-/// <summary>Writes, clears and reads the HttpOnly cookie that carries the access token.</summary>
+/// <summary>
+/// Writes, clears and reads one HttpOnly cookie: the access token's (Path=/) or the refresh token's
+/// (<see cref="Refresh"/>, Path=/api/auth). Both follow the same Secure / SameSite / Partitioned / Domain settings.
+/// </summary>
 internal sealed class AuthCookie
 {
     public const string HostPrefix = "__Host-";
+    public const string SecurePrefix = "__Secure-";
 
     private readonly AuthCookieOptions options;
+    private readonly string path;
 
+    /// <summary>The access-token cookie.</summary>
     public AuthCookie(IOptions<AuthCookieOptions> options)
+        : this(options.Value, options.Value.Name, "/")
     {
-        this.options = options.Value;
-        // __Host- makes the browser refuse the cookie unless Secure, Path=/ and no Domain: a sibling
-        // subdomain or an http page cannot plant or shadow it.
-        Name = this.options.Secure && string.IsNullOrEmpty(this.options.Domain) ? HostPrefix + this.options.Name : this.options.Name;
     }
+
+    private AuthCookie(AuthCookieOptions options, string baseName, string path)
+    {
+        this.options = options;
+        this.path = path;
+        // __Host- makes the browser refuse the cookie unless Secure, Path=/ and no Domain: a sibling
+        // subdomain or an http page cannot plant or shadow it. A narrower path can only have __Secure-.
+        Name = !options.Secure ? baseName
+            : path == "/" && string.IsNullOrEmpty(options.Domain) ? HostPrefix + baseName
+            : SecurePrefix + baseName;
+    }
+
+    /// <summary>The refresh-token cookie: sent only to the auth routes, never to the rest of an app on the same host.</summary>
+    public static AuthCookie Refresh(IOptions<AuthCookieOptions> options) =>
+        new(options.Value, options.Value.RefreshName, Http.AuthRoutes.AuthPath);
 
     public string Name { get; }
 
-    public void Append(HttpResponse response, string token, TimeSpan lifetime) =>
+    /// <summary>A null lifetime writes a browser-session cookie (no Max-Age): gone when the browser closes.</summary>
+    public void Append(HttpResponse response, string token, TimeSpan? lifetime) =>
         response.Cookies.Append(Name, token, Build(lifetime));
 
     /// <summary>Same name, path, domain and flags, already expired: the browser deletes it.</summary>
@@ -34,14 +53,14 @@ internal sealed class AuthCookie
     public string? Read(HttpRequest request) =>
         request.Cookies.TryGetValue(Name, out var value) && !string.IsNullOrEmpty(value) ? value : null;
 
-    private CookieOptions Build(TimeSpan maxAge)
+    private CookieOptions Build(TimeSpan? maxAge)
     {
         var cookie = new CookieOptions
         {
             HttpOnly = true,
             Secure = options.Secure,
             SameSite = options.SameSite,
-            Path = "/",
+            Path = path,
             Domain = string.IsNullOrEmpty(options.Domain) ? null : options.Domain,
             MaxAge = maxAge,
             IsEssential = true,

@@ -10,6 +10,9 @@ public sealed class AuthCookieOptions
 
     /// <summary>Base name; it gets the <c>__Host-</c> prefix when Secure and host-only.</summary>
     public string Name { get; set; } = "auth";
+
+    /// <summary>Base name of the refresh-token cookie; it gets the <c>__Secure-</c> prefix when Secure.</summary>
+    public string RefreshName { get; set; } = "refresh";
     public bool Secure { get; set; } = true;
     public SameSiteMode SameSite { get; set; } = SameSiteMode.Lax;
 
@@ -25,9 +28,17 @@ internal sealed class AuthCookieOptionsValidator : IValidateOptions<AuthCookieOp
     public ValidateOptionsResult Validate(string? name, AuthCookieOptions options)
     {
         var failures = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.Name) || !options.Name.All(IsTokenChar) || options.Name.StartsWith("__", StringComparison.Ordinal))
+        foreach (var (setting, value) in new[] { ("Auth__Cookie__Name", options.Name), ("Auth__Cookie__RefreshName", options.RefreshName) })
         {
-            failures.Add("Auth__Cookie__Name must be letters, digits, '-', '_' or '.', not starting with '__' (the __Host- prefix is added automatically).");
+            if (string.IsNullOrWhiteSpace(value) || !value.All(IsTokenChar) || value.StartsWith("__", StringComparison.Ordinal))
+            {
+                failures.Add($"{setting} must be letters, digits, '-', '_' or '.', not starting with '__' (the __Host- / __Secure- prefix is added automatically).");
+            }
+        }
+
+        if (string.Equals(options.Name, options.RefreshName, StringComparison.OrdinalIgnoreCase))
+        {
+            failures.Add("Auth__Cookie__Name and Auth__Cookie__RefreshName must differ.");
         }
 
         if (options.SameSite is not (SameSiteMode.Strict or SameSiteMode.Lax or SameSiteMode.None))

@@ -13,8 +13,15 @@ public static class AuthApi
     public static AuthEndpoint Login { get; } = LoginEndpoint.Declaration;
     public static AuthEndpoint Verify { get; } = VerifyEndpoint.Declaration;
     public static AuthEndpoint Logout { get; } = LogoutEndpoint.Declaration;
+    public static AuthEndpoint Refresh { get; } = RefreshEndpoint.Declaration;
+    public static AuthEndpoint LogoutAll { get; } = LogoutAllEndpoint.Declaration;
+    public static AuthEndpoint Sessions { get; } = SessionListEndpoint.Declaration;
+    public static AuthEndpoint RevokeSession { get; } = RevokeSessionEndpoint.Declaration;
+    public static AuthEndpoint ChangePassword { get; } = ChangePasswordEndpoint.Declaration;
+    public static AuthEndpoint DeleteAccount { get; } = DeleteAccountEndpoint.Declaration;
 
-    public static IReadOnlyList<AuthEndpoint> All { get; } = [Signup, Login, Verify, Logout];
+    public static IReadOnlyList<AuthEndpoint> All { get; } =
+        [Signup, Login, Verify, Logout, Refresh, LogoutAll, Sessions, RevokeSession, ChangePassword, DeleteAccount];
 
     /// <summary>Maps every endpoint under /api on a plain ASP.NET Core app (the standalone host).</summary>
     public static RouteGroupBuilder MapAuthApi(this IEndpointRouteBuilder routes)

@@ -12,9 +12,24 @@ public static class AuthRoutes
     public const string Login = "auth/login";
     public const string Verify = "auth/verify";
     public const string Logout = "auth/logout";
+    public const string Refresh = "auth/refresh";
+    public const string LogoutAll = "auth/logout-all";
+    public const string Sessions = "auth/sessions";
+    public const string RevokeSession = "auth/sessions/revoke";
+    public const string ChangePassword = "auth/password";
+    public const string DeleteAccount = "auth/account/delete";
+
+    /// <summary>The refresh cookie's path: sent to the auth routes only.</summary>
+    public const string AuthPath = "/" + Prefix + "/auth";
 
     public const string SignupPath = "/" + Prefix + "/" + Signup;
     public const string LoginPath = "/" + Prefix + "/" + Login;
     public const string VerifyPath = "/" + Prefix + "/" + Verify;
     public const string LogoutPath = "/" + Prefix + "/" + Logout;
+    public const string RefreshPath = "/" + Prefix + "/" + Refresh;
+    public const string LogoutAllPath = "/" + Prefix + "/" + LogoutAll;
+    public const string SessionsPath = "/" + Prefix + "/" + Sessions;
+    public const string RevokeSessionPath = "/" + Prefix + "/" + RevokeSession;
+    public const string ChangePasswordPath = "/" + Prefix + "/" + ChangePassword;
+    public const string DeleteAccountPath = "/" + Prefix + "/" + DeleteAccount;
 }

@@ -30,6 +30,12 @@ internal static class Problems
         TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Not authenticated.",
             detail: "No valid session: log in again.");
 
+    public static ProblemHttpResult Conflict(string detail) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflicting change.", detail: detail);
+
+    public static ProblemHttpResult NotFound(string detail) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found.", detail: detail);
+
     public static ProblemHttpResult Forbidden(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Cross-site request refused.", detail: detail);
 

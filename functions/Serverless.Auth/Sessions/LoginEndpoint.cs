@@ -4,16 +4,16 @@ using Serverless.Auth.Accounts;
 using Serverless.Auth.Cookies;
 using Serverless.Auth.Http;
 using Serverless.Auth.Throttling;
-using Serverless.Auth.Tokens;
 
 namespace Serverless.Auth.Sessions;
 
-/// <summary><c>POST /api/auth/login</c>: check the password and sign in.</summary>
-internal sealed class LoginEndpoint(CredentialsReader reader, AccountService accounts, AccessTokens tokens, AuthCookie cookie)
+/// <summary><c>POST /api/auth/login</c>: check the password and start a session.</summary>
+internal sealed class LoginEndpoint(RequestGate gate, AccountService accounts, SessionService sessions, SessionCookies cookies)
 {
     public static readonly AuthEndpoint Declaration = Declare.Post(
         "Login", AuthRoutes.Login, "Log in",
-        "Checks email and password and signs in: sets the HttpOnly auth cookie. One generic 401 for an unknown email and a wrong password; 429 + Retry-After during the per-account backoff.",
+        "Checks email and password and starts a session: sets the HttpOnly access and refresh cookies (browser-session cookies with remember: false). "
+        + "One generic 401 for an unknown email and a wrong password; 429 + Retry-After during the per-account backoff.",
         static (LoginEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context),
         typeof(CredentialsRequest),
         StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge,
@@ -21,18 +21,19 @@ internal sealed class LoginEndpoint(CredentialsReader reader, AccountService acc
 
     public async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> HandleAsync(HttpContext context)
     {
-        var (credentials, problem) = await reader.ReadAsync(context, RateLimitedAction.Login);
-        if (problem is not null)
+        var (credentials, problem) = await gate.ReadAsync(context, RateLimitedAction.Login, AuthJsonContext.Default.CredentialsRequest);
+        if ((problem ?? RequestGate.Required(("email", "Email", credentials!.Email?.Trim()), ("password", "Password", credentials.Password))) is { } refused)
         {
-            return problem;
+            return refused;
         }
 
         var result = await accounts.LoginAsync(credentials!.Email!, credentials.Password!, context.RequestAborted);
         switch (result)
         {
-            case LoginResult.LoggedIn(var issued):
-                cookie.Append(context.Response, issued.Value, tokens.Lifetime);
-                return TypedResults.Ok(SessionResponse.For(issued.Subject));
+            case LoginResult.LoggedIn(var account):
+                var issued = await sessions.StartAsync(account.UserId, account.Email, credentials.Remember ?? true, context.Request.Headers.UserAgent, context.RequestAborted);
+                cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
+                return TypedResults.Ok(SessionResponse.For(issued.Access.Subject));
             case LoginResult.Throttled(var retryAfter):
                 return Problems.TooManyRequests(context.Response, retryAfter, "Too many failed logins for this account. Wait before trying again.");
             default:

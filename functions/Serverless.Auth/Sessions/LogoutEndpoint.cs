@@ -6,38 +6,43 @@ using Serverless.Auth.Tokens;
 
 namespace Serverless.Auth.Sessions;
 
-/// <summary><c>POST /api/auth/logout</c>: revokes every valid token presented (cookie and bearer) and clears the cookie; 204 even without one.</summary>
-internal sealed class LogoutEndpoint(AccessTokens tokens, RevocationList revocations, AuthCookie cookie, CrossSiteGuard crossSite)
+/// <summary>
+/// <c>POST /api/auth/logout</c>: ends the session of every valid credential presented (refresh
+/// cookie, access cookie, bearer) and clears both cookies; 204 even without one.
+/// </summary>
+internal sealed class LogoutEndpoint(RequestGate gate, AccessTokens tokens, RevocationList revocations, SessionService sessions, SessionCookies cookies)
 {
     public static readonly AuthEndpoint Declaration = Declare.Post(
         "Logout", AuthRoutes.Logout, "Log out",
-        "Revokes every valid token presented (cookie and bearer) on every instance and clears the auth cookie. 204 also without a token.",
+        "Ends this session on every instance: its refresh token is deleted and its access tokens (cookie and bearer) revoked; both cookies are cleared. 204 also without a session.",
         static (LogoutEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context),
         requestBody: null,
         StatusCodes.Status403Forbidden, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status503ServiceUnavailable);
 
     public async Task<Results<NoContent, ProblemHttpResult>> HandleAsync(HttpContext context)
     {
-        if (crossSite.Check(context.Request) is { } refused)
+        if (gate.Admit(context, action: null, bodiless: true) is { } refused)
         {
             return refused;
         }
 
-        if (!JsonBody.IsJsonOrAbsent(context.Request))
+        var cancellationToken = context.RequestAborted;
+        if (await sessions.FindCurrentAsync(cookies.Refresh.Read(context.Request), cancellationToken) is { } session)
         {
-            return Problems.UnsupportedMediaType();
+            await sessions.EndAsync(session.UserId, session.SessionId, cancellationToken);
         }
 
-        var presented = new[] { BearerToken.Read(context.Request), cookie.Read(context.Request) };
+        var presented = new[] { BearerToken.Read(context.Request), cookies.Access.Read(context.Request) };
         foreach (var token in presented.Where(t => t is not null).Distinct(StringComparer.Ordinal))
         {
             if (await tokens.ValidateAsync(token) is { } subject)
             {
-                await revocations.RevokeAsync(subject, context.RequestAborted);
+                await revocations.RevokeAsync(subject, cancellationToken);
+                await sessions.EndAsync(subject.UserId, subject.SessionId, cancellationToken);
             }
         }
 
-        cookie.Clear(context.Response);
+        cookies.Clear(context.Response);
         return TypedResults.NoContent();
     }
 }

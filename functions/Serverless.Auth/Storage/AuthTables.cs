@@ -26,6 +26,7 @@ internal sealed class AuthTables
         Users = Service.GetTableClient(settings.UsersTable);
         Revocations = Service.GetTableClient(settings.RevocationsTable);
         LoginThrottle = Service.GetTableClient(settings.LoginThrottleTable);
+        Sessions = Service.GetTableClient(settings.SessionsTable);
     }
 
     public TableServiceClient Service { get; }
@@ -33,8 +34,9 @@ internal sealed class AuthTables
     public TableClient Users { get; }
     public TableClient Revocations { get; }
     public TableClient LoginThrottle { get; }
+    public TableClient Sessions { get; }
 
-    public IEnumerable<TableClient> All => [Users, Revocations, LoginThrottle];
+    public IEnumerable<TableClient> All => [Users, Revocations, LoginThrottle, Sessions];
 
     private static TokenCredential CreateCredential(StorageOptions settings) =>
         string.IsNullOrWhiteSpace(settings.ManagedIdentityClientId)

@@ -19,6 +19,7 @@ public sealed class StorageOptions
     public string UsersTable { get; set; } = "Users";
     public string RevocationsTable { get; set; } = "RevokedTokens";
     public string LoginThrottleTable { get; set; } = "LoginThrottle";
+    public string SessionsTable { get; set; } = "Sessions";
 
     /// <summary>Per-try network timeout; with <see cref="MaxRetries"/> it bounds how long a request waits on storage.</summary>
     public int TimeoutSeconds { get; set; } = 3;
@@ -58,6 +59,7 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
             ("Auth__Storage__UsersTable", options.UsersTable),
             ("Auth__Storage__RevocationsTable", options.RevocationsTable),
             ("Auth__Storage__LoginThrottleTable", options.LoginThrottleTable),
+            ("Auth__Storage__SessionsTable", options.SessionsTable),
         })
         {
             if (!IsValidTableName(table))

@@ -5,14 +5,16 @@ using Microsoft.Extensions.Options;
 
 namespace Serverless.Auth.Throttling;
 
+/// <summary>Which bucket a request draws from. Session management shares login's; refresh has its own.</summary>
 internal enum RateLimitedAction
 {
     Login,
     Signup,
+    Refresh,
 }
 
 /// <summary>
-/// Per-client-address token buckets for login and signup, in this instance's memory (a burst
+/// Per-client-address token buckets for login, signup and refresh, in this instance's memory (a burst
 /// control; the per-account backoff in storage is what holds across instances).
 /// </summary>
 internal sealed class ClientRateLimiter : IDisposable
@@ -26,7 +28,12 @@ internal sealed class ClientRateLimiter : IDisposable
         trustedProxies = settings.TrustedNetworks;
         limiter = PartitionedRateLimiter.Create<(RateLimitedAction Action, string Client), (RateLimitedAction, string)>(key =>
         {
-            var perMinute = key.Action == RateLimitedAction.Login ? settings.LoginPerMinute : settings.SignupPerMinute;
+            var perMinute = key.Action switch
+            {
+                RateLimitedAction.Signup => settings.SignupPerMinute,
+                RateLimitedAction.Refresh => settings.RefreshPerMinute,
+                _ => settings.LoginPerMinute,
+            };
             return RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
             {
                 TokenLimit = perMinute,

@@ -5,8 +5,8 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Serverless.Auth.Tokens;
 
-/// <summary>Who a valid access token speaks for.</summary>
-internal sealed record TokenSubject(string UserId, string Email, DateTimeOffset ExpiresAt, string TokenId);
+/// <summary>Who a valid access token speaks for, and the session (<c>sid</c>) it belongs to.</summary>
+internal sealed record TokenSubject(string UserId, string Email, DateTimeOffset ExpiresAt, string TokenId, string SessionId, DateTimeOffset IssuedAt);
 
 internal sealed record IssuedToken(string Value, TokenSubject Subject);
 
@@ -53,9 +53,9 @@ internal sealed class AccessTokens
         };
     }
 
-    public TimeSpan Lifetime => TimeSpan.FromMinutes(options.LifetimeMinutes);
+    public TimeSpan Lifetime => options.Lifetime;
 
-    public IssuedToken Issue(string userId, string email)
+    public IssuedToken Issue(string userId, string email, string sessionId)
     {
         // Whole seconds: JWT times are NumericDate seconds, and expiresAt must equal the token's exp.
         var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
@@ -75,9 +75,10 @@ internal sealed class AccessTokens
                 [JwtRegisteredClaimNames.Sub] = userId,
                 [JwtRegisteredClaimNames.Email] = email,
                 [JwtRegisteredClaimNames.Jti] = tokenId,
+                [JwtRegisteredClaimNames.Sid] = sessionId,
             },
         };
-        return new IssuedToken(handler.CreateToken(descriptor), new TokenSubject(userId, email, expires, tokenId));
+        return new IssuedToken(handler.CreateToken(descriptor), new TokenSubject(userId, email, expires, tokenId, sessionId, now));
     }
 
     /// <summary>Signature, algorithm, type, issuer, audience and lifetime; null when any check fails.</summary>
@@ -97,8 +98,10 @@ internal sealed class AccessTokens
         return jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Sub, out var userId)
             && jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Email, out var email)
             && jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Jti, out var tokenId)
-            && !string.IsNullOrEmpty(userId) && !string.IsNullOrEmpty(email) && !string.IsNullOrEmpty(tokenId)
-                ? new TokenSubject(userId, email, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), tokenId)
+            && jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Sid, out var sessionId)
+            && jwt.TryGetPayloadValue<long>(JwtRegisteredClaimNames.Iat, out var issuedAt)
+            && !string.IsNullOrEmpty(userId) && !string.IsNullOrEmpty(email) && !string.IsNullOrEmpty(tokenId) && !string.IsNullOrEmpty(sessionId)
+                ? new TokenSubject(userId, email, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), tokenId, sessionId, DateTimeOffset.FromUnixTimeSeconds(issuedAt))
                 : null;
     }
 

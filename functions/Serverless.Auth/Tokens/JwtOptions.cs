@@ -19,7 +19,15 @@ public sealed class JwtOptions
     /// </summary>
     public string? SigningKeys { get; set; }
 
-    public int LifetimeMinutes { get; set; } = 30;
+    /// <summary>Access-token lifetime (= access cookie Max-Age). Default 900 (15 minutes): refresh keeps the session going.</summary>
+    public int? LifetimeSeconds { get; set; }
+
+    /// <summary>The older form of <see cref="LifetimeSeconds"/>, still accepted; never both.</summary>
+    public int? LifetimeMinutes { get; set; }
+
+    public const int DefaultLifetimeSeconds = 900;
+
+    internal TimeSpan Lifetime => TimeSpan.FromSeconds(LifetimeSeconds ?? (LifetimeMinutes * 60) ?? DefaultLifetimeSeconds);
 
     private KeyParse? keys;
 
@@ -57,9 +65,17 @@ internal sealed class JwtOptionsValidator : IValidateOptions<JwtOptions>
             failures.Add("Auth__Jwt__Audience is required (e.g. the name or URL of the frontend).");
         }
 
-        if (options.LifetimeMinutes is < 1 or > 24 * 60)
+        if (options.LifetimeSeconds is not null && options.LifetimeMinutes is not null)
         {
-            failures.Add("Auth__Jwt__LifetimeMinutes must be between 1 and 1440.");
+            failures.Add("Auth__Jwt__LifetimeSeconds and Auth__Jwt__LifetimeMinutes are both set: keep Auth__Jwt__LifetimeSeconds only.");
+        }
+        else if (options.LifetimeSeconds is < 1 or > 24 * 3600)
+        {
+            failures.Add("Auth__Jwt__LifetimeSeconds must be between 1 and 86400.");
+        }
+        else if (options.LifetimeMinutes is < 1 or > 24 * 60)
+        {
+            failures.Add("Auth__Jwt__LifetimeMinutes must be between 1 and 1440 (prefer Auth__Jwt__LifetimeSeconds).");
         }
 
         if (options.Keys.Error is { } keyError)

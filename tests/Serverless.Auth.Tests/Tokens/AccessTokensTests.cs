@@ -25,7 +25,7 @@ public sealed class AccessTokensTests
     {
         var tokens = Create();
 
-        var issued = tokens.Issue("user-1", "ann@example.com");
+        var issued = tokens.Issue("user-1", "ann@example.com", "session-1");
 
         var jwt = new JsonWebToken(issued.Value);
         Assert.Equal("HS256", jwt.Alg);
@@ -49,14 +49,14 @@ public sealed class AccessTokensTests
     public void EveryTokenHasItsOwnId()
     {
         var tokens = Create();
-        Assert.NotEqual(tokens.Issue("u", "a@b.c").Subject.TokenId, tokens.Issue("u", "a@b.c").Subject.TokenId);
+        Assert.NotEqual(tokens.Issue("u", "a@b.c", "session-1").Subject.TokenId, tokens.Issue("u", "a@b.c", "session-1").Subject.TokenId);
     }
 
     [Fact]
     public async Task ExpiredTokenIsRejectedAfterTheClockSkew()
     {
         var tokens = Create();
-        var issued = tokens.Issue("user-1", "ann@example.com");
+        var issued = tokens.Issue("user-1", "ann@example.com", "session-1");
 
         clock.Advance(TimeSpan.FromMinutes(30) + TimeSpan.FromSeconds(29));
         Assert.NotNull(await tokens.ValidateAsync(issued.Value));
@@ -71,9 +71,9 @@ public sealed class AccessTokensTests
         var validator = Create();
         var issuerClock = new FakeTimeProvider(clock.GetUtcNow());
         var issuer = new AccessTokens(Options.Create(new JwtOptions { Issuer = "https://api.test", Audience = "https://app.test", SigningKey = Key }), issuerClock);
-        var within = issuer.Issue("user-1", "ann@example.com");
+        var within = issuer.Issue("user-1", "ann@example.com", "session-1");
         issuerClock.Advance(TimeSpan.FromSeconds(31));
-        var future = issuer.Issue("user-1", "ann@example.com");
+        var future = issuer.Issue("user-1", "ann@example.com", "session-1");
 
         // nbf up to 30 s ahead is clock skew; beyond that the token is not yet valid.
         Assert.NotNull(await validator.ValidateAsync(within.Value));
@@ -83,8 +83,8 @@ public sealed class AccessTokensTests
     [Fact]
     public async Task OtherIssuerOrAudienceIsRejected()
     {
-        var otherIssuer = Create(o => o.Issuer = "https://evil.test").Issue("user-1", "a@b.c");
-        var otherAudience = Create(o => o.Audience = "https://other-app.test").Issue("user-1", "a@b.c");
+        var otherIssuer = Create(o => o.Issuer = "https://evil.test").Issue("user-1", "a@b.c", "session-1");
+        var otherAudience = Create(o => o.Audience = "https://other-app.test").Issue("user-1", "a@b.c", "session-1");
 
         Assert.Null(await Create().ValidateAsync(otherIssuer.Value));
         Assert.Null(await Create().ValidateAsync(otherAudience.Value));
@@ -93,7 +93,7 @@ public sealed class AccessTokensTests
     [Fact]
     public async Task TokenSignedWithAnotherKeyIsRejected()
     {
-        var forged = Create(o => o.SigningKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))).Issue("user-1", "a@b.c");
+        var forged = Create(o => o.SigningKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))).Issue("user-1", "a@b.c", "session-1");
         Assert.Null(await Create().ValidateAsync(forged.Value));
     }
 
@@ -110,10 +110,10 @@ public sealed class AccessTokensTests
         var oldKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         var newKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
         var before = Create(o => { o.SigningKey = null; o.SigningKeys = $"k1:{oldKey}"; });
-        var oldToken = before.Issue("u", "a@b.c").Value;
+        var oldToken = before.Issue("u", "a@b.c", "session-1").Value;
 
         var after = Create(o => { o.SigningKey = null; o.SigningKeys = $"k2:{newKey}; k1:{oldKey}"; });
-        var newToken = after.Issue("u", "a@b.c").Value;
+        var newToken = after.Issue("u", "a@b.c", "session-1").Value;
 
         Assert.Equal("k2", new JsonWebToken(newToken).Kid);
         Assert.NotNull(await after.ValidateAsync(oldToken));
@@ -127,13 +127,13 @@ public sealed class AccessTokensTests
     public async Task MovingFromTheSingleKeySettingToRotationKeepsItsTokensValid()
     {
         var single = Create();
-        var token = single.Issue("u", "a@b.c").Value;
+        var token = single.Issue("u", "a@b.c", "session-1").Value;
         var newKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
         // The old key listed bare keeps its derived id.
         var rotating = Create(o => { o.SigningKey = null; o.SigningKeys = $"k2:{newKey};{Key}"; });
         Assert.NotNull(await rotating.ValidateAsync(token));
-        Assert.Equal("k2", new JsonWebToken(rotating.Issue("u", "a@b.c").Value).Kid);
+        Assert.Equal("k2", new JsonWebToken(rotating.Issue("u", "a@b.c", "session-1").Value).Kid);
 
         // Listed under a made-up id it is a different kid, and the token is refused.
         var renamed = Create(o => { o.SigningKey = null; o.SigningKeys = $"k2:{newKey};k1:{Key}"; });
@@ -143,8 +143,8 @@ public sealed class AccessTokensTests
     [Fact]
     public void SingleKeyGetsAStableDerivedKeyId()
     {
-        var first = new JsonWebToken(Create().Issue("u", "a@b.c").Value).Kid;
-        var second = new JsonWebToken(Create().Issue("u", "a@b.c").Value).Kid;
+        var first = new JsonWebToken(Create().Issue("u", "a@b.c", "session-1").Value).Kid;
+        var second = new JsonWebToken(Create().Issue("u", "a@b.c", "session-1").Value).Kid;
 
         Assert.Equal(first, second);
         Assert.Equal(16, first.Length);

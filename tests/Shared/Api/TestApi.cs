@@ -14,12 +14,15 @@ public static class TestApi
 {
     public static string NewSigningKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>One server key for every instance this process starts: instances sharing tables must derive the same refresh successors.</summary>
+    public static string ProcessServerKey { get; } = NewSigningKey();
+
     /// <summary>
     /// Tables of its own on the given storage (named with <paramref name="tableSuffix"/>, random when null), a
     /// fresh signing key unless one is shared, a plain-http Lax cookie, and rate limits high enough that many
     /// requests from one address are not throttled (the tests that check limits lower them).
     /// </summary>
-    public static Dictionary<string, string?> Settings(string connectionString, string? tableSuffix = null, string? signingKey = null)
+    public static Dictionary<string, string?> Settings(string connectionString, string? tableSuffix = null, string? signingKey = null, string? serverKey = null)
     {
         var suffix = tableSuffix ?? Guid.NewGuid().ToString("N")[..10];
         return new Dictionary<string, string?>
@@ -29,14 +32,17 @@ public static class TestApi
             ["Auth:Storage:UsersTable"] = "Users" + suffix,
             ["Auth:Storage:RevocationsTable"] = "Revoked" + suffix,
             ["Auth:Storage:LoginThrottleTable"] = "Throttle" + suffix,
+            ["Auth:Storage:SessionsTable"] = "Sessions" + suffix,
             ["Auth:Jwt:Issuer"] = "https://api.test",
             ["Auth:Jwt:Audience"] = "https://app.test",
             ["Auth:Jwt:SigningKey"] = signingKey ?? NewSigningKey(),
+            ["Auth:Secrets:ServerKey"] = serverKey ?? ProcessServerKey,
             ["Auth:Cookie:Secure"] = "false",
             ["Auth:Cookie:SameSite"] = "Lax",
             ["Auth:AllowedOrigins"] = "http://localhost:5173",
             ["Auth:Throttling:LoginPerMinute"] = "100000",
             ["Auth:Throttling:SignupPerMinute"] = "100000",
+            ["Auth:Throttling:RefreshPerMinute"] = "100000",
         };
     }
 

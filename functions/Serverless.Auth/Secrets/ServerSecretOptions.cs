@@ -1,0 +1,53 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+
+namespace Serverless.Auth.Secrets;
+
+/// <summary>
+/// <c>Auth__Secrets__ServerKey</c>: the server's own secret for values only it derives and checks
+/// (refresh-token successors, device cookies). Never the JWT signing key: a key that verifies tokens
+/// elsewhere must not also mint these. Rotation form like the JWT keys: <c>id:base64;id:base64</c>, newest first.
+/// </summary>
+public sealed class ServerSecretOptions
+{
+    public const string Section = "Auth:Secrets";
+
+    public string? ServerKey { get; set; }
+
+    private (IReadOnlyList<RingKey>? Keys, string Error)? parsed;
+
+    internal (IReadOnlyList<RingKey>? Keys, string Error) Parsed => parsed ??= Parse(ServerKey);
+
+    private static (IReadOnlyList<RingKey>?, string) Parse(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return (null, "Auth__Secrets__ServerKey is required: a base64 key of at least 32 random bytes (openssl rand -base64 32), not the JWT signing key.");
+        }
+
+        return KeyRing.TryParse(value, "Auth__Secrets__ServerKey", out var keys, out var error) ? (keys, "") : (null, error);
+    }
+}
+
+internal sealed class ServerSecretOptionsValidator : IValidateOptions<ServerSecretOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ServerSecretOptions options) =>
+        options.Parsed.Keys is null ? ValidateOptionsResult.Fail(options.Parsed.Error) : ValidateOptionsResult.Success;
+}
+
+/// <summary>HMAC-SHA256 with the server key: the first key derives, every key of the ring is tried when checking.</summary>
+internal sealed class ServerKey(IOptions<ServerSecretOptions> options)
+{
+    private readonly IReadOnlyList<RingKey> keys = options.Value.Parsed.Keys ?? throw new InvalidOperationException(options.Value.Parsed.Error);
+
+    public IReadOnlyList<RingKey> Keys => keys;
+
+    public static byte[] Derive(RingKey key, ReadOnlySpan<byte> purpose, ReadOnlySpan<byte> input)
+    {
+        Span<byte> message = stackalloc byte[purpose.Length + 1 + input.Length];
+        purpose.CopyTo(message);
+        message[purpose.Length] = 0;
+        input.CopyTo(message[(purpose.Length + 1)..]);
+        return HMACSHA256.HashData(key.Bytes, message);
+    }
+}

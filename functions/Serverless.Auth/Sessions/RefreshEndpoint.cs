@@ -1,0 +1,37 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Serverless.Auth.Cookies;
+using Serverless.Auth.Http;
+using Serverless.Auth.Throttling;
+
+namespace Serverless.Auth.Sessions;
+
+/// <summary><c>POST /api/auth/refresh</c>: trade the refresh cookie for a new access token and a rotated refresh token.</summary>
+internal sealed class RefreshEndpoint(RequestGate gate, SessionService sessions, SessionCookies cookies)
+{
+    public static readonly AuthEndpoint Declaration = Declare.Post(
+        "Refresh", AuthRoutes.Refresh, "Refresh the session",
+        "Rotates the refresh cookie and issues a fresh access cookie. Tabs racing with the same token within the grace window share one successor; "
+        + "a retired token presented later ends the whole session (reuse detection). 401 clears both cookies.",
+        static (RefreshEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context),
+        requestBody: null,
+        StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status415UnsupportedMediaType,
+        StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable);
+
+    public async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> HandleAsync(HttpContext context)
+    {
+        if (gate.Admit(context, RateLimitedAction.Refresh, bodiless: true) is { } refused)
+        {
+            return refused;
+        }
+
+        if (await sessions.RefreshAsync(cookies.Refresh.Read(context.Request), context.RequestAborted) is not { } issued)
+        {
+            cookies.Clear(context.Response);
+            return Problems.NotAuthenticated();
+        }
+
+        cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
+        return TypedResults.Ok(SessionResponse.For(issued.Access.Subject));
+    }
+}

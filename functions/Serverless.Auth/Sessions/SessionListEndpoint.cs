@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Serverless.Auth.Http;
+
+namespace Serverless.Auth.Sessions;
+
+/// <summary><c>GET /api/auth/sessions</c>: where the user is signed in.</summary>
+internal sealed class SessionListEndpoint(Authenticator authenticator, SessionService sessions)
+{
+    public static readonly AuthEndpoint Declaration = Declare.Get(
+        "Sessions", AuthRoutes.Sessions, "List my sessions",
+        "The signed-in user's live sessions, newest first; current marks the one making the request.",
+        static (SessionListEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context),
+        StatusCodes.Status401Unauthorized, StatusCodes.Status503ServiceUnavailable);
+
+    public async Task<Results<Ok<SessionInfo[]>, ProblemHttpResult>> HandleAsync(HttpContext context)
+    {
+        if (await authenticator.AuthenticateAsync(context) is not { } subject)
+        {
+            return Authenticator.NotAuthenticated(context.Response);
+        }
+
+        var list = await sessions.ListAsync(subject.UserId, context.RequestAborted);
+        return TypedResults.Ok(list
+            .Select(s => new SessionInfo(s.SessionId, s.CreatedAt, s.LastUsedAt, sessions.ExpiryOf(s), s.UserAgent, s.SessionId == subject.SessionId))
+            .ToArray());
+    }
+}

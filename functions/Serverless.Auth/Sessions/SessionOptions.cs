@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Options;
+
+namespace Serverless.Auth.Sessions;
+
+/// <summary>Settings under <c>Auth__Session__*</c>: how long a refresh session lives.</summary>
+public sealed class SessionOptions
+{
+    public const string Section = "Auth:Session";
+
+    /// <summary>Sliding: a session unused this long ends. Default 14 days.</summary>
+    public int IdleMinutes { get; set; } = 20160;
+
+    /// <summary>Hard cap from login, however active the session. Default 30 days.</summary>
+    public int AbsoluteMinutes { get; set; } = 43200;
+
+    /// <summary>
+    /// A just-retired refresh token presented again within this window still gets the session (tabs
+    /// racing, a retry after a lost response); later it counts as theft and ends the session.
+    /// </summary>
+    public int ReuseGraceSeconds { get; set; } = 10;
+
+    internal TimeSpan Idle => TimeSpan.FromMinutes(IdleMinutes);
+    internal TimeSpan Absolute => TimeSpan.FromMinutes(AbsoluteMinutes);
+    internal TimeSpan ReuseGrace => TimeSpan.FromSeconds(ReuseGraceSeconds);
+}
+
+internal sealed class SessionOptionsValidator : IValidateOptions<SessionOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SessionOptions options)
+    {
+        var failures = new List<string>();
+        if (options.AbsoluteMinutes is < 1 or > 525600)
+        {
+            failures.Add("Auth__Session__AbsoluteMinutes must be between 1 and 525600 (a year).");
+        }
+
+        if (options.IdleMinutes < 1 || options.IdleMinutes > options.AbsoluteMinutes)
+        {
+            failures.Add("Auth__Session__IdleMinutes must be at least 1 and at most Auth__Session__AbsoluteMinutes.");
+        }
+
+        if (options.ReuseGraceSeconds is < 0 or > 60)
+        {
+            failures.Add("Auth__Session__ReuseGraceSeconds must be between 0 and 60: a longer window lets a stolen refresh token ride along unnoticed.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

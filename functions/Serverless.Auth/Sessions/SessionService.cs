@@ -1,0 +1,225 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serverless.Auth.Secrets;
+using Serverless.Auth.Tokens;
+
+namespace Serverless.Auth.Sessions;
+
+/// <summary>What a signed-in browser holds: the access token, the refresh token and the session they belong to.</summary>
+internal sealed record IssuedSession(IssuedToken Access, RefreshToken Refresh, SessionRecord Session);
+
+/// <summary>
+/// Refresh sessions: start, rotate with reuse detection, end one, end all. Access tokens carry the
+/// session id (<c>sid</c>), so ending a session also ends its access tokens through the revocation list.
+/// </summary>
+internal sealed partial class SessionService(
+    SessionStore store,
+    AccessTokens tokens,
+    RevocationList revocations,
+    ServerKey serverKey,
+    TimeProvider time,
+    IOptions<SessionOptions> options,
+    ILogger<SessionService> logger)
+{
+    /// <summary>How many rotations back a retired token is still recognised as this session's (reuse detection).</summary>
+    public const int MaxGenerationsBack = 1000;
+
+    public const int MaxUserAgentLength = 256;
+    private const int MaxRotationAttempts = 5;
+
+    private readonly SessionOptions settings = options.Value;
+
+    public async Task<IssuedSession> StartAsync(string userId, string email, bool remember, string? userAgent, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var refresh = RefreshToken.Start(userId, RefreshToken.NewSessionId());
+        var absolute = now + settings.Absolute;
+        var session = new SessionRecord(
+            userId, refresh.SessionId, email, now, now, absolute, Min(now + settings.Idle, absolute), remember,
+            Truncate(userAgent), refresh.Generation, refresh.SecretHash, now);
+        await store.AddAsync(session, cancellationToken);
+        return new IssuedSession(tokens.Issue(userId, email, session.SessionId), refresh, session);
+    }
+
+    /// <summary>
+    /// Rotates the presented refresh token. Null: no session (missing, unknown, expired, ended, or a
+    /// reused token, which also ends the whole session).
+    /// </summary>
+    public async Task<IssuedSession?> RefreshAsync(string? presented, CancellationToken cancellationToken)
+    {
+        if (!RefreshToken.TryParse(presented, out var token))
+        {
+            return null;
+        }
+
+        for (var attempt = 0; attempt < MaxRotationAttempts; attempt++)
+        {
+            var session = await store.GetAsync(token.UserId, token.SessionId, cancellationToken);
+            var now = time.GetUtcNow();
+            if (session is null || revocations.IsSessionEnded(session.UserId, session.SessionId, session.CreatedAt))
+            {
+                return null;
+            }
+
+            if (now >= ExpiryOf(session))
+            {
+                await store.DeleteAsync(session.UserId, session.SessionId, cancellationToken);
+                return null;
+            }
+
+            if (token.Generation == session.Generation && token.SecretHash == session.CurrentHash)
+            {
+                var successor = token.Successor(serverKey.Keys[0]);
+                var rotated = session with
+                {
+                    Generation = successor.Generation,
+                    CurrentHash = successor.SecretHash,
+                    RotatedAt = now,
+                    LastUsedAt = now,
+                    ExpiresAt = Min(now + settings.Idle, session.AbsoluteExpiresAt),
+                };
+                if (await store.TryReplaceAsync(rotated, cancellationToken))
+                {
+                    return new IssuedSession(tokens.Issue(session.UserId, session.Email, session.SessionId), successor, rotated);
+                }
+
+                // Another request rotated this token first: read again, and share its successor below.
+                continue;
+            }
+
+            if (token.Generation == session.Generation - 1 && now - session.RotatedAt <= settings.ReuseGrace
+                && serverKey.Keys.Select(token.Successor).FirstOrDefault(s => s.SecretHash == session.CurrentHash) is { } shared)
+            {
+                // A racing tab or a retry after a lost response: the same successor, no second chain.
+                return new IssuedSession(tokens.Issue(session.UserId, session.Email, session.SessionId), shared, session);
+            }
+
+            if (IsRetiredTokenOf(session, token))
+            {
+                // A genuine but retired token: someone else holds (or held) the chain. End the whole session.
+                LogReuseDetected(logger, session.UserId, session.SessionId);
+                await EndAsync(session.UserId, session.SessionId, cancellationToken);
+            }
+
+            return null;
+        }
+
+        return null;
+    }
+
+    /// <summary>The session the presented refresh token currently speaks for (logout): null unless it is that session's live token.</summary>
+    public async Task<SessionRecord?> FindCurrentAsync(string? presented, CancellationToken cancellationToken)
+    {
+        if (!RefreshToken.TryParse(presented, out var token))
+        {
+            return null;
+        }
+
+        var session = await store.GetAsync(token.UserId, token.SessionId, cancellationToken);
+        return session is not null && token.Generation == session.Generation && token.SecretHash == session.CurrentHash ? session : null;
+    }
+
+    /// <summary>Ends one session: its refresh token is deleted and its access tokens revoked on every instance. False when it did not exist.</summary>
+    public async Task<bool> EndAsync(string userId, string sessionId, CancellationToken cancellationToken)
+    {
+        // Revoke first: if the delete then fails, the session is already dead for verify and refresh.
+        await revocations.RevokeSessionAsync(sessionId, cancellationToken);
+        return await store.DeleteAsync(userId, sessionId, cancellationToken);
+    }
+
+    /// <summary>Ends a live session of this user; false when the user has no such session (never touches another user's).</summary>
+    public async Task<bool> EndOwnAsync(string userId, string sessionId, CancellationToken cancellationToken) =>
+        await store.GetAsync(userId, sessionId, cancellationToken) is { } session
+        && time.GetUtcNow() < ExpiryOf(session)
+        && await EndAsync(userId, sessionId, cancellationToken);
+
+    /// <summary>Ends every session of the user except <paramref name="keepSessionId"/>.</summary>
+    public async Task EndOthersAsync(string userId, string? keepSessionId, CancellationToken cancellationToken)
+    {
+        foreach (var session in await store.ListAsync(userId, cancellationToken))
+        {
+            if (session.SessionId != keepSessionId)
+            {
+                await EndAsync(userId, session.SessionId, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sign-out everywhere: a per-user cut-off ends every access token already issued (also of a login
+    /// racing this call), and every stored session is deleted.
+    /// </summary>
+    public async Task EndAllAsync(string userId, CancellationToken cancellationToken)
+    {
+        await revocations.RevokeUserAsync(userId, cancellationToken);
+        foreach (var session in await store.ListAsync(userId, cancellationToken))
+        {
+            await store.DeleteAsync(userId, session.SessionId, cancellationToken);
+        }
+    }
+
+    /// <summary>The user's live sessions, newest first.</summary>
+    public async Task<List<SessionRecord>> ListAsync(string userId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        return [.. (await store.ListAsync(userId, cancellationToken))
+            .Where(s => now < ExpiryOf(s) && !revocations.IsSessionEnded(userId, s.SessionId, s.CreatedAt))
+            .OrderByDescending(s => s.CreatedAt)];
+    }
+
+    /// <summary>
+    /// New tokens for a session that goes on (after a password change): a fresh random refresh chain,
+    /// so tokens of the old chain are no longer recognised; the session id and its lifetimes stay.
+    /// </summary>
+    public async Task<IssuedSession?> ReissueAsync(string userId, string sessionId, CancellationToken cancellationToken)
+    {
+        var session = await store.GetAsync(userId, sessionId, cancellationToken);
+        if (session is null)
+        {
+            return null;
+        }
+
+        var now = time.GetUtcNow();
+        var refresh = RefreshToken.Start(userId, sessionId) with { Generation = session.Generation + 1 };
+        var renewed = session with
+        {
+            Generation = refresh.Generation,
+            CurrentHash = refresh.SecretHash,
+            RotatedAt = now,
+            LastUsedAt = now,
+            ExpiresAt = Min(now + settings.Idle, session.AbsoluteExpiresAt),
+        };
+        return await store.TryReplaceAsync(renewed, cancellationToken)
+            ? new IssuedSession(tokens.Issue(userId, session.Email, sessionId), refresh, renewed)
+            : null;
+    }
+
+    public DateTimeOffset ExpiryOf(SessionRecord session) => Min(session.LastUsedAt + settings.Idle, session.AbsoluteExpiresAt);
+
+    /// <summary>True when walking the successor chain from <paramref name="token"/> reaches the session's current secret.</summary>
+    private bool IsRetiredTokenOf(SessionRecord session, RefreshToken token)
+    {
+        var steps = session.Generation - token.Generation;
+        if (steps is < 1 or > MaxGenerationsBack)
+        {
+            return false;
+        }
+
+        var key = serverKey.Keys[0];
+        var walked = token;
+        for (var i = 0; i < steps; i++)
+        {
+            walked = walked.Successor(key);
+        }
+
+        return walked.SecretHash == session.CurrentHash;
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    private static string Truncate(string? userAgent) =>
+        string.IsNullOrEmpty(userAgent) ? "" : userAgent.Length <= MaxUserAgentLength ? userAgent : userAgent[..MaxUserAgentLength];
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refresh token reuse detected: session {SessionId} of user {UserId} ended")]
+    private static partial void LogReuseDetected(ILogger logger, string userId, string sessionId);
+}

@@ -1,0 +1,95 @@
+using System.Globalization;
+using Azure;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serverless.Auth.Sessions;
+using Serverless.Auth.Throttling;
+
+namespace Serverless.Auth.Storage;
+
+/// <summary>
+/// Deletes rows no request will read again: expired sessions, revocation partitions whose tokens
+/// have all expired, and login-throttle rows whose backoff ended long ago. Runs on a schedule: a
+/// timer-triggered function in Azure, <see cref="StorageCleanupService"/> in the standalone host.
+/// </summary>
+internal sealed partial class StorageCleanup(
+    AuthTables tables,
+    SessionStore sessions,
+    TimeProvider time,
+    IOptions<ThrottlingOptions> throttling,
+    ILogger<StorageCleanup> logger)
+{
+    /// <summary>How often the standalone host runs it; <see cref="ServerlessAuthExtensions.CleanupSchedule"/> is the same for the Functions timer.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromMinutes(15);
+
+    // A throttle row is kept this long after its last failure, so backoff state outlives any window.
+    private readonly TimeSpan throttleRetention = TimeSpan.FromSeconds(Math.Max(throttling.Value.MaxDelaySeconds, 86400));
+
+    public async Task<(int Sessions, int Revocations, int Throttles)> RunAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var expiredSessions = await sessions.DeleteExpiredAsync(now, cancellationToken);
+
+        // Revocation partitions are expiry hours: anything before the previous hour only covers expired tokens.
+        var oldPartitions = TableClient.CreateQueryFilter(
+            $"PartitionKey lt {(now - TimeSpan.FromHours(2)).UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture)}");
+        var revocations = await DeleteAllAsync(tables.Revocations, oldPartitions, cancellationToken);
+
+        var idleThrottles = TableClient.CreateQueryFilter($"Timestamp lt {now - throttleRetention} and BlockedUntil lt {now}");
+        var throttles = await DeleteAllAsync(tables.LoginThrottle, idleThrottles, cancellationToken);
+
+        LogCleaned(logger, expiredSessions, revocations, throttles);
+        return (expiredSessions, revocations, throttles);
+    }
+
+    private static async Task<int> DeleteAllAsync(TableClient table, string filter, CancellationToken cancellationToken)
+    {
+        var deleted = 0;
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            try
+            {
+                await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+                deleted++;
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                // Another instance's clean-up got there first.
+            }
+        }
+
+        return deleted;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Storage clean-up deleted {Sessions} expired sessions, {Revocations} revocation rows, {Throttles} throttle rows")]
+    private static partial void LogCleaned(ILogger logger, int sessions, int revocations, int throttles);
+}
+
+/// <summary>The standalone host's schedule for <see cref="StorageCleanup"/> (Azure uses a timer-triggered function).</summary>
+internal sealed partial class StorageCleanupService(StorageCleanup cleanup, TimeProvider time, ILogger<StorageCleanupService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(StorageCleanup.Interval, time, stoppingToken);
+                await cleanup.RunAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (StorageFailure.IsUnavailable(e))
+            {
+                LogFailed(logger, e.GetType().Name);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storage clean-up failed ({ErrorType}); it runs again at the next interval")]
+    private static partial void LogFailed(ILogger logger, string errorType);
+}

@@ -1,0 +1,102 @@
+using System.Net.Http.Json;
+using Microsoft.Net.Http.Headers;
+using Serverless.Auth.Http;
+
+namespace Serverless.Auth.Tests.Sessions;
+
+/// <summary>
+/// One browser's cookie jar against an API instance, kept by hand so tests see every Set-Cookie:
+/// cookies set by a response replace earlier ones of the same name; an expired one removes it.
+/// </summary>
+public sealed class SessionClient(HttpClient client)
+{
+    private readonly Dictionary<string, string> jar = new(StringComparer.Ordinal);
+
+    public IReadOnlyDictionary<string, string> Cookies => jar;
+
+    public string? Access => jar.GetValueOrDefault("auth");
+
+    public string? Refresh => jar.GetValueOrDefault("refresh");
+
+    /// <summary>A second browser holding copies of this one's cookies (a stolen cookie, or another tab).</summary>
+    public SessionClient CopyTo(HttpClient other)
+    {
+        var copy = new SessionClient(other);
+        foreach (var (name, value) in jar)
+        {
+            copy.jar[name] = value;
+        }
+
+        return copy;
+    }
+
+    public Task<HttpResponseMessage> SignupAsync(string email, string password, bool? remember = null) =>
+        SendAsync(HttpMethod.Post, AuthRoutes.SignupPath, new CredentialsRequest(email, password, remember));
+
+    public Task<HttpResponseMessage> LoginAsync(string email, string password, bool? remember = null, string? userAgent = null) =>
+        SendAsync(HttpMethod.Post, AuthRoutes.LoginPath, new CredentialsRequest(email, password, remember), userAgent);
+
+    public Task<HttpResponseMessage> RefreshAsync() => SendAsync(HttpMethod.Post, AuthRoutes.RefreshPath);
+
+    public Task<HttpResponseMessage> VerifyAsync() => SendAsync(HttpMethod.Get, AuthRoutes.VerifyPath);
+
+    public Task<HttpResponseMessage> LogoutAsync() => SendAsync(HttpMethod.Post, AuthRoutes.LogoutPath);
+
+    public Task<HttpResponseMessage> LogoutAllAsync() => SendAsync(HttpMethod.Post, AuthRoutes.LogoutAllPath);
+
+    public Task<HttpResponseMessage> SessionsAsync() => SendAsync(HttpMethod.Get, AuthRoutes.SessionsPath);
+
+    public Task<HttpResponseMessage> RevokeSessionAsync(string sessionId) =>
+        SendAsync(HttpMethod.Post, AuthRoutes.RevokeSessionPath, new SessionRevokeRequest(sessionId));
+
+    public Task<HttpResponseMessage> ChangePasswordAsync(string current, string next) =>
+        SendAsync(HttpMethod.Post, AuthRoutes.ChangePasswordPath, new PasswordChangeRequest(current, next));
+
+    public Task<HttpResponseMessage> DeleteAccountAsync(string password) =>
+        SendAsync(HttpMethod.Post, AuthRoutes.DeleteAccountPath, new AccountDeleteRequest(password));
+
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body = null, string? userAgent = null, string? origin = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, body.GetType());
+        }
+
+        if (jar.Count > 0)
+        {
+            request.Headers.Add("Cookie", string.Join("; ", jar.Select(c => $"{c.Key}={c.Value}")));
+        }
+
+        if (userAgent is not null)
+        {
+            request.Headers.UserAgent.ParseAdd(userAgent);
+        }
+
+        if (origin is not null)
+        {
+            request.Headers.Add("Origin", origin);
+        }
+
+        var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        foreach (var cookie in SetCookies(response))
+        {
+            if (cookie.MaxAge == TimeSpan.Zero || cookie.Value.Length == 0)
+            {
+                jar.Remove(cookie.Name.ToString());
+            }
+            else
+            {
+                jar[cookie.Name.ToString()] = cookie.Value.ToString();
+            }
+        }
+
+        return response;
+    }
+
+    public static IList<SetCookieHeaderValue> SetCookies(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("Set-Cookie", out var values) ? SetCookieHeaderValue.ParseList([.. values]) : [];
+
+    public static SetCookieHeaderValue Cookie(HttpResponseMessage response, string name) =>
+        Assert.Single(SetCookies(response), c => c.Name == name);
+}
