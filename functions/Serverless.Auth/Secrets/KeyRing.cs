@@ -18,6 +18,12 @@ internal static class KeyRing
     public static bool TryParse(string value, string setting, out List<RingKey> keys, out string error)
     {
         keys = [];
+        if (UnresolvedKeyVaultReferences.IsUnresolved(value))
+        {
+            error = UnresolvedKeyVaultReferences.Message(setting);
+            return false;
+        }
+
         foreach (var entry in value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             // base64 has no ':', so the first one separates the id.

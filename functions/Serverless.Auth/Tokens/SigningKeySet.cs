@@ -32,6 +32,12 @@ internal sealed class SigningKeySet
         List<RingKey> ring;
         if (hasSingle)
         {
+            if (UnresolvedKeyVaultReferences.IsUnresolved(options.SigningKey))
+            {
+                error = UnresolvedKeyVaultReferences.Message("Auth__Jwt__SigningKey");
+                return false;
+            }
+
             if (!KeyRing.TryDecodeKey(options.SigningKey!, out var bytes))
             {
                 error = "Auth__Jwt__SigningKey must be base64 of at least 32 random bytes (openssl rand -base64 32).";

@@ -29,10 +29,32 @@ public sealed class AuthCookieTests
     }
 
     [Fact]
-    public void DomainCookieKeepsItsPlainName()
+    public void DomainCookieGetsTheSecurePrefix()
     {
+        // __Host- forbids Domain; __Secure- still makes browsers refuse the cookie from a plain-http page.
         var written = Written(new AuthCookieOptions { Secure = true, Domain = "example.com" });
-        Assert.Equal("auth=token-value; max-age=1800; domain=example.com; path=/; secure; samesite=lax; httponly", written);
+        Assert.Equal("__Secure-auth=token-value; max-age=1800; domain=example.com; path=/; secure; samesite=lax; httponly", written);
+    }
+
+    [Theory]
+    [InlineData(false, null, "refresh=token-value; max-age=1800; path=/api/auth; samesite=lax; httponly")]
+    [InlineData(true, null, "__Secure-refresh=token-value; max-age=1800; path=/api/auth; secure; samesite=lax; httponly")]
+    [InlineData(true, "example.com", "__Secure-refresh=token-value; max-age=1800; domain=example.com; path=/api/auth; secure; samesite=lax; httponly")]
+    public void RefreshCookieIsScopedToTheAuthRoutesWithTheSecurePrefix(bool secure, string? domain, string expected)
+    {
+        var context = new DefaultHttpContext();
+        AuthCookie.Refresh(Options.Create(new AuthCookieOptions { Secure = secure, Domain = domain })).Append(context.Response, "token-value", TimeSpan.FromMinutes(30));
+
+        Assert.Equal(expected, context.Response.Headers.SetCookie.ToString());
+    }
+
+    [Fact]
+    public void NoLifetimeWritesABrowserSessionCookie()
+    {
+        var context = new DefaultHttpContext();
+        new AuthCookie(Options.Create(new AuthCookieOptions { Secure = true })).Append(context.Response, "token-value", lifetime: null);
+
+        Assert.Equal("__Host-auth=token-value; path=/; secure; samesite=lax; httponly", context.Response.Headers.SetCookie.ToString());
     }
 
     [Fact]

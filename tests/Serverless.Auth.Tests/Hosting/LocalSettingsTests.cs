@@ -60,14 +60,17 @@ public sealed class LocalSettingsTests
         foreach (var key in new[]
         {
             "Auth:Storage:ConnectionString", "Auth:Storage:UsersTable", "Auth:Jwt:Issuer", "Auth:Jwt:Audience", "Auth:Jwt:SigningKey",
-            "Auth:Jwt:LifetimeMinutes", "Auth:Cookie:Name", "Auth:Cookie:Secure", "Auth:Cookie:SameSite", "Auth:Cookie:Partitioned",
+            "Auth:Jwt:LifetimeSeconds", "Auth:Secrets:ServerKey", "Auth:Session:IdleMinutes", "Auth:Session:AbsoluteMinutes",
+            "Auth:Storage:SessionsTable", "Auth:Cookie:Name", "Auth:Cookie:Secure", "Auth:Cookie:SameSite", "Auth:Cookie:Partitioned",
             "Auth:Cookie:Domain", "Auth:Password:MinLength", "Auth:Argon2:MemoryKiB", "Auth:Argon2:Iterations", "Auth:Argon2:Parallelism",
         })
         {
             Assert.True(settings.ContainsKey(key), key + " missing from local.settings.sample.json");
         }
 
-        // The sample key announces itself as local-only when decoded.
+        // The sample keys announce themselves as local-only when decoded.
         Assert.StartsWith("LOCAL-ONLY", System.Text.Encoding.ASCII.GetString(Convert.FromBase64String(settings["Auth:Jwt:SigningKey"]!)), StringComparison.Ordinal);
+        Assert.StartsWith("LOCAL-ONLY", System.Text.Encoding.ASCII.GetString(Convert.FromBase64String(settings["Auth:Secrets:ServerKey"]!)), StringComparison.Ordinal);
+        Assert.False(settings.ContainsKey("Auth:Jwt:LifetimeMinutes"), "the sample uses LifetimeSeconds only (both together are refused)");
     }
 }

@@ -18,10 +18,10 @@ public sealed class LogHygieneTests(AzuriteFixture azurite)
         const string password = "secret-meadow-falcon-7781";
 
         var signup = await api.SignupAsync(email, password);
-        var token = SetCookie.Only(signup).Value.ToString();
+        var token = SetCookie.Access(signup).Value.ToString();
         await api.LoginAsync(email, password + "-wrong");
         var login = await api.LoginAsync(email, password);
-        var loginToken = SetCookie.Only(login).Value.ToString();
+        var loginToken = SetCookie.Access(login).Value.ToString();
         await api.VerifyAsync($"auth={token}");
         await api.VerifyAsync(bearer: loginToken);
         await api.LogoutAsync($"auth={token}");

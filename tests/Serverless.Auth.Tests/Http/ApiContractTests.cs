@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Serverless.Auth;
 using Serverless.Auth.Http;
 using Serverless.Auth.Tests.Infrastructure;
 using Serverless.Testing;
@@ -96,6 +97,7 @@ public sealed class ApiContractTests(AzuriteFixture azurite) : IAsyncLifetime
         var folder = RepoPaths.Combine("functions", "Serverless.Functions");
         var functions = Directory.GetFiles(folder, "*Function.cs")
             .Select(File.ReadAllText)
+            .Where(source => source.Contains("[HttpTrigger(", StringComparison.Ordinal))
             .Select(source => Regex.Match(source,
                 """\[Function\("(?<name>\w+)"\)\][\s\S]*?HttpTrigger\(AuthorizationLevel\.Anonymous, "(?<method>\w+)", Route = AuthRoutes\.(?<route>\w+)\)\][\s\S]*?AuthApi\.(?<endpoint>\w+)\.InvokeAsync\(request\.HttpContext\)"""))
             .ToList();
@@ -104,6 +106,16 @@ public sealed class ApiContractTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(
             AuthApi.All.Select(e => $"{e.Name} {e.Method.ToLowerInvariant()} {e.Route} {e.Name}").Order(),
             functions.Select(m => $"{m.Groups["name"]} {m.Groups["method"]} {RouteOf(m.Groups["route"].Value)} {m.Groups["endpoint"]}").Order());
+    }
+
+    [Fact]
+    public void FunctionsAppRunsTheStorageCleanupOnTheSharedSchedule()
+    {
+        var source = File.ReadAllText(RepoPaths.Combine("functions", "Serverless.Functions", "CleanupFunction.cs"));
+
+        Assert.Contains("[TimerTrigger(ServerlessAuthExtensions.CleanupSchedule)] TimerInfo timer, FunctionContext context", source, StringComparison.Ordinal);
+        Assert.Contains("context.InstanceServices.RunStorageCleanupAsync(context.CancellationToken)", source, StringComparison.Ordinal);
+        Assert.Equal("0 */15 * * * *", ServerlessAuthExtensions.CleanupSchedule);
     }
 
     private static string? RouteOf(string constant) => typeof(AuthRoutes).GetField(constant)?.GetRawConstantValue() as string;

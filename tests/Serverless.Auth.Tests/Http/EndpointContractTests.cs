@@ -218,7 +218,7 @@ public sealed class EndpointContractTests(AzuriteFixture azurite) : IAsyncLifeti
     public async Task VerifyAcceptsBearerTokenAndDropsABadCookie()
     {
         var signup = await api.SignupAsync("bearer@example.com", Password);
-        var token = SetCookie.Only(signup).Value.ToString();
+        var token = SetCookie.Access(signup).Value.ToString();
 
         var viaBearer = await ResponseAssert.JsonAsync(await api.VerifyAsync(bearer: token), HttpStatusCode.OK);
         Assert.Equal("bearer@example.com", viaBearer.GetProperty("email").GetString());
@@ -231,8 +231,8 @@ public sealed class EndpointContractTests(AzuriteFixture azurite) : IAsyncLifeti
     [Fact]
     public async Task AuthorizationHeaderTakesPrecedenceOverTheCookie()
     {
-        var first = SetCookie.Only(await api.SignupAsync("first@example.com", Password));
-        var second = SetCookie.Only(await api.SignupAsync("second@example.com", Password));
+        var first = SetCookie.Access(await api.SignupAsync("first@example.com", Password));
+        var second = SetCookie.Access(await api.SignupAsync("second@example.com", Password));
 
         var both = await ResponseAssert.JsonAsync(await api.VerifyAsync($"auth={first.Value}", second.Value.ToString()), HttpStatusCode.OK);
         Assert.Equal("second@example.com", both.GetProperty("email").GetString());
@@ -254,7 +254,7 @@ public sealed class EndpointContractTests(AzuriteFixture azurite) : IAsyncLifeti
     [Fact]
     public async Task LogoutRevokesABearerToken()
     {
-        var token = SetCookie.Only(await api.SignupAsync("bearer-logout@example.com", Password)).Value.ToString();
+        var token = SetCookie.Access(await api.SignupAsync("bearer-logout@example.com", Password)).Value.ToString();
 
         Assert.Equal(HttpStatusCode.NoContent, (await api.LogoutAsync(bearer: token)).StatusCode);
 

@@ -20,7 +20,7 @@ public sealed class TokenAttackTests(AzuriteFixture azurite) : IAsyncLifetime
         api = await ApiHost.StartAsync(azurite.ConnectionString);
         key = Convert.FromBase64String(api.Settings["Auth:Jwt:SigningKey"]!);
         var signup = await api.SignupAsync("target@example.com", "kettle-summit-willow-3390");
-        genuineValue = SetCookie.Only(signup).Value.ToString();
+        genuineValue = SetCookie.Access(signup).Value.ToString();
         genuine = new JsonWebToken(genuineValue);
     }
 
@@ -38,7 +38,7 @@ public sealed class TokenAttackTests(AzuriteFixture azurite) : IAsyncLifetime
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var payload = new Dictionary<string, object>
         {
-            ["sub"] = genuine.Subject, ["email"] = "target@example.com", ["jti"] = Guid.NewGuid().ToString("N"),
+            ["sub"] = genuine.Subject, ["email"] = "target@example.com", ["jti"] = Guid.NewGuid().ToString("N"), ["sid"] = genuine.GetPayloadValue<string>("sid"),
             ["iss"] = genuine.Issuer, ["aud"] = genuine.Audiences.Single(), ["iat"] = now, ["nbf"] = now, ["exp"] = now + 600,
         };
         change?.Invoke(payload);
