@@ -35,7 +35,7 @@ public static class ServerlessAuthExtensions
         services.AddOptionsWithValidateOnStart<StorageOptions, StorageOptionsValidator>().BindConfiguration(StorageOptions.Section);
         services.AddOptionsWithValidateOnStart<JwtOptions, JwtOptionsValidator>().BindConfiguration(JwtOptions.Section);
         services.AddOptionsWithValidateOnStart<ServerSecretOptions, ServerSecretOptionsValidator>().BindConfiguration(ServerSecretOptions.Section);
-        services.AddOptionsWithValidateOnStart<SessionOptions, SessionOptionsValidator>().BindConfiguration(SessionOptions.Section);
+        services.AddOptionsWithValidateOnStart<SessionLifetimeOptions, SessionLifetimeOptionsValidator>().BindConfiguration(SessionLifetimeOptions.Section);
         services.AddOptionsWithValidateOnStart<RevocationOptions, RevocationOptionsValidator>().BindConfiguration(RevocationOptions.Section);
         services.AddOptionsWithValidateOnStart<AuthCookieOptions, AuthCookieOptionsValidator>().BindConfiguration(AuthCookieOptions.Section);
         services.AddOptionsWithValidateOnStart<PasswordOptions, PasswordOptionsValidator>().BindConfiguration(PasswordOptions.Section);

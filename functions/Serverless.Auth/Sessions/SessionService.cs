@@ -18,7 +18,7 @@ internal sealed partial class SessionService(
     RevocationList revocations,
     ServerKey serverKey,
     TimeProvider time,
-    IOptions<SessionOptions> options,
+    IOptions<SessionLifetimeOptions> options,
     ILogger<SessionService> logger)
 {
     /// <summary>How many rotations back a retired token is still recognised as this session's (reuse detection).</summary>
@@ -27,7 +27,7 @@ internal sealed partial class SessionService(
     public const int MaxUserAgentLength = 256;
     private const int MaxRotationAttempts = 5;
 
-    private readonly SessionOptions settings = options.Value;
+    private readonly SessionLifetimeOptions settings = options.Value;
 
     public async Task<IssuedSession> StartAsync(string userId, string email, bool remember, string? userAgent, CancellationToken cancellationToken)
     {

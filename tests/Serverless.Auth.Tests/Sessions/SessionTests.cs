@@ -181,6 +181,25 @@ public sealed class SessionTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AForgedTokenForALiveSessionIs401AndDoesNotEndTheSession()
+    {
+        var (victim, _) = await SignedUpAsync();
+        var parts = victim.Refresh!.Split('.');
+        foreach (var generation in new[] { "0", "1", "2" })
+        {
+            var forged = new SessionClient(other.Client);
+            var request = new HttpRequestMessage(HttpMethod.Post, Serverless.Auth.Http.AuthRoutes.RefreshPath);
+            request.Headers.Add("Cookie", $"refresh={parts[0]}.{parts[1]}.{generation}.{Serverless.Auth.Sessions.RefreshToken.Start(parts[0], parts[1]).Secret}");
+
+            await ResponseAssert.ProblemAsync(await other.Client.SendAsync(request, TestContext.Current.CancellationToken), HttpStatusCode.Unauthorized);
+        }
+
+        // Guessing ids cannot sign anyone out.
+        Assert.Equal(HttpStatusCode.OK, (await victim.RefreshAsync()).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await victim.VerifyAsync()).StatusCode);
+    }
+
+    [Fact]
     public async Task MissingMalformedOrUnknownRefreshTokensGet401AndClearBothCookies()
     {
         foreach (var cookie in new[] { null, "garbage", "00000000-0000-0000-0000-000000000000.AAAAAAAAAAAAAAAAAAAAAA.0." + new string('A', 43), "x.y.1.z" })

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace Serverless.Auth.Sessions;
 
 /// <summary>Settings under <c>Auth__Session__*</c>: how long a refresh session lives.</summary>
-public sealed class SessionOptions
+public sealed class SessionLifetimeOptions
 {
     public const string Section = "Auth:Session";
 
@@ -24,9 +24,9 @@ public sealed class SessionOptions
     internal TimeSpan ReuseGrace => TimeSpan.FromSeconds(ReuseGraceSeconds);
 }
 
-internal sealed class SessionOptionsValidator : IValidateOptions<SessionOptions>
+internal sealed class SessionLifetimeOptionsValidator : IValidateOptions<SessionLifetimeOptions>
 {
-    public ValidateOptionsResult Validate(string? name, SessionOptions options)
+    public ValidateOptionsResult Validate(string? name, SessionLifetimeOptions options)
     {
         var failures = new List<string>();
         if (options.AbsoluteMinutes is < 1 or > 525600)
