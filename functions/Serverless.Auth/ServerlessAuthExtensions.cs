@@ -57,6 +57,7 @@ public static class ServerlessAuthExtensions
         services.AddSingleton<SessionService>();
         services.AddSingleton<Authenticator>();
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<DeviceCookies>();
         services.AddSingleton<ClientRateLimiter>();
         services.AddSingleton<CrossSiteGuard>();
         services.AddSingleton<AccountService>();

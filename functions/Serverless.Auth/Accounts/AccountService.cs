@@ -64,13 +64,16 @@ internal sealed partial class AccountService(
             return new SignupResult.EmailTaken();
         }
 
+        // Failures recorded against the address before it was registered belong to no one: a new account starts clean.
+        await throttle.ResetAsync(ThrottleKey.Account(normalizedEmail), cancellationToken);
         LogSignedUp(logger, userId);
         return new SignupResult.SignedUp(userId, normalizedEmail);
     }
 
-    public async Task<LoginResult> LoginAsync(string email, string password, CancellationToken cancellationToken)
+    /// <param name="trustedDevice">Given the account key, the id of a device cookie the client presented for that account, or null.</param>
+    public async Task<LoginResult> LoginAsync(string email, string password, Func<string, string?> trustedDevice, CancellationToken cancellationToken)
     {
-        var result = await CheckPasswordAsync(email, password, cancellationToken);
+        var result = await CheckPasswordAsync(email, password, trustedDevice, cancellationToken);
         if (result is LoginResult.LoggedIn(var account))
         {
             LogLoggedIn(logger, account.UserId);
@@ -80,10 +83,11 @@ internal sealed partial class AccountService(
     }
 
     /// <summary>
-    /// The password check behind login, password change and deletion: the per-account backoff applies
-    /// and a wrong password counts toward it, whoever asks.
+    /// The password check behind login, password change and deletion. Each check is reserved in the
+    /// backoff before it runs and counts as a failure unless it succeeds: against the device when the
+    /// client presents a device cookie for this account, else against the account.
     /// </summary>
-    public async Task<LoginResult> CheckPasswordAsync(string email, string password, CancellationToken cancellationToken)
+    public async Task<LoginResult> CheckPasswordAsync(string email, string password, Func<string, string?>? trustedDevice, CancellationToken cancellationToken)
     {
         var normalizedEmail = EmailAddress.Normalize(email);
         if (!EmailAddress.IsValid(normalizedEmail) || policy.IsTooLong(password))
@@ -92,15 +96,19 @@ internal sealed partial class AccountService(
             return new LoginResult.Rejected();
         }
 
-        // Two independent point reads: issue them together, so login pays one storage round trip.
-        var throttleCheck = throttle.CheckAsync(normalizedEmail, cancellationToken);
+        var key = trustedDevice?.Invoke(EmailAddress.StorageKey(normalizedEmail)) is { } deviceId
+            ? ThrottleKey.Device(deviceId)
+            : ThrottleKey.Account(normalizedEmail);
+
+        // Independent: reserve the attempt and look the account up at the same time.
+        var reserving = throttle.ReserveAsync(key, cancellationToken);
         var lookup = users.FindAsync(normalizedEmail, cancellationToken);
-        await Task.WhenAll(throttleCheck, lookup);
-        var (wait, hasFailures) = await throttleCheck;
-        if (wait > TimeSpan.Zero)
+        await Task.WhenAll(reserving, lookup);
+        var reservation = await reserving;
+        if (!reservation.Granted)
         {
             LogLoginThrottled(logger);
-            return new LoginResult.Throttled(wait);
+            return new LoginResult.Throttled(reservation.RetryAfter);
         }
 
         var account = await lookup;
@@ -117,16 +125,12 @@ internal sealed partial class AccountService(
 
         if (account is null || check == PasswordCheck.Mismatch)
         {
-            await throttle.RecordFailureAsync(normalizedEmail, cancellationToken);
+            // Already counted by the reservation.
             LogLoginRejected(logger);
             return new LoginResult.Rejected();
         }
 
-        if (hasFailures)
-        {
-            await throttle.ResetAsync(normalizedEmail, cancellationToken);
-        }
-
+        await throttle.ClearAsync(key, reservation, cancellationToken);
         if (check == PasswordCheck.MatchNeedsRehash)
         {
             var upgraded = await hasher.HashAsync(password, cancellationToken);
@@ -165,7 +169,7 @@ internal sealed partial class AccountService(
             return false;
         }
 
-        await throttle.ResetAsync(account.Email, cancellationToken);
+        await throttle.ResetAsync(ThrottleKey.Account(account.Email), cancellationToken);
         LogAccountDeleted(logger, account.UserId);
         return true;
     }

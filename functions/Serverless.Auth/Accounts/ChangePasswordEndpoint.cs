@@ -40,7 +40,7 @@ internal sealed class ChangePasswordEndpoint(
         }
 
         var cancellationToken = context.RequestAborted;
-        var check = await accounts.CheckPasswordAsync(subject.Email, request!.CurrentPassword!, cancellationToken);
+        var check = await accounts.CheckPasswordAsync(subject.Email, request!.CurrentPassword!, trustedDevice: null, cancellationToken);
         if (check is not LoginResult.LoggedIn(var account))
         {
             return check is LoginResult.Throttled(var wait)

@@ -33,7 +33,7 @@ internal sealed class DeleteAccountEndpoint(RequestGate gate, Authenticator auth
         }
 
         var cancellationToken = context.RequestAborted;
-        var check = await accounts.CheckPasswordAsync(subject.Email, request!.Password!, cancellationToken);
+        var check = await accounts.CheckPasswordAsync(subject.Email, request!.Password!, trustedDevice: null, cancellationToken);
         if (check is not LoginResult.LoggedIn(var account))
         {
             return check is LoginResult.Throttled(var wait)

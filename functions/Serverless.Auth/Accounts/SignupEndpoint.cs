@@ -8,7 +8,7 @@ using Serverless.Auth.Throttling;
 namespace Serverless.Auth.Accounts;
 
 /// <summary><c>POST /api/auth/signup</c>: create an account and start a session.</summary>
-internal sealed class SignupEndpoint(RequestGate gate, AccountService accounts, SessionService sessions, SessionCookies cookies)
+internal sealed class SignupEndpoint(RequestGate gate, AccountService accounts, SessionService sessions, SessionCookies cookies, DeviceCookies devices)
 {
     public static readonly AuthEndpoint Declaration = Declare.Post(
         "Signup", AuthRoutes.Signup, "Sign up",
@@ -32,6 +32,7 @@ internal sealed class SignupEndpoint(RequestGate gate, AccountService accounts, 
             case SignupResult.SignedUp(var userId, var email):
                 var issued = await sessions.StartAsync(userId, email, credentials.Remember ?? true, context.Request.Headers.UserAgent, context.RequestAborted);
                 cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
+                devices.Issue(context.Response, EmailAddress.StorageKey(email));
                 return TypedResults.Created((string?)null, new SignupResponse(userId, email));
             case SignupResult.Invalid(var errors):
                 return Problems.Validation(errors);

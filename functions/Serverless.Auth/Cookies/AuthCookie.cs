@@ -36,6 +36,10 @@ internal sealed class AuthCookie
     public static AuthCookie Refresh(IOptions<AuthCookieOptions> options) =>
         new(options.Value, options.Value.RefreshName, Http.AuthRoutes.AuthPath);
 
+    /// <summary>The device cookie of the login backoff (<see cref="Throttling.DeviceCookies"/>): auth routes only.</summary>
+    public static AuthCookie Device(IOptions<AuthCookieOptions> options) =>
+        new(options.Value, options.Value.DeviceName, Http.AuthRoutes.AuthPath);
+
     public string Name { get; }
 
     /// <summary>A null lifetime writes a browser-session cookie (no Max-Age): gone when the browser closes.</summary>
@@ -50,8 +54,32 @@ internal sealed class AuthCookie
         response.Cookies.Append(Name, "", expired);
     }
 
-    public string? Read(HttpRequest request) =>
-        request.Cookies.TryGetValue(Name, out var value) && !string.IsNullOrEmpty(value) ? value : null;
+    /// <summary>
+    /// Every non-empty value sent under exactly this name (case-sensitive). Browsers may send a name
+    /// twice (a cookie planted for a parent domain, an older unpartitioned copy); callers decide which
+    /// values to believe. ASP.NET Core's cookie collection would match case-insensitively and keep one.
+    /// </summary>
+    public IReadOnlyList<string> ReadAll(HttpRequest request)
+    {
+        var values = new List<string>();
+        foreach (var header in request.Headers.Cookie)
+        {
+            foreach (var pair in (header ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                var equals = pair.IndexOf('=', StringComparison.Ordinal);
+                if (equals > 0 && string.Equals(pair[..equals].Trim(), Name, StringComparison.Ordinal))
+                {
+                    var value = pair[(equals + 1)..].Trim().Trim('"');
+                    if (value.Length > 0 && !values.Contains(value, StringComparer.Ordinal))
+                    {
+                        values.Add(value);
+                    }
+                }
+            }
+        }
+
+        return values;
+    }
 
     private CookieOptions Build(TimeSpan? maxAge)
     {

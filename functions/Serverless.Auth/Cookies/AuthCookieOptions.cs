@@ -13,6 +13,9 @@ public sealed class AuthCookieOptions
 
     /// <summary>Base name of the refresh-token cookie; it gets the <c>__Secure-</c> prefix when Secure.</summary>
     public string RefreshName { get; set; } = "refresh";
+
+    /// <summary>Base name of the device cookie (login backoff); it gets the <c>__Secure-</c> prefix when Secure.</summary>
+    public string DeviceName { get; set; } = "device";
     public bool Secure { get; set; } = true;
     public SameSiteMode SameSite { get; set; } = SameSiteMode.Lax;
 
@@ -28,7 +31,7 @@ internal sealed class AuthCookieOptionsValidator : IValidateOptions<AuthCookieOp
     public ValidateOptionsResult Validate(string? name, AuthCookieOptions options)
     {
         var failures = new List<string>();
-        foreach (var (setting, value) in new[] { ("Auth__Cookie__Name", options.Name), ("Auth__Cookie__RefreshName", options.RefreshName) })
+        foreach (var (setting, value) in new[] { ("Auth__Cookie__Name", options.Name), ("Auth__Cookie__RefreshName", options.RefreshName), ("Auth__Cookie__DeviceName", options.DeviceName) })
         {
             if (string.IsNullOrWhiteSpace(value) || !value.All(IsTokenChar) || value.StartsWith("__", StringComparison.Ordinal))
             {
@@ -36,9 +39,9 @@ internal sealed class AuthCookieOptionsValidator : IValidateOptions<AuthCookieOp
             }
         }
 
-        if (string.Equals(options.Name, options.RefreshName, StringComparison.OrdinalIgnoreCase))
+        if (new[] { options.Name, options.RefreshName, options.DeviceName }.Distinct(StringComparer.OrdinalIgnoreCase).Count() < 3)
         {
-            failures.Add("Auth__Cookie__Name and Auth__Cookie__RefreshName must differ.");
+            failures.Add("Auth__Cookie__Name, Auth__Cookie__RefreshName and Auth__Cookie__DeviceName must differ.");
         }
 
         if (options.SameSite is not (SameSiteMode.Strict or SameSiteMode.Lax or SameSiteMode.None))

@@ -39,11 +39,15 @@ internal static class Problems
     public static ProblemHttpResult Forbidden(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Cross-site request refused.", detail: detail);
 
-    /// <summary>429 or 503 with Retry-After in whole seconds (rounded up, at least 1).</summary>
+    /// <summary>
+    /// 429 or 503 with the wait in whole seconds (rounded up, at least 1), as Retry-After and as the
+    /// body's <c>retryAfter</c>: Azure's platform CORS cannot expose headers, so a cross-origin page reads the body.
+    /// </summary>
     public static ProblemHttpResult RetryLater(HttpResponse response, int statusCode, TimeSpan retryAfter, string title, string detail)
     {
-        response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        return TypedResults.Problem(statusCode: statusCode, title: title, detail: detail);
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Problem(statusCode: statusCode, title: title, detail: detail, extensions: new Dictionary<string, object?> { ["retryAfter"] = seconds });
     }
 
     public static ProblemHttpResult TooManyRequests(HttpResponse response, TimeSpan retryAfter, string detail) =>

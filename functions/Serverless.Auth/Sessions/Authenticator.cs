@@ -8,19 +8,36 @@ namespace Serverless.Auth.Sessions;
 /// <summary>Who the request speaks for, from its access token: the Authorization header, else the access cookie.</summary>
 internal sealed class Authenticator(AccessTokens tokens, RevocationList revocations, SessionCookies cookies)
 {
-    /// <summary>Null when no valid, unrevoked access token is presented.</summary>
+    /// <summary>
+    /// Null when no valid, unrevoked access token is presented. An Authorization header, when
+    /// present, is the credential (explicit beats ambient), even if a cookie is also sent. Several
+    /// access cookies (one planted by a sibling domain, a stale copy) are believed only when every
+    /// valid one speaks for the same user: a planted cookie never signs the request in as someone else.
+    /// </summary>
     public async Task<TokenSubject?> AuthenticateAsync(HttpContext context)
     {
-        var subject = await tokens.ValidateAsync(PresentedToken(context.Request).Token);
-        return subject is null || await revocations.IsRevokedAsync(subject, context.RequestAborted) ? null : subject;
+        if (context.Request.Headers.Authorization.Count > 0)
+        {
+            return await ValidAsync(BearerToken.Read(context.Request), context.RequestAborted);
+        }
+
+        var subjects = new List<TokenSubject>();
+        foreach (var value in cookies.Access.ReadAll(context.Request))
+        {
+            if (await ValidAsync(value, context.RequestAborted) is { } subject)
+            {
+                subjects.Add(subject);
+            }
+        }
+
+        return subjects.Select(s => s.UserId).Distinct(StringComparer.Ordinal).Count() == 1
+            ? subjects.MaxBy(s => s.IssuedAt)
+            : null;
     }
 
-    /// <summary>
-    /// An Authorization header, when present, is the credential (explicit beats ambient), even if a
-    /// cookie is also sent; otherwise the cookie.
-    /// </summary>
-    public (string? Token, bool FromCookie) PresentedToken(HttpRequest request) =>
-        request.Headers.Authorization.Count > 0 ? (BearerToken.Read(request) ?? "", false) : (cookies.Access.Read(request), true);
+    /// <summary>True when the request carries an access cookie (and no Authorization header): a failed check should clear it.</summary>
+    public bool SentAccessCookie(HttpRequest request) =>
+        request.Headers.Authorization.Count == 0 && cookies.Access.ReadAll(request).Count > 0;
 
     /// <summary>The 401 for endpoints that need a session, with the Bearer challenge.</summary>
     public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NotAuthenticated(HttpResponse response)
@@ -28,4 +45,7 @@ internal sealed class Authenticator(AccessTokens tokens, RevocationList revocati
         response.Headers.WWWAuthenticate = "Bearer";
         return Problems.NotAuthenticated();
     }
+
+    private async Task<TokenSubject?> ValidAsync(string? token, CancellationToken cancellationToken) =>
+        await tokens.ValidateAsync(token) is { } subject && !await revocations.IsRevokedAsync(subject, cancellationToken) ? subject : null;
 }

@@ -8,7 +8,7 @@ using Serverless.Auth.Throttling;
 namespace Serverless.Auth.Sessions;
 
 /// <summary><c>POST /api/auth/login</c>: check the password and start a session.</summary>
-internal sealed class LoginEndpoint(RequestGate gate, AccountService accounts, SessionService sessions, SessionCookies cookies)
+internal sealed class LoginEndpoint(RequestGate gate, AccountService accounts, SessionService sessions, SessionCookies cookies, DeviceCookies devices)
 {
     public static readonly AuthEndpoint Declaration = Declare.Post(
         "Login", AuthRoutes.Login, "Log in",
@@ -27,12 +27,14 @@ internal sealed class LoginEndpoint(RequestGate gate, AccountService accounts, S
             return refused;
         }
 
-        var result = await accounts.LoginAsync(credentials!.Email!, credentials.Password!, context.RequestAborted);
+        var result = await accounts.LoginAsync(
+            credentials!.Email!, credentials.Password!, accountKey => devices.TrustedDeviceId(context.Request, accountKey), context.RequestAborted);
         switch (result)
         {
             case LoginResult.LoggedIn(var account):
                 var issued = await sessions.StartAsync(account.UserId, account.Email, credentials.Remember ?? true, context.Request.Headers.UserAgent, context.RequestAborted);
                 cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
+                devices.Issue(context.Response, EmailAddress.StorageKey(account.Email));
                 return TypedResults.Ok(SessionResponse.For(issued.Access.Subject));
             case LoginResult.Throttled(var retryAfter):
                 return Problems.TooManyRequests(context.Response, retryAfter, "Too many failed logins for this account. Wait before trying again.");

@@ -27,12 +27,15 @@ internal sealed class LogoutEndpoint(RequestGate gate, AccessTokens tokens, Revo
         }
 
         var cancellationToken = context.RequestAborted;
-        if (await sessions.FindCurrentAsync(cookies.Refresh.Read(context.Request), cancellationToken) is { } session)
+        foreach (var refresh in cookies.Refresh.ReadAll(context.Request))
         {
-            await sessions.EndAsync(session.UserId, session.SessionId, cancellationToken);
+            if (await sessions.FindCurrentAsync(refresh, cancellationToken) is { } session)
+            {
+                await sessions.EndAsync(session.UserId, session.SessionId, cancellationToken);
+            }
         }
 
-        var presented = new[] { BearerToken.Read(context.Request), cookies.Access.Read(context.Request) };
+        var presented = cookies.Access.ReadAll(context.Request).Prepend(BearerToken.Read(context.Request));
         foreach (var token in presented.Where(t => t is not null).Distinct(StringComparer.Ordinal))
         {
             if (await tokens.ValidateAsync(token) is { } subject)

@@ -25,7 +25,7 @@ internal sealed class RefreshEndpoint(RequestGate gate, SessionService sessions,
             return refused;
         }
 
-        if (await sessions.RefreshAsync(cookies.Refresh.Read(context.Request), context.RequestAborted) is not { } issued)
+        if (await sessions.RefreshAsync(cookies.Refresh.ReadAll(context.Request), context.RequestAborted) is not { } issued)
         {
             cookies.Clear(context.Response);
             return Problems.NotAuthenticated();

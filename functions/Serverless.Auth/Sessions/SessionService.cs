@@ -43,14 +43,31 @@ internal sealed partial class SessionService(
 
     /// <summary>
     /// Rotates the presented refresh token. Null: no session (missing, unknown, expired, ended, or a
-    /// reused token, which also ends the whole session).
+    /// reused token, which also ends the whole session). Several cookie values (a planted or stale
+    /// copy) are tried newest first, only if they all belong to one user, and without reuse
+    /// detection: a stale duplicate must not end the session, a planted one must not switch users.
     /// </summary>
-    public async Task<IssuedSession?> RefreshAsync(string? presented, CancellationToken cancellationToken)
+    public async Task<IssuedSession?> RefreshAsync(IReadOnlyList<string> presented, CancellationToken cancellationToken)
     {
-        if (!RefreshToken.TryParse(presented, out var token))
+        var tokens = presented.Select(p => RefreshToken.TryParse(p, out var t) ? t : null).OfType<RefreshToken>().ToList();
+        if (tokens.Count == 0 || tokens.Select(t => t.UserId).Distinct(StringComparer.Ordinal).Count() > 1)
         {
             return null;
         }
+
+        foreach (var token in tokens.OrderByDescending(t => t.Generation))
+        {
+            if (await RefreshAsync(token, detectReuse: presented.Count == 1, cancellationToken) is { } issued)
+            {
+                return issued;
+            }
+        }
+
+        return null;
+    }
+
+    private async Task<IssuedSession?> RefreshAsync(RefreshToken token, bool detectReuse, CancellationToken cancellationToken)
+    {
 
         for (var attempt = 0; attempt < MaxRotationAttempts; attempt++)
         {
@@ -94,7 +111,7 @@ internal sealed partial class SessionService(
                 return new IssuedSession(tokens.Issue(session.UserId, session.Email, session.SessionId), shared, session);
             }
 
-            if (IsRetiredTokenOf(session, token))
+            if (detectReuse && IsRetiredTokenOf(session, token))
             {
                 // A genuine but retired token: someone else holds (or held) the chain. End the whole session.
                 LogReuseDetected(logger, session.UserId, session.SessionId);

@@ -22,7 +22,7 @@ internal sealed class VerifyEndpoint(Authenticator authenticator, SessionCookies
             return TypedResults.Ok(SessionResponse.For(subject));
         }
 
-        if (authenticator.PresentedToken(context.Request) is { FromCookie: true, Token: not null })
+        if (authenticator.SentAccessCookie(context.Request))
         {
             // A dead access cookie helps no one: tell the browser to drop it (the refresh cookie stays).
             cookies.Access.Clear(context.Response);

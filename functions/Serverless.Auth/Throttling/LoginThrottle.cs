@@ -6,64 +6,86 @@ using Serverless.Auth.Storage;
 
 namespace Serverless.Auth.Throttling;
 
+/// <summary>What the backoff is counted against: an account (untrusted clients) or one trusted device.</summary>
+internal readonly record struct ThrottleKey(string PartitionKey, string RowKey)
+{
+    public static ThrottleKey Account(string normalizedEmail) => new(EmailAddress.StorageKey(normalizedEmail), "login");
+
+    public static ThrottleKey Device(string deviceId) => new(deviceId, "device");
+}
+
+/// <summary>A password check may run (its sequence number clears it on success), or must wait.</summary>
+internal readonly record struct Reservation(long Sequence, TimeSpan RetryAfter)
+{
+    public bool Granted => RetryAfter == TimeSpan.Zero;
+}
+
 /// <summary>
-/// Per-email failed-login backoff in Table Storage, so it holds across instances. Kept for any
-/// email, registered or not, so a 429 never reveals that an account exists. Updates use ETags: two
-/// instances counting the same failure at once cannot lose one.
+/// Failed-login backoff in Table Storage, so it holds across instances. Every password check is
+/// reserved (counted as a failure) before it runs, with an ETag compare-and-swap: however many
+/// requests arrive at once, on however many instances, at most <c>FreeFailures</c> checks run before
+/// the backoff applies. A success clears its own reservation and the ones before it, never a later
+/// one (a failure racing a success still counts). Kept for any email, registered or not, so a 429
+/// never reveals that an account exists.
 /// </summary>
 internal sealed class LoginThrottle(AuthTables tables, TimeProvider time, IOptions<ThrottlingOptions> options)
 {
-    private const string Row = "login";
-    private const int MaxConcurrencyRetries = 5;
+    private const int MaxConcurrencyRetries = 10;
     private static readonly DateTimeOffset NotBlocked = DateTimeOffset.UnixEpoch;
+
+    // So many requests racing for one key that a reservation kept losing: they are a burst; wait a moment.
+    private static readonly TimeSpan ContendedWait = TimeSpan.FromSeconds(1);
     private readonly ThrottlingOptions settings = options.Value;
 
-    /// <summary>How long this email must wait (zero: it may try now), and whether failures are on record.</summary>
-    public async Task<(TimeSpan Wait, bool HasFailures)> CheckAsync(string normalizedEmail, CancellationToken cancellationToken)
+    public async Task<Reservation> ReserveAsync(ThrottleKey key, CancellationToken cancellationToken)
     {
-        var row = await tables.LoginThrottle.GetEntityIfExistsAsync<TableEntity>(EmailAddress.StorageKey(normalizedEmail), Row, cancellationToken: cancellationToken);
-        if (!row.HasValue)
-        {
-            return (TimeSpan.Zero, false);
-        }
-
-        var wait = (row.Value!.GetDateTimeOffset("BlockedUntil") ?? NotBlocked) - time.GetUtcNow();
-        return (wait > TimeSpan.Zero ? wait : TimeSpan.Zero, true);
-    }
-
-    public async Task RecordFailureAsync(string normalizedEmail, CancellationToken cancellationToken)
-    {
-        var key = EmailAddress.StorageKey(normalizedEmail);
         for (var attempt = 0; attempt < MaxConcurrencyRetries; attempt++)
         {
-            var row = await tables.LoginThrottle.GetEntityIfExistsAsync<TableEntity>(key, Row, cancellationToken: cancellationToken);
-            var failures = (row.HasValue ? row.Value!.GetInt32("Failures") ?? 0 : 0) + 1;
-            var entity = new TableEntity(key, Row) { ["Failures"] = failures, ["BlockedUntil"] = BlockedUntil(failures) };
-            try
+            var row = await ReadAsync(key, cancellationToken);
+            var wait = row.BlockedUntil - time.GetUtcNow();
+            if (wait > TimeSpan.Zero)
             {
-                if (row.HasValue)
-                {
-                    await tables.LoginThrottle.UpdateEntityAsync(entity, row.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
-                }
-                else
-                {
-                    await tables.LoginThrottle.AddEntityAsync(entity, cancellationToken);
-                }
+                return new Reservation(0, wait);
+            }
 
+            var reserved = row.Reserved + 1;
+            var next = row with { Reserved = reserved, BlockedUntil = BlockedUntil(reserved - row.ClearedThrough) };
+            if (await TryWriteAsync(key, next, cancellationToken))
+            {
+                return new Reservation(reserved, TimeSpan.Zero);
+            }
+        }
+
+        return new Reservation(0, ContendedWait);
+    }
+
+    /// <summary>The reserved check succeeded: forget the failures up to and including it.</summary>
+    public async Task ClearAsync(ThrottleKey key, Reservation reservation, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < MaxConcurrencyRetries; attempt++)
+        {
+            var row = await ReadAsync(key, cancellationToken);
+            if (row.ETag == default || row.ClearedThrough >= reservation.Sequence)
+            {
                 return;
             }
-            catch (RequestFailedException e) when (e.Status is 409 or 412)
+
+            var cleared = Math.Min(reservation.Sequence, row.Reserved);
+            var failures = row.Reserved - cleared;
+            var next = row with { ClearedThrough = cleared, BlockedUntil = failures >= settings.FreeFailures ? row.BlockedUntil : NotBlocked };
+            if (await TryWriteAsync(key, next, cancellationToken))
             {
-                // Another instance counted a failure at the same moment: read again and add ours on top.
+                return;
             }
         }
     }
 
-    public async Task ResetAsync(string normalizedEmail, CancellationToken cancellationToken)
+    /// <summary>Forgets all backoff state of the key (a new account, a deleted one).</summary>
+    public async Task ResetAsync(ThrottleKey key, CancellationToken cancellationToken)
     {
         try
         {
-            await tables.LoginThrottle.DeleteEntityAsync(EmailAddress.StorageKey(normalizedEmail), Row, ETag.All, cancellationToken);
+            await tables.LoginThrottle.DeleteEntityAsync(key.PartitionKey, key.RowKey, ETag.All, cancellationToken);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
@@ -71,14 +93,54 @@ internal sealed class LoginThrottle(AuthTables tables, TimeProvider time, IOptio
         }
     }
 
-    private DateTimeOffset BlockedUntil(int failures)
+    private sealed record Row(long Reserved, long ClearedThrough, DateTimeOffset BlockedUntil, ETag ETag);
+
+    private async Task<Row> ReadAsync(ThrottleKey key, CancellationToken cancellationToken)
+    {
+        var row = await tables.LoginThrottle.GetEntityIfExistsAsync<TableEntity>(key.PartitionKey, key.RowKey, cancellationToken: cancellationToken);
+        return row.HasValue && row.Value is { } entity
+            ? new Row(entity.GetInt64("Reserved") ?? 0, entity.GetInt64("ClearedThrough") ?? 0, entity.GetDateTimeOffset("BlockedUntil") ?? NotBlocked, entity.ETag)
+            : new Row(0, 0, NotBlocked, default);
+    }
+
+    /// <summary>Insert when there was no row, else replace if unchanged since read; false when another request won.</summary>
+    private async Task<bool> TryWriteAsync(ThrottleKey key, Row row, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(key.PartitionKey, key.RowKey)
+        {
+            ["Reserved"] = row.Reserved,
+            ["ClearedThrough"] = row.ClearedThrough,
+            ["BlockedUntil"] = row.BlockedUntil,
+        };
+        try
+        {
+            if (row.ETag == default)
+            {
+                await tables.LoginThrottle.AddEntityAsync(entity, cancellationToken);
+            }
+            else
+            {
+                await tables.LoginThrottle.UpdateEntityAsync(entity, row.ETag, TableUpdateMode.Replace, cancellationToken);
+            }
+
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412 or 404)
+        {
+            // 409: another request inserted first; 412: changed since read; 404: deleted since read
+            // (clean-up or a reset). Read again and count on top of what is there now.
+            return false;
+        }
+    }
+
+    private DateTimeOffset BlockedUntil(long failures)
     {
         if (failures < settings.FreeFailures)
         {
             return NotBlocked;
         }
 
-        var doublings = Math.Min(failures - settings.FreeFailures, 30);
+        var doublings = (int)Math.Min(failures - settings.FreeFailures, 30);
         var delay = Math.Min(settings.BaseDelaySeconds * Math.Pow(2, doublings), settings.MaxDelaySeconds);
         return time.GetUtcNow().AddSeconds(delay);
     }
