@@ -1,11 +1,11 @@
 // Serverless auth API on Azure Functions (Flex Consumption), secure by default:
-// user-assigned managed identity for every data-plane call, no storage keys, the JWT signing keys in
-// Key Vault, telemetry with Entra ID auth, and platform CORS for credentialed frontends.
+// user-assigned managed identity for every data-plane call, no storage keys, the JWT signing keys and
+// the server key in Key Vault, telemetry with Entra ID auth, and platform CORS for credentialed frontends.
 // Deploy with `azd up`, or `az deployment group create --template-file infra/main.bicep --parameters infra/main.bicepparam`.
 targetScope = 'resourceGroup'
 
 import { checkedOrigins } from 'app/origins.bicep'
-import { checkedSecret } from 'app/secrets.bicep'
+import { checkedSecret, checkedDistinctSecret } from 'app/secrets.bicep'
 
 @description('Environment name (azd AZURE_ENV_NAME); part of the resource token and the azd-env-name tag.')
 @minLength(1)
@@ -27,6 +27,11 @@ param allowedOrigins string[]
 @maxLength(1024)
 param jwtSigningKeys string = ''
 
+@description('Server key, stored in Key Vault only (secret server-key, app setting Auth__Secrets__ServerKey): the app\'s own key for values only it derives and checks (refresh-token successors). Same form as jwtSigningKeys: base64 of at least 32 random bytes (openssl rand -base64 32), or the rotation form id:base64;id:base64 (newest first); never one of the JWT signing keys. Written as a new secret version when not empty; empty keeps the version already in Key Vault. Required (non-empty) on the first deployment: the app does not start without it.')
+@secure()
+@maxLength(1024)
+param serverKey string = ''
+
 @description('JWT issuer (Auth__Jwt__Issuer). Empty: the API base URL, https://<app>.azurewebsites.net/api.')
 @maxLength(256)
 param jwtIssuer string = ''
@@ -35,10 +40,20 @@ param jwtIssuer string = ''
 @maxLength(256)
 param jwtAudience string = ''
 
-@description('Lifetime of the token and its cookie in minutes (Auth__Jwt__LifetimeMinutes).')
+@description('Lifetime of the access token and its cookie in seconds (Auth__Jwt__LifetimeSeconds); the refresh token keeps the session going.')
 @minValue(1)
-@maxValue(1440)
-param jwtLifetimeMinutes int = 30
+@maxValue(86400)
+param jwtLifetimeSeconds int = 900
+
+@description('Minutes a session may stay unused before it ends (Auth__Session__IdleMinutes); at most sessionAbsoluteMinutes. Default 14 days.')
+@minValue(1)
+@maxValue(525600)
+param sessionIdleMinutes int = 20160
+
+@description('Minutes a session lives from login, however active (Auth__Session__AbsoluteMinutes). Default 30 days.')
+@minValue(1)
+@maxValue(525600)
+param sessionAbsoluteMinutes int = 43200
 
 @description('SameSite of the auth cookie. None: frontends on another site (e.g. *.azurestaticapps.net calling *.azurewebsites.net). Lax: frontend and API share a registrable domain (app.example.com + api.example.com).')
 @allowed(['None', 'Lax', 'Strict'])
@@ -71,6 +86,11 @@ param revocationsTableName string = 'RevokedTokens'
 @maxLength(63)
 param loginThrottleTableName string = 'LoginThrottle'
 
+@description('Table of refresh sessions (Auth__Storage__SessionsTable).')
+@minLength(3)
+@maxLength(63)
+param sessionsTableName string = 'Sessions'
+
 @description('Memory per Flex Consumption instance in MB.')
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
@@ -97,6 +117,11 @@ param keyVaultNameSalt string = ''
 // before any resource is created, because the Function App's CORS and settings are built from it.
 var corsAllowedOrigins = checkedOrigins(allowedOrigins)
 
+// The app refuses an idle limit above the absolute one; refuse it here too, before anything is created.
+var checkedSessionIdleMinutes = sessionIdleMinutes <= sessionAbsoluteMinutes
+  ? sessionIdleMinutes
+  : fail('sessionIdleMinutes (${sessionIdleMinutes}) is greater than sessionAbsoluteMinutes (${sessionAbsoluteMinutes}): a session cannot stay idle longer than it may live')
+
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var names = {
@@ -115,8 +140,9 @@ var names = {
 // secret is one line here (plus its @secure() parameter and its app setting line).
 var keyVaultSecrets = [
   { name: 'jwt-signing-keys', appSetting: 'Auth__Jwt__SigningKeys', value: checkedSecret(jwtSigningKeys, 'jwtSigningKeys', 44) }
+  { name: 'server-key', appSetting: 'Auth__Secrets__ServerKey', value: checkedDistinctSecret(checkedSecret(serverKey, 'serverKey', 44), 'serverKey', jwtSigningKeys, 'jwtSigningKeys') }
 ]
-var tableNames = [usersTableName, revocationsTableName, loginThrottleTableName]
+var tableNames = [usersTableName, revocationsTableName, loginThrottleTableName, sessionsTableName]
 
 module identity 'app/identity.bicep' = {
   name: 'identity'
@@ -192,9 +218,12 @@ module functionApp 'app/function.bicep' = {
     usersTableName: usersTableName
     revocationsTableName: revocationsTableName
     loginThrottleTableName: loginThrottleTableName
+    sessionsTableName: sessionsTableName
     jwtIssuer: jwtIssuer
     jwtAudience: jwtAudience
-    jwtLifetimeMinutes: jwtLifetimeMinutes
+    jwtLifetimeSeconds: jwtLifetimeSeconds
+    sessionIdleMinutes: checkedSessionIdleMinutes
+    sessionAbsoluteMinutes: sessionAbsoluteMinutes
     keyVaultSecretUris: toObject(keyVaultSecrets, secret => secret.appSetting, secret => '${keyVault.outputs.uri}secrets/${secret.name}')
     cookieName: cookieName
     cookieSameSite: cookieSameSite

@@ -14,6 +14,11 @@ param allowedOrigins = map(split(readEnvironmentVariable('AUTH_ALLOWED_ORIGINS')
 // form id:base64;id:base64 (newest first) to rotate (README "Key rotation in Azure").
 param jwtSigningKeys = readEnvironmentVariable('AUTH_JWT_SIGNING_KEYS', '')
 
+// The app's own key (refresh tokens), never one of the JWT keys. First deployment (and the first
+// provision after the sessions release): openssl rand -base64 32. Later: empty keeps what Key Vault
+// holds, or the rotation form to rotate, as for the JWT keys.
+param serverKey = readEnvironmentVariable('AUTH_SERVER_KEY', '')
+
 // Optional; empty means the API base URL.
 param jwtIssuer = readEnvironmentVariable('AUTH_JWT_ISSUER', '')
 param jwtAudience = readEnvironmentVariable('AUTH_JWT_AUDIENCE', '')

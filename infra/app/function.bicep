@@ -53,21 +53,31 @@ param maximumInstanceCount int
 @minLength(1)
 param allowedOrigins string[]
 
-@description('Table names: users, revoked tokens, login throttle.')
+@description('Table of user accounts.')
 param usersTableName string
 @description('Table of revoked tokens.')
 param revocationsTableName string
 @description('Table of login throttle counters.')
 param loginThrottleTableName string
+@description('Table of refresh sessions.')
+param sessionsTableName string
 
 @description('JWT issuer; empty means the API base URL.')
 param jwtIssuer string
 @description('JWT audience; empty means the API base URL.')
 param jwtAudience string
-@description('Token and cookie lifetime in minutes.')
+@description('Access token and cookie lifetime in seconds.')
 @minValue(1)
-@maxValue(1440)
-param jwtLifetimeMinutes int
+@maxValue(86400)
+param jwtLifetimeSeconds int
+@description('Minutes a session may stay unused before it ends.')
+@minValue(1)
+@maxValue(525600)
+param sessionIdleMinutes int
+@description('Minutes a session lives from login.')
+@minValue(1)
+@maxValue(525600)
+param sessionAbsoluteMinutes int
 
 @description('Versionless Key Vault secret URIs by app setting name. Each setting is a Key Vault reference without a version, so a new version of the secret (a rotation) reaches the app on the next refetch.')
 param keyVaultSecretUris { *: string }
@@ -164,11 +174,18 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'Auth__Storage__UsersTable', value: usersTableName }
         { name: 'Auth__Storage__RevocationsTable', value: revocationsTableName }
         { name: 'Auth__Storage__LoginThrottleTable', value: loginThrottleTableName }
+        { name: 'Auth__Storage__SessionsTable', value: sessionsTableName }
         { name: 'Auth__Jwt__Issuer', value: empty(jwtIssuer) ? apiBaseUrl : jwtIssuer }
         { name: 'Auth__Jwt__Audience', value: empty(jwtAudience) ? apiBaseUrl : jwtAudience }
         // Rotation form 'id:base64;id:base64' (newest first); a single bare base64 key is valid too.
         { name: 'Auth__Jwt__SigningKeys', value: '@Microsoft.KeyVault(SecretUri=${keyVaultSecretUris.Auth__Jwt__SigningKeys})' }
-        { name: 'Auth__Jwt__LifetimeMinutes', value: string(jwtLifetimeMinutes) }
+        // Seconds only: the app refuses Auth__Jwt__LifetimeMinutes next to it (these settings replace the
+        // whole list, so a provision removes an older Auth__Jwt__LifetimeMinutes).
+        { name: 'Auth__Jwt__LifetimeSeconds', value: string(jwtLifetimeSeconds) }
+        // The app's own key (refresh-token successors), never a JWT signing key; same rotation form.
+        { name: 'Auth__Secrets__ServerKey', value: '@Microsoft.KeyVault(SecretUri=${keyVaultSecretUris.Auth__Secrets__ServerKey})' }
+        { name: 'Auth__Session__IdleMinutes', value: string(sessionIdleMinutes) }
+        { name: 'Auth__Session__AbsoluteMinutes', value: string(sessionAbsoluteMinutes) }
         { name: 'Auth__Cookie__Name', value: cookieName }
         { name: 'Auth__Cookie__Secure', value: 'true' }
         { name: 'Auth__Cookie__SameSite', value: cookieSameSite }

@@ -1,6 +1,6 @@
-// Key Vault in RBAC mode holding the app's secrets (the JWT signing keys today). The Function App reads
-// each through a versionless Key Vault reference with its user-assigned identity (Key Vault Secrets
-// User on that secret only, rbac.bicep).
+// Key Vault in RBAC mode holding the app's secrets (the JWT signing keys and the server key). The
+// Function App reads each through a versionless Key Vault reference with its user-assigned identity
+// (Key Vault Secrets User on that secret only, rbac.bicep).
 //
 // Re-provisioning must not undo a rotation, so a secret is written only when its value is not empty:
 // an empty value leaves the versions already in the vault alone. Writing always adds a new version

@@ -1,9 +1,11 @@
 // Least-privilege role assignments for the Function App's user-assigned identity, adjusted to what
 // the app uses: host storage and the deployment package (blobs), its own tables (each table, not the
 // account), its Key Vault secrets (each secret, not the vault) and telemetry. No queue role: the app
-// has HTTP triggers only (Azure-Samples/functions-quickstart-dotnet-azd grants queues only for
-// Durable Functions and MCP). Each assignment is named guid(scope, principal, role) so a redeploy
-// finds the same assignment instead of a duplicate.
+// has HTTP triggers and one timer trigger (the storage clean-up, which deletes rows in the app's own
+// tables; the host keeps the timer's schedule and lock in blob host storage), and
+// Azure-Samples/functions-quickstart-dotnet-azd grants queues only for Durable Functions and MCP.
+// Each assignment is named guid(scope, principal, role) so a redeploy finds the same assignment
+// instead of a duplicate.
 
 @description('Principal (object) id of the user-assigned identity.')
 @minLength(36)
@@ -31,7 +33,8 @@ param applicationInsightsName string
 var roles = {
   // Host storage (AzureWebJobsStorage: keys, leases) and the Flex Consumption deployment package.
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-  // The app's tables (users, revoked tokens, login throttle), each table only.
+  // The app's tables (users, revoked tokens, login throttle, sessions), each table only; the clean-up
+  // timer deletes expired rows through the same role.
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   // Read the app's secrets through Key Vault references, each secret only.
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'

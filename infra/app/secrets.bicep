@@ -1,4 +1,4 @@
-// Check of an optional secret parameter, imported by main.bicep. Empty is valid and means "keep what
+// Checks of the optional secret parameters, imported by main.bicep. Empty is valid and means "keep what
 // Key Vault holds" (keyvault.bicep writes nothing), so @minLength cannot express the rule; the check
 // runs while ARM validates the deployment, before any resource is created. The message never contains
 // the value.
@@ -9,3 +9,13 @@ func checkedSecret(value string, parameterName string, minLength int) string =>
   empty(value) || length(value) >= minLength
     ? value
     : fail('${parameterName} is shorter than ${minLength} characters: give the full value (e.g. openssl rand -base64 32), or leave it empty to keep the secret already in Key Vault.')
+
+@description('The keys of a key list (a bare base64 key, or the rotation form id:base64;id:base64) without their ids.')
+func keysOf(value string) string[] => filter(map(split(value, ';'), entry => trim(last(split(entry, ':')))), key => !empty(key))
+
+@export()
+@description('Returns value when it shares no key with other (either may be a bare key or the rotation form, either may be empty); otherwise fails naming both parameters, never a value.')
+func checkedDistinctSecret(value string, parameterName string, other string, otherName string) string =>
+  empty(intersection(keysOf(value), keysOf(other)))
+    ? value
+    : fail('${parameterName} contains a key that is also in ${otherName}: give it its own key (openssl rand -base64 32)')

@@ -91,13 +91,96 @@ public sealed class AppSettingsTests(InfraFixture infra)
         var settings = site.AppSettings();
         Assert.Equal("[if(empty(parameters('jwtIssuer')), variables('apiBaseUrl'), parameters('jwtIssuer'))]", settings["Auth__Jwt__Issuer"]);
         Assert.Equal("[if(empty(parameters('jwtAudience')), variables('apiBaseUrl'), parameters('jwtAudience'))]", settings["Auth__Jwt__Audience"]);
-        Assert.Equal("[string(parameters('jwtLifetimeMinutes'))]", settings["Auth__Jwt__LifetimeMinutes"]);
 
         var evaluated = infra.ValidSnapshot.One("Microsoft.Web/sites");
         var app = evaluated.Text("name");
         Assert.Equal($"https://{app}.azurewebsites.net/api", evaluated.AppSettings()["Auth__Jwt__Issuer"]);
         Assert.Equal($"https://{app}.azurewebsites.net/api", evaluated.AppSettings()["Auth__Jwt__Audience"]);
-        Assert.Equal("30", evaluated.AppSettings()["Auth__Jwt__LifetimeMinutes"]);
+    }
+
+    /// <summary>Issue 12: the access token lives 900 seconds by default; the app refuses LifetimeMinutes next to LifetimeSeconds.</summary>
+    [Fact]
+    public void JwtLifetimeIsSetInSecondsOnlyWithTheAppDefaultAndBounds()
+    {
+        var settings = infra.Template.One("Microsoft.Web/sites").Resource.AppSettings();
+        Assert.Equal("[string(parameters('jwtLifetimeSeconds'))]", settings["Auth__Jwt__LifetimeSeconds"]);
+        Assert.DoesNotContain("Auth__Jwt__LifetimeMinutes", settings.Keys);
+        Assert.DoesNotContain("LifetimeMinutes", infra.TemplateText, StringComparison.Ordinal);
+        Assert.Equal("[parameters('jwtLifetimeSeconds')]", infra.Template.One("Microsoft.Web/sites").Template.ModuleParameterValue("jwtLifetimeSeconds"));
+
+        AssertIntParameter(infra.Template, "jwtLifetimeSeconds", 900, 1, 86400);
+        AssertIntParameter(infra.Template.One("Microsoft.Web/sites").Template, "jwtLifetimeSeconds", null, 1, 86400);
+        Assert.Equal("900", infra.ValidSnapshot.One("Microsoft.Web/sites").AppSettings()["Auth__Jwt__LifetimeSeconds"]);
+    }
+
+    /// <summary>Issue 12: session limits are parameters with the app's defaults and its bounds (1 minute to a year).</summary>
+    [Fact]
+    public void SessionLimitsDefaultToTheAppDefaultsWithTheAppBounds()
+    {
+        var (functionApp, site) = infra.Template.One("Microsoft.Web/sites");
+        var settings = site.AppSettings();
+        Assert.Equal("[string(parameters('sessionIdleMinutes'))]", settings["Auth__Session__IdleMinutes"]);
+        Assert.Equal("[string(parameters('sessionAbsoluteMinutes'))]", settings["Auth__Session__AbsoluteMinutes"]);
+        Assert.Equal("[variables('checkedSessionIdleMinutes')]", functionApp.ModuleParameterValue("sessionIdleMinutes"));
+        Assert.Equal("[parameters('sessionAbsoluteMinutes')]", functionApp.ModuleParameterValue("sessionAbsoluteMinutes"));
+
+        AssertIntParameter(infra.Template, "sessionIdleMinutes", 20160, 1, 525600);
+        AssertIntParameter(infra.Template, "sessionAbsoluteMinutes", 43200, 1, 525600);
+        AssertIntParameter(functionApp, "sessionIdleMinutes", null, 1, 525600);
+        AssertIntParameter(functionApp, "sessionAbsoluteMinutes", null, 1, 525600);
+
+        var evaluated = infra.ValidSnapshot.One("Microsoft.Web/sites").AppSettings();
+        Assert.Equal("20160", evaluated["Auth__Session__IdleMinutes"]);
+        Assert.Equal("43200", evaluated["Auth__Session__AbsoluteMinutes"]);
+    }
+
+    /// <summary>Issue 12: the app refuses an idle limit above the absolute one, so the deployment does too, before anything is created.</summary>
+    [Theory]
+    [InlineData(60, 120, true)]
+    [InlineData(120, 120, true)]
+    [InlineData(121, 120, false)]
+    public async Task SessionIdleLimitMayNotExceedTheAbsoluteLimit(int idle, int absolute, bool accepted)
+    {
+        var snapshot = await infra.SnapshotAsync(
+            $"using 'main.bicep'\nparam environmentName = 'infra-tests'\nparam allowedOrigins = ['https://app.example.com']\n" +
+            $"param sessionIdleMinutes = {idle}\nparam sessionAbsoluteMinutes = {absolute}\n",
+            null);
+
+        Assert.True(snapshot.Succeeded == accepted, snapshot.Run.ToString());
+        if (accepted)
+        {
+            var settings = snapshot.One("Microsoft.Web/sites").AppSettings();
+            Assert.Equal($"{idle}", settings["Auth__Session__IdleMinutes"]);
+            Assert.Equal($"{absolute}", settings["Auth__Session__AbsoluteMinutes"]);
+        }
+        else
+        {
+            Assert.Contains($"sessionIdleMinutes ({idle}) is greater than sessionAbsoluteMinutes ({absolute})", snapshot.Run.StandardError + snapshot.Run.StandardOutput, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("jwtLifetimeSeconds", 0, "minimum allowable value is 1")]
+    [InlineData("jwtLifetimeSeconds", 86401, "maximum allowable value is 86400")]
+    [InlineData("sessionIdleMinutes", 525601, "maximum allowable value is 525600")]
+    [InlineData("sessionAbsoluteMinutes", 0, "minimum allowable value is 1")]
+    public async Task ParametersFileRefusesALifetimeOutOfBounds(string parameter, int value, string message)
+    {
+        var run = await infra.BuildParamsAsync(
+            $"using 'main.bicep'\nparam environmentName = 'infra-tests'\nparam allowedOrigins = ['https://app.example.com']\nparam {parameter} = {value}\n");
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains(message, run.StandardError + run.StandardOutput, StringComparison.Ordinal);
+    }
+
+    private static void AssertIntParameter(ArmTemplate template, string name, int? defaultValue, int minValue, int maxValue)
+    {
+        var parameter = template.Parameters.At(name);
+        Assert.Equal("int", parameter.Text("type"));
+        Assert.Equal(minValue, parameter.At("minValue").GetValue<int>());
+        Assert.Equal(maxValue, parameter.At("maxValue").GetValue<int>());
+        Assert.Equal(defaultValue, parameter["defaultValue"]?.GetValue<int>());
+        Assert.False(string.IsNullOrWhiteSpace((string?)parameter["metadata"]?["description"]), $"{template.Path}: {name} has no @description");
     }
 
     private static bool IsAuthSetting(string name) => name.StartsWith("Auth__", StringComparison.Ordinal);

@@ -29,4 +29,14 @@ public sealed class AzdTests(InfraFixture infra)
         Assert.Equal(service, tags.Text("azd-service-name"));
         Assert.Equal("infra-tests", tags.Text("azd-env-name"));
     }
+
+    /// <summary>Issue 12: the first `azd up` needs both secrets, each from its own openssl run.</summary>
+    [Fact]
+    public void AzureYamlNamesEverySecretTheFirstProvisionNeeds()
+    {
+        var text = File.ReadAllText(RepoPaths.Combine("azure.yaml"));
+
+        Assert.Contains("azd env set AUTH_JWT_SIGNING_KEYS \"$(openssl rand -base64 32)\"", text, StringComparison.Ordinal);
+        Assert.Contains("azd env set AUTH_SERVER_KEY \"$(openssl rand -base64 32)\"", text, StringComparison.Ordinal);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json.Nodes;
 using Serverless.Infra.Tests.Infrastructure;
 using Serverless.Testing;
@@ -45,6 +46,7 @@ public sealed class BicepToolingTests(InfraFixture infra)
         Assert.Equal(["https://app.example.com", "http://localhost:5173"], parameters.At("allowedOrigins", "value").AsArray().Select(origin => origin!.GetValue<string>()));
         Assert.Equal("infra-tests", parameters.Text("environmentName", "value"));
         Assert.Equal(InfraFixture.TestSigningKey, parameters.Text("jwtSigningKeys", "value"));
+        Assert.Equal(InfraFixture.TestServerKey, parameters.Text("serverKey", "value"));
         Assert.Equal("None", parameters.Text("cookieSameSite", "value"));
         Assert.Equal("", parameters.Text("jwtIssuer", "value"));
         Assert.Equal("default", parameters.Text("keyVaultCreateMode", "value"));
@@ -69,15 +71,22 @@ public sealed class BicepToolingTests(InfraFixture infra)
             resource => Assert.Equal(InfraFixture.Location, resource.Text("location")));
     }
 
-    /// <summary>Issue 11, defect 3: later deployments may leave the key out; Key Vault keeps what it holds.</summary>
-    [Fact]
-    public async Task ParametersFileBuildsWithoutSigningKeysToKeepTheOnesInKeyVault()
+    /// <summary>
+    /// Issue 11, defect 3: later deployments may leave the key out; Key Vault keeps what it holds.
+    /// Issue 12: the same for the server key.
+    /// </summary>
+    [Theory]
+    [InlineData("AUTH_JWT_SIGNING_KEYS", "jwtSigningKeys")]
+    [InlineData("AUTH_SERVER_KEY", "serverKey")]
+    public async Task ParametersFileBuildsWithoutASecretToKeepTheOneInKeyVault(string variable, string parameter)
     {
-        var run = await Bicep.RunAsync(RepoPaths.Root, InfraFixture.ValidEnvironmentWithout("AUTH_JWT_SIGNING_KEYS"), "build-params", "infra/main.bicepparam", "--stdout");
+        var run = await Bicep.RunAsync(RepoPaths.Root, InfraFixture.ValidEnvironmentWithout(variable), "build-params", "infra/main.bicepparam", "--stdout");
 
         Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.True(run.Diagnostics(includeStandardOutput: false).Count == 0, run.ToString());
         var parameters = JsonNode.Parse(JsonNode.Parse(run.StandardOutput)!.Text("parametersJson"))!.At("parameters");
-        Assert.Equal("", parameters.Text("jwtSigningKeys", "value"));
+        Assert.Equal("", parameters.Text(parameter, "value"));
+        Assert.Contains($"readEnvironmentVariable('{variable}', '')", File.ReadAllText(RepoPaths.Combine("infra", "main.bicepparam")), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -107,9 +116,11 @@ public sealed class BicepToolingTests(InfraFixture infra)
     [InlineData("k2:dGVzdC1vbmx5LWtleS1uZXZlci1kZXBsb3llZC0zMmI=;dGVzdC1vbmx5LWtleS1uZXZlci1kZXBsb3llZC0zMmE=", true)]
     public async Task SigningKeysMayBeEmptyButNeverShort(string value, bool accepted)
     {
-        // The deployment evaluates the same function on the secure parameter (snapshot leaves secure values unevaluated).
-        Assert.Equal("[__bicep.checkedSecret(parameters('jwtSigningKeys'), 'jwtSigningKeys', 44)]",
-            infra.Template.Variables.At("keyVaultSecrets").AsArray().Single()!.Text("value"));
+        // The deployment evaluates the same function on the secure parameters (snapshot leaves secure values
+        // unevaluated); the server key goes through it too, then through checkedDistinctSecret.
+        var values = infra.Template.Variables.At("keyVaultSecrets").AsArray().Select(secret => secret!.Text("value")).ToList();
+        Assert.Contains("[__bicep.checkedSecret(parameters('jwtSigningKeys'), 'jwtSigningKeys', 44)]", values);
+        Assert.Contains(values, expression => expression.Contains("__bicep.checkedSecret(parameters('serverKey'), 'serverKey', 44)", StringComparison.Ordinal));
 
         var snapshot = await infra.SnapshotAsync(
             "using '{name}.bicep'\nparam value = loadTextContent('{name}.txt')\n",
@@ -120,15 +131,58 @@ public sealed class BicepToolingTests(InfraFixture infra)
                 ["{name}.txt"] = value,
             });
 
+        AssertChecked(snapshot, accepted, value, "jwtSigningKeys is shorter than 44 characters", value);
+    }
+
+    private static readonly string ServerKey = InfraFixture.TestServerKey;
+    private static readonly string SigningKey = InfraFixture.TestSigningKey;
+    private static readonly string SecondSigningKey = Convert.ToBase64String(Encoding.ASCII.GetBytes("test-only-second-jwt-key-32bytes"));
+
+    /// <summary>Issue 12: the server key never shares a key with the JWT signing keys, in either form (the message names the parameters, never a value).</summary>
+    [Theory]
+    [InlineData("{S}", "{J}", true)]
+    [InlineData("", "{J}", true)]
+    [InlineData("{S}", "", true)]
+    [InlineData("", "", true)]
+    [InlineData("k2:{S};k1:{J2}", "k1:{J}", true)]
+    [InlineData("{S}", "{S}", false)]
+    [InlineData("k9:{S}", "k1:{S}", false)]
+    [InlineData("{S}", "k2:{J};k1:{S}", false)]
+    [InlineData("k2:{S};old:{J}", "{J}", false)]
+    public async Task ServerKeyNeverSharesAKeyWithTheSigningKeys(string serverKey, string signingKeys, bool accepted)
+    {
+        static string Expand(string value) => value
+            .Replace("{S}", ServerKey, StringComparison.Ordinal)
+            .Replace("{J2}", SecondSigningKey, StringComparison.Ordinal)
+            .Replace("{J}", SigningKey, StringComparison.Ordinal);
+        var (server, signing) = (Expand(serverKey), Expand(signingKeys));
+
+        var snapshot = await infra.SnapshotAsync(
+            "using '{name}.bicep'\nparam server = loadTextContent('{name}.server.txt')\nparam signing = loadTextContent('{name}.signing.txt')\n",
+            null,
+            new Dictionary<string, string>
+            {
+                ["{name}.bicep"] = "import { checkedDistinctSecret } from 'app/secrets.bicep'\nparam server string\nparam signing string\noutput checked string = checkedDistinctSecret(server, 'serverKey', signing, 'jwtSigningKeys')\n",
+                ["{name}.server.txt"] = server,
+                ["{name}.signing.txt"] = signing,
+            });
+
+        AssertChecked(snapshot, accepted, server, "serverKey contains a key that is also in jwtSigningKeys", ServerKey, SigningKey);
+    }
+
+    /// <summary>A probe's `checked` output is the value when accepted; a refusal names the rule and none of the secrets.</summary>
+    private static void AssertChecked(Snapshot snapshot, bool accepted, string value, string refusal, params string[] secrets)
+    {
         Assert.True(snapshot.Succeeded == accepted, snapshot.Run.ToString());
+        var output = snapshot.Run.StandardError + snapshot.Run.StandardOutput;
         if (accepted)
         {
             Assert.Equal(value, snapshot.Outputs.Text("checked"));
         }
         else
         {
-            Assert.Contains("jwtSigningKeys is shorter than 44 characters", snapshot.Run.StandardError + snapshot.Run.StandardOutput, StringComparison.Ordinal);
-            Assert.DoesNotContain(value, snapshot.Run.StandardError + snapshot.Run.StandardOutput, StringComparison.Ordinal);
+            Assert.Contains(refusal, output, StringComparison.Ordinal);
+            Assert.All(secrets, secret => Assert.DoesNotContain(secret, output, StringComparison.Ordinal));
         }
     }
 }

@@ -61,8 +61,10 @@ public sealed partial class DeployReadmeTests(InfraFixture infra)
         // The app waits for its roles; the reference it may still fail to resolve is the one documented.
         var functionApp = infra.Template.Json.At("resources", "functionApp");
         Assert.Contains("rbac", functionApp.At("dependsOn").AsArray().Select(node => node!.GetValue<string>()));
-        var setting = infra.Template.Variables.At("keyVaultSecrets").AsArray().Single()!.Text("appSetting");
-        Assert.Contains($"`{setting}` still starts with `@Microsoft.KeyVault(`", Section.Value, StringComparison.Ordinal);
+        var unresolved = Section.Value[Section.Value.IndexOf("**If the app stops at start-up with an unresolved Key Vault reference**", StringComparison.Ordinal)..];
+        unresolved = unresolved[..unresolved.IndexOf("```", StringComparison.Ordinal)];
+        Assert.Contains("still starts with `@Microsoft.KeyVault(`", unresolved, StringComparison.Ordinal);
+        Assert.All(Secrets, secret => Assert.Contains($"`{secret.Text("appSetting")}`", unresolved, StringComparison.Ordinal));
     }
 
     /// <summary>
@@ -72,15 +74,47 @@ public sealed partial class DeployReadmeTests(InfraFixture infra)
     [Fact]
     public void KeyRotationStepsWriteANewVersionOfTheSecretTheAppReads()
     {
-        var secret = infra.Template.Variables.At("keyVaultSecrets").AsArray().Single()!;
         var rotation = Section.Value[Section.Value.IndexOf("**Key rotation in Azure.**", StringComparison.Ordinal)..];
+        rotation = rotation[..rotation.IndexOf("**Tearing down", StringComparison.Ordinal)];
 
-        Assert.Contains($"Key Vault secret `{secret.Text("name")}`", rotation, StringComparison.Ordinal);
-        Assert.Contains($"`{secret.Text("appSetting")}`", rotation, StringComparison.Ordinal);
-        Assert.Contains("azd env set AUTH_JWT_SIGNING_KEYS \"k$(date +%Y%m%d%H%M):$(openssl rand -base64 32);$old\"", rotation, StringComparison.Ordinal);
+        Assert.All(Secrets, secret =>
+        {
+            Assert.Contains($"Key Vault secret `{secret.Text("name")}`", rotation, StringComparison.Ordinal);
+            Assert.Contains($"`{secret.Text("appSetting")}`", rotation, StringComparison.Ordinal);
+        });
+        Assert.All(new[] { "AUTH_JWT_SIGNING_KEYS", "AUTH_SERVER_KEY" }, variable =>
+        {
+            Assert.Contains($"old=$(azd env get-value {variable})", rotation, StringComparison.Ordinal);
+            Assert.Contains($"azd env set {variable} \"k$(date +%Y%m%d%H%M):$(openssl rand -base64 32);$old\"", rotation, StringComparison.Ordinal);
+        });
         Assert.DoesNotContain("new Key Vault secret", Section.Value, StringComparison.Ordinal);
         Assert.DoesNotContain("az functionapp config appsettings set", Section.Value, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// Issue 12: the app does not start without its server key, so the first deployment (azd and az CLI
+    /// alike) makes one with its own openssl run, and the parameter table documents it and the lifetime in seconds.
+    /// </summary>
+    [Fact]
+    public void FirstDeploymentCommandsMakeTheServerKeyAndTheTableDocumentsIt()
+    {
+        var lines = ShellLines.ToList();
+        Assert.Contains("azd env set AUTH_SERVER_KEY \"$(openssl rand -base64 32)\"", lines.Select(line => line.Split('#')[0].TrimEnd()));
+        Assert.Contains(lines, line => line.StartsWith("export ", StringComparison.Ordinal)
+            && line.Contains("AUTH_JWT_SIGNING_KEYS=\"$(openssl rand -base64 32)\"", StringComparison.Ordinal)
+            && line.Contains("AUTH_SERVER_KEY=\"$(openssl rand -base64 32)\"", StringComparison.Ordinal));
+
+        Assert.Contains("| `serverKey` (`AUTH_SERVER_KEY`) | empty (secure) |", Section.Value, StringComparison.Ordinal);
+        Assert.Contains("Key Vault secret `server-key`", Section.Value, StringComparison.Ordinal);
+        Assert.Contains("| `jwtLifetimeSeconds` | `900` |", Section.Value, StringComparison.Ordinal);
+        Assert.Contains("| `sessionIdleMinutes` / `sessionAbsoluteMinutes` | `20160` / `43200` |", Section.Value, StringComparison.Ordinal);
+        Assert.DoesNotContain("LifetimeMinutes", Section.Value, StringComparison.Ordinal);
+        Assert.All(infra.Template.Parameters.Select(parameter => parameter.Key),
+            parameter => Assert.Contains($"`{parameter}`", Section.Value, StringComparison.Ordinal));
+    }
+
+    private IEnumerable<System.Text.Json.Nodes.JsonNode> Secrets =>
+        infra.Template.Variables.At("keyVaultSecrets").AsArray().Select(secret => secret!);
 
     /// <summary>Issue 11, defect 2: the lifecycle after `azd down` uses the template's recover and salt switches.</summary>
     [Fact]

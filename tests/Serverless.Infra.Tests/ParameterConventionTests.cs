@@ -45,6 +45,7 @@ public sealed partial class ParameterConventionTests(InfraFixture infra)
 
         Assert.True(problems.Count == 0, string.Join("\n", problems));
         Assert.Equal(1024, infra.Template.Parameters.At("jwtSigningKeys", "maxLength").GetValue<int>()); // the 44-character minimum is checkedSecret's (empty is allowed)
+        Assert.Equal(1024, infra.Template.Parameters.At("serverKey", "maxLength").GetValue<int>());
     }
 
     [GeneratedRegex("^[a-z][a-zA-Z0-9]*$")]

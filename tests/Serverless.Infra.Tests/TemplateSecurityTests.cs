@@ -24,7 +24,7 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
     }
 
     [Fact]
-    public void StorageHoldsThePrivateDeploymentContainerAndTheThreeAppTables()
+    public void StorageHoldsThePrivateDeploymentContainerAndTheFourAppTables()
     {
         var container = infra.Template.One("Microsoft.Storage/storageAccounts/blobServices/containers").Resource;
         Assert.Equal("None", container.Text("properties", "publicAccess"));
@@ -32,12 +32,17 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
         var snapshot = infra.ValidSnapshot;
         Assert.True(snapshot.Succeeded, snapshot.Run.ToString());
         var tables = snapshot.Resources("Microsoft.Storage/storageAccounts/tableServices/tables").Select(table => table.Text("name").Split('/')[^1]);
-        Assert.Equal(["Users", "RevokedTokens", "LoginThrottle"], tables);
+        Assert.Equal(["Users", "RevokedTokens", "LoginThrottle", "Sessions"], tables);
         var deployment = snapshot.One("Microsoft.Storage/storageAccounts/blobServices/containers").Text("name").Split('/')[^1];
         var settings = snapshot.One("Microsoft.Web/sites").AppSettings();
         Assert.Equal("Users", settings["Auth__Storage__UsersTable"]);
         Assert.Equal("RevokedTokens", settings["Auth__Storage__RevocationsTable"]);
         Assert.Equal("LoginThrottle", settings["Auth__Storage__LoginThrottleTable"]);
+        Assert.Equal("Sessions", settings["Auth__Storage__SessionsTable"]);
+        Assert.Equal("[parameters('sessionsTableName')]", Settings["Auth__Storage__SessionsTable"]);
+        Assert.Equal("Sessions", infra.Template.Parameters.Text("sessionsTableName", "defaultValue"));
+        Assert.Equal(3, infra.Template.Parameters.At("sessionsTableName", "minLength").GetValue<int>());
+        Assert.Equal(63, infra.Template.Parameters.At("sessionsTableName", "maxLength").GetValue<int>());
         Assert.EndsWith("'" + deployment + "')]", snapshot.One("Microsoft.Web/sites").Text("properties", "functionAppConfig", "deployment", "storage", "value"), StringComparison.Ordinal);
     }
 
@@ -142,26 +147,31 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
     }
 
     /// <summary>
-    /// Issue 11, defect 3: the app reads the one secret it is allowed to read, through a versionless
+    /// Issue 11, defect 3: the app reads each secret it is allowed to read through a versionless
     /// reference, so a rotation (a new version of that secret) reaches it without a template change.
-    /// Auth__Jwt__SigningKeys takes a single bare key and the rotation form alike.
+    /// Auth__Jwt__SigningKeys takes a single bare key and the rotation form alike. Issue 12: the server
+    /// key (same form) is a secret of its own, never in an app setting.
     /// </summary>
-    [Fact]
-    public void SigningKeysAreAVersionlessKeyVaultReferenceToTheSecretTheIdentityMayRead()
+    [Theory]
+    [InlineData("Auth__Jwt__SigningKeys", "jwt-signing-keys")]
+    [InlineData("Auth__Secrets__ServerKey", "server-key")]
+    public void SecretIsAVersionlessKeyVaultReferenceToTheSecretTheIdentityMayRead(string setting, string secret)
     {
-        Assert.Equal("[format('@Microsoft.KeyVault(SecretUri={0})', parameters('keyVaultSecretUris').Auth__Jwt__SigningKeys)]", Settings["Auth__Jwt__SigningKeys"]);
+        Assert.Equal($"[format('@Microsoft.KeyVault(SecretUri={{0}})', parameters('keyVaultSecretUris').{setting})]", Settings[setting]);
         Assert.DoesNotContain("Auth__Jwt__SigningKey", Settings.Keys);
         Assert.Equal("[parameters('identityId')]", Site.Text("properties", "keyVaultReferenceIdentity"));
 
-        var evaluated = infra.ValidSnapshot.One("Microsoft.Web/sites").AppSettings()["Auth__Jwt__SigningKeys"];
+        var evaluated = infra.ValidSnapshot.One("Microsoft.Web/sites").AppSettings()[setting];
         var reference = KeyVaultReference().Match(evaluated);
         Assert.True(reference.Success, evaluated);
         Assert.Equal(infra.ValidSnapshot.Outputs.Text("AZURE_KEY_VAULT_NAME"), reference.Groups["vault"].Value);
+        Assert.Equal(secret, reference.Groups["secret"].Value);
         Assert.DoesNotContain(InfraFixture.TestSigningKey, infra.ValidSnapshot.One("Microsoft.Web/sites").Raw(), StringComparison.Ordinal);
+        Assert.DoesNotContain(InfraFixture.TestServerKey, infra.ValidSnapshot.One("Microsoft.Web/sites").Raw(), StringComparison.Ordinal);
 
-        // The identity's Key Vault role is on exactly the secret the reference names.
+        // The identity's Key Vault role is on the secret the reference names, and on no other scope than the listed secrets.
         var secretScopes = RoleAssignmentScopes("4633458b-17de-408a-b874-0445c86b69e6");
-        Assert.Equal([$"/providers/Microsoft.KeyVault/vaults/{reference.Groups["vault"].Value}/secrets/{reference.Groups["secret"].Value}"], secretScopes);
+        Assert.Contains($"/providers/Microsoft.KeyVault/vaults/{reference.Groups["vault"].Value}/secrets/{secret}", secretScopes);
     }
 
     /// <summary>Every secret main.bicep lists becomes the app setting it names, referencing that secret.</summary>
@@ -194,21 +204,45 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
         Assert.Equal("secureObject", keyVault.Parameters.Text("secretValues", "type"));
         Assert.Equal("[toObject(variables('keyVaultSecrets'), lambda('secret', lambdaVariables('secret').name), lambda('secret', lambdaVariables('secret').value))]", keyVault.ModuleParameterValue("secretValues"));
 
-        var main = infra.Template.Parameters.At("jwtSigningKeys");
-        Assert.Equal("securestring", main.Text("type"));
-        Assert.Equal("", main.Text("defaultValue"));
-        Assert.Equal(["jwt-signing-keys"], infra.ValidSnapshot.Resources("Microsoft.KeyVault/vaults/secrets").Select(found => found.Text("name").Split('/')[^1]));
+        Assert.All(new[] { "jwtSigningKeys", "serverKey" }, name =>
+        {
+            var main = infra.Template.Parameters.At(name);
+            Assert.Equal("securestring", main.Text("type"));
+            Assert.Equal("", main.Text("defaultValue"));
+        });
+        Assert.Equal(["jwt-signing-keys", "server-key"], infra.ValidSnapshot.Resources("Microsoft.KeyVault/vaults/secrets").Select(found => found.Text("name").Split('/')[^1]));
+    }
+
+    /// <summary>
+    /// Issue 12: the server key is one more entry of main's secret list, so it is written, referenced and
+    /// granted exactly like the JWT signing keys: a value (checked like them, and never one of their keys)
+    /// is written, empty keeps what Key Vault holds.
+    /// </summary>
+    [Fact]
+    public void ServerKeyIsAListedKeyVaultSecretCheckedLikeTheSigningKeysAndKeptApartFromThem()
+    {
+        var secrets = infra.Template.Variables.At("keyVaultSecrets").AsArray().Select(secret => secret!.AsObject()).ToList();
+        Assert.Equal(["jwt-signing-keys", "server-key"], secrets.Select(secret => secret.Text("name")));
+
+        var serverKey = secrets.Single(secret => secret.Text("name") == "server-key");
+        Assert.Equal("Auth__Secrets__ServerKey", serverKey.Text("appSetting"));
+        Assert.Equal("[__bicep.checkedDistinctSecret(__bicep.checkedSecret(parameters('serverKey'), 'serverKey', 44), 'serverKey', parameters('jwtSigningKeys'), 'jwtSigningKeys')]", serverKey.Text("value"));
+        Assert.Equal("[__bicep.checkedSecret(parameters('jwtSigningKeys'), 'jwtSigningKeys', 44)]", secrets[0].Text("value"));
     }
 
     [Fact]
     public void SigningKeysAreASecureParameterThatOnlyTheKeyVaultModuleReceives()
     {
         // Only main's list of secrets reads the parameter...
-        var uses = infra.Template.All.SelectMany(template => template.OwnResources)
-            .Where(resource => resource.Raw().Contains("parameters('jwtSigningKeys')", StringComparison.Ordinal))
-            .ToList();
-        Assert.Empty(uses);
-        Assert.Contains("parameters('jwtSigningKeys')", infra.Template.Variables.At("keyVaultSecrets").Raw(), StringComparison.Ordinal);
+        foreach (var parameter in new[] { "parameters('jwtSigningKeys')", "parameters('serverKey')" })
+        {
+            var uses = infra.Template.All.SelectMany(template => template.OwnResources)
+                .Where(resource => resource.Raw().Contains(parameter, StringComparison.Ordinal))
+                .ToList();
+            Assert.Empty(uses);
+            Assert.Contains(parameter, infra.Template.Variables.At("keyVaultSecrets").Raw(), StringComparison.Ordinal);
+            Assert.DoesNotContain(parameter, infra.Template.Outputs.Raw(), StringComparison.Ordinal);
+        }
 
         // ...and only a secure module parameter receives a secret's value.
         var receivers = infra.Template.Modules
@@ -270,7 +304,9 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
     /// <summary>
     /// Issue 11, defect 7: only the roles the app uses, each on the narrowest scope: blobs on the account
     /// (host storage creates its own containers; the deployment package), each table the template
-    /// creates, each secret the app reads, the Application Insights component. No queue role.
+    /// creates, each secret the app reads, the Application Insights component. No queue role. Issue 12:
+    /// the Sessions table gets its own table-scoped role, the server key its own secret-scoped role, and
+    /// the clean-up timer (same app) needs nothing more.
     /// </summary>
     [Fact]
     public void RoleAssignmentsAreLeastPrivilegeOnTheNarrowestScope()
@@ -282,11 +318,11 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
         {
             ["b7e6dc6d-f1e8-4753-8033-0f276bb0955b"] = [storage], // Storage Blob Data Owner: host storage + deployment package
             ["0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"] = [.. tables.Select(table => $"{storage}/tableServices/default/tables/{table}")], // Storage Table Data Contributor
-            ["4633458b-17de-408a-b874-0445c86b69e6"] = [$"/providers/Microsoft.KeyVault/vaults/{outputs.Text("AZURE_KEY_VAULT_NAME")}/secrets/jwt-signing-keys"], // Key Vault Secrets User
+            ["4633458b-17de-408a-b874-0445c86b69e6"] = [.. new[] { "jwt-signing-keys", "server-key" }.Select(secret => $"/providers/Microsoft.KeyVault/vaults/{outputs.Text("AZURE_KEY_VAULT_NAME")}/secrets/{secret}")], // Key Vault Secrets User
             ["3913510d-42f4-4e42-8a64-420c390055eb"] = [$"/providers/Microsoft.Insights/components/{outputs.Text("AZURE_APPLICATION_INSIGHTS_NAME")}"], // Monitoring Metrics Publisher
         };
 
-        Assert.Equal(["LoginThrottle", "RevokedTokens", "Users"], tables.Order());
+        Assert.Equal(["LoginThrottle", "RevokedTokens", "Sessions", "Users"], tables.Order());
         var granted = RoleAssignments().GroupBy(assignment => assignment.Role).ToDictionary(group => group.Key, group => group.Select(assignment => assignment.Scope).Order().ToArray());
         Assert.Equal(expected.Keys.Order(), granted.Keys.Order());
         Assert.All(expected, pair => Assert.Equal(pair.Value.Order(), granted[pair.Key]));

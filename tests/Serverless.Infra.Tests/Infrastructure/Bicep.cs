@@ -30,7 +30,7 @@ public static class Bicep
     /// <summary>Variables main.bicepparam reads; removed from every run unless a test sets them.</summary>
     public static readonly string[] ParameterEnvironment =
     [
-        "AZURE_ENV_NAME", "AZURE_LOCATION", "AUTH_ALLOWED_ORIGINS", "AUTH_JWT_SIGNING_KEYS",
+        "AZURE_ENV_NAME", "AZURE_LOCATION", "AUTH_ALLOWED_ORIGINS", "AUTH_JWT_SIGNING_KEYS", "AUTH_SERVER_KEY",
         "AUTH_JWT_ISSUER", "AUTH_JWT_AUDIENCE", "AUTH_COOKIE_SAMESITE",
         "AZURE_KEY_VAULT_CREATE_MODE", "AZURE_KEY_VAULT_NAME_SALT",
     ];

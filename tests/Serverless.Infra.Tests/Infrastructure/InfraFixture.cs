@@ -22,6 +22,9 @@ public sealed class InfraFixture : IAsyncLifetime
     // 32 bytes, base64: shaped like a real key, used only by these tests.
     public static readonly string TestSigningKey = Convert.ToBase64String(Encoding.ASCII.GetBytes("test-only-key-never-deployed-32b"));
 
+    // Another 32 bytes: the server key is never one of the JWT signing keys.
+    public static readonly string TestServerKey = Convert.ToBase64String(Encoding.ASCII.GetBytes("test-only-server-key-not-for-use"));
+
     /// <summary>
     /// Environment of a first deployment with two frontend origins. No AZURE_LOCATION: the template
     /// takes the resource group's region (snapshots run in <see cref="Location"/>).
@@ -31,6 +34,7 @@ public sealed class InfraFixture : IAsyncLifetime
         ["AZURE_ENV_NAME"] = "infra-tests",
         ["AUTH_ALLOWED_ORIGINS"] = "https://app.example.com, http://localhost:5173",
         ["AUTH_JWT_SIGNING_KEYS"] = TestSigningKey,
+        ["AUTH_SERVER_KEY"] = TestServerKey,
     };
 
     private readonly string workspace = Directory.CreateTempSubdirectory("infra-tests-").FullName;
