@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Serverless.Auth.Accounts;
 using Serverless.Auth.Cookies;
 using Serverless.Auth.Http;
@@ -34,7 +35,10 @@ public static class ServerlessAuthExtensions
 
         services.AddOptionsWithValidateOnStart<StorageOptions, StorageOptionsValidator>().BindConfiguration(StorageOptions.Section);
         services.AddOptionsWithValidateOnStart<JwtOptions, JwtOptionsValidator>().BindConfiguration(JwtOptions.Section);
-        services.AddOptionsWithValidateOnStart<ServerSecretOptions, ServerSecretOptionsValidator>().BindConfiguration(ServerSecretOptions.Section);
+        services.AddOptionsWithValidateOnStart<ServerSecretOptions, ServerSecretOptionsValidator>().BindConfiguration(ServerSecretOptions.Section)
+            .Validate<IOptions<JwtOptions>>(
+                (server, jwt) => !ServerSecretOptions.SharesAKeyWith(server, jwt.Value),
+                "Auth__Secrets__ServerKey shares a key with Auth__Jwt__SigningKey(s): the server key must be a key of its own (openssl rand -base64 32).");
         services.AddOptionsWithValidateOnStart<SessionLifetimeOptions, SessionLifetimeOptionsValidator>().BindConfiguration(SessionLifetimeOptions.Section);
         services.AddOptionsWithValidateOnStart<RevocationOptions, RevocationOptionsValidator>().BindConfiguration(RevocationOptions.Section);
         services.AddOptionsWithValidateOnStart<AuthCookieOptions, AuthCookieOptionsValidator>().BindConfiguration(AuthCookieOptions.Section);

@@ -108,4 +108,16 @@ public sealed class SessionSettingsTests
     [InlineData("０１２３４５６７-89ab-cdef-0123-456789abcdef.AAAAAAAAAAAAAAAAAAAAAA.0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]
     public void MalformedRefreshTokensAreNoTokenAtAll(string value) =>
         Assert.False(RefreshToken.TryParse(value, out _));
+
+    [Fact]
+    public async Task TheServerKeyMayNotBeTheJwtSigningKey()
+    {
+        var settings = Serverless.Testing.TestApi.Settings("UseDevelopmentStorage=true");
+        settings["Auth:Secrets:ServerKey"] = "old:" + Convert.ToBase64String(new byte[32]) + ";" + settings["Auth:Jwt:SigningKey"];
+        await using var app = Serverless.Standalone.StandaloneApp.Build(["--urls", "http://127.0.0.1:0"], settings);
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => app.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains("Auth__Secrets__ServerKey shares a key with Auth__Jwt__SigningKey", error.Message, StringComparison.Ordinal);
+    }
 }
