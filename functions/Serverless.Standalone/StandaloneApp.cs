@@ -29,6 +29,7 @@ public static class StandaloneApp
         builder.AddServerlessAuth();
         builder.AddScheduledCleanup();
         builder.AddHostCors();
+        builder.AddProxyForwardedHeaders();
         // Every status this host answers is problem+json: 404, 405 (with Allow), and a 500 without internals.
         // No traceId member: the same problem body on every host, and identical bodies where they must
         // not differ (login's one 401 for an unknown email and a wrong password).
@@ -37,6 +38,8 @@ public static class StandaloneApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        // First: the client address, scheme and host as the proxy in front saw them (Standalone:ForwardedHeadersProxies).
+        app.UseProxyForwardedHeaders();
         // The auth headers on every answer, also those no endpoint writes (404, 405, 500); OnStarting
         // survives the exception handler clearing the response.
         app.Use((context, next) =>

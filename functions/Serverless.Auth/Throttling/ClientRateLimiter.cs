@@ -60,15 +60,27 @@ internal sealed class ClientRateLimiter : IDisposable
     }
 
     /// <summary>
-    /// The TCP peer, unless it is a trusted proxy: then the right-most X-Forwarded-For entry that is
-    /// not itself a trusted proxy (entries further left are client-supplied and can be forged).
+    /// The bucket key for this request's client. The start is <c>Connection.RemoteIpAddress</c> as the
+    /// host left it: under the Functions host the worker's own forwarded-headers middleware has already
+    /// replaced the loopback peer (the host) with the one X-Forwarded-For entry the host's forwarder
+    /// set, the host's own TCP peer; client-sent X-Forwarded-For never reaches the worker, because the
+    /// host's forwarder replaces the header. Only when that address is itself a trusted proxy
+    /// (<c>Auth__Throttling__TrustedProxies</c>, for proxies in front of Standalone) is the remaining
+    /// X-Forwarded-For walked from the right to the first entry that is not trusted (entries further
+    /// left are client-supplied and can be forged). IPv6 clients are keyed per /64 (one subscriber's
+    /// allocation); IPv4-mapped IPv6 counts as the IPv4 address.
     /// </summary>
     internal string ClientAddress(HttpContext context)
     {
         var peer = context.Connection.RemoteIpAddress;
-        if (peer is null || !IsTrusted(peer))
+        if (peer is null)
         {
-            return peer?.ToString() ?? "unknown";
+            return "unknown";
+        }
+
+        if (!IsTrusted(peer))
+        {
+            return Key(peer);
         }
 
         var forwarded = context.Request.Headers["X-Forwarded-For"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -81,13 +93,34 @@ internal sealed class ClientRateLimiter : IDisposable
 
             if (!IsTrusted(address))
             {
-                return address.ToString();
+                return Key(address);
             }
 
             peer = address;
         }
 
-        return peer.ToString();
+        return Key(peer);
+    }
+
+    /// <summary>
+    /// IPv4 (also IPv4-mapped IPv6) as the address; IPv6 as its /64, since one subscriber usually holds a
+    /// whole /64 and can pick a fresh address in it for every request.
+    /// </summary>
+    internal static string Key(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new IPAddress(bytes) + "/64";
     }
 
     public void Dispose() => limiter.Dispose();
