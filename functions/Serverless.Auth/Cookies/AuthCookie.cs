@@ -61,6 +61,9 @@ internal sealed class AuthCookie
     /// </summary>
     public IReadOnlyList<string> ReadAll(HttpRequest request)
     {
+        // A browser has at most a few legitimate copies; a request with more is forged and gets none
+        // (each refresh value costs a storage read).
+        const int MaxValues = 4;
         var values = new List<string>();
         foreach (var header in request.Headers.Cookie)
         {
@@ -78,7 +81,7 @@ internal sealed class AuthCookie
             }
         }
 
-        return values;
+        return values.Count <= MaxValues ? values : [];
     }
 
     private CookieOptions Build(TimeSpan? maxAge)

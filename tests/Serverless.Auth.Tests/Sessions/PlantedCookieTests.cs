@@ -95,4 +95,16 @@ public sealed class PlantedCookieTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains(".2.", SetCookie.Raw(response, "refresh"), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AFloodOfRefreshValuesIsNoSession()
+    {
+        var user = await SignedUpAsync();
+        var forged = Enumerable.Range(0, 10).Select(_ => Serverless.Auth.Sessions.RefreshToken.Start(user.Refresh!.Split('.')[0], Serverless.Auth.Sessions.RefreshToken.NewSessionId()).ToString());
+
+        var response = await SendAsync(HttpMethod.Post, AuthRoutes.RefreshPath, string.Join("; ", forged.Append(user.Refresh).Select(v => "refresh=" + v)));
+
+        await ResponseAssert.ProblemAsync(response, HttpStatusCode.Unauthorized);
+        Assert.Equal(HttpStatusCode.OK, (await user.RefreshAsync()).StatusCode);
+    }
 }
