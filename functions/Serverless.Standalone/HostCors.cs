@@ -26,7 +26,7 @@ internal sealed class HostCorsOptionsValidator : IValidateOptions<HostCorsOption
 
         var malformed = origins.Where(o => o != "*" && !Serverless.Auth.Http.Origins.IsOrigin(o)).ToArray();
         return malformed.Length > 0
-            ? ValidateOptionsResult.Fail($"Host.CORS has entries that are not origins (scheme://host[:port], no path): {string.Join(", ", malformed)}")
+            ? ValidateOptionsResult.Fail($"Host.CORS has entries that are not origins (scheme://host[:port]: no path, no trailing slash, no wildcard such as https://*.example.com; only a lone '*' without credentials): {string.Join(", ", malformed)}")
             : ValidateOptionsResult.Success;
     }
 }
