@@ -99,7 +99,7 @@ internal sealed class ThrottlingOptionsValidator : IValidateOptions<ThrottlingOp
                 return TooBroad(new IPNetwork(address.MapToIPv4(), prefix - 96));
             }
 
-            if (prefix < 96 && network.Contains(IPAddress.Parse("::ffff:0.0.0.0")))
+            if (prefix < 96 && SamePrefix(address, IPv4Mapped, prefix))
             {
                 return true;
             }
@@ -108,5 +108,22 @@ internal sealed class ThrottlingOptionsValidator : IValidateOptions<ThrottlingOp
         }
 
         return prefix < 8 || (prefix < 12 && !NonPublic.Any(block => block.PrefixLength <= prefix && block.Contains(address)));
+    }
+
+    private static readonly IPAddress IPv4Mapped = IPAddress.Parse("::ffff:0:0");
+
+    // (IPNetwork.Contains treats an IPv4-mapped address as its IPv4 form, so compare the bits here.)
+    private static bool SamePrefix(IPAddress a, IPAddress b, int bits)
+    {
+        var (x, y) = (a.GetAddressBytes(), b.GetAddressBytes());
+        for (var i = 0; i < bits; i++)
+        {
+            if (((x[i / 8] >> (7 - (i % 8))) & 1) != ((y[i / 8] >> (7 - (i % 8))) & 1))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }
