@@ -7,14 +7,14 @@ public static class Origins
         (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>
-    /// An http(s) origin with no path, query or trailing slash, exactly as browsers send it; its host a DNS
-    /// name or an IP address, so no wildcard (<c>https://*.example.com</c>): origins are matched exactly.
+    /// An http(s) origin with no path, query or trailing slash, exactly as browsers send it. (Uri refuses a
+    /// wildcard host such as <c>https://*.example.com</c>.) No trailing dot either: <c>https://a.example.</c>
+    /// is another origin than the one the frontend runs on.
     /// </summary>
     public static bool IsOrigin(string value) =>
-        !value.Contains('*', StringComparison.Ordinal)
-        && Uri.TryCreate(value, UriKind.Absolute, out var uri)
+        Uri.TryCreate(value, UriKind.Absolute, out var uri)
         && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
-        && uri.HostNameType is UriHostNameType.Dns or UriHostNameType.IPv4 or UriHostNameType.IPv6
+        && !uri.Host.EndsWith('.')
         && string.IsNullOrEmpty(uri.UserInfo)
         && uri.GetLeftPart(UriPartial.Authority).Equals(value, StringComparison.OrdinalIgnoreCase);
 }
