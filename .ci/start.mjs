@@ -44,9 +44,10 @@ console.log('Azurite is listening on 127.0.0.1:10000-10002 (data in .azurite/).'
 const project = join(root, 'functions', 'Serverless.Standalone');
 const build = spawnSync('dotnet', ['build', project, '-c', 'Release', '-nologo', '-v', 'q', '-o', join(project, 'bin', 'local')], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) stopAll(build.status ?? 1);
-// The API reference page (/scalar) is on for local runs only; deployments leave it off.
+// The API reference page (/scalar) is on for local runs only; deployments leave it off. Development
+// (unless ASPNETCORE_ENVIRONMENT is already set) is what lets the sample keys of local.settings.json start.
 const api = spawn('dotnet', [join(project, 'bin', 'local', 'Serverless.Standalone.dll'), ...process.argv.slice(2)], {
-  cwd: root, stdio: 'inherit', env: { ApiReference__Enabled: 'true', ...process.env },
+  cwd: root, stdio: 'inherit', env: { ApiReference__Enabled: 'true', ASPNETCORE_ENVIRONMENT: 'Development', ...process.env },
 });
 children.push(api);
 api.on('exit', (code) => stopAll(code ?? 0));

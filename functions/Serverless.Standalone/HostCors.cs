@@ -24,9 +24,14 @@ internal sealed class HostCorsOptionsValidator : IValidateOptions<HostCorsOption
             return ValidateOptionsResult.Fail("Host.CORS contains '*' while Host.CORSCredentials is true: list the frontend origins explicitly (browsers reject '*' with credentials).");
         }
 
-        var malformed = origins.Where(o => o != "*" && !Serverless.Auth.Http.Origins.IsOrigin(o)).ToArray();
+        if (origins.Contains("*"))
+        {
+            return ValidateOptionsResult.Fail("Host.CORS contains '*': list the frontend origins explicitly (scheme://host[:port]); a wildcard lets every site read this API's answers.");
+        }
+
+        var malformed = origins.Where(o => !Serverless.Auth.Http.Origins.IsOrigin(o)).ToArray();
         return malformed.Length > 0
-            ? ValidateOptionsResult.Fail($"Host.CORS has entries that are not origins (scheme://host[:port], no path): {string.Join(", ", malformed)}")
+            ? ValidateOptionsResult.Fail($"Host.CORS has entries that are not origins (scheme://host[:port]: no path, no trailing slash, no wildcard such as https://*.example.com, no trailing dot): {string.Join(", ", malformed)}")
             : ValidateOptionsResult.Success;
     }
 }
@@ -40,16 +45,8 @@ internal static class HostCorsExtensions
         builder.Services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>()
             .Configure<IOptions<HostCorsOptions>>((cors, host) => cors.AddDefaultPolicy(policy =>
             {
-                var origins = host.Value.Origins;
-                if (origins.Contains("*"))
-                {
-                    policy.AllowAnyOrigin();
-                }
-                else
-                {
-                    policy.WithOrigins(origins);
-                }
-
+                // Validated at start-up: exact origins only, never '*'.
+                policy.WithOrigins(host.Value.Origins);
                 policy.WithMethods("GET", "POST").WithHeaders("Content-Type", "Authorization").SetPreflightMaxAge(TimeSpan.FromMinutes(10));
                 if (host.Value.CORSCredentials)
                 {

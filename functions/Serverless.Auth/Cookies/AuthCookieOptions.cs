@@ -28,6 +28,15 @@ public sealed class AuthCookieOptions
 
 internal sealed class AuthCookieOptionsValidator : IValidateOptions<AuthCookieOptions>
 {
+    private readonly DeploymentEnvironment environment;
+
+    public AuthCookieOptionsValidator()
+        : this(DeploymentEnvironment.Current)
+    {
+    }
+
+    internal AuthCookieOptionsValidator(DeploymentEnvironment environment) => this.environment = environment;
+
     public ValidateOptionsResult Validate(string? name, AuthCookieOptions options)
     {
         var failures = new List<string>();
@@ -59,9 +68,18 @@ internal sealed class AuthCookieOptionsValidator : IValidateOptions<AuthCookieOp
             failures.Add("Auth__Cookie__Partitioned=true requires Auth__Cookie__Secure=true: browsers drop Partitioned cookies that are not Secure.");
         }
 
+        if (!options.Secure && environment.RunningInAzure)
+        {
+            failures.Add("Auth__Cookie__Secure=false is refused when running in Azure (WEBSITE_SITE_NAME is set): the cookie would also travel over plain http. Remove the setting (default true).");
+        }
+
         if (!string.IsNullOrEmpty(options.Domain) && Uri.CheckHostName(options.Domain.TrimStart('.')) != UriHostNameType.Dns)
         {
             failures.Add("Auth__Cookie__Domain must be a host name such as example.com (or empty for a host-only cookie).");
+        }
+        else if (!string.IsNullOrEmpty(options.Domain) && PublicSuffixes.IsPublicSuffix(options.Domain))
+        {
+            failures.Add($"Auth__Cookie__Domain '{options.Domain}' is a public suffix (Public Suffix List) or no registrable domain: the cookie would be offered to every site under it, and browsers reject it. Use your own domain (example.com) or leave it empty for a host-only cookie.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

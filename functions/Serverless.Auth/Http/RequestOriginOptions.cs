@@ -25,6 +25,6 @@ internal sealed class RequestOriginOptionsValidator : IValidateOptions<RequestOr
         var bad = options.Origins.Where(o => !Origins.IsOrigin(o)).ToArray();
         return bad.Length == 0
             ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail($"Auth__AllowedOrigins must list origins (scheme://host[:port], no path, no '*'), comma-separated; not: {string.Join(", ", bad)}");
+            : ValidateOptionsResult.Fail($"Auth__AllowedOrigins must list origins (scheme://host[:port]: no path, no trailing slash or dot, no '*' wildcard), comma-separated; not: {string.Join(", ", bad)}");
     }
 }

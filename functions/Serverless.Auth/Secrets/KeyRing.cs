@@ -35,6 +35,12 @@ internal static class KeyRing
                 return false;
             }
 
+            if (LowEntropyMessage(bytes, setting) is { } weak)
+            {
+                error = weak;
+                return false;
+            }
+
             var id = separator >= 0 ? entry[..separator] : DeriveKeyId(bytes);
             if (keys.Any(k => k.Id == id))
             {
@@ -61,6 +67,24 @@ internal static class KeyRing
         bytes = buffer[..written];
         return true;
     }
+
+    /// <summary>The published sample keys of local.settings.sample.json decode to "LOCAL-ONLY-...".</summary>
+    public static bool IsLocalOnlySample(byte[] key) => key.AsSpan().StartsWith("LOCAL-ONLY"u8);
+
+    /// <summary>
+    /// A key typed or generated badly rather than drawn at random: one byte repeated, a pattern of at
+    /// most half the key repeated ("abcabc..."), or fewer than 8 distinct byte values (32 random bytes
+    /// have about 30; the odds of fewer than 8 are below 2^-100). Null when the key looks random enough.
+    /// </summary>
+    public static string? LowEntropyMessage(byte[] key, string setting)
+    {
+        var repeats = Enumerable.Range(1, key.Length / 2).Any(period => key.AsSpan(period).SequenceEqual(key.AsSpan(0, key.Length - period)));
+        return repeats || key.Distinct().Count() < MinimumDistinctBytes
+            ? $"{setting} holds a low-entropy key (one byte or a short pattern repeated, or fewer than {MinimumDistinctBytes} distinct bytes): use {MinimumKeyBytes}+ random bytes (openssl rand -base64 32)."
+            : null;
+    }
+
+    private const int MinimumDistinctBytes = 8;
 
     // The id names the key without revealing it: a truncated SHA-256 of the key bytes.
     public static string DeriveKeyId(byte[] key) => Base64UrlEncoder.Encode(SHA256.HashData(key))[..16];

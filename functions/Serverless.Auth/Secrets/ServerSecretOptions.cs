@@ -36,8 +36,26 @@ public sealed class ServerSecretOptions
 
 internal sealed class ServerSecretOptionsValidator : IValidateOptions<ServerSecretOptions>
 {
-    public ValidateOptionsResult Validate(string? name, ServerSecretOptions options) =>
-        options.Parsed.Keys is null ? ValidateOptionsResult.Fail(options.Parsed.Error) : ValidateOptionsResult.Success;
+    private readonly DeploymentEnvironment environment;
+
+    public ServerSecretOptionsValidator()
+        : this(DeploymentEnvironment.Current)
+    {
+    }
+
+    internal ServerSecretOptionsValidator(DeploymentEnvironment environment) => this.environment = environment;
+
+    public ValidateOptionsResult Validate(string? name, ServerSecretOptions options)
+    {
+        if (options.Parsed.Keys is not { } keys)
+        {
+            return ValidateOptionsResult.Fail(options.Parsed.Error);
+        }
+
+        return !environment.IsDevelopment && keys.Any(k => KeyRing.IsLocalOnlySample(k.Bytes))
+            ? ValidateOptionsResult.Fail("Auth__Secrets__ServerKey holds the local-only key from local.settings.sample.json: anyone can derive refresh-token successors with it. Set a new key (openssl rand -base64 32); the sample key is accepted only when ASPNETCORE_ENVIRONMENT (or AZURE_FUNCTIONS_ENVIRONMENT) is Development, never in Azure.")
+            : ValidateOptionsResult.Success;
+    }
 }
 
 /// <summary>HMAC-SHA256 with the server key: the first key derives, every key of the ring is tried when checking.</summary>

@@ -65,8 +65,65 @@ internal sealed class ThrottlingOptionsValidator : IValidateOptions<ThrottlingOp
             {
                 failures.Add($"Auth__Throttling__TrustedProxies must hold IP addresses or CIDR ranges; '{entry}' is neither.");
             }
+            else if (TooBroad(ThrottlingOptions.ParseNetwork(entry)))
+            {
+                failures.Add($"Auth__Throttling__TrustedProxies lists '{entry}', a range that covers public address space wholesale: anyone in it could set X-Forwarded-For and pick the address the rate limits count. List your proxies' own addresses or ranges (public IPv4 ranges /12 or narrower, IPv6 /24 or narrower).");
+            }
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    // Blocks with no public addresses: a proxy range inside one of them may be as wide as the block.
+    private static readonly IPNetwork[] NonPublic =
+    [
+        IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("127.0.0.0/8"), IPNetwork.Parse("100.64.0.0/10"),
+        IPNetwork.Parse("fc00::/7"), IPNetwork.Parse("fe80::/10"),
+    ];
+
+    /// <summary>
+    /// A trusted-proxy range is refused when it is wider than any one operator's proxies: IPv4 shorter
+    /// than /8 always (no non-public block is wider than /8); IPv4 /8 to /11 and IPv6 shorter than /24
+    /// unless inside a non-public block (private, loopback, shared, unique-local, link-local). The largest
+    /// published CDN proxy ranges (Cloudflare: /13 and /29) stay allowed. An IPv6 range that holds every
+    /// IPv4-mapped address (::ffff:0:0/96) counts as its IPv4 equivalent.
+    /// </summary>
+    internal static bool TooBroad(IPNetwork network)
+    {
+        var address = network.BaseAddress;
+        var prefix = network.PrefixLength;
+        if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            if (prefix >= 96 && address.IsIPv4MappedToIPv6)
+            {
+                return TooBroad(new IPNetwork(address.MapToIPv4(), prefix - 96));
+            }
+
+            if (prefix < 96 && SamePrefix(address, IPv4Mapped, prefix))
+            {
+                return true;
+            }
+
+            return prefix < 24 && !NonPublic.Any(block => block.PrefixLength <= prefix && block.Contains(address));
+        }
+
+        return prefix < 8 || (prefix < 12 && !NonPublic.Any(block => block.PrefixLength <= prefix && block.Contains(address)));
+    }
+
+    private static readonly IPAddress IPv4Mapped = IPAddress.Parse("::ffff:0:0");
+
+    // (IPNetwork.Contains treats an IPv4-mapped address as its IPv4 form, so compare the bits here.)
+    private static bool SamePrefix(IPAddress a, IPAddress b, int bits)
+    {
+        var (x, y) = (a.GetAddressBytes(), b.GetAddressBytes());
+        for (var i = 0; i < bits; i++)
+        {
+            if (((x[i / 8] >> (7 - (i % 8))) & 1) != ((y[i / 8] >> (7 - (i % 8))) & 1))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

@@ -90,7 +90,7 @@ internal sealed class AccessTokens
         }
 
         var result = await handler.ValidateTokenAsync(token, validation);
-        if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt)
+        if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt || !HasSaneHeaderAndTimes(jwt))
         {
             return null;
         }
@@ -103,6 +103,33 @@ internal sealed class AccessTokens
             && !string.IsNullOrEmpty(userId) && !string.IsNullOrEmpty(email) && !string.IsNullOrEmpty(tokenId) && !string.IsNullOrEmpty(sessionId)
                 ? new TokenSubject(userId, email, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), tokenId, sessionId, DateTimeOffset.FromUnixTimeSeconds(issuedAt))
                 : null;
+    }
+
+    /// <summary>
+    /// Checks the handler does not make (they matter with a leaked key only, and cost nothing): no <c>crit</c>
+    /// header (RFC 7515 4.1.11: we understand no extension, so any listed one must fail), <c>iat</c> not in
+    /// the future beyond the skew, and no lifetime (exp - iat, exp - nbf) longer than the configured one
+    /// plus the skew: a forged token cannot outlive what this server would issue.
+    /// </summary>
+    private bool HasSaneHeaderAndTimes(JsonWebToken jwt)
+    {
+        if (jwt.TryGetHeaderValue<object>("crit", out _))
+        {
+            return false;
+        }
+
+        var longest = Lifetime + ClockSkew;
+        var expires = jwt.ValidTo;
+        if (jwt.TryGetPayloadValue<object>(JwtRegisteredClaimNames.Iat, out _))
+        {
+            var issuedAt = jwt.IssuedAt;
+            if (issuedAt > time.GetUtcNow().UtcDateTime + ClockSkew || expires - issuedAt > longest)
+            {
+                return false;
+            }
+        }
+
+        return !jwt.TryGetPayloadValue<object>(JwtRegisteredClaimNames.Nbf, out _) || expires - jwt.ValidFrom <= longest;
     }
 
     // Our clock (TimeProvider), not DateTime.UtcNow, so expiry is testable; exp is mandatory.

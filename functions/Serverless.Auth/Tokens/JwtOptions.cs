@@ -42,15 +42,19 @@ public sealed class JwtOptions
 
 internal sealed class JwtOptionsValidator : IValidateOptions<JwtOptions>
 {
-    private readonly bool runningInAzure;
+    private readonly DeploymentEnvironment environment;
 
-    // App Service / Azure Functions set WEBSITE_SITE_NAME on every instance.
     public JwtOptionsValidator()
-        : this(Environment.GetEnvironmentVariable("WEBSITE_SITE_NAME") is not null)
+        : this(DeploymentEnvironment.Current)
     {
     }
 
-    internal JwtOptionsValidator(bool runningInAzure) => this.runningInAzure = runningInAzure;
+    internal JwtOptionsValidator(bool runningInAzure, bool development = false)
+        : this(new DeploymentEnvironment(runningInAzure, development && !runningInAzure))
+    {
+    }
+
+    internal JwtOptionsValidator(DeploymentEnvironment environment) => this.environment = environment;
 
     public ValidateOptionsResult Validate(string? name, JwtOptions options)
     {
@@ -82,9 +86,10 @@ internal sealed class JwtOptionsValidator : IValidateOptions<JwtOptions>
         {
             failures.Add(keyError);
         }
-        else if (runningInAzure && options.Keys.Set!.IsLocalOnlySample)
+        else if (!environment.IsDevelopment && options.Keys.Set!.IsLocalOnlySample)
         {
-            failures.Add("Auth__Jwt__SigningKey is the local-only key from local.settings.sample.json: anyone can forge tokens with it. Set a new key (openssl rand -base64 32).");
+            var setting = string.IsNullOrWhiteSpace(options.SigningKeys) ? "Auth__Jwt__SigningKey" : "Auth__Jwt__SigningKeys";
+            failures.Add($"{setting} holds the local-only key from local.settings.sample.json: anyone can forge tokens with it. Set a new key (openssl rand -base64 32); the sample key is accepted only when ASPNETCORE_ENVIRONMENT (or AZURE_FUNCTIONS_ENVIRONMENT) is Development, never in Azure.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -14,7 +14,7 @@ internal sealed class SigningKeySet
     public SymmetricSecurityKey Current => Keys[0];
 
     /// <summary>True when a key is the published sample key (its bytes spell "LOCAL-ONLY...").</summary>
-    public bool IsLocalOnlySample => Keys.Any(k => k.Key.AsSpan().StartsWith("LOCAL-ONLY"u8));
+    public bool IsLocalOnlySample => Keys.Any(k => KeyRing.IsLocalOnlySample(k.Key));
 
     public static bool TryCreate(JwtOptions options, [NotNullWhen(true)] out SigningKeySet? keySet, out string error)
     {
@@ -41,6 +41,12 @@ internal sealed class SigningKeySet
             if (!KeyRing.TryDecodeKey(options.SigningKey!, out var bytes))
             {
                 error = "Auth__Jwt__SigningKey must be base64 of at least 32 random bytes (openssl rand -base64 32).";
+                return false;
+            }
+
+            if (KeyRing.LowEntropyMessage(bytes, "Auth__Jwt__SigningKey") is { } weak)
+            {
+                error = weak;
                 return false;
             }
 

@@ -73,7 +73,7 @@ public sealed class SessionSettingsTests
     [Fact]
     public void ServerKeyRotationListUsesTheFirstKey()
     {
-        var other = Convert.ToBase64String(new byte[32]);
+        var other = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         var key = new ServerKey(Options.Create(new ServerSecretOptions { ServerKey = $"new:{Key};old:{other}" }));
 
         Assert.Equal(["new", "old"], key.Keys.Select(k => k.Id));
@@ -83,7 +83,7 @@ public sealed class SessionSettingsTests
     public void RefreshTokenRoundTripsAndItsSuccessorIsDeterministicPerKey()
     {
         var token = RefreshToken.Start(Guid.NewGuid().ToString(), RefreshToken.NewSessionId());
-        var ring = new ServerKey(Options.Create(new ServerSecretOptions { ServerKey = $"a:{Key};b:{Convert.ToBase64String(new byte[32])}" })).Keys;
+        var ring = new ServerKey(Options.Create(new ServerSecretOptions { ServerKey = $"a:{Key};b:{Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))}" })).Keys;
 
         Assert.True(RefreshToken.TryParse(token.ToString(), out var parsed));
         Assert.Equal(token, parsed);
