@@ -12,8 +12,10 @@ internal static class StorageFailure
         // Azure.Core's retry policy wraps the per-try failures once its budget is spent.
         AggregateException e => e.InnerExceptions.Count > 0 && e.InnerExceptions.All(IsUnavailable),
         HttpRequestException => true,
-        // A per-try network timeout surfaces as a cancellation the caller did not ask for.
-        TaskCanceledException e => e.InnerException is TimeoutException || e.CancellationToken == default,
+        // A per-try network timeout surfaces as a cancellation the caller did not ask for (Azure.Core
+        // cancels its own timeout token, so the exception's token is not the caller's). Callers check
+        // their own token before treating a cancellation as an outage.
+        TaskCanceledException => true,
         TimeoutException => true,
         _ => false,
     };

@@ -113,7 +113,7 @@ public sealed class SessionSettingsTests
     public async Task TheServerKeyMayNotBeTheJwtSigningKey()
     {
         var settings = Serverless.Testing.TestApi.Settings("UseDevelopmentStorage=true");
-        settings["Auth:Secrets:ServerKey"] = "old:" + Convert.ToBase64String(new byte[32]) + ";" + settings["Auth:Jwt:SigningKey"];
+        settings["Auth:Secrets:ServerKey"] = "old:" + Serverless.Testing.TestApi.NewSigningKey() + ";" + settings["Auth:Jwt:SigningKey"];
         await using var app = Serverless.Standalone.StandaloneApp.Build(["--urls", "http://127.0.0.1:0"], settings);
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => app.StartAsync(TestContext.Current.CancellationToken));
