@@ -21,7 +21,9 @@ try
     Console.WriteLine(markdown);
     if (options.OutputPath is { } path)
     {
-        await File.WriteAllTextAsync(path, markdown);
+        // A partial run (--only) keeps the whole suite's table in the file and adds or replaces its own section.
+        var text = options.Selection is { } key && File.Exists(path) ? Report.MergeInto(await File.ReadAllTextAsync(path), key, markdown) : markdown;
+        await File.WriteAllTextAsync(path, text);
         Console.WriteLine($"written: {path}");
     }
 

@@ -29,32 +29,54 @@ internal sealed partial class Suite(SuiteOptions options)
         // StandaloneApp reads local.settings.json from the working folder: keep the repo's out of the run.
         Environment.CurrentDirectory = Directory.CreateTempSubdirectory("bench-cwd-").FullName;
         report.Machine = await MachineInfo.DescribeAsync();
+        if (options.Selection is { } groups)
+        {
+            report.Scope = $"Rows {groups} only";
+            report.Command = $"npm run bench -- --only {groups}" + (options.Quick ? " --quick" : "");
+        }
+        else if (options.Quick)
+        {
+            report.Command = "npm run bench -- --quick";
+        }
+
         Section("machine: " + report.Machine);
 
         await using var azurite = await AzuriteProcess.StartNewAsync();
         azuritePid = ProcessCpu.AzuritePid(azurite.Port);
         var signingKey = TestApi.NewSigningKey();
 
-        await using (var api = await InProcessApi.StartAsync(ApiSettings.Create(azurite.ConnectionString, "Main", signingKey)))
+        string[] inProcess = ["login", "verify", "enumeration", "load", "refresh"];
+        if (inProcess.Any(options.Runs))
         {
+            await using var api = await InProcessApi.StartAsync(ApiSettings.Create(azurite.ConnectionString, MainTables, signingKey));
             using var client = new ApiClient(api.BaseAddress);
-            await LoginOverheadAsync(client, azurite.ConnectionString);
-            await ReferenceCliAsync();
-            await LoginSaturationAsync(client);
-            await VerifyThroughputAsync(api, client);
-            await EnumerationAsync(client);
-            await ConcurrentLoginsAsync(client);
+            if (options.Runs("login"))
+            {
+                await LoginOverheadAsync(client, azurite.ConnectionString);
+                await ReferenceCliAsync();
+                await LoginSaturationAsync(client);
+            }
+
+            await RunIfAsync("verify", () => VerifyThroughputAsync(api, client));
+            await RunIfAsync("enumeration", () => EnumerationAsync(client));
+            await RunIfAsync("load", () => ConcurrentLoginsAsync(client));
+            await RunIfAsync("refresh", () => RefreshAsync(api, client, azurite.ConnectionString));
         }
 
-        await RevocationAndStartupAsync(azurite.ConnectionString, signingKey);
-        await MemoryAsync(azurite.ConnectionString, signingKey);
-        await ScaleAsync(signingKey);
-        await SoakAsync(azurite.ConnectionString, signingKey);
+        await RunIfAsync("revocation", () => RevocationAndStartupAsync(azurite.ConnectionString, signingKey));
+        await RunIfAsync("memory", () => MemoryAsync(azurite.ConnectionString, signingKey));
+        await RunIfAsync("scale", () => ScaleAsync(signingKey));
+        await RunIfAsync("soak", () => SoakAsync(azurite.ConnectionString, signingKey));
 
         report.Note($"load average at the end of the run: {MachineInfo.LoadAverage()} (1/5/15 min; with {Cores} cores, anything above ~1 from outside the suite skews the CPU-bound rows).");
         report.Duration = clock.Elapsed;
         return report;
     }
+
+    /// <summary>The table suffix of the in-process API's instance (its tables are UsersMain, SessionsMain, …).</summary>
+    private const string MainTables = "Main";
+
+    private Task RunIfAsync(string group, Func<Task> rows) => options.Runs(group) ? rows() : Task.CompletedTask;
 
     /// <summary>Full count, or a small one for <c>--quick</c> smoke runs.</summary>
     private int Count(int full, int quick) => options.Quick ? quick : full;
@@ -66,6 +88,18 @@ internal sealed partial class Suite(SuiteOptions options)
         var started = Stopwatch.GetTimestamp();
         PasswordHasher.Compute(ApiClient.Password, RandomNumberGenerator.GetBytes(16), Defaults);
         return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    }
+
+    /// <summary>After <paramref name="warmUp"/>, for <paramref name="window"/>: the machine's busy fraction, this process's CPU time and Azurite's.</summary>
+    private async Task<(double Busy, TimeSpan Own, TimeSpan Azurite)> MeasureCpuAsync(TimeSpan warmUp, TimeSpan window)
+    {
+        await Task.Delay(warmUp);
+        var cpu = new CpuMeter();
+        var ownBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var azuriteBefore = azuritePid is { } pid ? ProcessCpu.Of(pid) : TimeSpan.Zero;
+        await Task.Delay(window);
+        return (cpu.BusyFraction(), Process.GetCurrentProcess().TotalProcessorTime - ownBefore,
+            azuritePid is { } pid2 ? ProcessCpu.Of(pid2) - azuriteBefore : TimeSpan.Zero);
     }
 
     private static double ElapsedMs(long since) => Stopwatch.GetElapsedTime(since).TotalMilliseconds;

@@ -10,6 +10,7 @@ namespace Serverless.Benchmarks.Infrastructure;
 internal sealed class ApiClient : IDisposable
 {
     public const string CookieName = "auth";
+    public const string RefreshCookieName = "refresh";
     public const string Password = "violet-harbor-compass-7193";
 
     private readonly HttpClient http;
@@ -53,19 +54,27 @@ internal sealed class ApiClient : IDisposable
         return http.SendAsync(request);
     }
 
+    /// <summary><c>POST /api/auth/refresh</c> with only the refresh cookie, as a browser sends it (the cookie's Path is /api/auth).</summary>
+    public Task<HttpResponseMessage> RefreshAsync(string refreshToken)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, AuthRoutes.RefreshPath);
+        request.Headers.Add("Cookie", $"{RefreshCookieName}={refreshToken}");
+        return http.SendAsync(request);
+    }
+
     public Task<HttpResponseMessage> GetAsync(string path) => http.GetAsync(new Uri(path, UriKind.Relative));
 
-    /// <summary>Runs a call, drains and disposes the response, returns status, elapsed ms and the auth cookie if set.</summary>
+    /// <summary>Runs a call, drains and disposes the response, returns status, elapsed ms and the auth and refresh cookies if set.</summary>
     public static async Task<Outcome> TimeAsync(Func<Task<HttpResponseMessage>> call)
     {
         var started = Stopwatch.GetTimestamp();
         using var response = await call();
         var body = await response.Content.ReadAsByteArrayAsync();
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        return new Outcome((int)response.StatusCode, elapsed, TokenFrom(response), response.Headers.RetryAfter is not null, body);
+        return new Outcome((int)response.StatusCode, elapsed, TokenFrom(response), response.Headers.RetryAfter is not null, body, TokenFrom(response, RefreshCookieName));
     }
 
-    public static string? TokenFrom(HttpResponseMessage response)
+    public static string? TokenFrom(HttpResponseMessage response, string cookieName = CookieName)
     {
         if (!response.Headers.TryGetValues("Set-Cookie", out var cookies))
         {
@@ -74,7 +83,7 @@ internal sealed class ApiClient : IDisposable
 
         foreach (var cookie in cookies)
         {
-            var prefix = CookieName + "=";
+            var prefix = cookieName + "=";
             if (cookie.StartsWith(prefix, StringComparison.Ordinal))
             {
                 var value = cookie[prefix.Length..].Split(';')[0];
@@ -86,15 +95,18 @@ internal sealed class ApiClient : IDisposable
     }
 
     /// <summary>Signs up and returns the token; throws (harness failure) unless 201.</summary>
-    public async Task<string> SignupTokenAsync(string email)
+    public async Task<string> SignupTokenAsync(string email) => (await SignupSessionAsync(email)).Token!;
+
+    /// <summary>Signs up and returns the outcome with both cookies; throws (harness failure) unless 201 with both.</summary>
+    public async Task<Outcome> SignupSessionAsync(string email)
     {
         var outcome = await TimeAsync(() => SignupAsync(email));
-        if (outcome.Status != (int)HttpStatusCode.Created || outcome.Token is null)
+        if (outcome.Status != (int)HttpStatusCode.Created || outcome.Token is null || outcome.Refresh is null)
         {
             throw new InvalidOperationException($"signup of {email} at {BaseAddress} answered {outcome.Status}: {Encoding.UTF8.GetString(outcome.Body)}");
         }
 
-        return outcome.Token;
+        return outcome;
     }
 
     private Task<HttpResponseMessage> PostJsonAsync(string path, string email, string password)
@@ -106,4 +118,4 @@ internal sealed class ApiClient : IDisposable
     public void Dispose() => http.Dispose();
 }
 
-internal sealed record Outcome(int Status, double Milliseconds, string? Token, bool HasRetryAfter, byte[] Body);
+internal sealed record Outcome(int Status, double Milliseconds, string? Token, bool HasRetryAfter, byte[] Body, string? Refresh);

@@ -14,6 +14,12 @@ internal sealed class Report
     public string Machine { get; set; } = "";
     public TimeSpan Duration { get; set; }
 
+    /// <summary>What ran, as the header says it: the whole suite, or the row groups of an <c>--only</c> run.</summary>
+    public string Scope { get; set; } = "Whole suite";
+
+    /// <summary>The command that reproduces the run.</summary>
+    public string Command { get; set; } = "npm run bench";
+
     public void Add(Row row)
     {
         rows.Add(row);
@@ -31,7 +37,7 @@ internal sealed class Report
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Machine}");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Whole suite: {Duration.TotalMinutes:F1} min, one run (`npm run bench`).");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{Scope}: {Duration.TotalMinutes:F1} min, one run (`{Command}`).");
         text.AppendLine();
         text.AppendLine("| what | measured | target | ratio | met? |");
         text.AppendLine("|---|---|---|---|---|");
@@ -52,6 +58,23 @@ internal sealed class Report
         }
 
         return text.ToString();
+    }
+
+    /// <summary>
+    /// A partial run's table inside an existing results file: its section (between markers named by
+    /// <paramref name="key"/>) is replaced, or appended, and the rest of the file (the whole suite's
+    /// table from its own run) is kept.
+    /// </summary>
+    public static string MergeInto(string existing, string key, string markdown)
+    {
+        var begin = $"<!-- partial run: {key} -->";
+        var end = $"<!-- end of partial run: {key} -->";
+        var section = $"{begin}\n## Partial run: {key}\n\nThese rows come from their own run, not from the whole-suite run above.\n\n{markdown.TrimEnd()}\n{end}\n";
+        var start = existing.IndexOf(begin, StringComparison.Ordinal);
+        var stop = existing.IndexOf(end, StringComparison.Ordinal);
+        return start >= 0 && stop > start
+            ? existing[..start] + section + existing[(stop + end.Length)..].TrimStart('\n')
+            : existing.TrimEnd() + "\n\n" + section;
     }
 
     private static string MetText(bool? met) => met switch { true => "yes", false => "**no**", null => "—" };

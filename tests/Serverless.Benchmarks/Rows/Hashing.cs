@@ -27,7 +27,7 @@ internal sealed partial class Suite
         var logins = new List<double>();
         var verifies = new List<double>();
         var reads = new List<double>();
-        var users = new TableClient(connectionString, "UsersMain");
+        var users = new TableClient(connectionString, "Users" + MainTables);
         var key = EmailAddress.StorageKey(email);
         var token = (await ApiClient.TimeAsync(() => client.LoginAsync(email))).Token;
         for (var i = 0; i < Count(41, 11); i++)
@@ -111,16 +111,7 @@ internal sealed partial class Suite
         var statuses = new ConcurrentDictionary<int, int>();
         var okInWindow = 0;
         var started = Stopwatch.GetTimestamp();
-        var cpuTask = Task.Run(async () =>
-        {
-            await Task.Delay(warmUp);
-            var cpu = new CpuMeter();
-            var ownBefore = Process.GetCurrentProcess().TotalProcessorTime;
-            var azuriteBefore = azuritePid is { } pid ? ProcessCpu.Of(pid) : TimeSpan.Zero;
-            await Task.Delay(window);
-            return (Busy: cpu.BusyFraction(), Own: Process.GetCurrentProcess().TotalProcessorTime - ownBefore,
-                Azurite: azuritePid is { } pid2 ? ProcessCpu.Of(pid2) - azuriteBefore : TimeSpan.Zero);
-        });
+        var cpuTask = MeasureCpuAsync(warmUp, window);
         await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
         {
             while (Stopwatch.GetElapsedTime(started) < warmUp + window)
