@@ -91,16 +91,4 @@ public sealed class SameSiteSessionTests(BrowserFixture browser) : LaxApiTest(br
         Assert.Equal(401, refused.Status); // ... and refused
         Assert.Null(await StoredCookieAsync(Context, Api)); // and the dead cookie was cleared
     }
-
-    private static Cookie ToCookie(BrowserContextCookiesResult stored) => new()
-    {
-        Name = stored.Name,
-        Value = stored.Value,
-        Domain = stored.Domain,
-        Path = stored.Path,
-        Expires = stored.Expires,
-        HttpOnly = stored.HttpOnly,
-        Secure = stored.Secure,
-        SameSite = stored.SameSite,
-    };
 }

@@ -16,6 +16,9 @@ public sealed record CookieSettings(bool Secure, string SameSite, bool Partition
 
     /// <summary>Secure: the cookie name gets the __Host- prefix (no Domain is configured).</summary>
     public string CookieName => Secure ? "__Host-auth" : "auth";
+
+    /// <summary>Secure: the refresh cookie gets the __Secure- prefix (its Path=/api/auth rules out __Host-).</summary>
+    public string RefreshCookieName => Secure ? "__Secure-refresh" : "refresh";
 }
 
 /// <summary>
@@ -36,7 +39,8 @@ public sealed class ApiServer : IAsyncDisposable
     public string BaseUrl { get; }
     public CookieSettings Cookie { get; }
 
-    public static async Task<ApiServer> StartAsync(BrowserFixture fixture, CookieSettings cookie)
+    /// <param name="overrides">Applied last, e.g. a short Auth:Jwt:LifetimeSeconds; a null value removes the setting.</param>
+    public static async Task<ApiServer> StartAsync(BrowserFixture fixture, CookieSettings cookie, IReadOnlyDictionary<string, string?>? overrides = null)
     {
         var allowed = string.Join(',', fixture.Demo.SameSiteOrigin, fixture.Demo.CrossSiteOrigin);
         var (app, baseUrl) = await LocalhostPorts.StartAsync(() =>
@@ -56,6 +60,18 @@ public sealed class ApiServer : IAsyncDisposable
             settings["Auth:AllowedOrigins"] = allowed;
             settings["Host:CORS"] = allowed;
             settings["Host:CORSCredentials"] = "true";
+            foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+            {
+                if (value is null)
+                {
+                    settings.Remove(key);
+                }
+                else
+                {
+                    settings[key] = value;
+                }
+            }
+
             return (StandaloneApp.Build([], settings), baseUrl);
         }, TestContext.Current.CancellationToken);
         return new ApiServer(app, baseUrl, cookie);

@@ -49,6 +49,13 @@ public sealed class DemoPage
 
     public Task<ApiCall> LogoutAsync() => ActAsync(() => Page.ClickAsync("#logout"));
 
+    public Task<ApiCall> LogoutAllAsync() => ActAsync(() => Page.ClickAsync("#logout-all"));
+
+    public Task<ApiCall> SessionsAsync() => ActAsync(() => Page.ClickAsync("#sessions"));
+
+    /// <summary>The status of the one refresh the last call made after a 401, or null when it made none.</summary>
+    public Task<int?> LastRefreshAsync() => Page.EvaluateAsync<int?>("() => demo.last.refreshed ?? null");
+
     /// <summary>Reloads the tab; returns the verify the page makes on load.</summary>
     public async Task<ApiCall> ReloadAsync()
     {

@@ -118,6 +118,15 @@ public sealed class NetworkLog
         }
     }
 
+    /// <summary>How many exchanges seen so far match, finished or not.</summary>
+    public int Count(Func<Exchange, bool> match)
+    {
+        lock (gate)
+        {
+            return byId.Values.Count(match);
+        }
+    }
+
     private void Update(JsonElement? payload, Action<Exchange, JsonElement> apply)
     {
         if (payload is not { } json || !json.TryGetProperty("requestId", out var id))
