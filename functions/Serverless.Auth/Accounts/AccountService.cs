@@ -40,14 +40,13 @@ internal sealed partial class AccountService(
 {
     public async Task<SignupResult> SignupAsync(string email, string password, CancellationToken cancellationToken)
     {
-        var normalizedEmail = EmailAddress.Normalize(email);
         var errors = new Dictionary<string, string[]>();
-        if (!EmailAddress.IsValid(normalizedEmail))
+        if (!EmailAddress.TryCanonicalize(email, out var canonicalEmail, out var emailProblem))
         {
-            errors["email"] = [$"Enter a valid email address of at most {EmailAddress.MaxLength} characters."];
+            errors["email"] = [emailProblem];
         }
 
-        if (policy.Check(password, normalizedEmail) is { } passwordProblem)
+        if (policy.Check(password, canonicalEmail ?? email) is { } passwordProblem)
         {
             errors["password"] = [passwordProblem];
         }
@@ -59,13 +58,13 @@ internal sealed partial class AccountService(
 
         var passwordHash = await hasher.HashAsync(password, cancellationToken);
         var userId = Guid.CreateVersion7().ToString();
-        if (!await users.TryCreateAsync(userId, normalizedEmail, passwordHash, time.GetUtcNow(), cancellationToken))
+        if (!await users.TryCreateAsync(userId, canonicalEmail!, passwordHash, time.GetUtcNow(), cancellationToken))
         {
             return new SignupResult.EmailTaken();
         }
 
         LogSignedUp(logger, userId);
-        return new SignupResult.SignedUp(userId, normalizedEmail);
+        return new SignupResult.SignedUp(userId, canonicalEmail!);
     }
 
     public async Task<LoginResult> LoginAsync(string email, string password, CancellationToken cancellationToken)
@@ -85,16 +84,15 @@ internal sealed partial class AccountService(
     /// </summary>
     public async Task<LoginResult> CheckPasswordAsync(string email, string password, CancellationToken cancellationToken)
     {
-        var normalizedEmail = EmailAddress.Normalize(email);
-        if (!EmailAddress.IsValid(normalizedEmail) || policy.IsTooLong(password))
+        if (!EmailAddress.TryCanonicalize(email, out var canonicalEmail, out _) || policy.IsTooLong(password))
         {
             // No account can match: nothing to look up, nothing worth hashing.
             return new LoginResult.Rejected();
         }
 
         // Two independent point reads: issue them together, so login pays one storage round trip.
-        var throttleCheck = throttle.CheckAsync(normalizedEmail, cancellationToken);
-        var lookup = users.FindAsync(normalizedEmail, cancellationToken);
+        var throttleCheck = throttle.CheckAsync(canonicalEmail, cancellationToken);
+        var lookup = users.FindAsync(canonicalEmail, cancellationToken);
         await Task.WhenAll(throttleCheck, lookup);
         var (wait, hasFailures) = await throttleCheck;
         if (wait > TimeSpan.Zero)
@@ -117,14 +115,14 @@ internal sealed partial class AccountService(
 
         if (account is null || check == PasswordCheck.Mismatch)
         {
-            await throttle.RecordFailureAsync(normalizedEmail, cancellationToken);
+            await throttle.RecordFailureAsync(canonicalEmail, cancellationToken);
             LogLoginRejected(logger);
             return new LoginResult.Rejected();
         }
 
         if (hasFailures)
         {
-            await throttle.ResetAsync(normalizedEmail, cancellationToken);
+            await throttle.ResetAsync(canonicalEmail, cancellationToken);
         }
 
         if (check == PasswordCheck.MatchNeedsRehash)

@@ -7,7 +7,8 @@ using Serverless.Auth.Storage;
 namespace Serverless.Auth.Throttling;
 
 /// <summary>
-/// Per-email failed-login backoff in Table Storage, so it holds across instances. Kept for any
+/// Per-email failed-login backoff in Table Storage, so it holds across instances; keyed like the
+/// users table, by the hash of the canonical email. Kept for any
 /// email, registered or not, so a 429 never reveals that an account exists. Updates use ETags: two
 /// instances counting the same failure at once cannot lose one.
 /// </summary>
