@@ -40,14 +40,13 @@ internal sealed partial class AccountService(
 {
     public async Task<SignupResult> SignupAsync(string email, string password, CancellationToken cancellationToken)
     {
-        var normalizedEmail = EmailAddress.Normalize(email);
         var errors = new Dictionary<string, string[]>();
-        if (!EmailAddress.IsValid(normalizedEmail))
+        if (!EmailAddress.TryCanonicalize(email, out var canonicalEmail, out var emailProblem))
         {
-            errors["email"] = [$"Enter a valid email address of at most {EmailAddress.MaxLength} characters."];
+            errors["email"] = [emailProblem];
         }
 
-        if (policy.Check(password, normalizedEmail) is { } passwordProblem)
+        if (policy.Check(password, canonicalEmail ?? email) is { } passwordProblem)
         {
             errors["password"] = [passwordProblem];
         }
@@ -59,15 +58,15 @@ internal sealed partial class AccountService(
 
         var passwordHash = await hasher.HashAsync(password, cancellationToken);
         var userId = Guid.CreateVersion7().ToString();
-        if (!await users.TryCreateAsync(userId, normalizedEmail, passwordHash, time.GetUtcNow(), cancellationToken))
+        if (!await users.TryCreateAsync(userId, canonicalEmail!, passwordHash, time.GetUtcNow(), cancellationToken))
         {
             return new SignupResult.EmailTaken();
         }
 
         // Failures recorded against the address before it was registered belong to no one: a new account starts clean.
-        await throttle.ResetAsync(ThrottleKey.Account(normalizedEmail), cancellationToken);
+        await throttle.ResetAsync(ThrottleKey.Account(canonicalEmail!), cancellationToken);
         LogSignedUp(logger, userId);
-        return new SignupResult.SignedUp(userId, normalizedEmail);
+        return new SignupResult.SignedUp(userId, canonicalEmail!);
     }
 
     /// <param name="trustedDevice">Given the account key, the id of a device cookie the client presented for that account, or null.</param>
@@ -89,20 +88,19 @@ internal sealed partial class AccountService(
     /// </summary>
     public async Task<LoginResult> CheckPasswordAsync(string email, string password, Func<string, string?>? trustedDevice, CancellationToken cancellationToken)
     {
-        var normalizedEmail = EmailAddress.Normalize(email);
-        if (!EmailAddress.IsValid(normalizedEmail) || policy.IsTooLong(password))
+        if (!EmailAddress.TryCanonicalize(email, out var canonicalEmail, out _) || policy.IsTooLong(password))
         {
             // No account can match: nothing to look up, nothing worth hashing.
             return new LoginResult.Rejected();
         }
 
-        var key = trustedDevice?.Invoke(EmailAddress.StorageKey(normalizedEmail)) is { } deviceId
+        var key = trustedDevice?.Invoke(EmailAddress.StorageKey(canonicalEmail)) is { } deviceId
             ? ThrottleKey.Device(deviceId)
-            : ThrottleKey.Account(normalizedEmail);
+            : ThrottleKey.Account(canonicalEmail);
 
         // Independent: reserve the attempt and look the account up at the same time.
         var reserving = throttle.ReserveAsync(key, cancellationToken);
-        var lookup = users.FindAsync(normalizedEmail, cancellationToken);
+        var lookup = users.FindAsync(canonicalEmail, cancellationToken);
         await Task.WhenAll(reserving, lookup);
         var reservation = await reserving;
         if (!reservation.Granted)

@@ -6,7 +6,7 @@ namespace Serverless.Auth.Accounts;
 
 internal sealed record UserAccount(string UserId, string Email, string PasswordHash, ETag ETag);
 
-/// <summary>The users table: one entity per normalized email. The only code that knows its shape.</summary>
+/// <summary>The users table: one entity per canonical email (<see cref="EmailAddress"/>), keyed by its hash. The only code that knows its shape.</summary>
 internal sealed class UserRepository(AuthTables tables)
 {
     private const string AccountRow = "account";

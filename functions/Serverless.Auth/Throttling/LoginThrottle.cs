@@ -21,7 +21,8 @@ internal readonly record struct Reservation(long Sequence, TimeSpan RetryAfter)
 }
 
 /// <summary>
-/// Failed-login backoff in Table Storage, so it holds across instances. Every password check is
+/// Failed-login backoff in Table Storage, so it holds across instances; accounts are keyed like the
+/// users table, by the hash of the canonical email. Every password check is
 /// reserved (counted as a failure) before it runs, with an ETag compare-and-swap: however many
 /// requests arrive at once, on however many instances, at most <c>FreeFailures</c> checks run before
 /// the backoff applies. A success clears its own reservation and the ones before it, never a later
