@@ -80,9 +80,9 @@ public sealed class CrossSiteCookieTests(BrowserFixture browser) : IAsyncLifetim
         Assert.Null(await StoredCookieAsync(context, api));
         var answer = await network.WaitForAsync(x => x.Method == "POST" && x.Url.EndsWith(AuthRoutes.LoginPath, StringComparison.Ordinal), "login");
         Assert.StartsWith(api.Cookie.CookieName + "=", answer.ResponseHeaders["Set-Cookie"], StringComparison.Ordinal);
-        // Both cookies of the session, the access cookie and the refresh cookie, for the same reason.
+        // Every cookie of the sign-in (access, device, refresh), for the same reason.
         Assert.Equal(
-            [api.Cookie.CookieName, api.Cookie.RefreshCookieName],
+            [api.Cookie.CookieName, api.Cookie.DeviceCookieName, api.Cookie.RefreshCookieName],
             answer.BlockedSetCookies.Select(b => b.Line[..b.Line.IndexOf('=', StringComparison.Ordinal)]).Order(StringComparer.Ordinal));
         foreach (var (line, reasons) in answer.BlockedSetCookies)
         {

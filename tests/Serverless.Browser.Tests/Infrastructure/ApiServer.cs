@@ -19,6 +19,7 @@ public sealed record CookieSettings(bool Secure, string SameSite, bool Partition
 
     /// <summary>Secure: the refresh cookie gets the __Secure- prefix (its Path=/api/auth rules out __Host-).</summary>
     public string RefreshCookieName => Secure ? "__Secure-refresh" : "refresh";
+    public string DeviceCookieName => Secure ? "__Secure-device" : "device";
 }
 
 /// <summary>
