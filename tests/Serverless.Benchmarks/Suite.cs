@@ -35,13 +35,14 @@ internal sealed partial class Suite(SuiteOptions options)
         azuritePid = ProcessCpu.AzuritePid(azurite.Port);
         var signingKey = TestApi.NewSigningKey();
 
-        await using (var api = await InProcessApi.StartAsync(ApiSettings.Create(azurite.ConnectionString, "Main", signingKey)))
+        var bare = new BareEndpoint();
+        await using (var api = await TestApi.StartAsync(ApiSettings.Create(azurite.ConnectionString, "Main", signingKey), map: bare.Map))
         {
             using var client = new ApiClient(api.BaseAddress);
             await LoginOverheadAsync(client, azurite.ConnectionString);
             await ReferenceCliAsync();
             await LoginSaturationAsync(client);
-            await VerifyThroughputAsync(api, client);
+            await VerifyThroughputAsync(api, bare, client);
             await EnumerationAsync(client);
             await ConcurrentLoginsAsync(client);
         }

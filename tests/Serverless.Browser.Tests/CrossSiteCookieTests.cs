@@ -21,7 +21,7 @@ public sealed class CrossSiteCookieTests(BrowserFixture browser) : IAsyncLifetim
     [Fact]
     public async Task PartitionedSameSiteNoneCookieKeepsACrossSiteSessionAcrossReloadUntilLogout()
     {
-        await using var api = await ApiServer.StartAsync(browser, CookieSettings.CrossSite);
+        await using var api = await browser.StartApiAsync(CookieSettings.CrossSite);
         var (page, onLoad) = await DemoPage.OpenAsync(context, browser.Demo.CrossSiteOrigin, api.BaseUrl);
         AssertUnauthorized(onLoad);
         var email = NewEmail();
@@ -64,7 +64,7 @@ public sealed class CrossSiteCookieTests(BrowserFixture browser) : IAsyncLifetim
 
     private async Task AssertCrossSiteCookieDroppedAsync(CookieSettings settings, string[] expectedReasons)
     {
-        await using var api = await ApiServer.StartAsync(browser, settings);
+        await using var api = await browser.StartApiAsync(settings);
         var tab = await context.NewPageAsync();
         var network = await NetworkLog.AttachAsync(context, tab);
         var (page, _) = await DemoPage.OpenAsync(tab, browser.Demo.CrossSiteOrigin, api.BaseUrl);
@@ -79,7 +79,7 @@ public sealed class CrossSiteCookieTests(BrowserFixture browser) : IAsyncLifetim
         // ... but the browser did not keep the cookie for this cross-site page, so it never goes back.
         Assert.Null(await StoredCookieAsync(context, api));
         var answer = await network.WaitForAsync(x => x.Method == "POST" && x.Url.EndsWith(AuthRoutes.LoginPath, StringComparison.Ordinal), "login");
-        Assert.StartsWith(api.Cookie.CookieName + "=", answer.ResponseHeaders["Set-Cookie"], StringComparison.Ordinal);
+        Assert.StartsWith(settings.CookieName + "=", answer.ResponseHeaders["Set-Cookie"], StringComparison.Ordinal);
         var (line, reasons) = Assert.Single(answer.BlockedSetCookies);
         TestContext.Current.TestOutputHelper?.WriteLine($"Chromium blocked the Set-Cookie ({string.Join(", ", reasons)}): {line[..line.IndexOf('=', StringComparison.Ordinal)]}=...");
         Assert.True(reasons.Intersect(expectedReasons).Any(), $"blocked for {string.Join(", ", reasons)}, expected one of {string.Join(", ", expectedReasons)}");

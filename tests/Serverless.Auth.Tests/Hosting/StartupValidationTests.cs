@@ -26,7 +26,7 @@ public sealed class StartupValidationTests(AzuriteFixture azurite)
     public async Task UnsafeOrMissingSettingStopsStartupNamingIt(string key, string? value, string expected)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
-            await ApiHost.StartAsync(azurite.ConnectionString, s => s[key] = value));
+            await azurite.StartApiAsync(s => s[key] = value));
 
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }

@@ -12,7 +12,7 @@ public sealed class ThrottlingTests(AzuriteFixture azurite)
     [Fact]
     public async Task RepeatedFailuresBackOffWithRetryAfterWhateverThePassword()
     {
-        await using var api = await ApiHost.StartAsync(azurite.ConnectionString, s =>
+        await using var api = await azurite.StartApiAsync(s =>
         {
             s["Auth:Throttling:FreeFailures"] = "3";
             s["Auth:Throttling:BaseDelaySeconds"] = "60";
@@ -42,7 +42,7 @@ public sealed class ThrottlingTests(AzuriteFixture azurite)
     [Fact]
     public async Task UnknownEmailsAreThrottledTheSameWay()
     {
-        await using var api = await ApiHost.StartAsync(azurite.ConnectionString, s =>
+        await using var api = await azurite.StartApiAsync(s =>
         {
             s["Auth:Throttling:FreeFailures"] = "2";
             s["Auth:Throttling:BaseDelaySeconds"] = "60";
@@ -56,7 +56,7 @@ public sealed class ThrottlingTests(AzuriteFixture azurite)
     [Fact]
     public async Task SuccessfulLoginResetsTheFailureCount()
     {
-        await using var api = await ApiHost.StartAsync(azurite.ConnectionString, s =>
+        await using var api = await azurite.StartApiAsync(s =>
         {
             s["Auth:Throttling:FreeFailures"] = "3";
             s["Auth:Throttling:BaseDelaySeconds"] = "60";
@@ -75,7 +75,7 @@ public sealed class ThrottlingTests(AzuriteFixture azurite)
     [Fact]
     public async Task ClientRateLimitAnswers429WithRetryAfter()
     {
-        await using var api = await ApiHost.StartAsync(azurite.ConnectionString, s => s["Auth:Throttling:SignupPerMinute"] = "2");
+        await using var api = await azurite.StartApiAsync(s => s["Auth:Throttling:SignupPerMinute"] = "2");
 
         Assert.Equal(HttpStatusCode.Created, (await api.SignupAsync("rate1@example.com", Password)).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await api.SignupAsync("rate2@example.com", Password)).StatusCode);
@@ -91,14 +91,14 @@ public sealed class ThrottlingTests(AzuriteFixture azurite)
     [Fact]
     public async Task ForwardedForIsIgnoredUnlessThePeerIsATrustedProxy()
     {
-        await using var direct = await ApiHost.StartAsync(azurite.ConnectionString, s => s["Auth:Throttling:LoginPerMinute"] = "1");
+        await using var direct = await azurite.StartApiAsync(s => s["Auth:Throttling:LoginPerMinute"] = "1");
         direct.Client.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.1");
         await direct.LoginAsync("a@example.com", Password);
         direct.Client.DefaultRequestHeaders.Remove("X-Forwarded-For");
         direct.Client.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.2");
         await ResponseAssert.ProblemAsync(await direct.LoginAsync("a@example.com", Password), HttpStatusCode.TooManyRequests);
 
-        await using var proxied = await ApiHost.StartAsync(azurite.ConnectionString, s =>
+        await using var proxied = await azurite.StartApiAsync(s =>
         {
             s["Auth:Throttling:LoginPerMinute"] = "1";
             s["Auth:Throttling:TrustedProxies"] = "127.0.0.0/8, ::1";

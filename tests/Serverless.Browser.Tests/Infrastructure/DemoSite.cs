@@ -38,7 +38,7 @@ public sealed class DemoSite : IAsyncDisposable
 
     public static async Task<DemoSite> StartAsync()
     {
-        var (app, (port, foreignPort)) = await LocalhostPorts.StartAsync(() =>
+        return await LocalhostPorts.StartAsync(async () =>
         {
             int port = LocalhostPorts.Free(), foreignPort = LocalhostPorts.Free();
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Folder });
@@ -58,9 +58,18 @@ public sealed class DemoSite : IAsyncDisposable
             });
             app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
             app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
-            return (app, (port, foreignPort));
+            try
+            {
+                await app.StartAsync();
+            }
+            catch
+            {
+                await app.DisposeAsync();
+                throw;
+            }
+
+            return new DemoSite(app, port, foreignPort);
         });
-        return new DemoSite(app, port, foreignPort);
     }
 
     /// <summary>The demo page on <paramref name="origin"/>, pointed at <paramref name="apiBase"/> by its ?api= parameter.</summary>

@@ -1,29 +1,28 @@
 using Microsoft.Playwright;
+using Serverless.Testing;
 
 namespace Serverless.Browser.Tests.Infrastructure;
 
 /// <summary>
-/// Per test: an API with the local setup's cookie (SameSite=Lax, Secure=false) and a fresh browser
+/// The run's API with the local setup's cookie (SameSite=Lax, Secure=false), and per test a fresh browser
 /// context, so no test sees another's cookies.
 /// </summary>
 public abstract class LaxApiTest(BrowserFixture browser) : IAsyncLifetime
 {
     protected BrowserFixture Browser => browser;
 
-    protected ApiServer Api { get; private set; } = null!;
+    protected TestApi Api => browser.LaxApi;
 
     protected IBrowserContext Context { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()
     {
-        Api = await ApiServer.StartAsync(browser, CookieSettings.SameSiteLax);
         Context = await browser.NewContextAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
         await Context.CloseAsync();
-        await Api.DisposeAsync();
         GC.SuppressFinalize(this);
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Playwright;
+using Serverless.Testing;
 
 namespace Serverless.Browser.Tests.Infrastructure;
 
@@ -14,18 +15,18 @@ public static class Session
     public static string NewPassword() => $"violet-harbor-{RandomNumberGenerator.GetHexString(12, lowercase: true)}-compass";
 
     /// <summary>The auth cookie in the context's cookie jar, or null when the browser did not store it.</summary>
-    public static async Task<BrowserContextCookiesResult?> StoredCookieAsync(IBrowserContext context, ApiServer api)
+    public static async Task<BrowserContextCookiesResult?> StoredCookieAsync(IBrowserContext context, TestApi api)
     {
         var cookies = await context.CookiesAsync();
-        return cookies.SingleOrDefault(c => c.Name == api.Cookie.CookieName);
+        return cookies.SingleOrDefault(c => c.Name == CookieSettings.Of(api).CookieName);
     }
 
     /// <summary>Asserts the cookie is stored with every attribute the API was configured for, and returns it.</summary>
-    public static async Task<BrowserContextCookiesResult> AssertStoredAsync(IBrowserContext context, ApiServer api)
+    public static async Task<BrowserContextCookiesResult> AssertStoredAsync(IBrowserContext context, TestApi api)
     {
         var all = await context.CookiesAsync();
-        var cookie = Assert.Single(all, c => c.Name == api.Cookie.CookieName);
-        var expected = api.Cookie;
+        var expected = CookieSettings.Of(api);
+        var cookie = Assert.Single(all, c => c.Name == expected.CookieName);
         Assert.True(cookie.HttpOnly, "the auth cookie must be HttpOnly");
         Assert.Equal(expected.Secure, cookie.Secure);
         Assert.Equal(Enum.Parse<SameSiteAttribute>(expected.SameSite), cookie.SameSite);
