@@ -21,6 +21,9 @@ public sealed class StorageOutageTests
         var settings = TestApi.DefaultSettings(azurite.ConnectionString);
         settings["Auth:Storage:TimeoutSeconds"] = "2";
         settings["Auth:Storage:MaxRetries"] = "1";
+        // A 1 s freshness window (default 5 s): verify fails closed about a second into the outage.
+        settings["Auth:Revocation:SyncIntervalMilliseconds"] = "500";
+        settings["Auth:Revocation:StaleAfterMilliseconds"] = "1000";
         await using var api = await TestApi.StartAsync(settings, cancellationToken: TestContext.Current.CancellationToken);
         var accepted = new List<string>();
         for (var i = 0; i < 5; i++)
