@@ -48,7 +48,8 @@ internal sealed partial class Suite(SuiteOptions options)
         string[] inProcess = ["login", "verify", "enumeration", "load", "refresh"];
         if (inProcess.Any(options.Runs))
         {
-            await using var api = await InProcessApi.StartAsync(ApiSettings.Create(azurite.ConnectionString, MainTables, signingKey));
+            var bare = new BareEndpoint();
+            await using var api = await TestApi.StartAsync(ApiSettings.Create(azurite.ConnectionString, MainTables, signingKey), map: bare.Map);
             using var client = new ApiClient(api.BaseAddress);
             if (options.Runs("login"))
             {
@@ -57,7 +58,7 @@ internal sealed partial class Suite(SuiteOptions options)
                 await LoginSaturationAsync(client);
             }
 
-            await RunIfAsync("verify", () => VerifyThroughputAsync(api, client));
+            await RunIfAsync("verify", () => VerifyThroughputAsync(api, bare, client));
             await RunIfAsync("enumeration", () => EnumerationAsync(client));
             await RunIfAsync("load", () => ConcurrentLoginsAsync(client));
             await RunIfAsync("refresh", () => RefreshAsync(api, client, azurite.ConnectionString));

@@ -141,7 +141,7 @@ public sealed class SessionRefreshTests(BrowserFixture browser) : IAsyncLifetime
     public async Task LogoutEverywhereInOneTabEndsTheSessionInTheOtherTabAndInAnotherBrowserOnAnotherInstance()
     {
         // Two API instances sharing storage and keys, as a scaled-out Function App has.
-        var shared = TestApi.Settings(browser.AzuriteConnectionString)
+        var shared = TestApi.DefaultSettings(browser.AzuriteConnectionString)
             .Where(s => (s.Key.StartsWith("Auth:Storage:", StringComparison.Ordinal) && s.Key.EndsWith("Table", StringComparison.Ordinal)) || s.Key == "Auth:Jwt:SigningKey")
             .ToDictionary();
         shared["Auth:Jwt:Issuer"] = "https://api.browser.test";

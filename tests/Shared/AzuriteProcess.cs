@@ -40,7 +40,14 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
         var start = new ProcessStartInfo(executable)
         {
-            ArgumentList = { "--tableHost", "127.0.0.1", "--tablePort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--location", dataFolder, "--skipApiVersionCheck", "--disableProductStyleUrl", "--silent" },
+            ArgumentList =
+            {
+                "--tableHost", "127.0.0.1", "--tablePort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--location", dataFolder,
+                "--skipApiVersionCheck", "--disableProductStyleUrl", "--silent",
+                // Telemetry on: after SIGINT Azurite waits minutes on sending it where it cannot get out, so every
+                // stop ran into the 10 s kill (and a killed Azurite does not flush its data).
+                "--disableTelemetry",
+            },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

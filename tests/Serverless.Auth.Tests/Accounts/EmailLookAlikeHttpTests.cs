@@ -4,6 +4,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Serverless.Auth.Accounts;
 using Serverless.Auth.Storage;
 using Serverless.Auth.Tests.Infrastructure;
+using Serverless.Testing;
 
 namespace Serverless.Auth.Tests.Accounts;
 
@@ -15,9 +16,9 @@ public sealed class EmailLookAlikeHttpTests(AzuriteFixture azurite) : IAsyncLife
 {
     private const string Password = "plum-orchard-lantern-4821";
     private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
-    private ApiHost api = null!;
+    private TestApi api = null!;
 
-    public async ValueTask InitializeAsync() => api = await ApiHost.StartAsync(azurite.ConnectionString);
+    public async ValueTask InitializeAsync() => api = await azurite.StartApiAsync();
 
     public ValueTask DisposeAsync() => api.DisposeAsync();
 

@@ -6,25 +6,24 @@ using Serverless.Auth.Accounts;
 using Serverless.Auth.Passwords;
 using Serverless.Auth.Storage;
 using Serverless.Auth.Tests.Infrastructure;
+using Serverless.Testing;
 
 namespace Serverless.Auth.Tests.Accounts;
 
 /// <summary>What lands in Table Storage (real Azurite), and what the app reads back.</summary>
-public sealed class StoredStateTests(AzuriteFixture azurite)
+public sealed class StoredStateTests(SharedApi shared) : IClassFixture<SharedApi>
 {
     private const string Password = "ocelot-pumpkin-harbor-2201";
-    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+    private readonly TestApi api = shared.Api;
 
-    private TableClient Users(ApiHost api) => new(azurite.ConnectionString, api.Settings["Auth:Storage:UsersTable"]);
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task SignupStoresANormalizedEmailAndAnArgon2idHashOnly()
     {
-        await using var api = await ApiHost.StartAsync(azurite.ConnectionString);
-
         var body = await ResponseAssert.JsonAsync(await api.SignupAsync(" Stored@Example.COM", Password), HttpStatusCode.Created);
 
-        var row = (await Users(api).GetEntityAsync<TableEntity>(EmailAddress.StorageKey("stored@example.com"), "account", cancellationToken: Ct)).Value;
+        var row = (await api.Service<AuthTables>().Users.GetEntityAsync<TableEntity>(EmailAddress.StorageKey("stored@example.com"), "account", cancellationToken: Ct)).Value;
         Assert.Equal("stored@example.com", row.GetString("Email"));
         Assert.Equal(body.GetProperty("userId").GetString(), row.GetString("UserId"));
         Assert.StartsWith("$argon2id$v=19$m=19456,t=2,p=1$", row.GetString("PasswordHash"), StringComparison.Ordinal);
@@ -34,7 +33,6 @@ public sealed class StoredStateTests(AzuriteFixture azurite)
     [Fact]
     public async Task LoginUpgradesAHashStoredWithWeakerParameters()
     {
-        await using var api = await ApiHost.StartAsync(azurite.ConnectionString);
         var weak = PasswordHasher.Compute(Password, Encoding.ASCII.GetBytes("legacy-salt-0001"), new Argon2Parameters(12288, 3, 1)).ToString();
         var repository = new UserRepository(api.Service<AuthTables>());
         Assert.True(await repository.TryCreateAsync("legacy-user", "legacy@example.com", weak, DateTimeOffset.UtcNow, Ct));
@@ -50,7 +48,6 @@ public sealed class StoredStateTests(AzuriteFixture azurite)
     [Fact]
     public async Task UpdateWithAStaleETagLosesQuietly()
     {
-        await using var api = await ApiHost.StartAsync(azurite.ConnectionString);
         var repository = new UserRepository(api.Service<AuthTables>());
         Assert.True(await repository.TryCreateAsync("etag-user", "etag@example.com", "hash-1", DateTimeOffset.UtcNow, Ct));
         var first = (await repository.FindAsync("etag@example.com", Ct))!;
@@ -64,8 +61,9 @@ public sealed class StoredStateTests(AzuriteFixture azurite)
     [Fact]
     public async Task LogoutOnOneInstanceRevokesOnAnother()
     {
-        await using var first = await ApiHost.StartAsync(azurite.ConnectionString);
-        await using var second = await ApiHost.StartAsync(first.Settings.ToDictionary(), null);
+        // A second instance on the same tables and signing key, as in a scaled-out deployment.
+        var first = api;
+        await using var second = await TestApi.StartAsync(first.Settings, cancellationToken: Ct);
         var cookie = SetCookie.CookieHeader(await first.SignupAsync("two-instances@example.com", Password));
         Assert.Equal(HttpStatusCode.OK, (await second.VerifyAsync(cookie)).StatusCode);
 

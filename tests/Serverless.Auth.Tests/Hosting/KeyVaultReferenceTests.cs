@@ -37,7 +37,7 @@ public sealed class KeyVaultReferenceTests
     [Fact]
     public async Task HostRefusesToStartWithAnUnresolvedReference()
     {
-        var settings = Serverless.Testing.TestApi.Settings("UseDevelopmentStorage=true");
+        var settings = Serverless.Testing.TestApi.DefaultSettings("UseDevelopmentStorage=true");
         settings["Auth:Jwt:SigningKey"] = null;
         settings["Auth:Jwt:SigningKeys"] = "@Microsoft.KeyVault(SecretUri=https://kv-x.vault.azure.net/secrets/jwt-signing-keys)";
         await using var app = Serverless.Standalone.StandaloneApp.Build(["--urls", "http://127.0.0.1:0"], settings);

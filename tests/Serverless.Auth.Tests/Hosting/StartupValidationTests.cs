@@ -1,33 +1,112 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using Serverless.Auth.Cookies;
+using Serverless.Auth.Http;
+using Serverless.Auth.Passwords;
+using Serverless.Auth.Storage;
 using Serverless.Auth.Tests.Infrastructure;
+using Serverless.Auth.Throttling;
+using Serverless.Auth.Tokens;
+using Serverless.Standalone;
+using Serverless.Testing;
 
 namespace Serverless.Auth.Tests.Hosting;
 
-/// <summary>A missing or unsafe setting stops start-up with a message that names it.</summary>
-public sealed class StartupValidationTests(AzuriteFixture azurite)
+/// <summary>
+/// A missing or unsafe setting stops start-up with a message that names it. The validators are tested on
+/// their own, each bound from the same settings a host reads; a host is started only for what start-up
+/// itself decides: that every validator runs then, and that unreachable storage stops it.
+/// </summary>
+public sealed partial class StartupValidationTests(AzuriteFixture azurite)
 {
+    /// <summary>One bad setting per settings section, with what the message must say.</summary>
+    public static TheoryData<string, string?, string> OneBadSettingPerSection => new()
+    {
+        { "Auth:Storage:UsersTable", "bad-name", "Auth__Storage__UsersTable" },
+        { "Auth:Jwt:SigningKey", null, "Auth__Jwt__SigningKey is required" },
+        { "Auth:Revocation:SyncIntervalMilliseconds", "50", "Auth__Revocation__SyncIntervalMilliseconds" },
+        { "Auth:Cookie:SameSite", "None", "Auth__Cookie__SameSite=None requires Auth__Cookie__Secure=true" },
+        { "Auth:Password:MinLength", "6", "Auth__Password__MinLength" },
+        { "Auth:Argon2:MemoryKiB", "1024", "Auth__Argon2__MemoryKiB" },
+        { "Auth:Throttling:TrustedProxies", "not-an-ip", "Auth__Throttling__TrustedProxies" },
+        { "Auth:AllowedOrigins", "*", "Auth__AllowedOrigins" },
+        { "Host:CORS", "*", "Host.CORS contains '*' while Host.CORSCredentials is true" },
+    };
+
+    [Fact]
+    public void TheTestSettingsPassEveryValidator() => Assert.Empty(ValidationFailures(azurite.Settings()));
+
     [Theory]
-    [InlineData("Auth:Jwt:SigningKey", null, "Auth__Jwt__SigningKey is required")]
+    [MemberData(nameof(OneBadSettingPerSection))]
     [InlineData("Auth:Jwt:SigningKey", "dG9vIHNob3J0", "Auth__Jwt__SigningKey must be base64 of at least 32")]
     [InlineData("Auth:Jwt:Issuer", "", "Auth__Jwt__Issuer is required")]
     [InlineData("Auth:Jwt:LifetimeMinutes", "0", "Auth__Jwt__LifetimeMinutes")]
-    [InlineData("Auth:Cookie:SameSite", "None", "Auth__Cookie__SameSite=None requires Auth__Cookie__Secure=true")]
+    [InlineData("Auth:Revocation:StaleAfterMilliseconds", "1500", "Auth__Revocation__StaleAfterMilliseconds")]
     [InlineData("Auth:Cookie:Partitioned", "true", "Auth__Cookie__Partitioned=true requires Auth__Cookie__Secure=true")]
     [InlineData("Auth:Storage:ConnectionString", null, "Auth__Storage__ConnectionString or Auth__Storage__TableServiceUri is required")]
     [InlineData("Auth:Storage:TableServiceUri", "https://acct.table.core.windows.net", "both set")]
-    [InlineData("Auth:Storage:UsersTable", "bad-name", "Auth__Storage__UsersTable")]
-    [InlineData("Auth:Argon2:MemoryKiB", "1024", "Auth__Argon2__MemoryKiB")]
-    [InlineData("Auth:Password:MinLength", "6", "Auth__Password__MinLength")]
-    [InlineData("Auth:AllowedOrigins", "*", "Auth__AllowedOrigins")]
     [InlineData("Auth:AllowedOrigins", "https://app.example/path", "Auth__AllowedOrigins")]
-    [InlineData("Auth:Throttling:TrustedProxies", "not-an-ip", "Auth__Throttling__TrustedProxies")]
-    [InlineData("Host:CORS", "*", "Host.CORS contains '*' while Host.CORSCredentials is true")]
     [InlineData("Host:CORS", "http://localhost:5173/", "Host.CORS has entries that are not origins")]
-    public async Task UnsafeOrMissingSettingStopsStartupNamingIt(string key, string? value, string expected)
+    public void UnsafeOrMissingSettingIsRefusedNamingIt(string key, string? value, string expected)
     {
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
-            await ApiHost.StartAsync(azurite.ConnectionString, s => s[key] = value));
+        var failures = ValidationFailures(azurite.Settings(s => s[key] = value));
+
+        Assert.Contains(failures, failure => failure.Contains(expected, StringComparison.Ordinal));
+    }
+
+    /// <summary>Each validator is wired to run at start-up, and its message reaches the developer.</summary>
+    [Theory]
+    [MemberData(nameof(OneBadSettingPerSection))]
+    public async Task AnUnsafeSettingStopsTheHostNamingIt(string key, string? value, string expected)
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => azurite.StartApiAsync(s => s[key] = value));
 
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task UnreachableStorageStopsTheHostNamingTheSetting()
+    {
+        var nothingListens = TableEndpointPort().Replace(azurite.ConnectionString, "127.0.0.1:" + AzuriteProcess.FreeTcpPort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => azurite.StartApiAsync(s =>
+        {
+            s["Auth:Storage:ConnectionString"] = nothingListens;
+            s["Auth:Storage:TimeoutSeconds"] = "1";
+            s["Auth:Storage:MaxRetries"] = "0";
+        }));
+
+        Assert.Contains("is not reachable (Auth__Storage__ConnectionString)", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>What start-up validation checks, without a host: each settings class bound from the settings, then its validator.</summary>
+    private static List<string> ValidationFailures(IReadOnlyDictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        return
+        [
+            .. Validate(configuration, "Auth:Storage", new StorageOptionsValidator()),
+            .. Validate(configuration, "Auth:Jwt", new JwtOptionsValidator()),
+            .. Validate(configuration, "Auth:Revocation", new RevocationOptionsValidator()),
+            .. Validate(configuration, "Auth:Cookie", new AuthCookieOptionsValidator()),
+            .. Validate(configuration, "Auth:Password", new PasswordOptionsValidator()),
+            .. Validate(configuration, "Auth:Argon2", new Argon2OptionsValidator()),
+            .. Validate(configuration, "Auth:Throttling", new ThrottlingOptionsValidator()),
+            .. Validate(configuration, "Auth", new RequestOriginOptionsValidator()),
+            .. Validate(configuration, "Host", new HostCorsOptionsValidator()),
+        ];
+    }
+
+    private static IEnumerable<string> Validate<TOptions>(IConfiguration configuration, string section, IValidateOptions<TOptions> validator)
+        where TOptions : class, new()
+    {
+        var options = new TOptions();
+        configuration.GetSection(section).Bind(options);
+        var result = validator.Validate(Options.DefaultName, options);
+        return result.Failed ? result.Failures ?? [result.FailureMessage] : [];
+    }
+
+    [GeneratedRegex(@"127\.0\.0\.1:\d+")]
+    private static partial Regex TableEndpointPort();
 }

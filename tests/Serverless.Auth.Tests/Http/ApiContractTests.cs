@@ -15,9 +15,9 @@ namespace Serverless.Auth.Tests.Http;
 public sealed class ApiContractTests(AzuriteFixture azurite) : IAsyncLifetime
 {
     private static readonly string CommittedPath = RepoPaths.Combine("functions", "openapi.json");
-    private ApiHost api = null!;
+    private TestApi api = null!;
 
-    public async ValueTask InitializeAsync() => api = await ApiHost.StartAsync(azurite.ConnectionString);
+    public async ValueTask InitializeAsync() => api = await azurite.StartApiAsync();
 
     public ValueTask DisposeAsync() => api.DisposeAsync();
 

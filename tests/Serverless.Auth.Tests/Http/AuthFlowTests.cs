@@ -1,16 +1,13 @@
 using System.Net;
 using Serverless.Auth.Tests.Infrastructure;
+using Serverless.Testing;
 
 namespace Serverless.Auth.Tests.Http;
 
-public sealed class AuthFlowTests(AzuriteFixture azurite) : IAsyncLifetime
+public sealed class AuthFlowTests(SharedApi shared) : IClassFixture<SharedApi>
 {
     private const string Password = "correct horse battery staple";
-    private ApiHost api = null!;
-
-    public async ValueTask InitializeAsync() => api = await ApiHost.StartAsync(azurite.ConnectionString);
-
-    public ValueTask DisposeAsync() => api.DisposeAsync();
+    private readonly TestApi api = shared.Api;
 
     [Fact]
     public async Task SignupCreatesAccountAndSignsIn()
@@ -33,13 +30,14 @@ public sealed class AuthFlowTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public async Task SignupThenVerifyThenLogoutRevokesTheOldToken()
     {
-        var signup = await api.SignupAsync("flow@example.com", Password);
+        var email = Emails.Unique("flow");
+        var signup = await api.SignupAsync(email, Password);
         Assert.Equal(HttpStatusCode.Created, signup.StatusCode);
         var cookieHeader = SetCookie.CookieHeader(signup);
         var token = SetCookie.Access(signup).Value.ToString();
 
         var verify = await ResponseAssert.JsonAsync(await api.VerifyAsync(cookieHeader), HttpStatusCode.OK);
-        Assert.Equal("flow@example.com", verify.GetProperty("email").GetString());
+        Assert.Equal(email, verify.GetProperty("email").GetString());
 
         var logout = await api.LogoutAsync(cookieHeader);
         Assert.Equal(HttpStatusCode.NoContent, logout.StatusCode);
@@ -57,12 +55,13 @@ public sealed class AuthFlowTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public async Task LoginReturnsSessionAndCookie()
     {
-        Assert.Equal(HttpStatusCode.Created, (await api.SignupAsync("login@example.com", Password)).StatusCode);
+        var email = Emails.Unique("login");
+        Assert.Equal(HttpStatusCode.Created, (await api.SignupAsync(email, Password)).StatusCode);
 
-        var response = await api.LoginAsync("LOGIN@example.com", Password);
+        var response = await api.LoginAsync(email.ToUpperInvariant(), Password);
 
         var body = await ResponseAssert.JsonAsync(response, HttpStatusCode.OK);
-        Assert.Equal("login@example.com", body.GetProperty("email").GetString());
+        Assert.Equal(email, body.GetProperty("email").GetString());
         var expiresAt = body.GetProperty("expiresAt").GetDateTimeOffset();
         Assert.InRange(expiresAt - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(14), TimeSpan.FromMinutes(15.1));
         Assert.True(SetCookie.Access(response).HttpOnly);

@@ -1,15 +1,16 @@
 using System.Net;
 using Serverless.Auth.Tests.Infrastructure;
+using Serverless.Testing;
 
 namespace Serverless.Auth.Tests.Http;
 
 public sealed class ConcurrencyTests(AzuriteFixture azurite) : IAsyncLifetime
 {
-    private ApiHost api = null!;
+    private TestApi api = null!;
 
     // This test is about uniqueness, not load shedding: let every request wait for a hashing slot.
     public async ValueTask InitializeAsync() =>
-        api = await ApiHost.StartAsync(azurite.ConnectionString, s => s["Auth:Argon2:QueueTimeoutMilliseconds"] = "60000");
+        api = await azurite.StartApiAsync(s => s["Auth:Argon2:QueueTimeoutMilliseconds"] = "60000");
 
     public ValueTask DisposeAsync() => api.DisposeAsync();
 

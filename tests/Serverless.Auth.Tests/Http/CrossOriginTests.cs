@@ -2,20 +2,17 @@ using System.Net;
 using System.Net.Http.Json;
 using Serverless.Auth.Http;
 using Serverless.Auth.Tests.Infrastructure;
+using Serverless.Testing;
 
 namespace Serverless.Auth.Tests.Http;
 
 /// <summary>CORS for credentialed frontends, and the CSRF guard on state-changing endpoints.</summary>
-public sealed class CrossOriginTests(AzuriteFixture azurite) : IAsyncLifetime
+public sealed class CrossOriginTests(SharedApi shared) : IClassFixture<SharedApi>
 {
-    private const string Allowed = "http://localhost:5173";
+    private const string Allowed = TestApi.Frontend;
     private const string Foreign = "https://evil.example";
-    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
-    private ApiHost api = null!;
-
-    public async ValueTask InitializeAsync() => api = await ApiHost.StartAsync(azurite.ConnectionString);
-
-    public ValueTask DisposeAsync() => api.DisposeAsync();
+    private const string Password = "plum-orchard-lantern-4821";
+    private readonly TestApi api = shared.Api;
 
     private Task<HttpResponseMessage> PreflightAsync(string origin, string path = AuthRoutes.LoginPath)
     {
@@ -23,7 +20,7 @@ public sealed class CrossOriginTests(AzuriteFixture azurite) : IAsyncLifetime
         request.Headers.Add("Origin", origin);
         request.Headers.Add("Access-Control-Request-Method", "POST");
         request.Headers.Add("Access-Control-Request-Headers", "content-type");
-        return api.Client.SendAsync(request, Ct);
+        return api.SendAsync(request);
     }
 
     private Task<HttpResponseMessage> PostWithHeadersAsync(string path, object body, params (string Name, string Value)[] headers)
@@ -34,7 +31,7 @@ public sealed class CrossOriginTests(AzuriteFixture azurite) : IAsyncLifetime
             request.Headers.Add(name, value);
         }
 
-        return api.Client.SendAsync(request, Ct);
+        return api.SendAsync(request);
     }
 
     [Fact]
@@ -55,7 +52,7 @@ public sealed class CrossOriginTests(AzuriteFixture azurite) : IAsyncLifetime
         var request = new HttpRequestMessage(HttpMethod.Get, AuthRoutes.VerifyPath);
         request.Headers.Add("Origin", Allowed);
 
-        var response = await api.Client.SendAsync(request, Ct);
+        var response = await api.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal(Allowed, Assert.Single(response.Headers.GetValues("Access-Control-Allow-Origin")));
@@ -71,7 +68,7 @@ public sealed class CrossOriginTests(AzuriteFixture azurite) : IAsyncLifetime
 
         var request = new HttpRequestMessage(HttpMethod.Get, AuthRoutes.VerifyPath);
         request.Headers.Add("Origin", Foreign);
-        var response = await api.Client.SendAsync(request, Ct);
+        var response = await api.SendAsync(request);
         Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
     }
 
@@ -81,7 +78,7 @@ public sealed class CrossOriginTests(AzuriteFixture azurite) : IAsyncLifetime
     [InlineData(AuthRoutes.LogoutPath)]
     public async Task StateChangingRequestFromAForeignOriginIsForbidden(string path)
     {
-        var response = await PostWithHeadersAsync(path, new { email = "csrf@example.com", password = "plum-orchard-lantern-4821" }, ("Origin", Foreign));
+        var response = await PostWithHeadersAsync(path, new { email = Emails.Unique("csrf"), password = Password }, ("Origin", Foreign));
 
         var problem = await ResponseAssert.ProblemAsync(response, HttpStatusCode.Forbidden);
         Assert.Contains(Foreign, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
@@ -94,27 +91,28 @@ public sealed class CrossOriginTests(AzuriteFixture azurite) : IAsyncLifetime
     [InlineData("http://localhost:5173.evil.example")]
     public async Task LookalikeAndOpaqueOriginsAreForbidden(string origin)
     {
-        var response = await PostWithHeadersAsync(AuthRoutes.LoginPath, new { email = "x@example.com", password = "plum-orchard-lantern-4821" }, ("Origin", origin));
+        var response = await PostWithHeadersAsync(AuthRoutes.LoginPath, new { email = Emails.Unique("x"), password = Password }, ("Origin", origin));
         await ResponseAssert.ProblemAsync(response, HttpStatusCode.Forbidden);
     }
 
     [Fact]
     public async Task CrossSiteFetchMetadataWithoutOriginIsForbidden()
     {
-        var response = await PostWithHeadersAsync(AuthRoutes.LoginPath, new { email = "x@example.com", password = "plum-orchard-lantern-4821" }, ("Sec-Fetch-Site", "cross-site"));
+        var response = await PostWithHeadersAsync(AuthRoutes.LoginPath, new { email = Emails.Unique("x"), password = Password }, ("Sec-Fetch-Site", "cross-site"));
         await ResponseAssert.ProblemAsync(response, HttpStatusCode.Forbidden);
     }
 
     [Fact]
     public async Task AllowedOriginAndNonBrowserClientsPass()
     {
-        var fromFrontend = await PostWithHeadersAsync(AuthRoutes.SignupPath, new { email = "frontend@example.com", password = "plum-orchard-lantern-4821" }, ("Origin", Allowed), ("Sec-Fetch-Site", "same-site"));
+        var email = Emails.Unique("frontend");
+        var fromFrontend = await PostWithHeadersAsync(AuthRoutes.SignupPath, new { email, password = Password }, ("Origin", Allowed), ("Sec-Fetch-Site", "same-site"));
         Assert.Equal(HttpStatusCode.Created, fromFrontend.StatusCode);
 
-        var fromCurl = await PostWithHeadersAsync(AuthRoutes.LoginPath, new { email = "frontend@example.com", password = "plum-orchard-lantern-4821" });
+        var fromCurl = await PostWithHeadersAsync(AuthRoutes.LoginPath, new { email, password = Password });
         Assert.Equal(HttpStatusCode.OK, fromCurl.StatusCode);
 
-        var sameOrigin = await PostWithHeadersAsync(AuthRoutes.LogoutPath, new { }, ("Origin", api.BaseAddress.GetLeftPart(UriPartial.Authority)), ("Sec-Fetch-Site", "same-origin"));
+        var sameOrigin = await PostWithHeadersAsync(AuthRoutes.LogoutPath, new { }, ("Origin", api.BaseUrl), ("Sec-Fetch-Site", "same-origin"));
         Assert.Equal(HttpStatusCode.NoContent, sameOrigin.StatusCode);
     }
 }

@@ -4,6 +4,7 @@ using Serverless.Auth.Http;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Http;
 using Serverless.Auth.Tests.Infrastructure;
+using Serverless.Testing;
 
 namespace Serverless.Auth.Tests.Http;
 
@@ -11,13 +12,13 @@ namespace Serverless.Auth.Tests.Http;
 public sealed class ProblemResponseTests(AzuriteFixture azurite) : IAsyncLifetime
 {
     private const string FaultHeader = "X-Test-Fault";
-    private ApiHost api = null!;
+    private TestApi api = null!;
 
     public async ValueTask InitializeAsync()
     {
-        var settings = ApiHost.DefaultSettings(azurite.ConnectionString);
+        var settings = TestApi.DefaultSettings(azurite.ConnectionString);
         // A clock that fails unexpectedly inside a request carrying the fault header: a bug the host must not leak.
-        api = await ApiHost.StartAsync(settings, builder =>
+        api = await TestApi.StartAsync(settings, builder =>
         {
             builder.Services.AddHttpContextAccessor();
             builder.Services.AddSingleton<TimeProvider>(sp => new FaultyClock(sp.GetRequiredService<IHttpContextAccessor>()));

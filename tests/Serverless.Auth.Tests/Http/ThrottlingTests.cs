@@ -1,30 +1,48 @@
+using System.Globalization;
 using System.Net;
 using Azure.Data.Tables;
 using Serverless.Auth.Accounts;
 using Serverless.Auth.Tests.Infrastructure;
+using Serverless.Testing;
 
 namespace Serverless.Auth.Tests.Http;
 
-public sealed class ThrottlingTests(AzuriteFixture azurite)
+public sealed class ThrottlingTests(AzuriteFixture azurite, ThrottlingTests.Backoff backoff) : IClassFixture<ThrottlingTests.Backoff>
 {
     private const string Password = "juniper-canyon-meadow-5512";
+
+    /// <summary>
+    /// One API for the per-account backoff cases: backoff after 3 failures, 60 s first window. Backoff is kept per
+    /// email, so the cases share it with addresses of their own; the per-address rate limits get hosts of their own.
+    /// </summary>
+    public sealed class Backoff(AzuriteFixture azurite) : IAsyncLifetime
+    {
+        public const int FreeFailures = 3;
+
+        public TestApi Api { get; private set; } = null!;
+
+        public async ValueTask InitializeAsync() => Api = await azurite.StartApiAsync(s =>
+        {
+            s["Auth:Throttling:FreeFailures"] = FreeFailures.ToString(CultureInfo.InvariantCulture);
+            s["Auth:Throttling:BaseDelaySeconds"] = "60";
+        });
+
+        public ValueTask DisposeAsync() => Api.DisposeAsync();
+    }
 
     [Fact]
     public async Task RepeatedFailuresBackOffWithRetryAfterWhateverThePassword()
     {
-        await using var api = await ApiHost.StartAsync(azurite.ConnectionString, s =>
-        {
-            s["Auth:Throttling:FreeFailures"] = "3";
-            s["Auth:Throttling:BaseDelaySeconds"] = "60";
-        });
-        Assert.Equal(HttpStatusCode.Created, (await api.SignupAsync("victim@example.com", Password)).StatusCode);
+        var api = backoff.Api;
+        var victim = Emails.Unique("victim");
+        Assert.Equal(HttpStatusCode.Created, (await api.SignupAsync(victim, Password)).StatusCode);
 
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < Backoff.FreeFailures; i++)
         {
-            await ResponseAssert.ProblemAsync(await api.LoginAsync("victim@example.com", "wrong-password-guess-" + i), HttpStatusCode.Unauthorized);
+            await ResponseAssert.ProblemAsync(await api.LoginAsync(victim, "wrong-password-guess-" + i), HttpStatusCode.Unauthorized);
         }
 
-        var blocked = await api.LoginAsync("victim@example.com", Password);
+        var blocked = await api.LoginAsync(victim, Password);
 
         var problem = await ResponseAssert.ProblemAsync(blocked, HttpStatusCode.TooManyRequests);
         Assert.Equal("Too many attempts.", problem.GetProperty("title").GetString());
@@ -35,47 +53,44 @@ public sealed class ThrottlingTests(AzuriteFixture azurite)
 
         // Stored state: the failures are counted in Table Storage, so every instance sees them.
         var table = new TableClient(azurite.ConnectionString, api.Settings["Auth:Storage:LoginThrottleTable"]);
-        var row = await table.GetEntityAsync<TableEntity>(EmailAddress.StorageKey("victim@example.com"), "login", cancellationToken: TestContext.Current.CancellationToken);
-        Assert.Equal(3, row.Value.GetInt64("Reserved") - row.Value.GetInt64("ClearedThrough"));
+        var row = await table.GetEntityAsync<TableEntity>(EmailAddress.StorageKey(victim), "login", cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(Backoff.FreeFailures, row.Value.GetInt64("Reserved") - row.Value.GetInt64("ClearedThrough"));
     }
 
     [Fact]
     public async Task UnknownEmailsAreThrottledTheSameWay()
     {
-        await using var api = await ApiHost.StartAsync(azurite.ConnectionString, s =>
-        {
-            s["Auth:Throttling:FreeFailures"] = "2";
-            s["Auth:Throttling:BaseDelaySeconds"] = "60";
-        });
+        var api = backoff.Api;
+        var nobody = Emails.Unique("nobody");
 
-        await ResponseAssert.ProblemAsync(await api.LoginAsync("nobody@example.com", Password), HttpStatusCode.Unauthorized);
-        await ResponseAssert.ProblemAsync(await api.LoginAsync("nobody@example.com", Password), HttpStatusCode.Unauthorized);
-        await ResponseAssert.ProblemAsync(await api.LoginAsync("nobody@example.com", Password), HttpStatusCode.TooManyRequests);
+        for (var i = 0; i < Backoff.FreeFailures; i++)
+        {
+            await ResponseAssert.ProblemAsync(await api.LoginAsync(nobody, Password), HttpStatusCode.Unauthorized);
+        }
+
+        await ResponseAssert.ProblemAsync(await api.LoginAsync(nobody, Password), HttpStatusCode.TooManyRequests);
     }
 
     [Fact]
     public async Task SuccessfulLoginResetsTheFailureCount()
     {
-        await using var api = await ApiHost.StartAsync(azurite.ConnectionString, s =>
-        {
-            s["Auth:Throttling:FreeFailures"] = "3";
-            s["Auth:Throttling:BaseDelaySeconds"] = "60";
-        });
-        Assert.Equal(HttpStatusCode.Created, (await api.SignupAsync("forgetful@example.com", Password)).StatusCode);
+        var api = backoff.Api;
+        var forgetful = Emails.Unique("forgetful");
+        Assert.Equal(HttpStatusCode.Created, (await api.SignupAsync(forgetful, Password)).StatusCode);
 
-        await api.LoginAsync("forgetful@example.com", "wrong-password-guess-1");
-        await api.LoginAsync("forgetful@example.com", "wrong-password-guess-2");
-        Assert.Equal(HttpStatusCode.OK, (await api.LoginAsync("forgetful@example.com", Password)).StatusCode);
-        await api.LoginAsync("forgetful@example.com", "wrong-password-guess-3");
-        await api.LoginAsync("forgetful@example.com", "wrong-password-guess-4");
+        await api.LoginAsync(forgetful, "wrong-password-guess-1");
+        await api.LoginAsync(forgetful, "wrong-password-guess-2");
+        Assert.Equal(HttpStatusCode.OK, (await api.LoginAsync(forgetful, Password)).StatusCode);
+        await api.LoginAsync(forgetful, "wrong-password-guess-3");
+        await api.LoginAsync(forgetful, "wrong-password-guess-4");
 
-        Assert.Equal(HttpStatusCode.OK, (await api.LoginAsync("forgetful@example.com", Password)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await api.LoginAsync(forgetful, Password)).StatusCode);
     }
 
     [Fact]
     public async Task ClientRateLimitAnswers429WithRetryAfter()
     {
-        await using var api = await ApiHost.StartAsync(azurite.ConnectionString, s => s["Auth:Throttling:SignupPerMinute"] = "2");
+        await using var api = await azurite.StartApiAsync(s => s["Auth:Throttling:SignupPerMinute"] = "2");
 
         Assert.Equal(HttpStatusCode.Created, (await api.SignupAsync("rate1@example.com", Password)).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await api.SignupAsync("rate2@example.com", Password)).StatusCode);
@@ -91,14 +106,14 @@ public sealed class ThrottlingTests(AzuriteFixture azurite)
     [Fact]
     public async Task ForwardedForIsIgnoredUnlessThePeerIsATrustedProxy()
     {
-        await using var direct = await ApiHost.StartAsync(azurite.ConnectionString, s => s["Auth:Throttling:LoginPerMinute"] = "1");
+        await using var direct = await azurite.StartApiAsync(s => s["Auth:Throttling:LoginPerMinute"] = "1");
         direct.Client.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.1");
         await direct.LoginAsync("a@example.com", Password);
         direct.Client.DefaultRequestHeaders.Remove("X-Forwarded-For");
         direct.Client.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.2");
         await ResponseAssert.ProblemAsync(await direct.LoginAsync("a@example.com", Password), HttpStatusCode.TooManyRequests);
 
-        await using var proxied = await ApiHost.StartAsync(azurite.ConnectionString, s =>
+        await using var proxied = await azurite.StartApiAsync(s =>
         {
             s["Auth:Throttling:LoginPerMinute"] = "1";
             s["Auth:Throttling:TrustedProxies"] = "127.0.0.0/8, ::1";

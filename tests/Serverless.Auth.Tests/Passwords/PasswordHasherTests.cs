@@ -8,7 +8,7 @@ namespace Serverless.Auth.Tests.Passwords;
 
 public sealed class PasswordHasherTests
 {
-    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static PasswordHasher CreateHasher(Argon2Options? options = null)
     {
@@ -148,14 +148,20 @@ public sealed class PasswordHasherTests
         var options = Options.Create(new Argon2Options { MaxConcurrentHashes = 1, QueueTimeoutMilliseconds = 50 });
         using var gate = new HashingGate(options);
         using var release = new ManualResetEventSlim();
-        var holder = Task.Run(() => gate.RunAsync(() => release.Wait(TimeSpan.FromSeconds(10)), Ct), Ct);
-        await Task.Delay(100, Ct);
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holder = Task.Run(() => gate.RunAsync(() =>
+        {
+            // Running inside the gate: its only slot is taken until the test releases it.
+            held.SetResult();
+            return release.Wait(TimeSpan.FromSeconds(10));
+        }, Ct), Ct);
+        await held.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
 
         var busy = await Assert.ThrowsAsync<ServiceBusyException>(() => gate.RunAsync(() => true, Ct));
 
         Assert.True(busy.RetryAfter > TimeSpan.Zero);
         release.Set();
-        await holder;
+        Assert.True(await holder, "the holder timed out instead of being released");
         Assert.True(await gate.RunAsync(() => true, Ct));
     }
 }

@@ -8,7 +8,7 @@ public sealed class ConcurrentLoginTests(AzuriteFixture azurite)
     [Fact]
     public async Task TwoHundredConcurrentLoginsAreAllAnsweredWithoutServerErrors()
     {
-        await using var api = await ApiHost.StartAsync(azurite.ConnectionString, s =>
+        await using var api = await azurite.StartApiAsync(s =>
         {
             s["Auth:Argon2:MaxConcurrentHashes"] = "2";
             s["Auth:Argon2:QueueTimeoutMilliseconds"] = "1000";

@@ -18,11 +18,13 @@ public sealed class StorageOutageTests
     public async Task OutageAnswers503QuicklyLosesNothingAndRecovers()
     {
         await using var azurite = await AzuriteProcess.StartNewAsync();
-        await using var api = await ApiHost.StartAsync(azurite.ConnectionString, s =>
-        {
-            s["Auth:Storage:TimeoutSeconds"] = "2";
-            s["Auth:Storage:MaxRetries"] = "1";
-        });
+        var settings = TestApi.DefaultSettings(azurite.ConnectionString);
+        settings["Auth:Storage:TimeoutSeconds"] = "2";
+        settings["Auth:Storage:MaxRetries"] = "1";
+        // A 1 s freshness window (default 5 s): verify fails closed about a second into the outage.
+        settings["Auth:Revocation:SyncIntervalMilliseconds"] = "500";
+        settings["Auth:Revocation:StaleAfterMilliseconds"] = "1000";
+        await using var api = await TestApi.StartAsync(settings, cancellationToken: TestContext.Current.CancellationToken);
         var accepted = new List<string>();
         for (var i = 0; i < 5; i++)
         {

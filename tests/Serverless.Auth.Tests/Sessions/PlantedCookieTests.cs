@@ -1,6 +1,7 @@
 using System.Net;
 using Serverless.Auth.Http;
 using Serverless.Auth.Tests.Infrastructure;
+using Serverless.Testing;
 
 namespace Serverless.Auth.Tests.Sessions;
 
@@ -11,9 +12,9 @@ namespace Serverless.Auth.Tests.Sessions;
 public sealed class PlantedCookieTests(AzuriteFixture azurite) : IAsyncLifetime
 {
     private const string Password = "plum-orchard-lantern-4821";
-    private ApiHost api = null!;
+    private TestApi api = null!;
 
-    public async ValueTask InitializeAsync() => api = await ApiHost.StartAsync(azurite.ConnectionString);
+    public async ValueTask InitializeAsync() => api = await azurite.StartApiAsync();
 
     public ValueTask DisposeAsync() => api.DisposeAsync();
 

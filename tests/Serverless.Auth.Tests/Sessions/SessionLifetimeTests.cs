@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Serverless.Auth.Storage;
 using Serverless.Auth.Tests.Infrastructure;
+using Serverless.Testing;
 
 namespace Serverless.Auth.Tests.Sessions;
 
@@ -12,16 +13,16 @@ public sealed class SessionLifetimeTests(AzuriteFixture azurite) : IAsyncLifetim
 {
     private const string Password = "plum-orchard-lantern-4821";
     private readonly FakeTimeProvider clock = new(DateTimeOffset.UtcNow);
-    private ApiHost api = null!;
+    private TestApi api = null!;
 
     public async ValueTask InitializeAsync()
     {
-        var settings = ApiHost.DefaultSettings(azurite.ConnectionString);
+        var settings = TestApi.DefaultSettings(azurite.ConnectionString);
         settings["Auth:Session:IdleMinutes"] = "60";
         settings["Auth:Session:AbsoluteMinutes"] = "120";
         settings["Auth:Session:ReuseGraceSeconds"] = "10";
         settings["Auth:Jwt:LifetimeSeconds"] = "30";
-        api = await ApiHost.StartAsync(settings, builder => builder.Services.AddSingleton<TimeProvider>(clock));
+        api = await TestApi.StartAsync(settings, builder => builder.Services.AddSingleton<TimeProvider>(clock), cancellationToken: TestContext.Current.CancellationToken);
     }
 
     public ValueTask DisposeAsync() => api.DisposeAsync();

@@ -112,7 +112,7 @@ public sealed class SessionSettingsTests
     [Fact]
     public async Task TheServerKeyMayNotBeTheJwtSigningKey()
     {
-        var settings = Serverless.Testing.TestApi.Settings("UseDevelopmentStorage=true");
+        var settings = Serverless.Testing.TestApi.DefaultSettings("UseDevelopmentStorage=true");
         settings["Auth:Secrets:ServerKey"] = "old:" + Serverless.Testing.TestApi.NewSigningKey() + ";" + settings["Auth:Jwt:SigningKey"];
         await using var app = Serverless.Standalone.StandaloneApp.Build(["--urls", "http://127.0.0.1:0"], settings);
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Azure.Data.Tables;
 using Serverless.Auth.Storage;
 using Serverless.Auth.Tests.Infrastructure;
+using Serverless.Testing;
 
 namespace Serverless.Auth.Tests.Sessions;
 
@@ -14,17 +15,16 @@ namespace Serverless.Auth.Tests.Sessions;
 public sealed class SessionTests(AzuriteFixture azurite) : IAsyncLifetime
 {
     private const string Password = "plum-orchard-lantern-4821";
-    private ApiHost api = null!;
-    private ApiHost other = null!;
+    private TestApi api = null!;
+    private TestApi other = null!;
 
     public async ValueTask InitializeAsync()
     {
-        var settings = ApiHost.DefaultSettings(azurite.ConnectionString);
+        var settings = TestApi.DefaultSettings(azurite.ConnectionString);
         // No grace: any reuse of a retired refresh token counts as theft (the grace window has its own test).
         settings["Auth:Session:ReuseGraceSeconds"] = "0";
-        api = await ApiHost.StartAsync(settings);
-        settings["urls"] = "http://127.0.0.1:0";
-        other = await ApiHost.StartAsync(settings);
+        api = await TestApi.StartAsync(settings, cancellationToken: TestContext.Current.CancellationToken);
+                other = await TestApi.StartAsync(settings, cancellationToken: TestContext.Current.CancellationToken);
     }
 
     public async ValueTask DisposeAsync()
@@ -129,13 +129,13 @@ public sealed class SessionTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public async Task TenConcurrentRefreshesWithOneTokenShareOneSuccessorAndLeaveOneChain()
     {
-        var settings = ApiHost.DefaultSettings(azurite.ConnectionString);
+        var settings = TestApi.DefaultSettings(azurite.ConnectionString);
         foreach (var key in new[] { "Auth:Storage:UsersTable", "Auth:Storage:SessionsTable", "Auth:Storage:RevocationsTable", "Auth:Storage:LoginThrottleTable", "Auth:Jwt:SigningKey" })
         {
             settings[key] = api.Settings[key];
         }
 
-        await using var graceful = await ApiHost.StartAsync(WithGrace(settings));
+        await using var graceful = await TestApi.StartAsync(WithGrace(settings), cancellationToken: TestContext.Current.CancellationToken);
         var email = NewEmail();
         var browser = new SessionClient(graceful.Client);
         Assert.Equal(HttpStatusCode.Created, (await browser.SignupAsync(email, Password)).StatusCode);

@@ -4,6 +4,7 @@ using Serverless.Auth.Accounts;
 using Serverless.Auth.Http;
 using Serverless.Auth.Storage;
 using Serverless.Auth.Tests.Infrastructure;
+using Serverless.Testing;
 using Serverless.Auth.Tests.Sessions;
 
 namespace Serverless.Auth.Tests.Throttling;
@@ -16,17 +17,16 @@ public sealed class AbuseTests(AzuriteFixture azurite) : IAsyncLifetime
 {
     private const string Password = "juniper-canyon-meadow-5512";
     private const int FreeFailures = 5;
-    private ApiHost api = null!;
-    private ApiHost other = null!;
+    private TestApi api = null!;
+    private TestApi other = null!;
 
     public async ValueTask InitializeAsync()
     {
-        var settings = ApiHost.DefaultSettings(azurite.ConnectionString);
+        var settings = TestApi.DefaultSettings(azurite.ConnectionString);
         settings["Auth:Throttling:FreeFailures"] = FreeFailures.ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["Auth:Throttling:BaseDelaySeconds"] = "60";
-        api = await ApiHost.StartAsync(settings);
-        settings["urls"] = "http://127.0.0.1:0";
-        other = await ApiHost.StartAsync(settings);
+        api = await TestApi.StartAsync(settings, cancellationToken: TestContext.Current.CancellationToken);
+                other = await TestApi.StartAsync(settings, cancellationToken: TestContext.Current.CancellationToken);
     }
 
     public async ValueTask DisposeAsync()

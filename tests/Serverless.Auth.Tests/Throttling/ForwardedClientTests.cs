@@ -94,7 +94,7 @@ public sealed class ForwardedClientTests(AzuriteFixture azurite)
             ["forwardedFor"] = context.Request.Headers["X-Forwarded-For"].ToString(),
             ["originalFor"] = context.Request.Headers["X-Original-For"].ToString(),
         }));
-        var workerAddress = await TestApi.StartAsync(worker, TestContext.Current.CancellationToken);
+        var workerAddress = await TestApi.StartAppAsync(worker, TestContext.Current.CancellationToken);
         await using var proxy = await HostLikeProxy.StartAsync(workerAddress);
         using var a = ClientFrom(ClientA, proxy.BaseAddress);
 
@@ -135,7 +135,7 @@ public sealed class ForwardedClientTests(AzuriteFixture azurite)
         Assert.Equal("2001:db8:aa:bb::/64", limiter.ClientAddress(context));
     }
 
-    private Task<ApiHost> StartApiAsync() => ApiHost.StartAsync(azurite.ConnectionString, s =>
+    private Task<TestApi> StartApiAsync() => azurite.StartApiAsync(s =>
     {
         s["Auth:Throttling:LoginPerMinute"] = LoginsPerMinute.ToString(System.Globalization.CultureInfo.InvariantCulture);
         // The address the forwarder connects from, exactly (the worker trusts all of loopback; only its host can reach it).
@@ -230,7 +230,7 @@ public sealed class ForwardedClientTests(AzuriteFixture azurite)
                     throw new InvalidOperationException($"Forwarding failed: {error}", context.GetForwarderErrorFeature()?.Exception);
                 }
             });
-            return new HostLikeProxy(app, invoker, await TestApi.StartAsync(app, TestContext.Current.CancellationToken));
+            return new HostLikeProxy(app, invoker, await TestApi.StartAppAsync(app, TestContext.Current.CancellationToken));
         }
 
         public async ValueTask DisposeAsync()

@@ -4,31 +4,42 @@ using System.Text;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Serverless.Auth.Tests.Infrastructure;
+using Serverless.Testing;
 
 namespace Serverless.Auth.Tests.Tokens;
 
 /// <summary>The attack corpus: every one of these tokens must get 401 from verify, as cookie and as bearer.</summary>
-public sealed class TokenAttackTests(AzuriteFixture azurite) : IAsyncLifetime
+public sealed class TokenAttackTests(TokenAttackTests.Target target) : IClassFixture<TokenAttackTests.Target>
 {
-    private ApiHost api = null!;
-    private byte[] key = [];
-    private JsonWebToken genuine = null!;
-    private string genuineValue = "";
+    private TestApi Api => target.Api;
+    private JsonWebToken Genuine => target.Genuine;
+    private string GenuineValue => target.GenuineValue;
 
-    public async ValueTask InitializeAsync()
+    /// <summary>One API and one genuine account for the whole corpus: verifying changes nothing, so every case shares them.</summary>
+    public sealed class Target(AzuriteFixture azurite) : IAsyncLifetime
     {
-        api = await ApiHost.StartAsync(azurite.ConnectionString);
-        key = Convert.FromBase64String(api.Settings["Auth:Jwt:SigningKey"]!);
-        var signup = await api.SignupAsync("target@example.com", "kettle-summit-willow-3390");
-        genuineValue = SetCookie.Access(signup).Value.ToString();
-        genuine = new JsonWebToken(genuineValue);
-    }
+        private readonly SharedApi shared = new(azurite);
 
-    public ValueTask DisposeAsync() => api.DisposeAsync();
+        public TestApi Api => shared.Api;
+        public byte[] Key { get; private set; } = [];
+        public JsonWebToken Genuine { get; private set; } = null!;
+        public string GenuineValue { get; private set; } = "";
+
+        public async ValueTask InitializeAsync()
+        {
+            await shared.InitializeAsync();
+            Key = Convert.FromBase64String(Api.Settings["Auth:Jwt:SigningKey"]!);
+            var signup = await Api.SignupAsync("target@example.com", "kettle-summit-willow-3390");
+            GenuineValue = SetCookie.Access(signup).Value.ToString();
+            Genuine = new JsonWebToken(GenuineValue);
+        }
+
+        public ValueTask DisposeAsync() => shared.DisposeAsync();
+    }
 
     private Dictionary<string, object> Header(Action<Dictionary<string, object>>? change = null)
     {
-        var header = new Dictionary<string, object> { ["alg"] = "HS256", ["typ"] = "at+jwt", ["kid"] = genuine.Kid };
+        var header = new Dictionary<string, object> { ["alg"] = "HS256", ["typ"] = "at+jwt", ["kid"] = Genuine.Kid };
         change?.Invoke(header);
         return header;
     }
@@ -38,35 +49,35 @@ public sealed class TokenAttackTests(AzuriteFixture azurite) : IAsyncLifetime
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var payload = new Dictionary<string, object>
         {
-            ["sub"] = genuine.Subject, ["email"] = "target@example.com", ["jti"] = Guid.NewGuid().ToString("N"), ["sid"] = genuine.GetPayloadValue<string>("sid"),
-            ["iss"] = genuine.Issuer, ["aud"] = genuine.Audiences.Single(), ["iat"] = now, ["nbf"] = now, ["exp"] = now + 600,
+            ["sub"] = Genuine.Subject, ["email"] = "target@example.com", ["jti"] = Guid.NewGuid().ToString("N"), ["sid"] = Genuine.GetPayloadValue<string>("sid"),
+            ["iss"] = Genuine.Issuer, ["aud"] = Genuine.Audiences.Single(), ["iat"] = now, ["nbf"] = now, ["exp"] = now + 600,
         };
         change?.Invoke(payload);
         return payload;
     }
 
     private string Sign(Dictionary<string, object> header, Dictionary<string, object> payload, byte[]? withKey = null) =>
-        AccessTokensTests.Craft(withKey ?? key, header, payload);
+        AccessTokensTests.Craft(withKey ?? target.Key, header, payload);
 
     private static string B64(string json) => Base64UrlEncoder.Encode(Encoding.UTF8.GetBytes(json));
 
     private async Task AssertRejectedAsync(string token)
     {
-        await ResponseAssert.ProblemAsync(await api.VerifyAsync($"auth={token}"), HttpStatusCode.Unauthorized);
-        await ResponseAssert.ProblemAsync(await api.VerifyAsync(bearer: token), HttpStatusCode.Unauthorized);
+        await ResponseAssert.ProblemAsync(await Api.VerifyAsync($"auth={token}"), HttpStatusCode.Unauthorized);
+        await ResponseAssert.ProblemAsync(await Api.VerifyAsync(bearer: token), HttpStatusCode.Unauthorized);
     }
 
     [Fact]
     public async Task ControlTokensCraftedWithTheRealKeyAreAccepted()
     {
         // Proves the crafting is right, so each rejection below is for the one thing changed.
-        Assert.Equal(HttpStatusCode.OK, (await api.VerifyAsync(bearer: Sign(Header(), Payload()))).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await api.VerifyAsync(bearer: genuineValue)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Api.VerifyAsync(bearer: Sign(Header(), Payload()))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Api.VerifyAsync(bearer: GenuineValue)).StatusCode);
     }
 
     [Fact]
     public Task AlgNoneIsRejected() =>
-        AssertRejectedAsync(B64("""{"alg":"none","typ":"at+jwt"}""") + "." + B64($$"""{"sub":"{{genuine.Subject}}","email":"target@example.com","jti":"x","iss":"{{genuine.Issuer}}","aud":"{{genuine.Audiences.Single()}}","exp":{{DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 600}}}""") + ".");
+        AssertRejectedAsync(B64("""{"alg":"none","typ":"at+jwt"}""") + "." + B64($$"""{"sub":"{{Genuine.Subject}}","email":"target@example.com","jti":"x","iss":"{{Genuine.Issuer}}","aud":"{{Genuine.Audiences.Single()}}","exp":{{DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 600}}}""") + ".");
 
     [Fact]
     public Task OtherKeyIsRejected() => AssertRejectedAsync(Sign(Header(), Payload(), RandomNumberGenerator.GetBytes(32)));
@@ -74,14 +85,14 @@ public sealed class TokenAttackTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public Task HeaderTamperingIsRejected()
     {
-        var parts = genuineValue.Split('.');
+        var parts = GenuineValue.Split('.');
         return AssertRejectedAsync(B64("""{"alg":"HS256","typ":"at+jwt","kid":"other"}""") + "." + parts[1] + "." + parts[2]);
     }
 
     [Fact]
     public Task PayloadTamperingIsRejected()
     {
-        var parts = genuineValue.Split('.');
+        var parts = GenuineValue.Split('.');
         var payload = Encoding.UTF8.GetString(Base64UrlEncoder.DecodeBytes(parts[1])).Replace("target@example.com", "admin@example.com", StringComparison.Ordinal);
         return AssertRejectedAsync(parts[0] + "." + B64(payload) + "." + parts[2]);
     }
@@ -89,9 +100,9 @@ public sealed class TokenAttackTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public Task SignatureTamperingIsRejected()
     {
-        var signature = Base64UrlEncoder.DecodeBytes(genuineValue.Split('.')[2]);
+        var signature = Base64UrlEncoder.DecodeBytes(GenuineValue.Split('.')[2]);
         signature[0] ^= 1;
-        return AssertRejectedAsync(genuineValue[..genuineValue.LastIndexOf('.')] + "." + Base64UrlEncoder.Encode(signature));
+        return AssertRejectedAsync(GenuineValue[..GenuineValue.LastIndexOf('.')] + "." + Base64UrlEncoder.Encode(signature));
     }
 
     [Fact]
@@ -134,7 +145,7 @@ public sealed class TokenAttackTests(AzuriteFixture azurite) : IAsyncLifetime
         await AssertRejectedAsync(Sign(Header(h => { h["jku"] = "http://127.0.0.1:9/jwks.json"; h["kid"] = "attacker"; }), Payload(), attackerKey));
         await AssertRejectedAsync(Sign(Header(h => h["x5u"] = "http://127.0.0.1:9/cert.pem"), Payload(), attackerKey));
         // With the real key the extra headers change nothing: they are simply not used.
-        Assert.Equal(HttpStatusCode.OK, (await api.VerifyAsync(bearer: Sign(Header(h => h["jku"] = "http://127.0.0.1:9/jwks.json"), Payload()))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Api.VerifyAsync(bearer: Sign(Header(h => h["jku"] = "http://127.0.0.1:9/jwks.json"), Payload()))).StatusCode);
     }
 
     [Theory]
@@ -164,14 +175,14 @@ public sealed class TokenAttackTests(AzuriteFixture azurite) : IAsyncLifetime
     public Task GarbageIsRejected(string token) => AssertRejectedAsync(token);
 
     [Fact]
-    public Task TruncatedTokenIsRejected() => AssertRejectedAsync(genuineValue[..^5]);
+    public Task TruncatedTokenIsRejected() => AssertRejectedAsync(GenuineValue[..^5]);
 
     [Fact]
     public async Task CookieAndBearerDisagreeingUsesTheBearer()
     {
         var other = Sign(Header(), Payload(p => p["email"] = "other@example.com"));
 
-        var response = await ResponseAssert.JsonAsync(await api.VerifyAsync($"auth={genuineValue}", other), HttpStatusCode.OK);
+        var response = await ResponseAssert.JsonAsync(await Api.VerifyAsync($"auth={GenuineValue}", other), HttpStatusCode.OK);
 
         Assert.Equal("other@example.com", response.GetProperty("email").GetString());
     }

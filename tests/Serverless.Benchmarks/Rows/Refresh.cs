@@ -1,3 +1,4 @@
+using Serverless.Testing;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
@@ -13,7 +14,7 @@ namespace Serverless.Benchmarks;
 internal sealed partial class Suite
 {
     /// <summary>Issue 12: refresh rotation at concurrency 1 (latency, vs its storage floor) and at concurrency 16 (throughput, no 5xx).</summary>
-    private async Task RefreshAsync(InProcessApi api, ApiClient client, string connectionString)
+    private async Task RefreshAsync(TestApi api, ApiClient client, string connectionString)
     {
         await RefreshLatencyAsync(api, client, connectionString);
         await RefreshThroughputAsync(client);
@@ -24,7 +25,7 @@ internal sealed partial class Suite
     /// work costs when done directly: one point read + one ETag-conditional replace of a copy of a session
     /// row, in the same Sessions table, with Azure.Data.Tables from this process.
     /// </summary>
-    private async Task RefreshLatencyAsync(InProcessApi api, ApiClient client, string connectionString)
+    private async Task RefreshLatencyAsync(TestApi api, ApiClient client, string connectionString)
     {
         Section("refresh latency (concurrency 1, one chain) vs point read + conditional replace");
         var signup = await client.SignupSessionAsync("refresh-chain@bench.test");
@@ -93,7 +94,7 @@ internal sealed partial class Suite
     }
 
     /// <summary>The refresh's own CPU work outside storage and HTTP, in microseconds per call: JWT issue, successor derivation.</summary>
-    private (double IssueUs, double SuccessorUs) RefreshComponents(InProcessApi api, RefreshToken token)
+    private (double IssueUs, double SuccessorUs) RefreshComponents(TestApi api, RefreshToken token)
     {
         var tokens = api.App.Services.GetRequiredService<AccessTokens>();
         var key = api.App.Services.GetRequiredService<ServerKey>().Keys[0];

@@ -26,8 +26,8 @@ internal sealed partial class Suite
         var largeCount = large.Length;
         Section($"inserted {largeCount} users in {insertSeconds:F0} s");
 
-        await using var smallApi = await InProcessApi.StartAsync(ApiSettings.Create(azurite.ConnectionString, "Small", signingKey));
-        await using var largeApi = await InProcessApi.StartAsync(ApiSettings.Create(azurite.ConnectionString, "Large", signingKey));
+        await using var smallApi = await TestApi.StartAsync(ApiSettings.Create(azurite.ConnectionString, "Small", signingKey));
+        await using var largeApi = await TestApi.StartAsync(ApiSettings.Create(azurite.ConnectionString, "Large", signingKey));
         using var smallClient = new ApiClient(smallApi.BaseAddress);
         using var largeClient = new ApiClient(largeApi.BaseAddress);
         var smallTable = new TableClient(azurite.ConnectionString, "UsersSmall");

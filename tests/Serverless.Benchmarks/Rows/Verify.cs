@@ -1,21 +1,21 @@
 using System.Diagnostics;
-using Microsoft.Extensions.DependencyInjection;
 using Serverless.Auth.Http;
 using Serverless.Auth.Tokens;
 using Serverless.Benchmarks.Infrastructure;
+using Serverless.Testing;
 
 namespace Serverless.Benchmarks;
 
 internal sealed partial class Suite
 {
     /// <summary>Row 3: wrk on verify with a valid cookie vs a bare endpoint returning the same JSON on the same host.</summary>
-    private async Task VerifyThroughputAsync(InProcessApi api, ApiClient client)
+    private async Task VerifyThroughputAsync(TestApi api, BareEndpoint bareEndpoint, ApiClient client)
     {
         Section("verify throughput (wrk -t2 -c64) vs bare endpoint");
         var token = await client.SignupTokenAsync("verify@bench.test");
         var verify = await ApiClient.TimeAsync(() => client.VerifyAsync(token));
         Expect(verify, 200, "verify");
-        api.SetBareBody(verify.Body);
+        bareEndpoint.SetBody(verify.Body);
         var bare = await ApiClient.TimeAsync(() => client.GetAsync(BareServer.Path));
         Expect(bare, 200, "bare");
         if (bare.Body.Length != verify.Body.Length)
@@ -59,10 +59,10 @@ internal sealed partial class Suite
     private static int lastGen0;
 
     /// <summary>Component costs of verify, single thread, in this process: where the per-request CPU goes.</summary>
-    private async Task VerifyComponentsAsync(InProcessApi api, string token, double verifyCpuUs, double bareCpuUs)
+    private async Task VerifyComponentsAsync(TestApi api, string token, double verifyCpuUs, double bareCpuUs)
     {
-        var tokens = api.App.Services.GetRequiredService<AccessTokens>();
-        var revocations = api.App.Services.GetRequiredService<RevocationList>();
+        var tokens = api.Service<AccessTokens>();
+        var revocations = api.Service<RevocationList>();
         var subject = await tokens.ValidateAsync(token) ?? throw new InvalidOperationException("token does not validate");
         var iterations = Count(20_000, 5_000);
         for (var i = 0; i < 2_000; i++)

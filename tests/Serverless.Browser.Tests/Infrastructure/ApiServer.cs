@@ -1,6 +1,4 @@
 using System.Globalization;
-using Microsoft.AspNetCore.Builder;
-using Serverless.Standalone;
 using Serverless.Testing;
 
 namespace Serverless.Browser.Tests.Infrastructure;
@@ -23,31 +21,32 @@ public sealed record CookieSettings(bool Secure, string SameSite, bool Partition
 }
 
 /// <summary>
-/// Serverless.Standalone in this process on http://localhost:&lt;free port&gt;, with its own tables in the
-/// shared Azurite, allowing the demo site's same-site and cross-site origins (not its foreign one).
+/// The API as the browser tests need it: a <see cref="TestApi"/> on http://localhost:&lt;free port&gt;, with
+/// its own tables in the shared Azurite, allowing the demo site's same-site and cross-site origins (not its
+/// foreign one), and the cookie settings it was started with.
 /// </summary>
 public sealed class ApiServer : IAsyncDisposable
 {
-    private readonly WebApplication app;
+    private readonly TestApi api;
 
-    private ApiServer(WebApplication app, string baseUrl, CookieSettings cookie)
+    private ApiServer(TestApi api, CookieSettings cookie)
     {
-        this.app = app;
-        BaseUrl = baseUrl;
+        this.api = api;
         Cookie = cookie;
     }
 
-    public string BaseUrl { get; }
+    public string BaseUrl => api.BaseUrl;
     public CookieSettings Cookie { get; }
 
     /// <param name="overrides">Applied last, e.g. a short Auth:Jwt:LifetimeSeconds; a null value removes the setting.</param>
     public static async Task<ApiServer> StartAsync(BrowserFixture fixture, CookieSettings cookie, IReadOnlyDictionary<string, string?>? overrides = null)
     {
         var allowed = string.Join(',', fixture.Demo.SameSiteOrigin, fixture.Demo.CrossSiteOrigin);
-        var (app, baseUrl) = await LocalhostPorts.StartAsync(() =>
+        var api = await LocalhostPorts.RetryAsync(() =>
         {
+            // localhost, not 127.0.0.1: the same-site and cross-site cases depend on the page's host.
             var baseUrl = "http://localhost:" + LocalhostPorts.Free().ToString(CultureInfo.InvariantCulture);
-            var settings = TestApi.Settings(fixture.AzuriteConnectionString);
+            var settings = TestApi.DefaultSettings(fixture.AzuriteConnectionString);
             settings["urls"] = baseUrl;
             settings["Auth:Jwt:Issuer"] = baseUrl;
             settings["Auth:Jwt:Audience"] = "demo";
@@ -73,14 +72,10 @@ public sealed class ApiServer : IAsyncDisposable
                 }
             }
 
-            return (StandaloneApp.Build([], settings), baseUrl);
-        }, TestContext.Current.CancellationToken);
-        return new ApiServer(app, baseUrl, cookie);
+            return TestApi.StartAsync(settings, cancellationToken: TestContext.Current.CancellationToken);
+        });
+        return new ApiServer(api, cookie);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await app.StopAsync();
-        await app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => api.DisposeAsync();
 }

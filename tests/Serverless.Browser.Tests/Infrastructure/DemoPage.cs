@@ -59,6 +59,7 @@ public sealed class DemoPage
     /// <summary>Reloads the tab; returns the verify the page makes on load.</summary>
     public async Task<ApiCall> ReloadAsync()
     {
+        await Page.BringToFrontAsync();
         await Page.ReloadAsync();
         return await WaitForCallAsync(0);
     }
@@ -73,8 +74,13 @@ public sealed class DemoPage
 
     public Task<string> ApiBaseAsync() => Page.EvaluateAsync<string>("() => demo.apiBase()");
 
+    /// <summary>
+    /// Acts in this tab as a user would: in front. A tab left behind another gets its animation frames
+    /// throttled, and waiting for the page's answer polls on them (seconds per call in the background).
+    /// </summary>
     private async Task<ApiCall> ActAsync(Func<Task> act)
     {
+        await Page.BringToFrontAsync();
         var before = await Page.EvaluateAsync<int>("() => demo.seq");
         await act();
         return await WaitForCallAsync(before);

@@ -11,9 +11,8 @@ internal static class LocalhostPorts
 {
     public static int Free() => AzuriteProcess.FreeTcpPort();
 
-    public static async Task<(WebApplication App, T Ports)> StartAsync<T>(Func<(WebApplication App, T Ports)> build, CancellationToken cancellationToken = default)
-    {
-        for (var attempt = 1; ; attempt++)
+    public static Task<(WebApplication App, T Ports)> StartAsync<T>(Func<(WebApplication App, T Ports)> build, CancellationToken cancellationToken = default) =>
+        RetryAsync(async () =>
         {
             var (app, ports) = build();
             try
@@ -21,9 +20,24 @@ internal static class LocalhostPorts
                 await app.StartAsync(cancellationToken);
                 return (app, ports);
             }
-            catch (IOException) when (attempt < 3)
+            catch (IOException)
             {
                 await app.DisposeAsync();
+                throw;
+            }
+        });
+
+    /// <summary>Runs a start that picks its ports again each time, up to three times while a port was taken meanwhile.</summary>
+    public static async Task<T> RetryAsync<T>(Func<Task<T>> start)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await start();
+            }
+            catch (IOException) when (attempt < 3)
+            {
             }
         }
     }
