@@ -12,14 +12,11 @@ namespace Serverless.Auth.Tests.Http;
 /// The OpenAPI document is generated from the endpoint declarations; the committed copy
 /// (functions/openapi.json) must equal the live one, and the Functions app must declare the same endpoints.
 /// </summary>
-public sealed class ApiContractTests(AzuriteFixture azurite) : IAsyncLifetime
+public sealed class ApiContractTests(SharedApi shared) : IClassFixture<SharedApi>
 {
     private static readonly string CommittedPath = RepoPaths.Combine("functions", "openapi.json");
-    private TestApi api = null!;
+    private readonly TestApi api = shared.Api;
 
-    public async ValueTask InitializeAsync() => api = await azurite.StartApiAsync();
-
-    public ValueTask DisposeAsync() => api.DisposeAsync();
 
     private async Task<JsonNode> LiveDocumentAsync()
     {

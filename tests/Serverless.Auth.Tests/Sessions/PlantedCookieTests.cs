@@ -9,14 +9,11 @@ namespace Serverless.Auth.Tests.Sessions;
 /// Cookies planted by a sibling subdomain or an http page (issue 13): read by their exact name;
 /// several values are believed only when the valid ones belong to one user; never session fixation.
 /// </summary>
-public sealed class PlantedCookieTests(AzuriteFixture azurite) : IAsyncLifetime
+public sealed class PlantedCookieTests(SharedApi shared) : IClassFixture<SharedApi>
 {
     private const string Password = "plum-orchard-lantern-4821";
-    private TestApi api = null!;
+    private readonly TestApi api = shared.Api;
 
-    public async ValueTask InitializeAsync() => api = await azurite.StartApiAsync();
-
-    public ValueTask DisposeAsync() => api.DisposeAsync();
 
     private async Task<SessionClient> SignedUpAsync()
     {

@@ -12,25 +12,17 @@ namespace Serverless.Auth.Tests.Sessions;
 /// detection, sign-out everywhere, the session list, password change and account deletion. Two
 /// instances share the tables, as scaled-out Functions instances do.
 /// </summary>
-public sealed class SessionTests(AzuriteFixture azurite) : IAsyncLifetime
+public sealed class SessionTests(SessionTests.Instances instances) : IClassFixture<SessionTests.Instances>
 {
     private const string Password = "plum-orchard-lantern-4821";
-    private TestApi api = null!;
-    private TestApi other = null!;
+    private readonly AzuriteFixture azurite = instances.Azurite;
+    private readonly TestApi api = instances.First;
+    private readonly TestApi other = instances.Second;
 
-    public async ValueTask InitializeAsync()
+    /// <summary>No grace: any reuse of a retired refresh token counts as theft (the grace window has its own tests).</summary>
+    public sealed class Instances(AzuriteFixture azurite) : ApiPair(azurite)
     {
-        var settings = TestApi.DefaultSettings(azurite.ConnectionString);
-        // No grace: any reuse of a retired refresh token counts as theft (the grace window has its own test).
-        settings["Auth:Session:ReuseGraceSeconds"] = "0";
-        api = await TestApi.StartAsync(settings, cancellationToken: TestContext.Current.CancellationToken);
-                other = await TestApi.StartAsync(settings, cancellationToken: TestContext.Current.CancellationToken);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await api.DisposeAsync();
-        await other.DisposeAsync();
+        protected override void Configure(Dictionary<string, string?> settings) => settings["Auth:Session:ReuseGraceSeconds"] = "0";
     }
 
     private static Task<List<TableEntity>> RowsAsync(TableClient table, string? filter = null) =>

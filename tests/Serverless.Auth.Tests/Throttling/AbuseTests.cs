@@ -13,26 +13,21 @@ namespace Serverless.Auth.Tests.Throttling;
 /// The per-account backoff under attack (issue 13): bursts on one or two instances, lockout attempts
 /// against a known device, throttle state left on an unregistered address, failures racing successes.
 /// </summary>
-public sealed class AbuseTests(AzuriteFixture azurite) : IAsyncLifetime
+public sealed class AbuseTests(AbuseTests.Instances instances) : IClassFixture<AbuseTests.Instances>
 {
     private const string Password = "juniper-canyon-meadow-5512";
     private const int FreeFailures = 5;
-    private TestApi api = null!;
-    private TestApi other = null!;
+    private readonly TestApi api = instances.First;
+    private readonly TestApi other = instances.Second;
 
-    public async ValueTask InitializeAsync()
+    /// <summary>A long first backoff window, so a blocked account stays blocked for the whole test.</summary>
+    public sealed class Instances(AzuriteFixture azurite) : ApiPair(azurite)
     {
-        var settings = TestApi.DefaultSettings(azurite.ConnectionString);
-        settings["Auth:Throttling:FreeFailures"] = FreeFailures.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        settings["Auth:Throttling:BaseDelaySeconds"] = "60";
-        api = await TestApi.StartAsync(settings, cancellationToken: TestContext.Current.CancellationToken);
-                other = await TestApi.StartAsync(settings, cancellationToken: TestContext.Current.CancellationToken);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await api.DisposeAsync();
-        await other.DisposeAsync();
+        protected override void Configure(Dictionary<string, string?> settings)
+        {
+            settings["Auth:Throttling:FreeFailures"] = FreeFailures.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            settings["Auth:Throttling:BaseDelaySeconds"] = "60";
+        }
     }
 
     private static string NewEmail() => $"a-{Guid.NewGuid():N}@example.com";
