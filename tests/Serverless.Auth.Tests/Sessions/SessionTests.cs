@@ -159,6 +159,7 @@ public sealed class SessionTests(SessionTests.Instances instances) : IClassFixtu
     {
         var (victim, _) = await SignedUpAsync();
         var thief = victim.CopyTo(api.Client);
+        var victimElsewhere = victim.CopyTo(other.Client);
 
         // The thief refreshes first; the victim's tab then presents the retired token.
         Assert.Equal(HttpStatusCode.OK, (await thief.RefreshAsync()).StatusCode);
@@ -171,6 +172,7 @@ public sealed class SessionTests(SessionTests.Instances instances) : IClassFixtu
         // Both holders' access tokens die on the other instance too, within the revocation guarantee.
         var thiefElsewhere = thief.CopyTo(other.Client);
         await EventuallyUnauthorizedAsync(thiefElsewhere, TimeSpan.FromSeconds(2));
+        await EventuallyUnauthorizedAsync(victimElsewhere, TimeSpan.FromSeconds(2));
     }
 
     [Fact]
