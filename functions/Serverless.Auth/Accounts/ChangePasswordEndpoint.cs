@@ -40,15 +40,13 @@ internal sealed class ChangePasswordEndpoint(
         }
 
         var cancellationToken = context.RequestAborted;
-        var check = await accounts.CheckPasswordAsync(subject.Email, request!.CurrentPassword!, trustedDevice: null, cancellationToken);
-        if (check is not LoginResult.LoggedIn(var account))
+        var (account, wrong) = await PasswordConfirmation.CheckAsync(accounts, context, subject.Email, request!.CurrentPassword!, "currentPassword", "The current password is incorrect.");
+        if (wrong is not null)
         {
-            return check is LoginResult.Throttled(var wait)
-                ? Problems.TooManyRequests(context.Response, wait, "Too many failed password checks for this account. Wait before trying again.")
-                : TypedResults.Problem(Problems.ValidationDetails(new Dictionary<string, string[]> { ["currentPassword"] = ["The current password is incorrect."] }));
+            return wrong;
         }
 
-        switch (await accounts.ChangePasswordAsync(account, request.NewPassword!, cancellationToken))
+        switch (await accounts.ChangePasswordAsync(account!, request.NewPassword!, cancellationToken))
         {
             case PasswordChangeResult.Invalid(var errors):
                 return TypedResults.Problem(Problems.ValidationDetails(errors));

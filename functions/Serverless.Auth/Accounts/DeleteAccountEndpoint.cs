@@ -33,16 +33,14 @@ internal sealed class DeleteAccountEndpoint(RequestGate gate, Authenticator auth
         }
 
         var cancellationToken = context.RequestAborted;
-        var check = await accounts.CheckPasswordAsync(subject.Email, request!.Password!, trustedDevice: null, cancellationToken);
-        if (check is not LoginResult.LoggedIn(var account))
+        var (account, wrong) = await PasswordConfirmation.CheckAsync(accounts, context, subject.Email, request!.Password!, "password", "The password is incorrect.");
+        if (wrong is not null)
         {
-            return check is LoginResult.Throttled(var wait)
-                ? Problems.TooManyRequests(context.Response, wait, "Too many failed password checks for this account. Wait before trying again.")
-                : TypedResults.Problem(Problems.ValidationDetails(new Dictionary<string, string[]> { ["password"] = ["The password is incorrect."] }));
+            return wrong;
         }
 
         // Tokens die first, so a failure after this point leaves no usable session behind.
-        await sessions.EndAllAsync(account.UserId, cancellationToken);
+        await sessions.EndAllAsync(account!.UserId, cancellationToken);
         if (!await accounts.DeleteAsync(account, cancellationToken))
         {
             return Problems.Conflict("The account changed while it was being deleted. Try again.");
