@@ -5,7 +5,7 @@
 targetScope = 'resourceGroup'
 
 import { checkedOrigins } from 'app/origins.bicep'
-import { checkedSecret, checkedDistinctSecret } from 'app/secrets.bicep'
+import { checkedSecret, checkedDistinctSecret, checkedPem } from 'app/secrets.bicep'
 
 @description('Environment name (azd AZURE_ENV_NAME); part of the resource token and the azd-env-name tag.')
 @minLength(1)
@@ -22,17 +22,26 @@ param location string = resourceGroup().location
 @maxLength(100)
 param allowedOrigins string[]
 
-@description('JWT signing keys, stored in Key Vault only (secret jwt-signing-keys, app setting Auth__Jwt__SigningKeys): base64 of at least 32 random bytes (openssl rand -base64 32), or the rotation form id:base64;id:base64 (newest first). Written as a new secret version when not empty; empty keeps the version already in Key Vault, so a redeploy never undoes a rotation. Required (non-empty) on the first deployment.')
+@description('HS256 JWT signing keys (jwtSigningMode HS256; verify-only in ES256+HS256), stored in Key Vault only (secret jwt-signing-keys, app setting Auth__Jwt__SigningKeys): base64 of at least 32 random bytes (openssl rand -base64 32), or the rotation form id:base64;id:base64 (newest first). Written as a new secret version when not empty; empty keeps the version already in Key Vault, so a redeploy never undoes a rotation. Required (non-empty) on the first HS256 deployment.')
 @secure()
 @maxLength(1024)
 param jwtSigningKeys string = ''
+
+@description('ES256 signing keys (recommended), stored in Key Vault only (secret jwt-signing-keys-pem, app setting Auth__Jwt__SigningKeysPem): one or more concatenated PKCS#8 PEM blocks of P-256 keys (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256); the first signs, all are published (JWKS). Used when jwtSigningMode is ES256 or ES256+HS256. Written as a new secret version when not empty; empty keeps the version already in Key Vault, so a redeploy never undoes a rotation. Required (non-empty) on the first ES256 deployment.')
+@secure()
+@maxLength(4096)
+param jwtSigningKeysPem string = ''
+
+@description('Which JWT keys the app reads. ES256 (default): jwtSigningKeysPem signs and is published; no HMAC key. ES256+HS256: the migration step from an HS256 deployment: jwtSigningKeysPem signs, the HMAC keys already in Key Vault (jwt-signing-keys) still verify the tokens they signed; switch to ES256 after one token lifetime. HS256: the HMAC keys (jwtSigningKeys) sign and nothing is published.')
+@allowed(['ES256', 'ES256+HS256', 'HS256'])
+param jwtSigningMode string = 'ES256'
 
 @description('Server key, stored in Key Vault only (secret server-key, app setting Auth__Secrets__ServerKey): the app\'s own key for values only it derives and checks (refresh-token successors). Same form as jwtSigningKeys: base64 of at least 32 random bytes (openssl rand -base64 32), or the rotation form id:base64;id:base64 (newest first); never one of the JWT signing keys. Written as a new secret version when not empty; empty keeps the version already in Key Vault. Required (non-empty) on the first deployment: the app does not start without it.')
 @secure()
 @maxLength(1024)
 param serverKey string = ''
 
-@description('JWT issuer (Auth__Jwt__Issuer). Empty: the API base URL, https://<app>.azurewebsites.net/api.')
+@description('JWT issuer (Auth__Jwt__Issuer). Empty: https://<app>.azurewebsites.net/api/auth in the ES256 modes (so issuer + /.well-known/openid-configuration is the discovery route), the API base URL https://<app>.azurewebsites.net/api in HS256 mode.')
 @maxLength(256)
 param jwtIssuer string = ''
 
@@ -135,13 +144,17 @@ var names = {
   deploymentContainer: 'deployment-package'
 }
 
-// The secrets the app reads through versionless Key Vault references: the secret, the app setting that
-// references it (function.bicep), and its value ('' keeps the versions already in Key Vault). Adding a
-// secret is one line here (plus its @secure() parameter and its app setting line).
+// The secrets the app may read through versionless Key Vault references: the secret, the app setting that
+// references it (function.bicep), its value ('' keeps the versions already in Key Vault) and whether this
+// deployment uses it (jwtSigningMode): only used secrets are written, granted and referenced, so a mode
+// never points the app at a secret that does not exist. Adding a secret is one line here (plus its
+// @secure() parameter and its app setting line).
 var keyVaultSecrets = [
-  { name: 'jwt-signing-keys', appSetting: 'Auth__Jwt__SigningKeys', value: checkedSecret(jwtSigningKeys, 'jwtSigningKeys', 44) }
-  { name: 'server-key', appSetting: 'Auth__Secrets__ServerKey', value: checkedDistinctSecret(checkedSecret(serverKey, 'serverKey', 44), 'serverKey', jwtSigningKeys, 'jwtSigningKeys') }
+  { name: 'jwt-signing-keys-pem', appSetting: 'Auth__Jwt__SigningKeysPem', value: checkedPem(jwtSigningKeysPem, 'jwtSigningKeysPem'), used: jwtSigningMode != 'HS256' }
+  { name: 'jwt-signing-keys', appSetting: 'Auth__Jwt__SigningKeys', value: checkedSecret(jwtSigningKeys, 'jwtSigningKeys', 44), used: jwtSigningMode != 'ES256' }
+  { name: 'server-key', appSetting: 'Auth__Secrets__ServerKey', value: checkedDistinctSecret(checkedSecret(serverKey, 'serverKey', 44), 'serverKey', jwtSigningKeys, 'jwtSigningKeys'), used: true }
 ]
+var usedKeyVaultSecrets = filter(keyVaultSecrets, secret => secret.used)
 var tableNames = [usersTableName, revocationsTableName, loginThrottleTableName, sessionsTableName]
 
 module identity 'app/identity.bicep' = {
@@ -182,8 +195,8 @@ module keyVault 'app/keyvault.bicep' = {
     tags: tags
     softDeleteRetentionInDays: keyVaultSoftDeleteRetentionInDays
     createMode: keyVaultCreateMode
-    secretNames: map(keyVaultSecrets, secret => secret.name)
-    secretValues: toObject(keyVaultSecrets, secret => secret.name, secret => secret.value)
+    secretNames: map(usedKeyVaultSecrets, secret => secret.name)
+    secretValues: toObject(usedKeyVaultSecrets, secret => secret.name, secret => secret.value)
   }
 }
 
@@ -194,7 +207,7 @@ module rbac 'app/rbac.bicep' = {
     storageAccountName: storage.outputs.name
     tableNames: tableNames
     keyVaultName: keyVault.outputs.name
-    keyVaultSecretNames: map(keyVaultSecrets, secret => secret.name)
+    keyVaultSecretNames: map(usedKeyVaultSecrets, secret => secret.name)
     applicationInsightsName: monitoring.outputs.applicationInsightsName
   }
 }
@@ -220,11 +233,12 @@ module functionApp 'app/function.bicep' = {
     loginThrottleTableName: loginThrottleTableName
     sessionsTableName: sessionsTableName
     jwtIssuer: jwtIssuer
+    jwtSigningMode: jwtSigningMode
     jwtAudience: jwtAudience
     jwtLifetimeSeconds: jwtLifetimeSeconds
     sessionIdleMinutes: checkedSessionIdleMinutes
     sessionAbsoluteMinutes: sessionAbsoluteMinutes
-    keyVaultSecretUris: toObject(keyVaultSecrets, secret => secret.appSetting, secret => '${keyVault.outputs.uri}secrets/${secret.name}')
+    keyVaultSecretUris: toObject(usedKeyVaultSecrets, secret => secret.appSetting, secret => '${keyVault.outputs.uri}secrets/${secret.name}')
     cookieName: cookieName
     cookieSameSite: cookieSameSite
     cookiePartitioned: cookiePartitioned

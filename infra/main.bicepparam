@@ -10,7 +10,15 @@ param environmentName = readEnvironmentVariable('AZURE_ENV_NAME')
 // Comma-separated frontend origins, e.g. "https://app.example.com,https://admin.example.com".
 param allowedOrigins = map(split(readEnvironmentVariable('AUTH_ALLOWED_ORIGINS'), ','), origin => trim(origin))
 
-// First deployment: openssl rand -base64 32. Later: empty keeps what Key Vault holds, or the rotation
+// ES256 (the default mode). First deployment: a P-256 key, PKCS#8 PEM:
+//   azd env set AUTH_JWT_SIGNING_KEYS_PEM "$(openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)"
+// Later: empty keeps what Key Vault holds; concatenated keys rotate (README "Key rotation").
+param jwtSigningKeysPem = readEnvironmentVariable('AUTH_JWT_SIGNING_KEYS_PEM', '')
+
+// ES256 (default), ES256+HS256 (migrating an HS256 deployment: the HMAC keys verify only) or HS256.
+param jwtSigningMode = readEnvironmentVariable('AUTH_JWT_SIGNING_MODE', 'ES256')
+
+// HS256 keys (modes HS256 and ES256+HS256). First HS256 deployment: openssl rand -base64 32. Later: empty keeps what Key Vault holds, or the rotation
 // form id:base64;id:base64 (newest first) to rotate (README "Key rotation in Azure").
 param jwtSigningKeys = readEnvironmentVariable('AUTH_JWT_SIGNING_KEYS', '')
 

@@ -64,6 +64,9 @@ param sessionsTableName string
 
 @description('JWT issuer; empty means the API base URL.')
 param jwtIssuer string
+@description('ES256, ES256+HS256 or HS256 (main.bicep jwtSigningMode): decides the default issuer.')
+@allowed(['ES256', 'ES256+HS256', 'HS256'])
+param jwtSigningMode string
 @description('JWT audience; empty means the API base URL.')
 param jwtAudience string
 @description('Access token and cookie lifetime in seconds.')
@@ -175,10 +178,14 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'Auth__Storage__RevocationsTable', value: revocationsTableName }
         { name: 'Auth__Storage__LoginThrottleTable', value: loginThrottleTableName }
         { name: 'Auth__Storage__SessionsTable', value: sessionsTableName }
-        { name: 'Auth__Jwt__Issuer', value: empty(jwtIssuer) ? apiBaseUrl : jwtIssuer }
+        // ES256: the auth routes' base, so issuer + '/.well-known/openid-configuration' is the discovery route.
+        { name: 'Auth__Jwt__Issuer', value: !empty(jwtIssuer) ? jwtIssuer : jwtSigningMode == 'HS256' ? apiBaseUrl : '${apiBaseUrl}/auth' }
         { name: 'Auth__Jwt__Audience', value: empty(jwtAudience) ? apiBaseUrl : jwtAudience }
-        // Rotation form 'id:base64;id:base64' (newest first); a single bare base64 key is valid too.
-        { name: 'Auth__Jwt__SigningKeys', value: '@Microsoft.KeyVault(SecretUri=${keyVaultSecretUris.Auth__Jwt__SigningKeys})' }
+        // ES256 PKCS#8 PEM keys, the first signs (modes ES256 and ES256+HS256; empty, i.e. unset, in HS256 mode).
+        { name: 'Auth__Jwt__SigningKeysPem', value: contains(keyVaultSecretUris, 'Auth__Jwt__SigningKeysPem') ? '@Microsoft.KeyVault(SecretUri=${keyVaultSecretUris.?Auth__Jwt__SigningKeysPem})' : '' }
+        // HMAC keys, rotation form 'id:base64;id:base64' (newest first); a single bare base64 key is valid too.
+        // They sign in HS256 mode, verify only next to the PEM keys (ES256+HS256), and are unset in ES256 mode.
+        { name: 'Auth__Jwt__SigningKeys', value: contains(keyVaultSecretUris, 'Auth__Jwt__SigningKeys') ? '@Microsoft.KeyVault(SecretUri=${keyVaultSecretUris.?Auth__Jwt__SigningKeys})' : '' }
         // Seconds only: the app refuses Auth__Jwt__LifetimeMinutes next to it (these settings replace the
         // whole list, so a provision removes an older Auth__Jwt__LifetimeMinutes).
         { name: 'Auth__Jwt__LifetimeSeconds', value: string(jwtLifetimeSeconds) }

@@ -19,3 +19,10 @@ func checkedDistinctSecret(value string, parameterName string, other string, oth
   empty(intersection(keysOf(value), keysOf(other)))
     ? value
     : fail('${parameterName} contains a key that is also in ${otherName}: give it its own key (openssl rand -base64 32)')
+
+@export()
+@description('Returns value when it is empty (keep the secret in Key Vault) or holds PKCS#8 PEM private-key blocks only; otherwise fails naming parameterName, never the value. The app checks each key (P-256, well-formed) at start-up.')
+func checkedPem(value string, parameterName string) string =>
+  empty(value) || (startsWith(trim(value), '-----BEGIN PRIVATE KEY-----') && endsWith(trim(value), '-----END PRIVATE KEY-----'))
+    ? value
+    : fail('${parameterName} must be PKCS#8 PEM: one or more -----BEGIN PRIVATE KEY----- blocks (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256), or empty to keep the secret already in Key Vault.')

@@ -13,6 +13,7 @@ public sealed class AppSettingsTests(InfraFixture infra)
         ["Auth__Storage__TableServiceUri"] = "identity-based table access; the app refuses it together with Auth__Storage__ConnectionString",
         ["Auth__Storage__ManagedIdentityClientId"] = "client id of the user-assigned identity; only valid with Auth__Storage__TableServiceUri",
         ["Auth__Jwt__SigningKeys"] = "Key Vault reference to the rotation-capable key list (a single bare key is valid too), so a rotation never changes the app settings",
+        ["Auth__Jwt__SigningKeysPem"] = "Key Vault reference to the ES256 PEM keys (the template's default mode); the sample signs with its local HMAC key",
     };
 
     /// <summary>In the sample only.</summary>
@@ -85,16 +86,17 @@ public sealed class AppSettingsTests(InfraFixture infra)
     }
 
     [Fact]
-    public void JwtIssuerAndAudienceDefaultToTheApiBaseUrl()
+    public void JwtIssuerDefaultsToTheAuthRoutesAndAudienceToTheApiBaseUrl()
     {
         var (_, site) = infra.Template.One("Microsoft.Web/sites");
         var settings = site.AppSettings();
-        Assert.Equal("[if(empty(parameters('jwtIssuer')), variables('apiBaseUrl'), parameters('jwtIssuer'))]", settings["Auth__Jwt__Issuer"]);
+        Assert.Equal("[if(not(empty(parameters('jwtIssuer'))), parameters('jwtIssuer'), if(equals(parameters('jwtSigningMode'), 'HS256'), variables('apiBaseUrl'), format('{0}/auth', variables('apiBaseUrl'))))]", settings["Auth__Jwt__Issuer"]);
         Assert.Equal("[if(empty(parameters('jwtAudience')), variables('apiBaseUrl'), parameters('jwtAudience'))]", settings["Auth__Jwt__Audience"]);
 
         var evaluated = infra.ValidSnapshot.One("Microsoft.Web/sites");
         var app = evaluated.Text("name");
-        Assert.Equal($"https://{app}.azurewebsites.net/api", evaluated.AppSettings()["Auth__Jwt__Issuer"]);
+        // ES256 (the default): the auth routes' base, so issuer + /.well-known/openid-configuration is the discovery route.
+        Assert.Equal($"https://{app}.azurewebsites.net/api/auth", evaluated.AppSettings()["Auth__Jwt__Issuer"]);
         Assert.Equal($"https://{app}.azurewebsites.net/api", evaluated.AppSettings()["Auth__Jwt__Audience"]);
     }
 

@@ -101,7 +101,7 @@ public sealed partial class DeployReadmeTests(InfraFixture infra)
         var lines = ShellLines.ToList();
         Assert.Contains("azd env set AUTH_SERVER_KEY \"$(openssl rand -base64 32)\"", lines.Select(line => line.Split('#')[0].TrimEnd()));
         Assert.Contains(lines, line => line.StartsWith("export ", StringComparison.Ordinal)
-            && line.Contains("AUTH_JWT_SIGNING_KEYS=\"$(openssl rand -base64 32)\"", StringComparison.Ordinal)
+            && line.Contains("AUTH_JWT_SIGNING_KEYS_PEM=\"$(openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)\"", StringComparison.Ordinal)
             && line.Contains("AUTH_SERVER_KEY=\"$(openssl rand -base64 32)\"", StringComparison.Ordinal));
 
         Assert.Contains("| `serverKey` (`AUTH_SERVER_KEY`) | empty (secure) |", Section.Value, StringComparison.Ordinal);

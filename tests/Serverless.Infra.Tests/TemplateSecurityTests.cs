@@ -153,11 +153,13 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
     /// key (same form) is a secret of its own, never in an app setting.
     /// </summary>
     [Theory]
-    [InlineData("Auth__Jwt__SigningKeys", "jwt-signing-keys")]
+    [InlineData("Auth__Jwt__SigningKeysPem", "jwt-signing-keys-pem")]
     [InlineData("Auth__Secrets__ServerKey", "server-key")]
     public void SecretIsAVersionlessKeyVaultReferenceToTheSecretTheIdentityMayRead(string setting, string secret)
     {
-        Assert.Equal($"[format('@Microsoft.KeyVault(SecretUri={{0}})', parameters('keyVaultSecretUris').{setting})]", Settings[setting]);
+        // Issue 15: the JWT key settings reference their secret only in the modes that use it (else empty, i.e. unset).
+        Assert.Contains($"format('@Microsoft.KeyVault(SecretUri={{0}})', ", Settings[setting], StringComparison.Ordinal);
+        Assert.Matches($@"parameters\('keyVaultSecretUris'\)(\.{setting}\b|, '{setting}'\))", Settings[setting]);
         Assert.DoesNotContain("Auth__Jwt__SigningKey", Settings.Keys);
         Assert.Equal("[parameters('identityId')]", Site.Text("properties", "keyVaultReferenceIdentity"));
 
@@ -168,21 +170,27 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
         Assert.Equal(secret, reference.Groups["secret"].Value);
         Assert.DoesNotContain(InfraFixture.TestSigningKey, infra.ValidSnapshot.One("Microsoft.Web/sites").Raw(), StringComparison.Ordinal);
         Assert.DoesNotContain(InfraFixture.TestServerKey, infra.ValidSnapshot.One("Microsoft.Web/sites").Raw(), StringComparison.Ordinal);
+        Assert.DoesNotContain("PRIVATE KEY", infra.ValidSnapshot.One("Microsoft.Web/sites").Raw(), StringComparison.Ordinal);
 
         // The identity's Key Vault role is on the secret the reference names, and on no other scope than the listed secrets.
         var secretScopes = RoleAssignmentScopes("4633458b-17de-408a-b874-0445c86b69e6");
         Assert.Contains($"/providers/Microsoft.KeyVault/vaults/{reference.Groups["vault"].Value}/secrets/{secret}", secretScopes);
     }
 
-    /// <summary>Every secret main.bicep lists becomes the app setting it names, referencing that secret.</summary>
+    /// <summary>
+    /// Every secret main.bicep lists becomes the app setting it names, referencing that secret, when the
+    /// deployment uses it (issue 15: the signing mode decides); an unused one leaves its setting empty.
+    /// </summary>
     [Fact]
     public void EveryListedKeyVaultSecretIsReferencedByItsAppSetting()
     {
         var settings = infra.ValidSnapshot.One("Microsoft.Web/sites").AppSettings();
         var secrets = infra.Template.Variables.At("keyVaultSecrets").AsArray().Select(secret => secret!.AsObject()).ToList();
+        var used = infra.ValidSnapshot.Resources("Microsoft.KeyVault/vaults/secrets").Select(found => found.Text("name").Split('/')[^1]).ToHashSet();
 
         Assert.NotEmpty(secrets);
-        Assert.All(secrets, secret =>
+        Assert.Equal("", settings["Auth__Jwt__SigningKeys"]);
+        Assert.All(secrets.Where(secret => used.Contains(secret.Text("name"))), secret =>
         {
             var reference = KeyVaultReference().Match(settings.GetValueOrDefault(secret.Text("appSetting"), ""));
             Assert.True(reference.Success, $"{secret.Text("appSetting")} is not a versionless Key Vault reference: {settings.GetValueOrDefault(secret.Text("appSetting"))}");
@@ -202,15 +210,16 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
         Assert.Equal("[not(empty(coalesce(tryGet(parameters('secretValues'), parameters('secretNames')[copyIndex()]), '')))]", secret.Text("condition"));
         Assert.Equal("[parameters('secretValues')[parameters('secretNames')[copyIndex()]]]", secret.Text("properties", "value"));
         Assert.Equal("secureObject", keyVault.Parameters.Text("secretValues", "type"));
-        Assert.Equal("[toObject(variables('keyVaultSecrets'), lambda('secret', lambdaVariables('secret').name), lambda('secret', lambdaVariables('secret').value))]", keyVault.ModuleParameterValue("secretValues"));
+        Assert.Equal("[toObject(variables('usedKeyVaultSecrets'), lambda('secret', lambdaVariables('secret').name), lambda('secret', lambdaVariables('secret').value))]", keyVault.ModuleParameterValue("secretValues"));
 
-        Assert.All(new[] { "jwtSigningKeys", "serverKey" }, name =>
+        Assert.All(new[] { "jwtSigningKeysPem", "jwtSigningKeys", "serverKey" }, name =>
         {
             var main = infra.Template.Parameters.At(name);
             Assert.Equal("securestring", main.Text("type"));
             Assert.Equal("", main.Text("defaultValue"));
         });
-        Assert.Equal(["jwt-signing-keys", "server-key"], infra.ValidSnapshot.Resources("Microsoft.KeyVault/vaults/secrets").Select(found => found.Text("name").Split('/')[^1]));
+        // ES256, the default mode: the PEM keys and the server key; no HMAC key is written or read.
+        Assert.Equal(["jwt-signing-keys-pem", "server-key"], infra.ValidSnapshot.Resources("Microsoft.KeyVault/vaults/secrets").Select(found => found.Text("name").Split('/')[^1]));
     }
 
     /// <summary>
@@ -222,19 +231,19 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
     public void ServerKeyIsAListedKeyVaultSecretCheckedLikeTheSigningKeysAndKeptApartFromThem()
     {
         var secrets = infra.Template.Variables.At("keyVaultSecrets").AsArray().Select(secret => secret!.AsObject()).ToList();
-        Assert.Equal(["jwt-signing-keys", "server-key"], secrets.Select(secret => secret.Text("name")));
+        Assert.Equal(["jwt-signing-keys-pem", "jwt-signing-keys", "server-key"], secrets.Select(secret => secret.Text("name")));
 
         var serverKey = secrets.Single(secret => secret.Text("name") == "server-key");
         Assert.Equal("Auth__Secrets__ServerKey", serverKey.Text("appSetting"));
         Assert.Equal("[__bicep.checkedDistinctSecret(__bicep.checkedSecret(parameters('serverKey'), 'serverKey', 44), 'serverKey', parameters('jwtSigningKeys'), 'jwtSigningKeys')]", serverKey.Text("value"));
-        Assert.Equal("[__bicep.checkedSecret(parameters('jwtSigningKeys'), 'jwtSigningKeys', 44)]", secrets[0].Text("value"));
+        Assert.Equal("[__bicep.checkedSecret(parameters('jwtSigningKeys'), 'jwtSigningKeys', 44)]", secrets.Single(secret => secret.Text("name") == "jwt-signing-keys").Text("value"));
     }
 
     [Fact]
     public void SigningKeysAreASecureParameterThatOnlyTheKeyVaultModuleReceives()
     {
         // Only main's list of secrets reads the parameter...
-        foreach (var parameter in new[] { "parameters('jwtSigningKeys')", "parameters('serverKey')" })
+        foreach (var parameter in new[] { "parameters('jwtSigningKeysPem')", "parameters('jwtSigningKeys')", "parameters('serverKey')" })
         {
             var uses = infra.Template.All.SelectMany(template => template.OwnResources)
                 .Where(resource => resource.Raw().Contains(parameter, StringComparison.Ordinal))
@@ -318,7 +327,7 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
         {
             ["b7e6dc6d-f1e8-4753-8033-0f276bb0955b"] = [storage], // Storage Blob Data Owner: host storage + deployment package
             ["0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"] = [.. tables.Select(table => $"{storage}/tableServices/default/tables/{table}")], // Storage Table Data Contributor
-            ["4633458b-17de-408a-b874-0445c86b69e6"] = [.. new[] { "jwt-signing-keys", "server-key" }.Select(secret => $"/providers/Microsoft.KeyVault/vaults/{outputs.Text("AZURE_KEY_VAULT_NAME")}/secrets/{secret}")], // Key Vault Secrets User
+            ["4633458b-17de-408a-b874-0445c86b69e6"] = [.. new[] { "jwt-signing-keys-pem", "server-key" }.Select(secret => $"/providers/Microsoft.KeyVault/vaults/{outputs.Text("AZURE_KEY_VAULT_NAME")}/secrets/{secret}")], // Key Vault Secrets User
             ["3913510d-42f4-4e42-8a64-420c390055eb"] = [$"/providers/Microsoft.Insights/components/{outputs.Text("AZURE_APPLICATION_INSIGHTS_NAME")}"], // Monitoring Metrics Publisher
         };
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Serverless.Auth.Accounts;
 using Serverless.Auth.Sessions;
+using Serverless.Auth.Tokens;
 
 namespace Serverless.Auth.Http;
 
@@ -19,9 +20,11 @@ public static class AuthApi
     public static AuthEndpoint RevokeSession { get; } = RevokeSessionEndpoint.Declaration;
     public static AuthEndpoint ChangePassword { get; } = ChangePasswordEndpoint.Declaration;
     public static AuthEndpoint DeleteAccount { get; } = DeleteAccountEndpoint.Declaration;
+    public static AuthEndpoint Jwks { get; } = JwksEndpoint.Declaration;
+    public static AuthEndpoint OpenIdConfiguration { get; } = OpenIdConfigurationEndpoint.Declaration;
 
     public static IReadOnlyList<AuthEndpoint> All { get; } =
-        [Signup, Login, Verify, Logout, Refresh, LogoutAll, Sessions, RevokeSession, ChangePassword, DeleteAccount];
+        [Signup, Login, Verify, Logout, Refresh, LogoutAll, Sessions, RevokeSession, ChangePassword, DeleteAccount, Jwks, OpenIdConfiguration];
 
     /// <summary>Maps every endpoint under /api on a plain ASP.NET Core app (the standalone host).</summary>
     public static RouteGroupBuilder MapAuthApi(this IEndpointRouteBuilder routes)

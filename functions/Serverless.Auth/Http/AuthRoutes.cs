@@ -18,6 +18,8 @@ public static class AuthRoutes
     public const string RevokeSession = "auth/sessions/revoke";
     public const string ChangePassword = "auth/password";
     public const string DeleteAccount = "auth/account/delete";
+    public const string Jwks = "auth/.well-known/jwks.json";
+    public const string OpenIdConfiguration = "auth/.well-known/openid-configuration";
 
     /// <summary>The refresh cookie's path: sent to the auth routes only.</summary>
     public const string AuthPath = "/" + Prefix + "/auth";
@@ -32,4 +34,6 @@ public static class AuthRoutes
     public const string RevokeSessionPath = "/" + Prefix + "/" + RevokeSession;
     public const string ChangePasswordPath = "/" + Prefix + "/" + ChangePassword;
     public const string DeleteAccountPath = "/" + Prefix + "/" + DeleteAccount;
+    public const string JwksPath = "/" + Prefix + "/" + Jwks;
+    public const string OpenIdConfigurationPath = "/" + Prefix + "/" + OpenIdConfiguration;
 }

@@ -29,11 +29,32 @@ public static partial class ResponseGuard
         }
     }
 
-    /// <summary>Identity and tokens must never be cached by the browser or a proxy; no MIME sniffing of bodies.</summary>
+    private static readonly object PublicDocument = new();
+
+    /// <summary>
+    /// Identity and tokens must never be cached by the browser or a proxy; no MIME sniffing of bodies.
+    /// The one exception is a public document (the JWKS, the discovery document) marked by
+    /// <see cref="AllowPublicCaching"/>: it keeps its own Cache-Control.
+    /// </summary>
     public static void ApplyHeaders(HttpResponse response)
     {
-        response.Headers.CacheControl = "no-store";
+        ArgumentNullException.ThrowIfNull(response);
+        if (!response.HttpContext.Items.ContainsKey(PublicDocument))
+        {
+            response.Headers.CacheControl = "no-store";
+        }
+
         response.Headers.XContentTypeOptions = "nosniff";
+    }
+
+    /// <summary>
+    /// A response that is the same for everyone and holds no secret (public keys, discovery): caches
+    /// may keep it for <paramref name="maxAge"/>. Call it only on the success path, just before answering.
+    /// </summary>
+    internal static void AllowPublicCaching(HttpResponse response, TimeSpan maxAge)
+    {
+        response.HttpContext.Items[PublicDocument] = true;
+        response.Headers.CacheControl = $"public, max-age={(int)maxAge.TotalSeconds}";
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Storage unavailable ({ErrorType}); answered 503")]

@@ -21,7 +21,7 @@ public sealed class ServerSecretOptions
     /// <summary>True when any server key is also a JWT signing key (a key that verifies tokens elsewhere must not mint these).</summary>
     internal static bool SharesAKeyWith(ServerSecretOptions server, Tokens.JwtOptions jwt) =>
         server.Parsed.Keys is { } mine && jwt.Keys.Set is { } signing
-        && mine.Any(k => signing.Keys.Any(s => CryptographicOperations.FixedTimeEquals(s.Key, k.Bytes)));
+        && mine.Any(k => signing.HmacKeys.Any(s => CryptographicOperations.FixedTimeEquals(s.Key, k.Bytes)));
 
     private static (IReadOnlyList<RingKey>?, string) Parse(string? value)
     {

@@ -10,7 +10,7 @@ internal sealed record TokenSubject(string UserId, string Email, DateTimeOffset 
 
 internal sealed record IssuedToken(string Value, TokenSubject Subject);
 
-/// <summary>Issues and validates the HS256 access tokens (JWT, <c>typ: at+jwt</c>).</summary>
+/// <summary>Issues and validates the access tokens (JWT, <c>typ: at+jwt</c>): ES256 or HS256, the algorithm pinned per key.</summary>
 internal sealed class AccessTokens
 {
     public const string TokenType = "at+jwt";
@@ -40,10 +40,12 @@ internal sealed class AccessTokens
         {
             ValidIssuer = this.options.Issuer,
             ValidAudience = this.options.Audience,
-            IssuerSigningKeys = keys.Keys,
+            IssuerSigningKeys = keys.ValidationKeys,
             // Only the key named by "kid" is tried: an unknown kid fails rather than falling back to all keys.
             TryAllIssuerSigningKeys = false,
-            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+            // Each key checks tokens of its own algorithm only (HS256 for an HMAC key, ES256 for a P-256
+            // key): a token cannot choose how the key it names is used (algorithm confusion).
+            AlgorithmValidator = static (algorithm, key, _, _) => key is not null && algorithm == SigningKeySet.AlgorithmFor(key),
             ValidTypes = [TokenType],
             RequireSignedTokens = true,
             RequireExpirationTime = true,
@@ -69,7 +71,7 @@ internal sealed class AccessTokens
             NotBefore = now.UtcDateTime,
             Expires = expires.UtcDateTime,
             TokenType = TokenType,
-            SigningCredentials = new SigningCredentials(keys.Current, SecurityAlgorithms.HmacSha256),
+            SigningCredentials = new SigningCredentials(keys.Current, keys.SigningAlgorithm),
             Claims = new Dictionary<string, object>
             {
                 [JwtRegisteredClaimNames.Sub] = userId,

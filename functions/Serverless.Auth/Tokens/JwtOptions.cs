@@ -19,6 +19,15 @@ public sealed class JwtOptions
     /// </summary>
     public string? SigningKeys { get; set; }
 
+    /// <summary>
+    /// ES256 (recommended): one or more concatenated PKCS#8 <c>-----BEGIN PRIVATE KEY-----</c> blocks,
+    /// P-256 keys. The first signs; all are published (JWKS) and verify. HMAC keys set next to it verify only.
+    /// </summary>
+    public string? SigningKeysPem { get; set; }
+
+    /// <summary>ES256 keys (same form) that are published and verify but never sign: a key before it signs, or after.</summary>
+    public string? PublishedKeysPem { get; set; }
+
     /// <summary>Access-token lifetime (= access cookie Max-Age). Default 900 (15 minutes): refresh keeps the session going.</summary>
     public int? LifetimeSeconds { get; set; }
 
@@ -32,7 +41,7 @@ public sealed class JwtOptions
     private KeyParse? keys;
 
     /// <summary>
-    /// The key set parsed from <see cref="SigningKey"/> / <see cref="SigningKeys"/>, once per options
+    /// The key set parsed from the signing-key settings, once per options
     /// instance: the validator reports <see cref="KeyParse.Error"/>, the token service signs with the set.
     /// </summary>
     internal KeyParse Keys => keys ??= SigningKeySet.TryCreate(this, out var set, out var error) ? new(set, null) : new(null, error);
@@ -86,6 +95,10 @@ internal sealed class JwtOptionsValidator : IValidateOptions<JwtOptions>
         {
             failures.Add(keyError);
         }
+        else if (options.Keys.Set!.PublishedKeys.Count > 0 && !IsPublicBaseUrl(options.Issuer))
+        {
+            failures.Add("Auth__Jwt__Issuer must be an absolute http(s) URL once ES256 keys are published (Auth__Jwt__SigningKeysPem / Auth__Jwt__PublishedKeysPem): verifiers fetch issuer + \"/.well-known/openid-configuration\". Use the auth routes' public base, https://<host>/api/auth.");
+        }
         else if (!environment.IsDevelopment && options.Keys.Set!.IsLocalOnlySample)
         {
             var setting = string.IsNullOrWhiteSpace(options.SigningKeys) ? "Auth__Jwt__SigningKey" : "Auth__Jwt__SigningKeys";
@@ -94,4 +107,9 @@ internal sealed class JwtOptionsValidator : IValidateOptions<JwtOptions>
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    private static bool IsPublicBaseUrl(string issuer) =>
+        Uri.TryCreate(issuer, UriKind.Absolute, out var uri)
+        && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+        && string.IsNullOrEmpty(uri.Query) && string.IsNullOrEmpty(uri.Fragment);
 }

@@ -23,6 +23,9 @@ public sealed class InfraFixture : IAsyncLifetime
     public static readonly string TestSigningKey = Convert.ToBase64String(Encoding.ASCII.GetBytes("test-only-key-never-deployed-32b"));
 
     // Another 32 bytes: the server key is never one of the JWT signing keys.
+    /// <summary>A P-256 key made for this test run (ES256, the default mode): never deployed.</summary>
+    public static readonly string TestSigningKeyPem = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256).ExportPkcs8PrivateKeyPem();
+
     public static readonly string TestServerKey = Convert.ToBase64String(Encoding.ASCII.GetBytes("test-only-server-key-not-for-use"));
 
     /// <summary>
@@ -34,6 +37,7 @@ public sealed class InfraFixture : IAsyncLifetime
         ["AZURE_ENV_NAME"] = "infra-tests",
         ["AUTH_ALLOWED_ORIGINS"] = "https://app.example.com, http://localhost:5173",
         ["AUTH_JWT_SIGNING_KEYS"] = TestSigningKey,
+        ["AUTH_JWT_SIGNING_KEYS_PEM"] = TestSigningKeyPem,
         ["AUTH_SERVER_KEY"] = TestServerKey,
     };
 

@@ -1,0 +1,86 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Serverless.Auth.Http;
+
+namespace Serverless.Auth.Tokens;
+
+/// <summary>One published key: public parameters only (never <c>d</c>).</summary>
+public sealed record JsonWebKeyResponse(
+    [property: JsonPropertyName("kty")] string Kty,
+    [property: JsonPropertyName("use")] string Use,
+    [property: JsonPropertyName("alg")] string Alg,
+    [property: JsonPropertyName("kid")] string Kid,
+    [property: JsonPropertyName("crv")] string Crv,
+    [property: JsonPropertyName("x")] string X,
+    [property: JsonPropertyName("y")] string Y);
+
+/// <summary>RFC 7517 JWK Set.</summary>
+public sealed record JsonWebKeySetResponse([property: JsonPropertyName("keys")] IReadOnlyList<JsonWebKeyResponse> Keys);
+
+/// <summary>
+/// <c>GET /api/auth/.well-known/jwks.json</c>: the ES256 public keys that verify our access tokens
+/// (signing keys and published-only keys); an empty set in HS256-only mode.
+/// </summary>
+internal sealed class JwksEndpoint
+{
+    /// <summary>
+    /// How long a verifier or proxy may cache the set. A new key is published at least this long before
+    /// it signs (README "Key rotation"), so no cache meets a token whose key it has not fetched.
+    /// </summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(5);
+
+    public static readonly AuthEndpoint Declaration = Declare.Get(
+        "Jwks", AuthRoutes.Jwks, "The public keys that verify access tokens (JWKS)",
+        "The ES256 public keys (kty EC, crv P-256, alg ES256, use sig, kid = RFC 7638 thumbprint) that verify access tokens, "
+        + "for APIs that check our tokens themselves. Cacheable for 5 minutes. Empty while tokens are signed with HS256.",
+        static (JwksEndpoint endpoint, HttpContext context) => Task.FromResult(endpoint.Handle(context)));
+
+    private readonly JsonWebKeySetResponse document;
+
+    public JwksEndpoint(IOptions<JwtOptions> options)
+    {
+        var keys = options.Value.Keys.Set ?? throw new InvalidOperationException(options.Value.Keys.Error);
+        document = new JsonWebKeySetResponse([.. keys.PublishedKeys.Select(k => new JsonWebKeyResponse("EC", "sig", "ES256", k.KeyId, "P-256", k.X, k.Y))]);
+    }
+
+    public Ok<JsonWebKeySetResponse> Handle(HttpContext context)
+    {
+        ResponseGuard.AllowPublicCaching(context.Response, MaxAge);
+        return TypedResults.Ok(document);
+    }
+}
+
+/// <summary>The minimal OpenID Connect discovery document: enough for a JWT bearer handler pointed at our issuer.</summary>
+public sealed record OpenIdConfigurationResponse(
+    [property: JsonPropertyName("issuer")] string Issuer,
+    [property: JsonPropertyName("jwks_uri")] string JwksUri);
+
+/// <summary>
+/// <c>GET /api/auth/.well-known/openid-configuration</c>. A bearer handler with <c>Authority = issuer</c>
+/// reads <c>issuer + "/.well-known/openid-configuration"</c>, so with the recommended
+/// <c>Auth__Jwt__Issuer = https://&lt;host&gt;/api/auth</c> this route is that address, and
+/// <c>jwks_uri</c> (<c>issuer + "/.well-known/jwks.json"</c>) is the JWKS route.
+/// </summary>
+internal sealed class OpenIdConfigurationEndpoint
+{
+    public static readonly AuthEndpoint Declaration = Declare.Get(
+        "OpenIdConfiguration", AuthRoutes.OpenIdConfiguration, "Discovery document (issuer, jwks_uri)",
+        "A minimal OpenID Connect discovery document so off-the-shelf JWT bearer handlers can be pointed at the issuer: "
+        + "issuer is Auth__Jwt__Issuer, jwks_uri is issuer + \"/.well-known/jwks.json\". Cacheable for 5 minutes.",
+        static (OpenIdConfigurationEndpoint endpoint, HttpContext context) => Task.FromResult(endpoint.Handle(context)));
+
+    private readonly OpenIdConfigurationResponse document;
+
+    public OpenIdConfigurationEndpoint(IOptions<JwtOptions> options)
+    {
+        document = new OpenIdConfigurationResponse(options.Value.Issuer, options.Value.Issuer.TrimEnd('/') + "/.well-known/jwks.json");
+    }
+
+    public Ok<OpenIdConfigurationResponse> Handle(HttpContext context)
+    {
+        ResponseGuard.AllowPublicCaching(context.Response, JwksEndpoint.MaxAge);
+        return TypedResults.Ok(document);
+    }
+}

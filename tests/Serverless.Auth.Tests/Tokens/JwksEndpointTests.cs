@@ -1,0 +1,70 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Serverless.Auth.Http;
+using Serverless.Auth.Tests.Infrastructure;
+
+namespace Serverless.Auth.Tests.Tokens;
+
+/// <summary>The JWKS and discovery documents as served: public parameters only, cacheable, consistent with the issuer.</summary>
+public sealed class JwksEndpointTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task JwksListsSigningAndPublishedKeysWithPublicParametersOnlyAndIsCacheable()
+    {
+        var server = new Es256Api(azurite);
+        await using var api = await server.StartAsync(Es256Api.NewPem(), publishedPem: Es256Api.NewPem());
+        var token = new JsonWebToken((await Es256Api.SignedInAsync(api)).Access!);
+
+        using var response = await api.Client.GetAsync(AuthRoutes.JwksPath, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("public, max-age=300", response.Headers.CacheControl?.ToString());
+        var keys = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!["keys"]!.AsArray();
+        Assert.Equal(2, keys.Count);
+        foreach (var key in keys)
+        {
+            Assert.Equal(["kty", "use", "alg", "kid", "crv", "x", "y"], key!.AsObject().Select(p => p.Key));
+            Assert.Equal("EC", (string?)key["kty"]);
+            Assert.Equal("sig", (string?)key["use"]);
+            Assert.Equal("ES256", (string?)key["alg"]);
+            Assert.Equal("P-256", (string?)key["crv"]);
+            Assert.Null(key["d"]);
+        }
+
+        // The signing key comes first and is the one the token names.
+        Assert.Equal(token.Kid, (string?)keys[0]!["kid"]);
+    }
+
+    [Fact]
+    public async Task DiscoveryNamesTheIssuerAndItsJwksAndIsCacheable()
+    {
+        var server = new Es256Api(azurite);
+        await using var api = await server.StartAsync(Es256Api.NewPem());
+
+        using var response = await api.Client.GetAsync(AuthRoutes.OpenIdConfigurationPath, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("public, max-age=300", response.Headers.CacheControl?.ToString());
+        var document = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!;
+        Assert.Equal(server.Issuer, (string?)document["issuer"]);
+        Assert.Equal(server.JwksUrl, (string?)document["jwks_uri"]);
+        // The layout: issuer + "/.well-known/openid-configuration" is this very route.
+        Assert.Equal(server.Issuer + "/.well-known/openid-configuration", server.BaseUrl + AuthRoutes.OpenIdConfigurationPath);
+    }
+
+    [Fact]
+    public async Task Hs256OnlyPublishesAnEmptySetAndOtherAnswersStayNoStore()
+    {
+        await using var api = await azurite.StartApiAsync();
+
+        using var jwks = await api.Client.GetAsync(AuthRoutes.JwksPath, TestContext.Current.CancellationToken);
+        using var verify = await api.VerifyAsync();
+
+        Assert.Equal(HttpStatusCode.OK, jwks.StatusCode);
+        Assert.Equal("""{"keys":[]}""", await jwks.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("public, max-age=300", jwks.Headers.CacheControl?.ToString());
+        Assert.Equal("no-store", verify.Headers.CacheControl?.ToString());
+    }
+}
