@@ -55,7 +55,28 @@ internal static class KeyRing
         return keys.Count > 0;
     }
 
-    public static bool TryDecodeKey(string base64, out byte[] bytes)
+    /// <summary>The single-key form (<c>Auth__Jwt__SigningKey</c>): one bare base64 key, its id derived from it.</summary>
+    public static bool TryParseSingle(string value, string setting, out RingKey key, out string error)
+    {
+        key = null!;
+        if (UnresolvedKeyVaultReferences.IsUnresolved(value))
+        {
+            error = UnresolvedKeyVaultReferences.Message(setting);
+            return false;
+        }
+
+        if (!TryDecodeKey(value, out var bytes))
+        {
+            error = $"{setting} must be base64 of at least {MinimumKeyBytes} random bytes (openssl rand -base64 32).";
+            return false;
+        }
+
+        error = LowEntropyMessage(bytes, setting) ?? "";
+        key = new RingKey(DeriveKeyId(bytes), bytes);
+        return error.Length == 0;
+    }
+
+    private static bool TryDecodeKey(string base64, out byte[] bytes)
     {
         bytes = [];
         var buffer = new byte[base64.Length];

@@ -76,25 +76,12 @@ internal sealed class SigningKeySet
         List<RingKey> ring = [];
         if (hasSingle)
         {
-            if (UnresolvedKeyVaultReferences.IsUnresolved(options.SigningKey))
+            if (!KeyRing.TryParseSingle(options.SigningKey!, "Auth__Jwt__SigningKey", out var single, out error))
             {
-                error = UnresolvedKeyVaultReferences.Message("Auth__Jwt__SigningKey");
                 return false;
             }
 
-            if (!KeyRing.TryDecodeKey(options.SigningKey!, out var bytes))
-            {
-                error = "Auth__Jwt__SigningKey must be base64 of at least 32 random bytes (openssl rand -base64 32).";
-                return false;
-            }
-
-            if (KeyRing.LowEntropyMessage(bytes, "Auth__Jwt__SigningKey") is { } weak)
-            {
-                error = weak;
-                return false;
-            }
-
-            ring = [new RingKey(KeyRing.DeriveKeyId(bytes), bytes)];
+            ring = [single];
         }
         else if (hasList && !KeyRing.TryParse(options.SigningKeys!, "Auth__Jwt__SigningKeys", out ring, out error))
         {
