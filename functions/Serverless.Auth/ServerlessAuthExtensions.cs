@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Serverless.Auth.Accounts;
 using Serverless.Auth.Cookies;
+using Serverless.Auth.Email;
 using Serverless.Auth.Http;
 using Serverless.Auth.Passwords;
 using Serverless.Auth.Secrets;
@@ -46,6 +47,7 @@ public static class ServerlessAuthExtensions
         services.AddOptionsWithValidateOnStart<Argon2Options, Argon2OptionsValidator>().BindConfiguration(Argon2Options.Section);
         services.AddOptionsWithValidateOnStart<ThrottlingOptions, ThrottlingOptionsValidator>().BindConfiguration(ThrottlingOptions.Section);
         services.AddOptionsWithValidateOnStart<RequestOriginOptions, RequestOriginOptionsValidator>().BindConfiguration(RequestOriginOptions.Section);
+        services.AddOptionsWithValidateOnStart<EmailOptions, EmailOptionsValidator>().BindConfiguration(EmailOptions.Section);
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<AuthTables>();
@@ -66,6 +68,13 @@ public static class ServerlessAuthExtensions
         services.AddSingleton<CrossSiteGuard>();
         services.AddSingleton<AccountService>();
         services.AddSingleton<RequestGate>();
+        services.AddSingleton<MailQueue>();
+        services.AddSingleton<MailOutbox>();
+        services.AddSingleton<MailTokenStore>();
+        services.AddSingleton<MailLinks>();
+        services.AddSingleton<MailComposer>();
+        services.AddSingleton<SmtpMailSender>();
+        services.AddSingleton<MailDelivery>();
         foreach (var endpoint in AuthApi.All)
         {
             endpoint.AddHandler(services);
@@ -89,6 +98,25 @@ public static class ServerlessAuthExtensions
         builder.Services.AddHostedService<StorageCleanupService>();
         return builder;
     }
+
+    /// <summary>
+    /// Sends the queued mail from inside this host (the standalone host), with the queue mechanics of
+    /// host.json's <c>extensions.queues</c>. The Functions app uses a queue-triggered function instead.
+    /// </summary>
+    public static IHostApplicationBuilder AddMailQueueSender(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptionsWithValidateOnStart<MailQueueOptions, MailQueueOptionsValidator>().BindConfiguration(MailQueueOptions.Section);
+        builder.Services.AddHostedService<MailQueueService>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Handles one message of the mail queue (the Functions queue trigger calls this). Throws when the
+    /// mail could not be sent, so the queue retries it and finally moves it to the poison queue.
+    /// </summary>
+    public static Task DeliverQueuedMailAsync(this IServiceProvider services, string message, CancellationToken cancellationToken) =>
+        services.GetRequiredService<MailDelivery>().DeliverAsync(message, cancellationToken);
 
     /// <summary>One clean-up pass (the Functions timer trigger calls this).</summary>
     public static Task RunStorageCleanupAsync(this IServiceProvider services, CancellationToken cancellationToken) =>

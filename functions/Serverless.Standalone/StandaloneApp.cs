@@ -28,6 +28,7 @@ public static class StandaloneApp
 
         builder.AddServerlessAuth();
         builder.AddScheduledCleanup();
+        builder.AddMailQueueSender();
         builder.AddHostCors();
         builder.AddProxyForwardedHeaders();
         // Every status this host answers is problem+json: 404, 405 (with Allow), and a 500 without internals.

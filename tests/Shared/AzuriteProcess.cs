@@ -1,12 +1,10 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Serverless.Testing;
 
 /// <summary>
-/// A real Azurite Table service (from the repo's node_modules) on a free loopback port, with its data
-/// in a temporary folder. Stop and start again keep the data on disk, for outage tests.
+/// A real Azurite Table service and Queue service (from the repo's node_modules) on free loopback ports,
+/// with their data in a temporary folder. Stop and start again keep the data on disk, for outage tests.
 /// </summary>
 public sealed class AzuriteProcess : IAsyncDisposable
 {
@@ -14,25 +12,37 @@ public sealed class AzuriteProcess : IAsyncDisposable
     private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private readonly string dataFolder = Directory.CreateTempSubdirectory("azurite-").FullName;
-    private Process? process;
+    private readonly List<Process> processes = [];
 
-    private AzuriteProcess(int port) => Port = port;
+    private AzuriteProcess(int port, int queuePort) => (Port, QueuePort) = (port, queuePort);
 
+    /// <summary>The Table service's port.</summary>
     public int Port { get; }
 
+    public int QueuePort { get; }
+
     public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};TableEndpoint=http://127.0.0.1:{Port}/devstoreaccount1;";
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};"
+        + $"TableEndpoint=http://127.0.0.1:{Port}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{QueuePort}/devstoreaccount1;";
 
     public static async Task<AzuriteProcess> StartNewAsync()
     {
-        var azurite = new AzuriteProcess(FreeTcpPort());
+        var azurite = new AzuriteProcess(FreeTcpPort(), FreeTcpPort());
         await azurite.StartAsync();
         return azurite;
     }
 
     public async Task StartAsync()
     {
-        var executable = RepoPaths.Combine("node_modules", ".bin", "azurite-table");
+        processes.Add(Start("azurite-table", "--tableHost", "--tablePort", Port));
+        processes.Add(Start("azurite-queue", "--queueHost", "--queuePort", QueuePort));
+        await WaitUntilListeningAsync(Port);
+        await WaitUntilListeningAsync(QueuePort);
+    }
+
+    private Process Start(string service, string hostOption, string portOption, int port)
+    {
+        var executable = RepoPaths.Combine("node_modules", ".bin", service);
         if (!File.Exists(executable))
         {
             throw new InvalidOperationException($"{executable} is missing: run 'npm ci' in the repository root (the README test command does).");
@@ -42,7 +52,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
         {
             ArgumentList =
             {
-                "--tableHost", "127.0.0.1", "--tablePort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--location", dataFolder,
+                hostOption, "127.0.0.1", portOption, port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--location", dataFolder,
                 "--skipApiVersionCheck", "--disableProductStyleUrl", "--silent",
                 // Telemetry on: after SIGINT Azurite waits minutes on sending it where it cannot get out, so every
                 // stop ran into the 10 s kill (and a killed Azurite does not flush its data).
@@ -52,12 +62,12 @@ public sealed class AzuriteProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        process = Process.Start(start) ?? throw new InvalidOperationException("Azurite did not start.");
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"{service} did not start.");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await WaitUntilListeningAsync();
+        return process;
     }
 
     /// <summary>
@@ -65,6 +75,12 @@ public sealed class AzuriteProcess : IAsyncDisposable
     /// would have; killed only if it does not exit within 10 s.
     /// </summary>
     public async Task StopAsync()
+    {
+        await Task.WhenAll(processes.Select(StopAsync));
+        processes.Clear();
+    }
+
+    private static async Task StopAsync(Process process)
     {
         if (process is { HasExited: false })
         {
@@ -85,8 +101,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
             }
         }
 
-        process?.Dispose();
-        process = null;
+        process.Dispose();
     }
 
     public async ValueTask DisposeAsync()
@@ -102,35 +117,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
         }
     }
 
-    public static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreeTcpPort() => LocalPorts.FreeTcpPort();
 
-    private async Task WaitUntilListeningAsync()
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (process is { HasExited: true })
-            {
-                throw new InvalidOperationException($"Azurite exited with code {process.ExitCode}.");
-            }
-
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(100);
-            }
-        }
-
-        throw new TimeoutException($"Azurite did not listen on port {Port} within 30 s.");
-    }
+    private Task WaitUntilListeningAsync(int port) => LocalPorts.WaitUntilListeningAsync(port, "Azurite", () => processes);
 }

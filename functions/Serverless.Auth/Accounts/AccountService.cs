@@ -9,7 +9,7 @@ internal abstract record SignupResult
 {
     public sealed record SignedUp(string UserId, string Email) : SignupResult;
     public sealed record Invalid(Dictionary<string, string[]> Errors) : SignupResult;
-    public sealed record EmailTaken : SignupResult;
+    public sealed record EmailTaken(string Email) : SignupResult;
 }
 
 internal abstract record LoginResult
@@ -38,7 +38,11 @@ internal sealed partial class AccountService(
     TimeProvider time,
     ILogger<AccountService> logger)
 {
-    public async Task<SignupResult> SignupAsync(string email, string password, CancellationToken cancellationToken)
+    /// <param name="clearBackoff">
+    /// False when signup must not reveal whether the address was free (confirmation required): the
+    /// backoff is cleared when the address is confirmed instead, so both answers cost the same.
+    /// </param>
+    public async Task<SignupResult> SignupAsync(string email, string password, bool clearBackoff, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         if (!EmailAddress.TryCanonicalize(email, out var canonicalEmail, out var emailProblem))
@@ -60,11 +64,15 @@ internal sealed partial class AccountService(
         var userId = Guid.CreateVersion7().ToString();
         if (!await users.TryCreateAsync(userId, canonicalEmail!, passwordHash, time.GetUtcNow(), cancellationToken))
         {
-            return new SignupResult.EmailTaken();
+            return new SignupResult.EmailTaken(canonicalEmail!);
         }
 
-        // Failures recorded against the address before it was registered belong to no one: a new account starts clean.
-        await throttle.ResetAsync(ThrottleKey.Account(canonicalEmail!), cancellationToken);
+        if (clearBackoff)
+        {
+            // Failures recorded against the address before it was registered belong to no one: a new account starts clean.
+            await throttle.ResetAsync(ThrottleKey.Account(canonicalEmail!), cancellationToken);
+        }
+
         LogSignedUp(logger, userId);
         return new SignupResult.SignedUp(userId, canonicalEmail!);
     }
@@ -150,7 +158,7 @@ internal sealed partial class AccountService(
         }
 
         var passwordHash = await hasher.HashAsync(newPassword, cancellationToken);
-        if (!await users.TryUpdatePasswordHashAsync(account, passwordHash, cancellationToken))
+        if (!await users.TryChangePasswordAsync(account, passwordHash, cancellationToken))
         {
             return new PasswordChangeResult.Conflict();
         }

@@ -58,7 +58,7 @@ internal sealed class ChangePasswordEndpoint(
         await sessions.EndOthersAsync(subject.UserId, subject.SessionId, cancellationToken);
         await revocations.RevokeAsync(subject, cancellationToken);
         var issued = await sessions.ReissueAsync(subject.UserId, subject.SessionId, cancellationToken)
-            ?? await sessions.StartAsync(subject.UserId, subject.Email, remember: true, context.Request.Headers.UserAgent, cancellationToken);
+            ?? await sessions.StartAsync(subject.UserId, subject.Email, account!.EmailConfirmed, remember: true, context.Request.Headers.UserAgent, cancellationToken);
         cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
         return TypedResults.Ok(SessionResponse.For(issued.Access.Subject));
     }

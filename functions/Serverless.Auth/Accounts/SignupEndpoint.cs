@@ -1,24 +1,37 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Serverless.Auth.Cookies;
+using Serverless.Auth.Email;
 using Serverless.Auth.Http;
 using Serverless.Auth.Sessions;
 using Serverless.Auth.Throttling;
 
 namespace Serverless.Auth.Accounts;
 
-/// <summary><c>POST /api/auth/signup</c>: create an account and start a session.</summary>
-internal sealed class SignupEndpoint(RequestGate gate, AccountService accounts, SessionService sessions, SessionCookies cookies, DeviceCookies devices)
+/// <summary><c>POST /api/auth/signup</c>: create an account, ask for the confirmation mail, and (unless confirmation is required) start a session.</summary>
+internal sealed class SignupEndpoint(
+    RequestGate gate,
+    AccountService accounts,
+    SessionService sessions,
+    SessionCookies cookies,
+    DeviceCookies devices,
+    MailOutbox outbox,
+    IOptions<EmailOptions> email)
 {
+    private readonly bool requireConfirmed = email.Value.RequireConfirmed;
+
     public static readonly AuthEndpoint Declaration = Declare.Post(
         "Signup", AuthRoutes.Signup, "Sign up",
-        "Creates an account and starts a session: sets the HttpOnly access and refresh cookies. The password must meet the policy (errors.password says why not).",
+        "Creates an account, sends a confirmation mail and starts a session: sets the HttpOnly access and refresh cookies. The password must meet the "
+        + "policy (errors.password says why not). With Auth__Email__RequireConfirmed: 202 and no cookie for a new and a registered address alike "
+        + "(the owner of a registered one gets a mail saying so), instead of 201 and 409.",
         static (SignupEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context),
         typeof(CredentialsRequest),
         StatusCodes.Status403Forbidden, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge,
         StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable);
 
-    public async Task<Results<Created<SignupResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(HttpContext context)
+    public async Task<Results<Created<SignupResponse>, Accepted<AcceptedResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(HttpContext context)
     {
         var (credentials, problem) = await gate.ReadAsync(context, RateLimitedAction.Signup, AuthJsonContext.Default.CredentialsRequest);
         if ((problem ?? RequestGate.Required(("email", "Email", credentials!.Email?.Trim()), ("password", "Password", credentials.Password))) is { } refused)
@@ -26,18 +39,33 @@ internal sealed class SignupEndpoint(RequestGate gate, AccountService accounts, 
             return refused;
         }
 
-        var result = await accounts.SignupAsync(credentials!.Email!, credentials.Password!, context.RequestAborted);
+        var cancellationToken = context.RequestAborted;
+        var result = await accounts.SignupAsync(credentials!.Email!, credentials.Password!, clearBackoff: !requireConfirmed, cancellationToken);
         switch (result)
         {
-            case SignupResult.SignedUp(var userId, var email):
-                var issued = await sessions.StartAsync(userId, email, credentials.Remember ?? true, context.Request.Headers.UserAgent, context.RequestAborted);
-                cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
-                devices.Issue(context.Response, EmailAddress.StorageKey(email));
-                return TypedResults.Created((string?)null, new SignupResponse(userId, email));
             case SignupResult.Invalid(var errors):
                 return Problems.Validation(errors);
-            default:
-                return Problems.EmailTaken();
+            case SignupResult.EmailTaken(var takenEmail):
+                if (!requireConfirmed)
+                {
+                    return Problems.EmailTaken();
+                }
+
+                // Same work and answer as a new address; the owner learns of the attempt (no token: a reset in progress stays valid).
+                await outbox.RequestAsync(MailKind.SignupAttempt, takenEmail, cancellationToken);
+                return TypedResults.Accepted((string?)null, AcceptedResponse.Instance);
         }
+
+        var (userId, email) = (SignupResult.SignedUp)result;
+        await outbox.RequestAsync(MailKind.Confirm, email, cancellationToken);
+        if (requireConfirmed)
+        {
+            return TypedResults.Accepted((string?)null, AcceptedResponse.Instance);
+        }
+
+        var issued = await sessions.StartAsync(userId, email, emailConfirmed: false, credentials.Remember ?? true, context.Request.Headers.UserAgent, cancellationToken);
+        cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
+        devices.Issue(context.Response, EmailAddress.StorageKey(email));
+        return TypedResults.Created((string?)null, new SignupResponse(userId, email, EmailConfirmed: false));
     }
 }

@@ -1,10 +1,20 @@
 using Azure;
 using Azure.Data.Tables;
+using Serverless.Auth.Email;
 using Serverless.Auth.Storage;
 
 namespace Serverless.Auth.Accounts;
 
-internal sealed record UserAccount(string UserId, string Email, string PasswordHash, ETag ETag);
+/// <summary>The last mail of one kind recorded for an account: the hash of its token, and when.</summary>
+internal sealed record MailStamp(string TokenHash, DateTimeOffset At);
+
+internal sealed record UserAccount(string UserId, string Email, string PasswordHash, ETag ETag, bool EmailConfirmed = false)
+{
+    /// <summary>Per mail kind; the reset stamp's hash is also the only reset token still valid.</summary>
+    public IReadOnlyDictionary<MailKind, MailStamp> MailStamps { get; init; } = new Dictionary<MailKind, MailStamp>();
+
+    public MailStamp? StampOf(MailKind kind) => MailStamps.GetValueOrDefault(kind);
+}
 
 /// <summary>The users table: one entity per canonical email (<see cref="EmailAddress"/>), keyed by its hash. The only code that knows its shape.</summary>
 internal sealed class UserRepository(AuthTables tables)
@@ -40,13 +50,39 @@ internal sealed class UserRepository(AuthTables tables)
             return null;
         }
 
-        return new UserAccount(entity.GetString("UserId"), entity.GetString("Email"), entity.GetString("PasswordHash"), entity.ETag);
+        var stamps = new Dictionary<MailKind, MailStamp>();
+        foreach (var kind in Enum.GetValues<MailKind>())
+        {
+            if (entity.GetString(StampHash(kind)) is { Length: > 0 } hash && entity.GetDateTimeOffset(StampAt(kind)) is { } at)
+            {
+                stamps[kind] = new MailStamp(hash, at);
+            }
+        }
+
+        return new UserAccount(entity.GetString("UserId"), entity.GetString("Email"), entity.GetString("PasswordHash"), entity.ETag, entity.GetBoolean("EmailConfirmed") ?? false)
+        {
+            MailStamps = stamps,
+        };
     }
 
-    /// <summary>Replaces the hash if the row is unchanged since it was read (ETag); a lost race is harmless.</summary>
-    public async Task<bool> TryUpdatePasswordHashAsync(UserAccount account, string passwordHash, CancellationToken cancellationToken)
+    /// <summary>Records a mail about to be sent (its token hash and time) if the row is unchanged since it was read (ETag).</summary>
+    public Task<bool> TryStampMailAsync(UserAccount account, MailKind kind, MailStamp stamp, CancellationToken cancellationToken) =>
+        TryMergeAsync(account, new() { [StampHash(kind)] = stamp.TokenHash, [StampAt(kind)] = stamp.At }, cancellationToken);
+
+    /// <summary>Marks the address confirmed (ETag: of two concurrent confirmations one wins).</summary>
+    public Task<bool> TryConfirmEmailAsync(UserAccount account, CancellationToken cancellationToken) =>
+        TryMergeAsync(account, new() { ["EmailConfirmed"] = true, [StampHash(MailKind.Confirm)] = "" }, cancellationToken);
+
+    /// <summary>
+    /// Sets the password from a reset link and spends the link (ETag: of two concurrent uses one wins).
+    /// The mail reached the owner, so the address is confirmed too.
+    /// </summary>
+    public Task<bool> TryResetPasswordAsync(UserAccount account, string passwordHash, CancellationToken cancellationToken) =>
+        TryMergeAsync(account, new() { ["PasswordHash"] = passwordHash, ["EmailConfirmed"] = true, [StampHash(MailKind.Reset)] = "" }, cancellationToken);
+
+    private async Task<bool> TryMergeAsync(UserAccount account, Dictionary<string, object> changes, CancellationToken cancellationToken)
     {
-        var patch = new TableEntity(KeyFor(account.Email), AccountRow) { ["PasswordHash"] = passwordHash };
+        var patch = new TableEntity(changes) { PartitionKey = KeyFor(account.Email), RowKey = AccountRow };
         try
         {
             await tables.Users.UpdateEntityAsync(patch, account.ETag, TableUpdateMode.Merge, cancellationToken);
@@ -57,6 +93,18 @@ internal sealed class UserRepository(AuthTables tables)
             return false;
         }
     }
+
+    private static string StampHash(MailKind kind) => kind + "MailHash";
+
+    private static string StampAt(MailKind kind) => kind + "MailAt";
+
+    /// <summary>Replaces the hash if the row is unchanged since it was read (ETag); a lost race is harmless.</summary>
+    public Task<bool> TryUpdatePasswordHashAsync(UserAccount account, string passwordHash, CancellationToken cancellationToken) =>
+        TryMergeAsync(account, new() { ["PasswordHash"] = passwordHash }, cancellationToken);
+
+    /// <summary>A new password chosen by the signed-in user: also voids any reset link still out (ETag as above).</summary>
+    public Task<bool> TryChangePasswordAsync(UserAccount account, string passwordHash, CancellationToken cancellationToken) =>
+        TryMergeAsync(account, new() { ["PasswordHash"] = passwordHash, [StampHash(MailKind.Reset)] = "" }, cancellationToken);
 
     /// <summary>Deletes the account if unchanged since it was read (ETag): the email can sign up again.</summary>
     public async Task<bool> TryDeleteAsync(UserAccount account, CancellationToken cancellationToken)

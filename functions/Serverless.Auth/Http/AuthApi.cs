@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Serverless.Auth.Accounts;
+using Serverless.Auth.Email;
 using Serverless.Auth.Sessions;
 using Serverless.Auth.Tokens;
 
@@ -20,11 +21,18 @@ public static class AuthApi
     public static AuthEndpoint RevokeSession { get; } = RevokeSessionEndpoint.Declaration;
     public static AuthEndpoint ChangePassword { get; } = ChangePasswordEndpoint.Declaration;
     public static AuthEndpoint DeleteAccount { get; } = DeleteAccountEndpoint.Declaration;
+    public static AuthEndpoint EmailConfirm { get; } = EmailConfirmEndpoint.Declaration;
+    public static AuthEndpoint EmailResend { get; } = MailRequestEndpoint.Resend;
+    public static AuthEndpoint PasswordForgot { get; } = MailRequestEndpoint.Forgot;
+    public static AuthEndpoint PasswordReset { get; } = PasswordResetEndpoint.Declaration;
     public static AuthEndpoint Jwks { get; } = JwksEndpoint.Declaration;
     public static AuthEndpoint OpenIdConfiguration { get; } = OpenIdConfigurationEndpoint.Declaration;
 
     public static IReadOnlyList<AuthEndpoint> All { get; } =
-        [Signup, Login, Verify, Logout, Refresh, LogoutAll, Sessions, RevokeSession, ChangePassword, DeleteAccount, Jwks, OpenIdConfiguration];
+        [
+            Signup, Login, Verify, Logout, Refresh, LogoutAll, Sessions, RevokeSession, ChangePassword, DeleteAccount,
+            EmailConfirm, EmailResend, PasswordForgot, PasswordReset, Jwks, OpenIdConfiguration,
+        ];
 
     /// <summary>Maps every endpoint under /api on a plain ASP.NET Core app (the standalone host).</summary>
     public static RouteGroupBuilder MapAuthApi(this IEndpointRouteBuilder routes)

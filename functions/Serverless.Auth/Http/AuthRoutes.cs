@@ -18,6 +18,10 @@ public static class AuthRoutes
     public const string RevokeSession = "auth/sessions/revoke";
     public const string ChangePassword = "auth/password";
     public const string DeleteAccount = "auth/account/delete";
+    public const string EmailConfirm = "auth/email/confirm";
+    public const string EmailResend = "auth/email/resend";
+    public const string PasswordForgot = "auth/password/forgot";
+    public const string PasswordReset = "auth/password/reset";
     public const string Jwks = "auth/.well-known/jwks.json";
     public const string OpenIdConfiguration = "auth/.well-known/openid-configuration";
 
@@ -34,6 +38,10 @@ public static class AuthRoutes
     public const string RevokeSessionPath = "/" + Prefix + "/" + RevokeSession;
     public const string ChangePasswordPath = "/" + Prefix + "/" + ChangePassword;
     public const string DeleteAccountPath = "/" + Prefix + "/" + DeleteAccount;
+    public const string EmailConfirmPath = "/" + Prefix + "/" + EmailConfirm;
+    public const string EmailResendPath = "/" + Prefix + "/" + EmailResend;
+    public const string PasswordForgotPath = "/" + Prefix + "/" + PasswordForgot;
+    public const string PasswordResetPath = "/" + Prefix + "/" + PasswordReset;
     public const string JwksPath = "/" + Prefix + "/" + Jwks;
     public const string OpenIdConfigurationPath = "/" + Prefix + "/" + OpenIdConfiguration;
 }

@@ -15,13 +15,34 @@ public sealed record AccountDeleteRequest(string? Password);
 
 public sealed record SessionRevokeRequest(string? SessionId);
 
+/// <summary>Resend the confirmation mail, or send a password-reset mail.</summary>
+public sealed record EmailRequest(string? Email);
+
+/// <summary>The token from a confirmation link.</summary>
+public sealed record EmailConfirmRequest(string? Token);
+
+/// <summary>The token from a reset link, and the new password.</summary>
+public sealed record PasswordResetRequest(string? Token, string? NewPassword);
+
 // Responses.
 
-public sealed record SignupResponse(string UserId, string Email);
+public sealed record SignupResponse(string UserId, string Email, bool EmailConfirmed);
 
-public sealed record SessionResponse(string UserId, string Email, DateTimeOffset ExpiresAt)
+public sealed record SessionResponse(string UserId, string Email, DateTimeOffset ExpiresAt, bool EmailConfirmed)
 {
-    internal static SessionResponse For(TokenSubject subject) => new(subject.UserId, subject.Email, subject.ExpiresAt);
+    internal static SessionResponse For(TokenSubject subject) => new(subject.UserId, subject.Email, subject.ExpiresAt, subject.EmailConfirmed);
+}
+
+/// <summary>The answer of the confirmation link.</summary>
+public sealed record EmailConfirmedResponse(string UserId, string Email, bool EmailConfirmed);
+
+/// <summary>
+/// 202 for every mail request (and for signup when confirmation is required): the same body whether
+/// or not the address has an account, so the answer reveals nothing.
+/// </summary>
+public sealed record AcceptedResponse(string Status)
+{
+    internal static AcceptedResponse Instance { get; } = new("accepted");
 }
 
 /// <summary>One signed-in device or browser; <c>current</c> marks the one asking.</summary>
@@ -32,4 +53,7 @@ public sealed record SessionInfo(string SessionId, DateTimeOffset CreatedAt, Dat
 [JsonSerializable(typeof(PasswordChangeRequest))]
 [JsonSerializable(typeof(AccountDeleteRequest))]
 [JsonSerializable(typeof(SessionRevokeRequest))]
+[JsonSerializable(typeof(EmailRequest))]
+[JsonSerializable(typeof(EmailConfirmRequest))]
+[JsonSerializable(typeof(PasswordResetRequest))]
 internal sealed partial class AuthJsonContext : JsonSerializerContext;

@@ -1,19 +1,30 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Serverless.Auth.Accounts;
+using Microsoft.Extensions.Options;
 using Serverless.Auth.Cookies;
+using Serverless.Auth.Email;
 using Serverless.Auth.Http;
 using Serverless.Auth.Throttling;
 
 namespace Serverless.Auth.Sessions;
 
 /// <summary><c>POST /api/auth/login</c>: check the password and start a session.</summary>
-internal sealed class LoginEndpoint(RequestGate gate, AccountService accounts, SessionService sessions, SessionCookies cookies, DeviceCookies devices)
+internal sealed class LoginEndpoint(
+    RequestGate gate,
+    AccountService accounts,
+    SessionService sessions,
+    SessionCookies cookies,
+    DeviceCookies devices,
+    IOptions<EmailOptions> email)
 {
+    private readonly bool requireConfirmed = email.Value.RequireConfirmed;
+
     public static readonly AuthEndpoint Declaration = Declare.Post(
         "Login", AuthRoutes.Login, "Log in",
         "Checks email and password and starts a session: sets the HttpOnly access and refresh cookies (browser-session cookies with remember: false). "
-        + "One generic 401 for an unknown email and a wrong password; 429 + Retry-After during the per-account backoff.",
+        + "One generic 401 for an unknown email and a wrong password; 429 + Retry-After during the per-account backoff. With "
+        + "Auth__Email__RequireConfirmed, the right password for an unconfirmed address answers 403 with code email_not_confirmed.",
         static (LoginEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context),
         typeof(CredentialsRequest),
         StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge,
@@ -31,8 +42,12 @@ internal sealed class LoginEndpoint(RequestGate gate, AccountService accounts, S
             credentials!.Email!, credentials.Password!, accountKey => devices.TrustedDeviceId(context.Request, accountKey), context.RequestAborted);
         switch (result)
         {
+            case LoginResult.LoggedIn(var account) when requireConfirmed && !account.EmailConfirmed:
+                // Only after the right password: the 403 tells nothing to someone who does not know it.
+                return Problems.EmailNotConfirmed();
             case LoginResult.LoggedIn(var account):
-                var issued = await sessions.StartAsync(account.UserId, account.Email, credentials.Remember ?? true, context.Request.Headers.UserAgent, context.RequestAborted);
+                var issued = await sessions.StartAsync(
+                    account.UserId, account.Email, account.EmailConfirmed, credentials.Remember ?? true, context.Request.Headers.UserAgent, context.RequestAborted);
                 cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
                 devices.Issue(context.Response, EmailAddress.StorageKey(account.Email));
                 return TypedResults.Ok(SessionResponse.For(issued.Access.Subject));

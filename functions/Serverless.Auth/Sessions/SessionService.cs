@@ -29,16 +29,16 @@ internal sealed partial class SessionService(
 
     private readonly SessionLifetimeOptions settings = options.Value;
 
-    public async Task<IssuedSession> StartAsync(string userId, string email, bool remember, string? userAgent, CancellationToken cancellationToken)
+    public async Task<IssuedSession> StartAsync(string userId, string email, bool emailConfirmed, bool remember, string? userAgent, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var refresh = RefreshToken.Start(userId, RefreshToken.NewSessionId());
         var absolute = now + settings.Absolute;
         var session = new SessionRecord(
             userId, refresh.SessionId, email, now, now, absolute, Min(now + settings.Idle, absolute), remember,
-            Truncate(userAgent), refresh.Generation, refresh.SecretHash, now);
+            Truncate(userAgent), refresh.Generation, refresh.SecretHash, now, EmailConfirmed: emailConfirmed);
         await store.AddAsync(session, cancellationToken);
-        return new IssuedSession(tokens.Issue(userId, email, session.SessionId), refresh, session);
+        return new IssuedSession(Issue(session), refresh, session);
     }
 
     /// <summary>
@@ -97,7 +97,7 @@ internal sealed partial class SessionService(
                 };
                 if (await store.TryReplaceAsync(rotated, cancellationToken))
                 {
-                    return new IssuedSession(tokens.Issue(session.UserId, session.Email, session.SessionId), successor, rotated);
+                    return new IssuedSession(Issue(session), successor, rotated);
                 }
 
                 // Another request rotated this token first: read again, and share its successor below.
@@ -108,7 +108,7 @@ internal sealed partial class SessionService(
                 && serverKey.Keys.Select(token.Successor).FirstOrDefault(s => s.SecretHash == session.CurrentHash) is { } shared)
             {
                 // A racing tab or a retry after a lost response: the same successor, no second chain.
-                return new IssuedSession(tokens.Issue(session.UserId, session.Email, session.SessionId), shared, session);
+                return new IssuedSession(Issue(session), shared, session);
             }
 
             if (detectReuse && IsRetiredTokenOf(session, token))
@@ -207,9 +207,12 @@ internal sealed partial class SessionService(
             ExpiresAt = Min(now + settings.Idle, session.AbsoluteExpiresAt),
         };
         return await store.TryReplaceAsync(renewed, cancellationToken)
-            ? new IssuedSession(tokens.Issue(userId, session.Email, sessionId), refresh, renewed)
+            ? new IssuedSession(Issue(session), refresh, renewed)
             : null;
     }
+
+    /// <summary>An access token for the session, as its row says (the address's confirmation travels with it).</summary>
+    public IssuedToken Issue(SessionRecord session) => tokens.Issue(session.UserId, session.Email, session.SessionId, session.EmailConfirmed);
 
     public DateTimeOffset ExpiryOf(SessionRecord session) => Min(session.LastUsedAt + settings.Idle, session.AbsoluteExpiresAt);
 

@@ -18,7 +18,8 @@ internal sealed record SessionRecord(
     int Generation,
     string CurrentHash,
     DateTimeOffset RotatedAt,
-    ETag ETag = default);
+    ETag ETag = default,
+    bool EmailConfirmed = false);
 
 /// <summary>
 /// The sessions table: partition = user id, row = session id. A refresh is one point read and one
@@ -74,6 +75,26 @@ internal sealed class SessionStore(AuthTables tables)
         return sessions;
     }
 
+    /// <summary>
+    /// Records the confirmed address on every session of the user, so their next refresh issues tokens
+    /// saying so. A merge of this one property: a concurrent rotation (an ETag replace) of the same row
+    /// then fails its ETag and re-reads, so it cannot write the old value back.
+    /// </summary>
+    public async Task MarkEmailConfirmedAsync(string userId, CancellationToken cancellationToken)
+    {
+        foreach (var session in await ListAsync(userId, cancellationToken))
+        {
+            try
+            {
+                await tables.Sessions.UpdateEntityAsync(new TableEntity(userId, session.SessionId) { ["EmailConfirmed"] = true }, ETag.All, TableUpdateMode.Merge, cancellationToken);
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                // Ended meanwhile.
+            }
+        }
+    }
+
     /// <summary>Deletes sessions past their expiry (the scheduled clean-up); returns how many.</summary>
     public async Task<int> DeleteExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -99,6 +120,7 @@ internal sealed class SessionStore(AuthTables tables)
         ["Generation"] = s.Generation,
         ["CurrentHash"] = s.CurrentHash,
         ["RotatedAt"] = s.RotatedAt,
+        ["EmailConfirmed"] = s.EmailConfirmed,
     };
 
     private static SessionRecord FromEntity(TableEntity e) => new(
@@ -114,5 +136,6 @@ internal sealed class SessionStore(AuthTables tables)
         e.GetInt32("Generation") ?? 0,
         e.GetString("CurrentHash") ?? "",
         e.GetDateTimeOffset("RotatedAt") ?? DateTimeOffset.UnixEpoch,
-        e.ETag);
+        e.ETag,
+        e.GetBoolean("EmailConfirmed") ?? false);
 }

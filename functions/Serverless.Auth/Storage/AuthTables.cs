@@ -12,12 +12,7 @@ internal sealed class AuthTables
     {
         var settings = options.Value;
         var clientOptions = new TableClientOptions();
-        // Bounded waits: a storage outage must turn into a quick 503, not a hung request.
-        clientOptions.Retry.Mode = RetryMode.Exponential;
-        clientOptions.Retry.MaxRetries = settings.MaxRetries;
-        clientOptions.Retry.Delay = TimeSpan.FromMilliseconds(200);
-        clientOptions.Retry.MaxDelay = TimeSpan.FromSeconds(1);
-        clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(settings.TimeoutSeconds);
+        BoundRetries(clientOptions.Retry, settings);
 
         Service = settings.UsesConnectionString
             ? new TableServiceClient(settings.ConnectionString, clientOptions)
@@ -27,6 +22,7 @@ internal sealed class AuthTables
         Revocations = Service.GetTableClient(settings.RevocationsTable);
         LoginThrottle = Service.GetTableClient(settings.LoginThrottleTable);
         Sessions = Service.GetTableClient(settings.SessionsTable);
+        MailTokens = Service.GetTableClient(settings.MailTokensTable);
     }
 
     public TableServiceClient Service { get; }
@@ -35,10 +31,21 @@ internal sealed class AuthTables
     public TableClient Revocations { get; }
     public TableClient LoginThrottle { get; }
     public TableClient Sessions { get; }
+    public TableClient MailTokens { get; }
 
-    public IEnumerable<TableClient> All => [Users, Revocations, LoginThrottle, Sessions];
+    public IEnumerable<TableClient> All => [Users, Revocations, LoginThrottle, Sessions, MailTokens];
 
-    private static TokenCredential CreateCredential(StorageOptions settings) =>
+    /// <summary>Bounded waits: a storage outage must turn into a quick 503, not a hung request.</summary>
+    internal static void BoundRetries(RetryOptions retry, StorageOptions settings)
+    {
+        retry.Mode = RetryMode.Exponential;
+        retry.MaxRetries = settings.MaxRetries;
+        retry.Delay = TimeSpan.FromMilliseconds(200);
+        retry.MaxDelay = TimeSpan.FromSeconds(1);
+        retry.NetworkTimeout = TimeSpan.FromSeconds(settings.TimeoutSeconds);
+    }
+
+    internal static TokenCredential CreateCredential(StorageOptions settings) =>
         string.IsNullOrWhiteSpace(settings.ManagedIdentityClientId)
             ? new DefaultAzureCredential()
             : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(settings.ManagedIdentityClientId));

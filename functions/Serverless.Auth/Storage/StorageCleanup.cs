@@ -4,6 +4,7 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Serverless.Auth.Email;
 using Serverless.Auth.Sessions;
 using Serverless.Auth.Throttling;
 
@@ -11,7 +12,7 @@ namespace Serverless.Auth.Storage;
 
 /// <summary>
 /// Deletes rows no request will read again: expired sessions, revocation partitions whose tokens
-/// have all expired, and login-throttle rows whose backoff ended long ago. Runs on a schedule: a
+/// have all expired, login-throttle rows whose backoff ended long ago, and expired mail tokens. Runs on a schedule: a
 /// timer-triggered function in Azure, <see cref="StorageCleanupService"/> in the standalone host.
 /// </summary>
 internal sealed partial class StorageCleanup(
@@ -27,7 +28,7 @@ internal sealed partial class StorageCleanup(
     // A throttle row is kept this long after its last failure, so backoff state outlives any window.
     private readonly TimeSpan throttleRetention = TimeSpan.FromSeconds(Math.Max(throttling.Value.MaxDelaySeconds, 86400));
 
-    public async Task<(int Sessions, int Revocations, int Throttles)> RunAsync(CancellationToken cancellationToken)
+    public async Task<(int Sessions, int Revocations, int Throttles, int MailTokens)> RunAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var expiredSessions = await sessions.DeleteExpiredAsync(now, cancellationToken);
@@ -40,8 +41,10 @@ internal sealed partial class StorageCleanup(
         var idleThrottles = TableClient.CreateQueryFilter($"Timestamp lt {now - throttleRetention} and BlockedUntil lt {now}");
         var throttles = await DeleteAllAsync(tables.LoginThrottle, idleThrottles, cancellationToken);
 
-        LogCleaned(logger, expiredSessions, revocations, throttles);
-        return (expiredSessions, revocations, throttles);
+        var mailTokens = await DeleteAllAsync(tables.MailTokens, MailTokenStore.ExpiredFilter(now), cancellationToken);
+
+        LogCleaned(logger, expiredSessions, revocations, throttles, mailTokens);
+        return (expiredSessions, revocations, throttles, mailTokens);
     }
 
     private static async Task<int> DeleteAllAsync(TableClient table, string filter, CancellationToken cancellationToken)
@@ -63,8 +66,8 @@ internal sealed partial class StorageCleanup(
         return deleted;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Storage clean-up deleted {Sessions} expired sessions, {Revocations} revocation rows, {Throttles} throttle rows")]
-    private static partial void LogCleaned(ILogger logger, int sessions, int revocations, int throttles);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Storage clean-up deleted {Sessions} expired sessions, {Revocations} revocation rows, {Throttles} throttle rows, {MailTokens} mail tokens")]
+    private static partial void LogCleaned(ILogger logger, int sessions, int revocations, int throttles, int mailTokens);
 }
 
 /// <summary>The standalone host's schedule for <see cref="StorageCleanup"/> (Azure uses a timer-triggered function).</summary>

@@ -20,6 +20,13 @@ public sealed class StorageOptions
     public string RevocationsTable { get; set; } = "RevokedTokens";
     public string LoginThrottleTable { get; set; } = "LoginThrottle";
     public string SessionsTable { get; set; } = "Sessions";
+    public string MailTokensTable { get; set; } = "MailTokens";
+
+    /// <summary>The queue mail requests go through; failed ones end in <c>&lt;name&gt;-poison</c>, as the Functions queue trigger names it.</summary>
+    public string EmailQueue { get; set; } = "auth-email";
+
+    /// <summary>Queue service endpoint used with a managed identity in Azure (with a connection string, its queue endpoint is used).</summary>
+    public Uri? QueueServiceUri { get; set; }
 
     /// <summary>Per-try network timeout; with <see cref="MaxRetries"/> it bounds how long a request waits on storage.</summary>
     public int TimeoutSeconds { get; set; } = 3;
@@ -49,6 +56,20 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
             failures.Add("Auth__Storage__TableServiceUri must be an absolute https URI such as https://<account>.table.core.windows.net.");
         }
 
+        if (hasUri && (options.QueueServiceUri is not { IsAbsoluteUri: true } queueUri || queueUri.Scheme != Uri.UriSchemeHttps))
+        {
+            failures.Add("Auth__Storage__QueueServiceUri is required with Auth__Storage__TableServiceUri: an absolute https URI such as https://<account>.queue.core.windows.net (the mail queue).");
+        }
+        else if (hasConnectionString && options.QueueServiceUri is not null)
+        {
+            failures.Add("Auth__Storage__QueueServiceUri only applies with Auth__Storage__TableServiceUri; with a connection string the queue endpoint comes from it.");
+        }
+
+        if (!IsValidQueueName(options.EmailQueue))
+        {
+            failures.Add("Auth__Storage__EmailQueue must be 3-56 lowercase letters, digits or single hyphens, starting and ending with a letter or digit ('-poison' is appended for failed mail).");
+        }
+
         if (hasConnectionString && !string.IsNullOrWhiteSpace(options.ManagedIdentityClientId))
         {
             failures.Add("Auth__Storage__ManagedIdentityClientId only applies with Auth__Storage__TableServiceUri, not with a connection string.");
@@ -60,6 +81,7 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
             ("Auth__Storage__RevocationsTable", options.RevocationsTable),
             ("Auth__Storage__LoginThrottleTable", options.LoginThrottleTable),
             ("Auth__Storage__SessionsTable", options.SessionsTable),
+            ("Auth__Storage__MailTokensTable", options.MailTokensTable),
         })
         {
             if (!IsValidTableName(table))
@@ -80,6 +102,13 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    // Azure Queue naming rule (3-63: lowercase, digits, single hyphens inside), leaving room for "-poison".
+    private static bool IsValidQueueName(string? name) =>
+        name is { Length: >= 3 and <= 56 } && IsLowerOrDigit(name[0]) && IsLowerOrDigit(name[^1])
+        && name.All(c => IsLowerOrDigit(c) || c == '-') && !name.Contains("--", StringComparison.Ordinal);
+
+    private static bool IsLowerOrDigit(char c) => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c);
 
     // Azure Table naming rule: ^[A-Za-z][A-Za-z0-9]{2,62}$
     private static bool IsValidTableName(string? name) =>

@@ -11,6 +11,9 @@ internal enum RateLimitedAction
     Login,
     Signup,
     Refresh,
+
+    /// <summary>The mail endpoints: confirm, resend, forgot, reset.</summary>
+    Email,
 }
 
 /// <summary>
@@ -32,6 +35,7 @@ internal sealed class ClientRateLimiter : IDisposable
             {
                 RateLimitedAction.Signup => settings.SignupPerMinute,
                 RateLimitedAction.Refresh => settings.RefreshPerMinute,
+                RateLimitedAction.Email => settings.EmailPerMinute,
                 _ => settings.LoginPerMinute,
             };
             return RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions

@@ -26,6 +26,9 @@ public sealed class ThrottlingOptions
     /// <summary>Refreshes per client address per minute (two tabs of one browser share it).</summary>
     public int RefreshPerMinute { get; set; } = 60;
 
+    /// <summary>Per client address: requests to the mail endpoints (confirm, resend, forgot, reset).</summary>
+    public int EmailPerMinute { get; set; } = 10;
+
     /// <summary>
     /// Proxies (IP or CIDR, comma-separated) whose X-Forwarded-For is believed. Empty: the TCP peer is
     /// the client. Never list addresses clients can reach directly.
@@ -54,9 +57,9 @@ internal sealed class ThrottlingOptionsValidator : IValidateOptions<ThrottlingOp
             failures.Add("Auth__Throttling__BaseDelaySeconds must be at least 1 and Auth__Throttling__MaxDelaySeconds between it and 86400.");
         }
 
-        if (options.LoginPerMinute < 1 || options.SignupPerMinute < 1 || options.RefreshPerMinute < 1)
+        if (options.LoginPerMinute < 1 || options.SignupPerMinute < 1 || options.RefreshPerMinute < 1 || options.EmailPerMinute < 1)
         {
-            failures.Add("Auth__Throttling__LoginPerMinute, Auth__Throttling__SignupPerMinute and Auth__Throttling__RefreshPerMinute must be at least 1.");
+            failures.Add("Auth__Throttling__LoginPerMinute, Auth__Throttling__SignupPerMinute, Auth__Throttling__RefreshPerMinute and Auth__Throttling__EmailPerMinute must be at least 1.");
         }
 
         foreach (var entry in (options.TrustedProxies ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

@@ -6,7 +6,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace Serverless.Auth.Tokens;
 
 /// <summary>Who a valid access token speaks for, and the session (<c>sid</c>) it belongs to.</summary>
-internal sealed record TokenSubject(string UserId, string Email, DateTimeOffset ExpiresAt, string TokenId, string SessionId, DateTimeOffset IssuedAt);
+internal sealed record TokenSubject(string UserId, string Email, DateTimeOffset ExpiresAt, string TokenId, string SessionId, DateTimeOffset IssuedAt, bool EmailConfirmed = false);
 
 internal sealed record IssuedToken(string Value, TokenSubject Subject);
 
@@ -14,6 +14,9 @@ internal sealed record IssuedToken(string Value, TokenSubject Subject);
 internal sealed class AccessTokens
 {
     public const string TokenType = "at+jwt";
+
+    /// <summary>OpenID Connect's claim for a confirmed address (a JSON boolean); absent in tokens issued before it existed, read as false.</summary>
+    public const string EmailVerifiedClaim = "email_verified";
     public const int MaxTokenBytes = 8 * 1024;
     private static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
 
@@ -57,7 +60,7 @@ internal sealed class AccessTokens
 
     public TimeSpan Lifetime => options.Lifetime;
 
-    public IssuedToken Issue(string userId, string email, string sessionId)
+    public IssuedToken Issue(string userId, string email, string sessionId, bool emailConfirmed = false)
     {
         // Whole seconds: JWT times are NumericDate seconds, and expiresAt must equal the token's exp.
         var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
@@ -78,9 +81,10 @@ internal sealed class AccessTokens
                 [JwtRegisteredClaimNames.Email] = email,
                 [JwtRegisteredClaimNames.Jti] = tokenId,
                 [JwtRegisteredClaimNames.Sid] = sessionId,
+                [EmailVerifiedClaim] = emailConfirmed,
             },
         };
-        return new IssuedToken(handler.CreateToken(descriptor), new TokenSubject(userId, email, expires, tokenId, sessionId, now));
+        return new IssuedToken(handler.CreateToken(descriptor), new TokenSubject(userId, email, expires, tokenId, sessionId, now, emailConfirmed));
     }
 
     /// <summary>Signature, algorithm, type, issuer, audience and lifetime; null when any check fails.</summary>
@@ -103,7 +107,9 @@ internal sealed class AccessTokens
             && jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Sid, out var sessionId)
             && jwt.TryGetPayloadValue<long>(JwtRegisteredClaimNames.Iat, out var issuedAt)
             && !string.IsNullOrEmpty(userId) && !string.IsNullOrEmpty(email) && !string.IsNullOrEmpty(tokenId) && !string.IsNullOrEmpty(sessionId)
-                ? new TokenSubject(userId, email, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), tokenId, sessionId, DateTimeOffset.FromUnixTimeSeconds(issuedAt))
+                ? new TokenSubject(
+                    userId, email, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), tokenId, sessionId, DateTimeOffset.FromUnixTimeSeconds(issuedAt),
+                    jwt.TryGetPayloadValue<bool>(EmailVerifiedClaim, out var emailConfirmed) && emailConfirmed)
                 : null;
     }
 

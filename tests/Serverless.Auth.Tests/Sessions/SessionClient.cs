@@ -55,6 +55,18 @@ public sealed class SessionClient(HttpClient client)
     public Task<HttpResponseMessage> DeleteAccountAsync(string password) =>
         SendAsync(HttpMethod.Post, AuthRoutes.DeleteAccountPath, new AccountDeleteRequest(password));
 
+    public Task<HttpResponseMessage> ForgotPasswordAsync(string email) =>
+        SendAsync(HttpMethod.Post, AuthRoutes.PasswordForgotPath, new EmailRequest(email));
+
+    public Task<HttpResponseMessage> ResendConfirmationAsync(string email) =>
+        SendAsync(HttpMethod.Post, AuthRoutes.EmailResendPath, new EmailRequest(email));
+
+    public Task<HttpResponseMessage> ConfirmEmailAsync(string token) =>
+        SendAsync(HttpMethod.Post, AuthRoutes.EmailConfirmPath, new EmailConfirmRequest(token));
+
+    public Task<HttpResponseMessage> ResetPasswordAsync(string token, string newPassword) =>
+        SendAsync(HttpMethod.Post, AuthRoutes.PasswordResetPath, new PasswordResetRequest(token, newPassword));
+
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body = null, string? userAgent = null, string? origin = null)
     {
         using var request = new HttpRequestMessage(method, path);

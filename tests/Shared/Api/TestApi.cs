@@ -71,6 +71,8 @@ public sealed partial class TestApi : IAsyncDisposable
             ["Auth:Storage:RevocationsTable"] = "Revoked" + suffix,
             ["Auth:Storage:LoginThrottleTable"] = "Throttle" + suffix,
             ["Auth:Storage:SessionsTable"] = "Sessions" + suffix,
+            ["Auth:Storage:MailTokensTable"] = "MailTokens" + suffix,
+            ["Auth:Storage:EmailQueue"] = "mail-" + suffix.ToLowerInvariant(),
             ["Auth:Jwt:Issuer"] = "https://api.test",
             ["Auth:Jwt:Audience"] = "https://app.test",
             ["Auth:Jwt:SigningKey"] = signingKey ?? NewSigningKey(),
@@ -83,6 +85,13 @@ public sealed partial class TestApi : IAsyncDisposable
             ["Auth:Throttling:LoginPerMinute"] = "100000",
             ["Auth:Throttling:SignupPerMinute"] = "100000",
             ["Auth:Throttling:RefreshPerMinute"] = "100000",
+            ["Auth:Throttling:EmailPerMinute"] = "100000",
+            // Nothing listens on port 9 (discard): mail fails and is retried unless a test points this at its maildev.
+            ["Auth:Email:SmtpHost"] = "127.0.0.1",
+            ["Auth:Email:SmtpPort"] = "9",
+            ["Auth:Email:UseTls"] = "None",
+            ["Auth:Email:From"] = "Test Auth <no-reply@app.test>",
+            ["Auth:Email:LinkBaseUrl"] = Frontend + "/auth",
         };
     }
 

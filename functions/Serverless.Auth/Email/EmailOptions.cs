@@ -1,0 +1,141 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using MimeKit;
+using Serverless.Auth.Http;
+
+namespace Serverless.Auth.Email;
+
+/// <summary>How the mail sender connects: STARTTLS upgrade, TLS from the first byte, or plain text (loopback development servers only).</summary>
+public enum SmtpTls
+{
+    StartTls,
+    SslOnConnect,
+    None,
+}
+
+/// <summary>Settings under <c>Auth__Email__*</c>: the SMTP relay, the sender, the links in mails and the token lifetimes.</summary>
+public sealed class EmailOptions
+{
+    public const string Section = "Auth:Email";
+
+    public string? SmtpHost { get; set; }
+    public int SmtpPort { get; set; } = 587;
+    public string? SmtpUser { get; set; }
+    public string? SmtpPassword { get; set; }
+    public SmtpTls UseTls { get; set; } = SmtpTls.StartTls;
+
+    /// <summary>The From header, e.g. <c>Example &lt;no-reply@example.com&gt;</c>.</summary>
+    public string? From { get; set; }
+
+    public string ProductName { get; set; } = "Serverless Auth";
+
+    /// <summary>The frontend's base for links in mails, e.g. <c>https://app.example.com/auth</c>: <c>/confirm</c>, <c>/reset</c> and <c>/forgot</c> are appended.</summary>
+    public string? LinkBaseUrl { get; set; }
+
+    /// <summary>Login needs a confirmed address, and signup no longer says whether an address is registered.</summary>
+    public bool RequireConfirmed { get; set; }
+
+    public int ConfirmTokenMinutes { get; set; } = 1440;
+    public int ResetTokenMinutes { get; set; } = 30;
+
+    /// <summary>At most one mail of each kind per account in this many seconds: nobody can flood an inbox through the API.</summary>
+    public int MailCooldownSeconds { get; set; } = 60;
+
+    internal TimeSpan ConfirmTokenLifetime => TimeSpan.FromMinutes(ConfirmTokenMinutes);
+    internal TimeSpan ResetTokenLifetime => TimeSpan.FromMinutes(ResetTokenMinutes);
+    internal TimeSpan MailCooldown => TimeSpan.FromSeconds(MailCooldownSeconds);
+}
+
+internal sealed class EmailOptionsValidator(IOptions<RequestOriginOptions> origins) : IValidateOptions<EmailOptions>
+{
+    public ValidateOptionsResult Validate(string? name, EmailOptions options)
+    {
+        var failures = new List<string>();
+        var host = options.SmtpHost?.Trim();
+        if (string.IsNullOrEmpty(host) || host.Any(char.IsWhiteSpace) || Uri.CheckHostName(host) == UriHostNameType.Unknown)
+        {
+            failures.Add("Auth__Email__SmtpHost is required: the SMTP relay's host name (e.g. smtp.azurecomm.net; 127.0.0.1 for the local maildev).");
+        }
+
+        if (options.SmtpPort is < 1 or > 65535)
+        {
+            failures.Add("Auth__Email__SmtpPort must be a TCP port (1-65535), e.g. 587 for StartTls or 465 for SslOnConnect.");
+        }
+
+        if (!Enum.IsDefined(options.UseTls))
+        {
+            failures.Add("Auth__Email__UseTls must be StartTls, SslOnConnect or None.");
+        }
+        else if (options.UseTls == SmtpTls.None && (DeploymentEnvironment.Current.RunningInAzure || !IsLoopback(host)))
+        {
+            failures.Add("Auth__Email__UseTls=None sends mail (links that sign people in) and any SMTP password in plain text: it is refused in Azure and for any SMTP host but a loopback development server. Use StartTls or SslOnConnect.");
+        }
+
+        if (!string.IsNullOrEmpty(options.SmtpPassword) && string.IsNullOrWhiteSpace(options.SmtpUser))
+        {
+            failures.Add("Auth__Email__SmtpPassword is set but Auth__Email__SmtpUser is not: set both (SMTP authentication) or neither.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.From) || !MailboxAddress.TryParse(options.From, out var from) || !from.Address.Contains('@', StringComparison.Ordinal))
+        {
+            failures.Add("Auth__Email__From is required: the sender address, e.g. 'Example <no-reply@example.com>'.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ProductName) || options.ProductName.Length > 100 || options.ProductName.Any(char.IsControl))
+        {
+            failures.Add("Auth__Email__ProductName must be 1-100 characters without line breaks (it goes into mail subjects).");
+        }
+
+        if (LinkBaseProblem(options.LinkBaseUrl, origins.Value.Origins) is { } linkProblem)
+        {
+            failures.Add(linkProblem);
+        }
+
+        if (options.ConfirmTokenMinutes is < 5 or > 10080)
+        {
+            failures.Add("Auth__Email__ConfirmTokenMinutes must be between 5 and 10080 (7 days).");
+        }
+
+        if (options.ResetTokenMinutes is < 5 or > 1440)
+        {
+            failures.Add("Auth__Email__ResetTokenMinutes must be between 5 and 1440 (a reset link is as good as the password).");
+        }
+
+        if (options.MailCooldownSeconds is < 0 or > 3600)
+        {
+            failures.Add("Auth__Email__MailCooldownSeconds must be between 0 and 3600.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>
+    /// Links carry tokens that sign people in, so they may only point at the frontend: an allowed
+    /// origin (a typo or a hostile setting must not send tokens elsewhere), https outside loopback.
+    /// </summary>
+    private static string? LinkBaseProblem(string? value, string[] allowedOrigins)
+    {
+        const string Example = "e.g. https://app.example.com/auth (the mails link to <base>/confirm, <base>/reset and <base>/forgot)";
+        if (string.IsNullOrWhiteSpace(value)
+            || !Uri.TryCreate(value, UriKind.Absolute, out var uri)
+            || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp)
+            || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment) || !string.IsNullOrEmpty(uri.UserInfo))
+        {
+            return $"Auth__Email__LinkBaseUrl is required: an absolute http(s) URL without query or fragment, {Example}.";
+        }
+
+        if (uri.Scheme != Uri.UriSchemeHttps && !IsLoopback(uri.Host))
+        {
+            return $"Auth__Email__LinkBaseUrl must use https (links carry sign-in tokens); http only for localhost. {Example}.";
+        }
+
+        var origin = uri.GetLeftPart(UriPartial.Authority);
+        return allowedOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase)
+            ? null
+            : $"Auth__Email__LinkBaseUrl's origin {origin} is not one of Auth__AllowedOrigins: links must lead to your frontend.";
+    }
+
+    private static bool IsLoopback(string? host) =>
+        string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+        || (IPAddress.TryParse(host?.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+}

@@ -1,0 +1,69 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using MimeKit;
+
+namespace Serverless.Auth.Email;
+
+/// <summary>The three mails: plain text plus simple HTML, no images, no tracking, links to the frontend only.</summary>
+internal sealed class MailComposer(IOptions<EmailOptions> options)
+{
+    private readonly EmailOptions settings = options.Value;
+
+    public MimeMessage Compose(MailKind kind, string to, string token)
+    {
+        var product = settings.ProductName;
+        var (subject, intro, action, link, outro) = kind switch
+        {
+            MailKind.Confirm => (
+                $"Confirm your email for {product}",
+                $"Confirm that this address belongs to your {product} account.",
+                "Confirm email address",
+                Link("confirm", token),
+                $"The link works once and expires in {Duration(settings.ConfirmTokenLifetime)}. If you did not sign up, ignore this mail."),
+            MailKind.Reset => (
+                $"Reset your {product} password",
+                $"Someone (hopefully you) asked to reset the password of your {product} account.",
+                "Choose a new password",
+                Link("reset", token),
+                $"The link works once and expires in {Duration(settings.ResetTokenLifetime)}. Setting a new password signs you out everywhere. If you did not ask, ignore this mail: your password stays as it is."),
+            _ => (
+                $"Someone tried to sign up to {product} with your email",
+                $"Someone tried to create a {product} account with this address, which already has one. Nothing changed.",
+                "Forgot your password?",
+                Base("forgot"),
+                "If it was you, sign in instead, or reset your password with the link. If it was not you, ignore this mail."),
+        };
+
+        var message = new MimeMessage();
+        message.From.Add(MailboxAddress.Parse(settings.From!));
+        message.To.Add(MailboxAddress.Parse(to));
+        message.Subject = subject;
+        var body = new BodyBuilder
+        {
+            TextBody = $"{intro}\n\n{action}:\n{link}\n\n{outro}\n\n{product}\n",
+            HtmlBody = $"""
+                <!doctype html>
+                <html><body style="font-family: sans-serif; line-height: 1.5">
+                <p>{Html(intro)}</p>
+                <p><a href="{Html(link)}">{Html(action)}</a></p>
+                <p style="color: #555">Or paste this address into your browser:<br>{Html(link)}</p>
+                <p style="color: #555">{Html(outro)}</p>
+                <p>{Html(product)}</p>
+                </body></html>
+                """,
+        };
+        message.Body = body.ToMessageBody();
+        return message;
+    }
+
+    private string Base(string page) => settings.LinkBaseUrl!.TrimEnd('/') + "/" + page;
+
+    private string Link(string page, string token) => Base(page) + "?token=" + Uri.EscapeDataString(token);
+
+    private static string Html(string text) => WebUtility.HtmlEncode(text);
+
+    private static string Duration(TimeSpan span) =>
+        span.TotalHours >= 1 && span.TotalMinutes % 60 == 0
+            ? $"{span.TotalHours:0} hour{(span.TotalHours == 1 ? "" : "s")}"
+            : $"{span.TotalMinutes:0} minutes";
+}

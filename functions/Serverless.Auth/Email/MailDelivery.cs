@@ -1,0 +1,143 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serverless.Auth.Accounts;
+
+namespace Serverless.Auth.Email;
+
+/// <summary>A mail that could not be sent; its message names no address and no token.</summary>
+internal sealed class MailDeliveryException(string message) : Exception(message);
+
+internal enum MailOutcome
+{
+    Sent,
+
+    /// <summary>Nothing to send: no such account, already confirmed, within the cooldown, expired while queued, or not a message of ours.</summary>
+    Skipped,
+}
+
+/// <summary>
+/// Handles one queued <see cref="MailRequest"/>: the same library code behind the queue-triggered
+/// function (Azure) and <see cref="MailQueueService"/> (Standalone). Throws on a transient failure
+/// (SMTP or storage) so the queue retries; a retried message is recognised by its token hash, so it
+/// neither trips the cooldown nor makes a second token. Logs hold neither tokens nor addresses.
+/// </summary>
+internal sealed partial class MailDelivery(
+    UserRepository users,
+    MailTokenStore tokens,
+    MailComposer composer,
+    SmtpMailSender smtp,
+    IOptions<EmailOptions> options,
+    TimeProvider time,
+    ILogger<MailDelivery> logger)
+{
+    private const int MaxAttempts = 3;
+    private readonly EmailOptions settings = options.Value;
+
+    public async Task<MailOutcome> DeliverAsync(string messageText, CancellationToken cancellationToken)
+    {
+        if (MailRequest.TryParse(messageText) is not { } request || !EmailAddress.TryCanonicalize(request.Email, out var email, out _))
+        {
+            LogMalformed(logger);
+            return MailOutcome.Skipped;
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            var account = await users.FindAsync(email, cancellationToken);
+            if (Skip(request, account) is { } reason)
+            {
+                LogSkipped(logger, request.Kind, reason);
+                return MailOutcome.Skipped;
+            }
+
+            if (await RecordAsync(request, account!, cancellationToken))
+            {
+                try
+                {
+                    await smtp.SendAsync(composer.Compose(request.Kind, account!.Email, request.Token), cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // A relay's refusal often quotes the recipient: keep only the kind of failure (hosts log what we throw).
+                    throw new MailDeliveryException($"{request.Kind} mail for user {account!.UserId} could not be sent: {Describe(e)}. The queue retries it.");
+                }
+
+                LogSent(logger, request.Kind, account.UserId);
+                return MailOutcome.Sent;
+            }
+
+            if (attempt == MaxAttempts)
+            {
+                throw new InvalidOperationException("The account changed during each attempt to record the mail; the queue will retry.");
+            }
+        }
+    }
+
+    private static string Describe(Exception e) => e switch
+    {
+        MailKit.Net.Smtp.SmtpCommandException smtp => $"SMTP {(int)smtp.StatusCode} ({smtp.ErrorCode})",
+        MailKit.Net.Smtp.SmtpProtocolException => "SMTP protocol error",
+        MailKit.Security.AuthenticationException => "SMTP authentication failed (Auth__Email__SmtpUser / SmtpPassword)",
+        System.Net.Sockets.SocketException socket => $"cannot reach the SMTP relay ({socket.SocketErrorCode})",
+        _ => e.GetType().Name,
+    };
+
+    private string? Skip(MailRequest request, UserAccount? account)
+    {
+        var now = time.GetUtcNow();
+        if (account is null)
+        {
+            return "no account for the address";
+        }
+
+        if (request.Kind == MailKind.Confirm && account.EmailConfirmed)
+        {
+            return "address already confirmed";
+        }
+
+        if (ExpiresAt(request) is { } expires && now >= expires)
+        {
+            return "the token expired while queued";
+        }
+
+        var stamp = account.StampOf(request.Kind);
+        var isRetry = stamp?.TokenHash == MailRequest.HashOf(request.Token);
+        return !isRetry && stamp is not null && now - stamp.At < settings.MailCooldown ? "cooldown: a mail of this kind went out moments ago" : null;
+    }
+
+    /// <summary>
+    /// Stores the token (confirm, reset) and stamps the account with its hash. For a reset that stamp
+    /// is what makes this token the only valid one: older links stop working. False on a lost race.
+    /// </summary>
+    private async Task<bool> RecordAsync(MailRequest request, UserAccount account, CancellationToken cancellationToken)
+    {
+        var hash = MailRequest.HashOf(request.Token);
+        if (account.StampOf(request.Kind)?.TokenHash == hash)
+        {
+            return true;
+        }
+
+        if (ExpiresAt(request) is { } expires)
+        {
+            await tokens.SaveAsync(new MailToken(hash, request.Kind, account.UserId, account.Email, expires), cancellationToken);
+        }
+
+        return await users.TryStampMailAsync(account, request.Kind, new MailStamp(hash, time.GetUtcNow()), cancellationToken);
+    }
+
+    private DateTimeOffset? ExpiresAt(MailRequest request) => request.Kind switch
+    {
+        MailKind.Confirm => request.RequestedAt + settings.ConfirmTokenLifetime,
+        MailKind.Reset => request.RequestedAt + settings.ResetTokenLifetime,
+        _ => null,
+    };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Mail queue message is not a mail request; dropped")]
+    private static partial void LogMalformed(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} mail not sent: {Reason}")]
+    private static partial void LogSkipped(ILogger logger, MailKind kind, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} mail sent to user {UserId}")]
+    private static partial void LogSent(ILogger logger, MailKind kind, string userId);
+}

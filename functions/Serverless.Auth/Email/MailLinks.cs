@@ -1,0 +1,125 @@
+using Microsoft.Extensions.Logging;
+using Serverless.Auth.Accounts;
+using Serverless.Auth.Passwords;
+using Serverless.Auth.Sessions;
+using Serverless.Auth.Throttling;
+
+namespace Serverless.Auth.Email;
+
+internal abstract record PasswordResetResult
+{
+    public sealed record Reset(UserAccount Account) : PasswordResetResult;
+    public sealed record InvalidToken : PasswordResetResult;
+    public sealed record InvalidPassword(Dictionary<string, string[]> Errors) : PasswordResetResult;
+}
+
+/// <summary>
+/// Using the links from the mails. A token is good once: the account row is written with the ETag it
+/// was read with, so of two concurrent uses exactly one wins, and the spent token no longer matches.
+/// </summary>
+internal sealed partial class MailLinks(
+    MailTokenStore tokens,
+    UserRepository users,
+    SessionStore sessionStore,
+    SessionService sessions,
+    PasswordPolicy policy,
+    PasswordHasher hasher,
+    LoginThrottle throttle,
+    TimeProvider time,
+    ILogger<MailLinks> logger)
+{
+    private const int MaxAttempts = 3;
+
+    /// <summary>The confirmed account, or null for an unknown, expired or used token.</summary>
+    public async Task<UserAccount?> ConfirmAsync(string token, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(token, MailKind.Confirm, cancellationToken) is not { } stored)
+        {
+            return null;
+        }
+
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            if (await OwnerAsync(stored, cancellationToken) is not { EmailConfirmed: false } account)
+            {
+                return null;
+            }
+
+            if (await users.TryConfirmEmailAsync(account, cancellationToken))
+            {
+                await sessionStore.MarkEmailConfirmedAsync(account.UserId, cancellationToken);
+                // The owner has proven the address: failures counted against it before (by anyone) are cleared.
+                await throttle.ResetAsync(ThrottleKey.Account(account.Email), cancellationToken);
+                await tokens.DeleteAsync(stored.TokenHash, cancellationToken);
+                LogConfirmed(logger, account.UserId);
+                return account with { EmailConfirmed = true };
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Sets the new password and signs out everywhere. The sign-out runs before the password write as
+    /// well as after: should anything fail after the write, no session from before the reset survives
+    /// with the link already spent.
+    /// </summary>
+    public async Task<PasswordResetResult> ResetPasswordAsync(string token, string newPassword, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(token, MailKind.Reset, cancellationToken) is not { } stored
+            || await CurrentResetOwnerAsync(stored, cancellationToken) is not { } account)
+        {
+            return new PasswordResetResult.InvalidToken();
+        }
+
+        if (policy.Check(newPassword, account.Email) is { } problem)
+        {
+            return new PasswordResetResult.InvalidPassword(new() { ["newPassword"] = [problem] });
+        }
+
+        var passwordHash = await hasher.HashAsync(newPassword, cancellationToken);
+        await sessions.EndAllAsync(account.UserId, cancellationToken);
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            if (await users.TryResetPasswordAsync(account, passwordHash, cancellationToken))
+            {
+                await sessions.EndAllAsync(account.UserId, cancellationToken);
+                await throttle.ResetAsync(ThrottleKey.Account(account.Email), cancellationToken);
+                await tokens.DeleteAsync(stored.TokenHash, cancellationToken);
+                LogPasswordReset(logger, account.UserId);
+                return new PasswordResetResult.Reset(account);
+            }
+
+            // Someone else wrote the account: still this token's turn only if the reset stamp still matches.
+            if (await CurrentResetOwnerAsync(stored, cancellationToken) is not { } reread)
+            {
+                return new PasswordResetResult.InvalidToken();
+            }
+
+            account = reread;
+        }
+
+        return new PasswordResetResult.InvalidToken();
+    }
+
+    private async Task<MailToken?> FindAsync(string token, MailKind kind, CancellationToken cancellationToken) =>
+        MailRequest.IsWellFormed(token)
+        && await tokens.FindAsync(MailRequest.HashOf(token), cancellationToken) is { } stored
+        && stored.Kind == kind && time.GetUtcNow() < stored.ExpiresAt
+            ? stored
+            : null;
+
+    /// <summary>The account the token was made for; null when it was deleted (and maybe registered again by someone else).</summary>
+    private async Task<UserAccount?> OwnerAsync(MailToken stored, CancellationToken cancellationToken) =>
+        await users.FindAsync(stored.Email, cancellationToken) is { } account && account.UserId == stored.UserId ? account : null;
+
+    /// <summary>The owner, while this token is still the newest reset link and unused.</summary>
+    private async Task<UserAccount?> CurrentResetOwnerAsync(MailToken stored, CancellationToken cancellationToken) =>
+        await OwnerAsync(stored, cancellationToken) is { } account && account.StampOf(MailKind.Reset)?.TokenHash == stored.TokenHash ? account : null;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} confirmed their email address")]
+    private static partial void LogConfirmed(ILogger logger, string userId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} reset their password; every session ended")]
+    private static partial void LogPasswordReset(ILogger logger, string userId);
+}

@@ -1,0 +1,60 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Serverless.Auth.Email;
+
+[JsonConverter(typeof(JsonStringEnumConverter<MailKind>))]
+public enum MailKind
+{
+    /// <summary>Confirm the address: carries a confirmation token.</summary>
+    Confirm,
+
+    /// <summary>Reset a forgotten password: carries a reset token.</summary>
+    Reset,
+
+    /// <summary>Someone tried to sign up with an address that has an account: no token, a link to the forgot-password page.</summary>
+    SignupAttempt,
+}
+
+/// <summary>
+/// One queued mail. The request that wants the mail only enqueues this (the same work for every
+/// address, so timing reveals nothing); the sender looks the account up, stores the token's hash and
+/// sends. <see cref="Token"/> is fresh random per request (also for <see cref="MailKind.SignupAttempt"/>,
+/// where it is never mailed and only makes a retried message recognisable). Never a password.
+/// </summary>
+public sealed record MailRequest(MailKind Kind, string Email, string Token, DateTimeOffset RequestedAt)
+{
+    /// <summary>256-bit random, base64url (43 characters).</summary>
+    internal static string NewToken() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>What storage keeps of a token: its SHA-256, base64url. A leaked table reveals no usable token.</summary>
+    internal static string HashOf(string token) => Base64UrlEncoder.Encode(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
+
+    /// <summary>A well-formed token: exactly what <see cref="NewToken"/> makes (anything else is not worth a storage read).</summary>
+    internal static bool IsWellFormed(string? token) =>
+        token is { Length: 43 } && token.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
+    internal string ToJson() => JsonSerializer.Serialize(this, MailJsonContext.Default.MailRequest);
+
+    /// <summary>Null for anything that is not a message of ours (it goes to the poison queue).</summary>
+    internal static MailRequest? TryParse(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, MailJsonContext.Default.MailRequest) is { Email.Length: > 0 } request
+                && Enum.IsDefined(request.Kind) && IsWellFormed(request.Token)
+                ? request
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(MailRequest))]
+internal sealed partial class MailJsonContext : JsonSerializerContext;

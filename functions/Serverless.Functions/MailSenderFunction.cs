@@ -1,0 +1,16 @@
+using Microsoft.Azure.Functions.Worker;
+using Serverless.Auth;
+
+namespace Serverless.Functions;
+
+/// <summary>
+/// Sends the queued mail. The queue name is the app setting Auth__Storage__EmailQueue; the connection
+/// "AuthQueue" is identity-based in Azure (AuthQueue__queueServiceUri, __credential, __clientId). Retries,
+/// the visibility timeout and the poison queue follow host.json's extensions.queues.
+/// </summary>
+public static class MailSenderFunction
+{
+    [Function("MailSender")]
+    public static Task Run([QueueTrigger("%Auth:Storage:EmailQueue%", Connection = "AuthQueue")] string message, FunctionContext context) =>
+        context.InstanceServices.DeliverQueuedMailAsync(message, context.CancellationToken);
+}
