@@ -80,8 +80,10 @@ public sealed class ApiContractTests(SharedApi shared) : IClassFixture<SharedApi
         var schemas = (await LiveDocumentAsync())["components"]!["schemas"]!;
 
         var session = schemas["SessionResponse"]!["properties"]!.AsObject();
-        Assert.Equal(["userId", "email", "expiresAt"], session.Select(p => p.Key));
+        Assert.Equal(["userId", "email", "expiresAt", "emailConfirmed"], session.Select(p => p.Key));
         Assert.Equal("date-time", session["expiresAt"]!["format"]!.GetValue<string>());
+        Assert.Equal("boolean", session["emailConfirmed"]!["type"]!.GetValue<string>());
+        Assert.Equal(["status"], schemas["AcceptedResponse"]!["properties"]!.AsObject().Select(p => p.Key));
     }
 
     /// <summary>
