@@ -5,7 +5,7 @@
 targetScope = 'resourceGroup'
 
 import { checkedOrigins, checkedLinkBaseUrl } from 'app/origins.bicep'
-import { checkedSecret, checkedDistinctSecret, checkedPem } from 'app/secrets.bicep'
+import { checkedSecret, checkedDistinctSecret, checkedPem, checkedSmtpPassword } from 'app/secrets.bicep'
 
 @description('Environment name (azd AZURE_ENV_NAME); part of the resource token and the azd-env-name tag.')
 @minLength(1)
@@ -218,8 +218,8 @@ var keyVaultSecrets = [
   { name: 'jwt-signing-keys-pem', appSetting: 'Auth__Jwt__SigningKeysPem', value: checkedPem(jwtSigningKeysPem, 'jwtSigningKeysPem'), used: jwtSigningMode != 'HS256' }
   { name: 'jwt-signing-keys', appSetting: 'Auth__Jwt__SigningKeys', value: checkedSecret(jwtSigningKeys, 'jwtSigningKeys', 44), used: jwtSigningMode != 'ES256' }
   { name: 'server-key', appSetting: 'Auth__Secrets__ServerKey', value: checkedDistinctSecret(checkedSecret(serverKey, 'serverKey', 44), 'serverKey', jwtSigningKeys, 'jwtSigningKeys'), used: true }
-  // Only a relay with a user name authenticates; a password without one would be silently unused.
-  { name: 'smtp-password', appSetting: 'Auth__Email__SmtpPassword', value: empty(smtpUser) && !empty(smtpPassword) ? fail('smtpPassword is set but smtpUser is empty: set both (SMTP authentication) or neither.') : smtpPassword, used: !empty(smtpUser) }
+  // Only a relay with a user name authenticates, so only then is the password granted and referenced.
+  { name: 'smtp-password', appSetting: 'Auth__Email__SmtpPassword', value: checkedSmtpPassword(smtpPassword, smtpUser), used: !empty(smtpUser) }
 ]
 var usedKeyVaultSecrets = filter(keyVaultSecrets, secret => secret.used)
 var tableNames = [usersTableName, revocationsTableName, loginThrottleTableName, sessionsTableName, mailTokensTableName]
