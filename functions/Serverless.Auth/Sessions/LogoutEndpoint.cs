@@ -27,9 +27,11 @@ internal sealed class LogoutEndpoint(RequestGate gate, AccessTokens tokens, Revo
         }
 
         var cancellationToken = context.RequestAborted;
+        // Usually the refresh and the access cookie name the same session: end it once.
+        var ended = new HashSet<string>(StringComparer.Ordinal);
         foreach (var refresh in cookies.Refresh.ReadAll(context.Request))
         {
-            if (await sessions.FindCurrentAsync(refresh, cancellationToken) is { } session)
+            if (await sessions.FindCurrentAsync(refresh, cancellationToken) is { } session && ended.Add(session.SessionId))
             {
                 await sessions.EndAsync(session.UserId, session.SessionId, cancellationToken);
             }
@@ -41,7 +43,10 @@ internal sealed class LogoutEndpoint(RequestGate gate, AccessTokens tokens, Revo
             if (await tokens.ValidateAsync(token) is { } subject)
             {
                 await revocations.RevokeAsync(subject, cancellationToken);
-                await sessions.EndAsync(subject.UserId, subject.SessionId, cancellationToken);
+                if (ended.Add(subject.SessionId))
+                {
+                    await sessions.EndAsync(subject.UserId, subject.SessionId, cancellationToken);
+                }
             }
         }
 

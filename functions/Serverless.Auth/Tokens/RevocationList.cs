@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using Azure;
-using Azure.Data.Tables;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,35 +9,37 @@ namespace Serverless.Auth.Tokens;
 
 /// <summary>
 /// Revoked access tokens (<c>jti</c>), ended sessions (<c>sid</c>) and per-user "signed out
-/// everywhere before T" cut-offs. Table Storage is the truth shared by all instances; each instance keeps the
-/// live entries in memory and pulls new ones every sync interval, so verify needs no storage round
-/// trip. A revocation made here is visible here at once; elsewhere within one interval. If syncing
-/// stalls, lookups go to storage (fail closed) instead of trusting a stale list.
+/// everywhere before T" cut-offs. Table Storage is the truth shared by all instances
+/// (<see cref="RevocationStore"/>); each instance keeps the live entries in memory and pulls only the
+/// entries written since its last look every sync interval, so verify needs no storage round trip and a
+/// sync costs what changed, not what is live. A revocation made here is visible here at once; elsewhere
+/// within one interval. If syncing stalls, lookups go to storage (fail closed: three point reads)
+/// instead of trusting a stale list.
 /// </summary>
 internal sealed partial class RevocationList(
-    AuthTables tables,
+    RevocationStore store,
     TimeProvider time,
     IOptions<RevocationOptions> options,
-    IOptions<JwtOptions> jwtOptions,
     ILogger<RevocationList> logger) : BackgroundService
 {
     private const string SessionPrefix = "sid:";
     private const string UserPrefix = "usr:";
 
-    // Rows older than the newest seen are re-read for this long, so a write that committed while a
-    // previous query ran is never skipped.
-    private static readonly TimeSpan Overlap = TimeSpan.FromSeconds(10);
+    // Each sync re-reads the entries stamped this long before the previous one began: a write stamped by
+    // a writer whose clock is behind, or still in flight when that sync read, is not skipped.
+    private static readonly TimeSpan Overlap = TimeSpan.FromSeconds(5);
 
     // jti, or "sid:" + session id -> when the entry can be forgotten (every token it covers has expired).
     private readonly ConcurrentDictionary<string, DateTimeOffset> revoked = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (DateTimeOffset Cutoff, DateTimeOffset ForgetAfter)> userCutoffs = new(StringComparer.Ordinal);
 
-    // A session or user entry must outlive every access token it covers: the longest lifetime plus skew.
-    private readonly TimeSpan coverage = jwtOptions.Value.Lifetime + TimeSpan.FromMinutes(2);
     private readonly TimeSpan interval = TimeSpan.FromMilliseconds(options.Value.SyncIntervalMilliseconds);
     private readonly TimeSpan staleAfter = TimeSpan.FromMilliseconds(options.Value.StaleAfterMilliseconds);
     private long lastSyncTicks = DateTimeOffset.MinValue.UtcTicks;
-    private DateTimeOffset? newestSeen;
+    private DateTimeOffset? syncedFrom;
+
+    /// <summary>Whether a sync has completed since start-up (tests wait for it).</summary>
+    internal bool HasSynced => Interlocked.Read(ref lastSyncTicks) != DateTimeOffset.MinValue.UtcTicks;
 
     public async ValueTask<bool> IsRevokedAsync(TokenSubject token, CancellationToken cancellationToken)
     {
@@ -53,12 +53,10 @@ internal sealed partial class RevocationList(
             return false;
         }
 
-        // Syncing has stalled: ask storage (one bounded query over the live partitions), never a stale list.
-        var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey ge {PartitionFor(time.GetUtcNow() - TimeSpan.FromHours(1))} and (RowKey eq {token.TokenId} or RowKey eq {SessionPrefix + token.SessionId} or RowKey eq {UserPrefix + token.UserId})");
-        await foreach (var row in tables.Revocations.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        // Syncing has stalled: ask storage (a point read per key), never a stale list.
+        foreach (var entry in await store.FindAsync([token.TokenId, SessionPrefix + token.SessionId, UserPrefix + token.UserId], cancellationToken))
         {
-            Remember(row, time.GetUtcNow());
+            Remember(entry);
         }
 
         return revoked.ContainsKey(token.TokenId) || IsSessionEnded(token.UserId, token.SessionId, token.IssuedAt);
@@ -69,59 +67,39 @@ internal sealed partial class RevocationList(
         revoked.ContainsKey(SessionPrefix + sessionId)
         || (userCutoffs.TryGetValue(userId, out var user) && startedAt < user.Cutoff);
 
-    public async Task RevokeAsync(TokenSubject token, CancellationToken cancellationToken)
-    {
-        var entity = new TableEntity(PartitionFor(token.ExpiresAt), token.TokenId) { ["ExpiresAt"] = token.ExpiresAt };
-        await tables.Revocations.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
-        revoked[token.TokenId] = token.ExpiresAt;
-    }
+    public Task RevokeAsync(TokenSubject token, CancellationToken cancellationToken) =>
+        WriteAsync(new RevocationEntry(token.TokenId, token.ExpiresAt), cancellationToken);
 
     /// <summary>Every access token of the session stops working (its refresh token is deleted by the caller).</summary>
-    public async Task RevokeSessionAsync(string sessionId, CancellationToken cancellationToken)
-    {
-        var forgetAfter = time.GetUtcNow() + coverage;
-        var entity = new TableEntity(PartitionFor(forgetAfter), SessionPrefix + sessionId) { ["ExpiresAt"] = forgetAfter };
-        await tables.Revocations.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
-        revoked[SessionPrefix + sessionId] = forgetAfter;
-    }
+    public Task RevokeSessionAsync(string sessionId, CancellationToken cancellationToken) =>
+        WriteAsync(new RevocationEntry(SessionPrefix + sessionId, time.GetUtcNow() + store.Coverage), cancellationToken);
 
     /// <summary>
     /// Sign-out everywhere: every token the user was issued before now stops working. Tokens carry
     /// whole-second issue times, so one issued in the same second just after the cut-off ends too.
     /// </summary>
-    public async Task RevokeUserAsync(string userId, CancellationToken cancellationToken)
+    public Task RevokeUserAsync(string userId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var forgetAfter = now + coverage;
-        var entity = new TableEntity(PartitionFor(forgetAfter), UserPrefix + userId) { ["ExpiresAt"] = forgetAfter, ["NotBefore"] = now };
-        await tables.Revocations.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
-        Remember(entity, now);
+        return WriteAsync(new RevocationEntry(UserPrefix + userId, now + store.Coverage, now), cancellationToken);
     }
 
-    /// <summary>One pull of new revocations; the background loop calls it every interval.</summary>
+    /// <summary>One pull of the entries written since the last one; the background loop calls it every interval.</summary>
     public async Task SyncAsync(CancellationToken cancellationToken)
     {
         var startedAt = time.GetUtcNow();
-        // Partitions are expiry hours: expired tokens' partitions are never read again.
-        var filter = TableClient.CreateQueryFilter($"PartitionKey ge {PartitionFor(startedAt - TimeSpan.FromHours(1))}");
-        if (newestSeen is { } since)
+        // The first sync (and one after a long outage) loads everything still live; later ones only what is new.
+        var oldestLive = startedAt - store.Coverage;
+        var from = syncedFrom is { } since && since - Overlap > oldestLive ? since - Overlap : oldestLive;
+        foreach (var entry in await store.ReadLogAsync(from, startedAt, cancellationToken))
         {
-            filter += " and " + TableClient.CreateQueryFilter($"Timestamp ge {since - Overlap}");
+            Remember(entry);
         }
 
-        var newest = newestSeen;
-        await foreach (var row in tables.Revocations.QueryAsync<TableEntity>(filter, select: ["RowKey", "ExpiresAt", "NotBefore", "Timestamp"], cancellationToken: cancellationToken))
-        {
-            Remember(row, startedAt);
-            if (row.Timestamp > newest)
-            {
-                newest = row.Timestamp;
-            }
-        }
-
-        newestSeen = newest;
+        syncedFrom = startedAt;
         Interlocked.Exchange(ref lastSyncTicks, startedAt.UtcTicks);
         Prune(startedAt);
+        await store.EnsureLogTablesAsync(startedAt, cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -148,18 +126,23 @@ internal sealed partial class RevocationList(
         }
     }
 
-    private void Remember(TableEntity row, DateTimeOffset now)
+    private async Task WriteAsync(RevocationEntry entry, CancellationToken cancellationToken)
     {
-        var forgetAfter = row.GetDateTimeOffset("ExpiresAt") ?? now.AddDays(1);
-        if (row.RowKey.StartsWith(UserPrefix, StringComparison.Ordinal))
+        await store.WriteAsync(entry, time.GetUtcNow(), cancellationToken);
+        Remember(entry);
+    }
+
+    private void Remember(RevocationEntry entry)
+    {
+        if (entry.Key.StartsWith(UserPrefix, StringComparison.Ordinal))
         {
-            var cutoff = row.GetDateTimeOffset("NotBefore") ?? now;
-            userCutoffs.AddOrUpdate(row.RowKey[UserPrefix.Length..], (cutoff, forgetAfter),
-                (_, known) => cutoff > known.Cutoff ? (cutoff, Max(forgetAfter, known.ForgetAfter)) : known);
+            var cutoff = entry.NotBefore ?? entry.ForgetAfter;
+            userCutoffs.AddOrUpdate(entry.Key[UserPrefix.Length..], (cutoff, entry.ForgetAfter),
+                (_, known) => cutoff > known.Cutoff ? (cutoff, Max(entry.ForgetAfter, known.ForgetAfter)) : known);
         }
         else
         {
-            revoked[row.RowKey] = forgetAfter;
+            revoked[entry.Key] = entry.ForgetAfter;
         }
     }
 
@@ -184,9 +167,6 @@ internal sealed partial class RevocationList(
             }
         }
     }
-
-    private static string PartitionFor(DateTimeOffset expiresAt) =>
-        expiresAt.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Revocation sync failed ({ErrorType}); verify falls back to storage reads until it recovers")]
     private static partial void LogSyncFailed(ILogger logger, string errorType);
