@@ -37,9 +37,13 @@ internal sealed partial class RevocationList(
     private readonly TimeSpan staleAfter = TimeSpan.FromMilliseconds(options.Value.StaleAfterMilliseconds);
     private long lastSyncTicks = DateTimeOffset.MinValue.UtcTicks;
     private DateTimeOffset? syncedFrom;
+    private long entriesRead;
 
     /// <summary>Whether a sync has completed since start-up (tests wait for it).</summary>
     internal bool HasSynced => Interlocked.Read(ref lastSyncTicks) != DateTimeOffset.MinValue.UtcTicks;
+
+    /// <summary>Change-log entries read by syncs since start-up (the fleet benchmark's storage reads).</summary>
+    internal long EntriesRead => Interlocked.Read(ref entriesRead);
 
     public async ValueTask<bool> IsRevokedAsync(TokenSubject token, CancellationToken cancellationToken)
     {
@@ -91,10 +95,13 @@ internal sealed partial class RevocationList(
         // The first sync (and one after a long outage) loads everything still live; later ones only what is new.
         var oldestLive = startedAt - store.Coverage;
         var from = syncedFrom is { } since && since - Overlap > oldestLive ? since - Overlap : oldestLive;
-        foreach (var entry in await store.ReadLogAsync(from, startedAt, cancellationToken))
+        var entries = await store.ReadLogAsync(from, startedAt, cancellationToken);
+        foreach (var entry in entries)
         {
             Remember(entry);
         }
+
+        Interlocked.Add(ref entriesRead, entries.Count);
 
         syncedFrom = startedAt;
         Interlocked.Exchange(ref lastSyncTicks, startedAt.UtcTicks);
