@@ -26,8 +26,12 @@ internal sealed partial class RevocationList(
     private const string UserPrefix = "usr:";
 
     // Each sync re-reads the entries stamped this long before the previous one began: a write stamped by
-    // a writer whose clock is behind, or still in flight when that sync read, is not skipped.
+    // a writer whose clock is behind, or still in flight when that sync read, is not skipped (a write
+    // slower than half of this is logged again, below).
     private static readonly TimeSpan Overlap = TimeSpan.FromSeconds(5);
+
+    // Forgetting expired entries walks all of them: once a minute, so a sync's cost stays with what is new.
+    private static readonly TimeSpan PruneEvery = TimeSpan.FromMinutes(1);
 
     // jti, or "sid:" + session id -> when the entry can be forgotten (every token it covers has expired).
     private readonly ConcurrentDictionary<string, DateTimeOffset> revoked = new(StringComparer.Ordinal);
@@ -37,6 +41,7 @@ internal sealed partial class RevocationList(
     private readonly TimeSpan staleAfter = TimeSpan.FromMilliseconds(options.Value.StaleAfterMilliseconds);
     private long lastSyncTicks = DateTimeOffset.MinValue.UtcTicks;
     private DateTimeOffset? syncedFrom;
+    private DateTimeOffset prunedAt = DateTimeOffset.MinValue;
     private long entriesRead;
 
     /// <summary>Whether a sync has completed since start-up (tests wait for it).</summary>
@@ -92,6 +97,7 @@ internal sealed partial class RevocationList(
     public async Task SyncAsync(CancellationToken cancellationToken)
     {
         var startedAt = time.GetUtcNow();
+        await store.EnsureLogTablesAsync(startedAt, cancellationToken);
         // The first sync (and one after a long outage) loads everything still live; later ones only what is new.
         var oldestLive = startedAt - store.Coverage;
         var from = syncedFrom is { } since && since - Overlap > oldestLive ? since - Overlap : oldestLive;
@@ -102,17 +108,20 @@ internal sealed partial class RevocationList(
         }
 
         Interlocked.Add(ref entriesRead, entries.Count);
-
         syncedFrom = startedAt;
         Interlocked.Exchange(ref lastSyncTicks, startedAt.UtcTicks);
-        Prune(startedAt);
-        await store.EnsureLogTablesAsync(startedAt, cancellationToken);
+        if (startedAt - prunedAt >= PruneEvery)
+        {
+            Prune(startedAt);
+            prunedAt = startedAt;
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
+            var started = time.GetTimestamp();
             try
             {
                 await SyncAsync(stoppingToken);
@@ -122,9 +131,12 @@ internal sealed partial class RevocationList(
                 LogSyncFailed(logger, e.GetType().Name);
             }
 
+            // Syncs start one interval apart (a slow sync does not stretch how long a revocation takes to
+            // arrive), with a short pause after one that overran, so a struggling store is not hammered.
+            var wait = interval - time.GetElapsedTime(started);
             try
             {
-                await Task.Delay(interval, time, stoppingToken);
+                await Task.Delay(wait > interval / 4 ? wait : interval / 4, time, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -135,8 +147,15 @@ internal sealed partial class RevocationList(
 
     private async Task WriteAsync(RevocationEntry entry, CancellationToken cancellationToken)
     {
-        await store.WriteAsync(entry, time.GetUtcNow(), cancellationToken);
+        var stamped = time.GetUtcNow();
+        await store.WriteAsync(entry, stamped, cancellationToken);
         Remember(entry);
+        // A write that took long (retries) may have committed after other instances' windows passed its
+        // stamp: log it again under a fresh one.
+        if (time.GetUtcNow() - stamped > Overlap / 2)
+        {
+            await store.AppendAsync(entry, time.GetUtcNow(), cancellationToken);
+        }
     }
 
     private void Remember(RevocationEntry entry)

@@ -14,8 +14,8 @@ internal readonly record struct RevocationEntry(string Key, DateTimeOffset Forge
 /// <summary>
 /// Where revocations live; the only code that knows the shapes. Each revocation is written twice:
 /// <list type="bullet">
-/// <item>a keyed row in the revocations table (partition = the key, so writes spread evenly): the point
-/// reads of the fail-closed lookup;</item>
+/// <item>a keyed row in the revocations table (partition = SHA-256 of the key, row = the key, so writes
+/// spread evenly): the point reads of the fail-closed lookup;</item>
 /// <item>a change-log row in the table of the minute it was written (<c>&lt;table&gt;yyyyMMddHHmm</c>,
 /// partition = second + one hex digit of the key's hash, so a burst lands on 16 partitions per second):
 /// what syncs read. A sync reads only the tables of the minutes since it last looked, from the
@@ -26,7 +26,6 @@ internal readonly record struct RevocationEntry(string Key, DateTimeOffset Forge
 internal sealed class RevocationStore(AuthTables tables, IOptions<StorageOptions> storage, IOptions<JwtOptions> jwt)
 {
     private const string PeriodFormat = "yyyyMMddHHmm";
-    private const string KeyedRow = "";
 
     /// <summary>An entry must outlive every access token it covers: the longest lifetime plus skew.</summary>
     public TimeSpan Coverage { get; } = jwt.Value.Lifetime + TimeSpan.FromMinutes(2);
@@ -38,7 +37,7 @@ internal sealed class RevocationStore(AuthTables tables, IOptions<StorageOptions
     public async Task WriteAsync(RevocationEntry entry, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await Task.WhenAll(
-            tables.Revocations.UpsertEntityAsync(ToEntity(entry, entry.Key, KeyedRow), TableUpdateMode.Replace, cancellationToken),
+            tables.Revocations.UpsertEntityAsync(ToEntity(entry, KeyedPartition(entry.Key), entry.Key), TableUpdateMode.Replace, cancellationToken),
             AppendAsync(entry, now, cancellationToken));
     }
 
@@ -61,9 +60,9 @@ internal sealed class RevocationStore(AuthTables tables, IOptions<StorageOptions
     /// <summary>The fail-closed lookup: one point read per key, together.</summary>
     public async Task<List<RevocationEntry>> FindAsync(IEnumerable<string> keys, CancellationToken cancellationToken)
     {
-        var reads = keys.Select(key => tables.Revocations.GetEntityIfExistsAsync<TableEntity>(key, KeyedRow, cancellationToken: cancellationToken)).ToList();
+        var reads = keys.Select(key => tables.Revocations.GetEntityIfExistsAsync<TableEntity>(KeyedPartition(key), key, cancellationToken: cancellationToken)).ToList();
         await Task.WhenAll(reads);
-        return [.. reads.Select(r => r.Result).Where(r => r.HasValue && r.Value is not null).Select(r => FromEntity(r.Value!.PartitionKey, r.Value))];
+        return [.. reads.Select(r => r.Result).Where(r => r.HasValue && r.Value is not null).Select(r => FromEntity(r.Value!.RowKey, r.Value))];
     }
 
     /// <summary>
@@ -143,6 +142,13 @@ internal sealed class RevocationStore(AuthTables tables, IOptions<StorageOptions
     internal TableClient LogTable(DateTimeOffset period) =>
         tables.Service.GetTableClient(logPrefix + Floor(period).UtcDateTime.ToString(PeriodFormat, CultureInfo.InvariantCulture));
 
+    /// <summary>
+    /// A keyed row's partition: the SHA-256 of the key. Keys share the prefixes <c>sid:</c> / <c>usr:</c> and
+    /// user ids are time-ordered (UUIDv7), so a storm's keys could sit side by side in one key range; their
+    /// hashes spread over the whole key space.
+    /// </summary>
+    private static string KeyedPartition(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+
     /// <summary>A log row's partition: the second it was written, then one hex digit of the key's hash (16 partitions a second).</summary>
     internal static string LogPartition(string key, DateTimeOffset now) =>
         Second(now) + (SHA256.HashData(Encoding.UTF8.GetBytes(key))[0] & 0xF).ToString("x", CultureInfo.InvariantCulture);
@@ -158,7 +164,8 @@ internal sealed class RevocationStore(AuthTables tables, IOptions<StorageOptions
         return entity;
     }
 
-    private async Task AppendAsync(RevocationEntry entry, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Only the change-log row (<see cref="WriteAsync"/> writes both).</summary>
+    public async Task AppendAsync(RevocationEntry entry, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var table = LogTable(now);
         var entity = ToEntity(entry, LogPartition(entry.Key, now), entry.Key);
