@@ -45,11 +45,11 @@ internal sealed partial class Suite(SuiteOptions options)
         azuritePid = ProcessCpu.AzuritePid(azurite.Port);
         var signingKey = TestApi.NewSigningKey();
 
-        string[] inProcess = ["login", "verify", "enumeration", "load", "refresh"];
+        string[] inProcess = ["login", "verify", "enumeration", "load", "refresh", "email"];
         if (inProcess.Any(options.Runs))
         {
             var bare = new BareEndpoint();
-            await using var api = await TestApi.StartAsync(ApiSettings.Create(azurite.ConnectionString, MainTables, signingKey), map: bare.Map);
+            await using var api = await TestApi.StartAsync(ApiSettings.Create(azurite.ConnectionString, MainTables, signingKey), ApiSettings.WithoutMailSender, bare.Map);
             using var client = new ApiClient(api.BaseAddress);
             if (options.Runs("login"))
             {
@@ -62,6 +62,7 @@ internal sealed partial class Suite(SuiteOptions options)
             await RunIfAsync("enumeration", () => EnumerationAsync(client));
             await RunIfAsync("load", () => ConcurrentLoginsAsync(client));
             await RunIfAsync("refresh", () => RefreshAsync(api, client, azurite.ConnectionString));
+            await RunIfAsync("email", () => EmailRequestsAsync(api, client));
         }
 
         await RunIfAsync("revocation", () => RevocationAndStartupAsync(azurite.ConnectionString, signingKey));

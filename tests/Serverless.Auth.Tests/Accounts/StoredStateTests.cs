@@ -86,16 +86,20 @@ public sealed class StoredStateTests(SharedApi shared) : IClassFixture<SharedApi
         var options = Options.Create(new StorageOptions
         {
             TableServiceUri = new Uri("https://acct.table.core.windows.net"),
+            QueueServiceUri = new Uri("https://acct.queue.core.windows.net"),
             ManagedIdentityClientId = "00000000-0000-0000-0000-000000000001",
             UsersTable = "Users",
         });
         Assert.True(new StorageOptionsValidator().Validate(null, options.Value).Succeeded);
 
         var tables = new AuthTables(options);
+        var mail = new Serverless.Auth.Email.MailQueue(options);
 
         Assert.False(tables.UsesConnectionString);
         Assert.Equal("acct", tables.Users.AccountName);
         Assert.Equal(new Uri("https://acct.table.core.windows.net/Users"), tables.Users.Uri);
+        Assert.Equal(new Uri("https://acct.queue.core.windows.net/auth-email"), mail.Requests.Uri);
+        Assert.Equal(new Uri("https://acct.queue.core.windows.net/auth-email-poison"), mail.Poison.Uri);
     }
 
     [Theory]
@@ -103,6 +107,7 @@ public sealed class StoredStateTests(SharedApi shared) : IClassFixture<SharedApi
     [InlineData(null, null, null, "is required")]
     [InlineData(null, "http://acct.table.core.windows.net", null, "must be an absolute https URI")]
     [InlineData("UseDevelopmentStorage=true", null, "client-id", "only applies with Auth__Storage__TableServiceUri")]
+    [InlineData(null, "https://acct.table.core.windows.net", null, "Auth__Storage__QueueServiceUri is required")]
     public void StorageModesMustNotConflict(string? connectionString, string? uri, string? clientId, string expected)
     {
         var result = new StorageOptionsValidator().Validate(null, new StorageOptions

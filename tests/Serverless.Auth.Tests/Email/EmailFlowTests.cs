@@ -6,7 +6,7 @@ using Serverless.Auth.Tests.Sessions;
 namespace Serverless.Auth.Tests.Email;
 
 /// <summary>Confirmation and password reset end to end: real Azurite (tables and queue), the queue sender, a real maildev.</summary>
-public sealed class EmailFlowTests(MailApi mail) : IClassFixture<MailApi>
+public sealed class EmailFlowTests(MailApi mail, AzuriteFixture azurite) : IClassFixture<MailApi>
 {
     private const string Password = "plum-orchard-lantern-4821";
     private const string NewPassword = "quartz-harbor-meadow-7390";
@@ -212,6 +212,69 @@ public sealed class EmailFlowTests(MailApi mail) : IClassFixture<MailApi>
         // The reset mail (queued after the resend) arrives, and no second confirmation came before it.
         var mails = await mail.Maildev.WaitForEmailsAsync(email, 2, cancellationToken: Ct);
         Assert.Single(mails, m => m.Subject.StartsWith("Confirm", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task APasswordChangeVoidsAnOutstandingResetLinkAndAResetLinkIsNoConfirmationLink()
+    {
+        var email = Emails.Unique("change-voids");
+        var browser = Browser();
+        Assert.Equal(HttpStatusCode.Created, (await browser.SignupAsync(email, Password)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await browser.ForgotPasswordAsync(email)).StatusCode);
+        var token = MailLinks.Token((await mail.Maildev.WaitForEmailsAsync(email, 2, cancellationToken: Ct)).Single(m => m.Subject.StartsWith("Reset", StringComparison.Ordinal)), "reset");
+
+        await ResponseAssert.ProblemAsync(await Browser().ConfirmEmailAsync(token), HttpStatusCode.BadRequest);
+        Assert.Equal(HttpStatusCode.OK, (await browser.ChangePasswordAsync(Password, NewPassword)).StatusCode);
+
+        await ResponseAssert.ProblemAsync(await Browser().ResetPasswordAsync(token, "attacker-chosen-passphrase-99"), HttpStatusCode.BadRequest);
+        Assert.Equal(HttpStatusCode.OK, (await Browser().LoginAsync(email, NewPassword)).StatusCode);
+    }
+
+    [Fact]
+    public async Task LinksOfADeletedAccountDoNotWorkForTheNextAccountOnTheSameAddress()
+    {
+        var email = Emails.Unique("reregistered");
+        var first = Browser();
+        Assert.Equal(HttpStatusCode.Created, (await first.SignupAsync(email, Password)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await first.ForgotPasswordAsync(email)).StatusCode);
+        var mails = await mail.Maildev.WaitForEmailsAsync(email, 2, cancellationToken: Ct);
+        var confirmToken = MailLinks.Token(mails.Single(m => m.Subject.StartsWith("Confirm", StringComparison.Ordinal)), "confirm");
+        var resetToken = MailLinks.Token(mails.Single(m => m.Subject.StartsWith("Reset", StringComparison.Ordinal)), "reset");
+        Assert.Equal(HttpStatusCode.NoContent, (await first.DeleteAccountAsync(Password)).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await Browser().SignupAsync(email, NewPassword)).StatusCode);
+
+        await ResponseAssert.ProblemAsync(await Browser().ConfirmEmailAsync(confirmToken), HttpStatusCode.BadRequest);
+        await ResponseAssert.ProblemAsync(await Browser().ResetPasswordAsync(resetToken, "attacker-chosen-passphrase-99"), HttpStatusCode.BadRequest);
+        Assert.False((await ResponseAssert.JsonAsync(await Browser().LoginAsync(email, NewPassword), HttpStatusCode.OK)).GetProperty("emailConfirmed").GetBoolean());
+    }
+
+    [Fact]
+    public async Task ALookAlikeSpellingReachesTheRegisteredAddressOnly()
+    {
+        var local = "lookalike-" + Guid.NewGuid().ToString("N")[..8];
+        var email = local + "@example.com";
+        Assert.Equal(HttpStatusCode.Created, (await Browser().SignupAsync(email, Password)).StatusCode);
+        await mail.Maildev.WaitForEmailsAsync(email, cancellationToken: Ct);
+
+        // Upper case and fullwidth letters canonicalise to the same account; the mail goes to the stored address.
+        var variant = "  " + local.ToUpperInvariant() + "@ＥＸＡＭＰＬＥ.com ";
+        Assert.Equal(HttpStatusCode.Accepted, (await Browser().ForgotPasswordAsync(variant)).StatusCode);
+
+        var reset = (await mail.Maildev.WaitForEmailsAsync(email, 2, cancellationToken: Ct)).Single(m => m.Subject.StartsWith("Reset", StringComparison.Ordinal));
+        Assert.Equal(email, Assert.Single(reset.To).Address);
+    }
+
+    [Fact]
+    public async Task MailRequestsAreRateLimitedPerClient()
+    {
+        await using var api = await MailApi.StartApiAsync(azurite, mail.Maildev, s => s["Auth:Throttling:EmailPerMinute"] = "2");
+        var browser = new SessionClient(api.Client);
+        var email = Emails.Unique("burst");
+
+        Assert.Equal(HttpStatusCode.Accepted, (await browser.ForgotPasswordAsync(email)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await browser.ResendConfirmationAsync(email)).StatusCode);
+        var limited = await ResponseAssert.ProblemAsync(await browser.ForgotPasswordAsync(email), HttpStatusCode.TooManyRequests);
+        Assert.True(limited.GetProperty("retryAfter").GetInt32() >= 1);
     }
 
     [Theory]

@@ -80,8 +80,20 @@ public sealed class ApiContractTests(SharedApi shared) : IClassFixture<SharedApi
         var schemas = (await LiveDocumentAsync())["components"]!["schemas"]!;
 
         var session = schemas["SessionResponse"]!["properties"]!.AsObject();
-        Assert.Equal(["userId", "email", "expiresAt"], session.Select(p => p.Key));
+        Assert.Equal(["userId", "email", "expiresAt", "emailConfirmed"], session.Select(p => p.Key));
         Assert.Equal("date-time", session["expiresAt"]!["format"]!.GetValue<string>());
+        Assert.Equal("boolean", session["emailConfirmed"]!["type"]!.GetValue<string>());
+        Assert.Equal(["status"], schemas["AcceptedResponse"]!["properties"]!.AsObject().Select(p => p.Key));
+    }
+
+    /// <summary>The mail sender function reads the queue the API writes to (the same setting) through the identity connection Bicep configures.</summary>
+    [Fact]
+    public void MailSenderFunctionTriggersOnTheConfiguredQueue()
+    {
+        var source = File.ReadAllText(RepoPaths.Combine("functions", "Serverless.Functions", "MailSenderFunction.cs"));
+
+        Assert.Contains($"[QueueTrigger(\"%{Serverless.Auth.Storage.StorageOptions.Section}:{nameof(Serverless.Auth.Storage.StorageOptions.EmailQueue)}%\", Connection = \"AuthQueue\")] string message", source, StringComparison.Ordinal);
+        Assert.Contains("DeliverQueuedMailAsync(message, context.CancellationToken)", source, StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -69,6 +69,10 @@ internal sealed class ApiClient : IDisposable
         return http.SendAsync(request);
     }
 
+    /// <summary>A JSON body <c>{"email": …}</c>: password/forgot and email/resend.</summary>
+    public Task<HttpResponseMessage> PostEmailAsync(string path, string email) =>
+        http.PostAsync(new Uri(path, UriKind.Relative), new StringContent(JsonSerializer.Serialize(new { email }), Encoding.UTF8, "application/json"));
+
     public Task<HttpResponseMessage> GetAsync(string path) => http.GetAsync(new Uri(path, UriKind.Relative));
 
     /// <summary>Runs a call, drains and disposes the response, returns status, elapsed ms and the auth and refresh cookies if set.</summary>

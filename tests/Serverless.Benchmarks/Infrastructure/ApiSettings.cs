@@ -1,3 +1,7 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Serverless.Auth.Email;
 using Serverless.Testing;
 
 namespace Serverless.Benchmarks.Infrastructure;
@@ -14,4 +18,11 @@ internal static class ApiSettings
         settings["Auth:Throttling:RefreshPerMinute"] = "10000000";
         return settings;
     }
+
+    /// <summary>
+    /// The in-process API runs without its mail sender: the rows measure request paths, and mail that
+    /// nobody receives (no SMTP server in the suite) would only add retries in the background.
+    /// </summary>
+    public static void WithoutMailSender(WebApplicationBuilder builder) =>
+        builder.Services.Remove(builder.Services.Single(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(MailQueueService)));
 }
