@@ -275,7 +275,6 @@ module rbac 'app/rbac.bicep' = {
   params: {
     principalId: identity.outputs.principalId
     storageAccountName: storage.outputs.name
-    tableNames: tableNames
     queueNames: queueNames
     keyVaultName: keyVault.outputs.name
     keyVaultSecretNames: map(usedKeyVaultSecrets, secret => secret.name)
