@@ -45,7 +45,8 @@ internal sealed partial class StorageCleanup(
         return (expiredSessions, revocations, throttles, mailTokens);
     }
 
-    private static async Task<int> DeleteAllAsync(TableClient table, string filter, CancellationToken cancellationToken)
+    /// <summary>Deletes every row the filter matches; returns how many this call deleted.</summary>
+    internal static async Task<int> DeleteAllAsync(TableClient table, string filter, CancellationToken cancellationToken)
     {
         var deleted = 0;
         await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))

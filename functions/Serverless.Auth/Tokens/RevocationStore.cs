@@ -122,19 +122,7 @@ internal sealed class RevocationStore(AuthTables tables, IOptions<StorageOptions
 
         // Keyed rows are one per partition, so each delete removes a whole partition.
         var expired = TableClient.CreateQueryFilter($"ExpiresAt lt {now - TimeSpan.FromMinutes(5)}");
-        await foreach (var row in tables.Revocations.QueryAsync<TableEntity>(expired, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
-        {
-            try
-            {
-                await tables.Revocations.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
-                pruned++;
-            }
-            catch (RequestFailedException e) when (e.Status == 404)
-            {
-                // Another instance's clean-up got there first.
-            }
-        }
-
+        pruned += await StorageCleanup.DeleteAllAsync(tables.Revocations, expired, cancellationToken);
         return pruned;
     }
 
