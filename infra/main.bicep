@@ -85,9 +85,9 @@ param cookieDomain string = ''
 @maxLength(63)
 param usersTableName string = 'Users'
 
-@description('Table of revoked tokens (Auth__Storage__RevocationsTable).')
+@description('Table of revoked tokens (Auth__Storage__RevocationsTable); also the prefix of the app\'s per-minute change-log tables (+ 12 digits), hence at most 51 characters.')
 @minLength(3)
-@maxLength(63)
+@maxLength(51)
 param revocationsTableName string = 'RevokedTokens'
 
 @description('Table of login throttle counters (Auth__Storage__LoginThrottleTable).')
@@ -275,7 +275,6 @@ module rbac 'app/rbac.bicep' = {
   params: {
     principalId: identity.outputs.principalId
     storageAccountName: storage.outputs.name
-    tableNames: tableNames
     queueNames: queueNames
     keyVaultName: keyVault.outputs.name
     keyVaultSecretNames: map(usedKeyVaultSecrets, secret => secret.name)

@@ -1,6 +1,6 @@
 // Least-privilege role assignments for the Function App's user-assigned identity, adjusted to what
-// the app uses: host storage and the deployment package (blobs), its own tables (each table, not the
-// account), its mail queue and that queue's poison queue (each queue, not the account), its Key Vault
+// the app uses: host storage and the deployment package (blobs), the table service (the app creates and
+// drops its per-minute revocation change-log tables; every table in this account is the app's), its mail queue and that queue's poison queue (each queue, not the account), its Key Vault
 // secrets (each secret, not the vault) and telemetry. The timer trigger (storage clean-up) needs
 // nothing more: the host keeps its schedule and lock in blob host storage.
 // Each assignment is named guid(scope, principal, role) so a redeploy finds the same assignment
@@ -13,10 +13,6 @@ param principalId string
 
 @description('Name of the storage account (host storage, deployment container, app tables).')
 param storageAccountName string
-
-@description('Names of the app\'s tables; Storage Table Data Contributor is granted on each table only.')
-@minLength(1)
-param tableNames string[]
 
 @description('Names of the app\'s queues (the mail queue and its poison queue); Storage Queue Data Contributor is granted on each queue only.')
 @minLength(1)
@@ -36,8 +32,9 @@ param applicationInsightsName string
 var roles = {
   // Host storage (AzureWebJobsStorage: keys, leases) and the Flex Consumption deployment package.
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-  // The app's tables (users, revoked tokens, login throttle, sessions, mail tokens), each table only; the clean-up
-  // timer deletes expired rows through the same role.
+  // The app's tables (users, revoked tokens, login throttle, sessions, mail tokens and the revocation
+  // change log, one table per minute), on the table service: creating and deleting a table needs the
+  // role above the table. The clean-up timer deletes expired rows and tables through the same role.
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   // The mail queue and its poison queue, each queue only: the API enqueues (add), the queue trigger
   // reads, updates and deletes messages and moves a message that failed maxDequeueCount times to
@@ -61,13 +58,6 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
     name: 'default'
   }
 }
-
-resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2025-01-01' existing = [
-  for tableName in tableNames: {
-    parent: storage::tableService
-    name: tableName
-  }
-]
 
 resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' existing = [
   for queueName in queueNames: {
@@ -101,17 +91,15 @@ resource storageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-0
   }
 }
 
-resource storageTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for (tableName, i) in tableNames: {
-    name: guid(tables[i].id, principalId, roles.storageTableDataContributor)
-    scope: tables[i]
-    properties: {
-      principalId: principalId
-      principalType: 'ServicePrincipal'
-      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
-    }
+resource storageTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::tableService.id, principalId, roles.storageTableDataContributor)
+  scope: storage::tableService
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
   }
-]
+}
 
 resource storageQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for (queueName, i) in queueNames: {
