@@ -17,6 +17,11 @@ internal sealed class MailQueue
         var settings = options.Value;
         var clientOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
         AuthTables.BoundRetries(clientOptions.Retry, settings);
+        if (settings.PipelineObserver is { } observer)
+        {
+            clientOptions.AddPolicy(observer, Azure.Core.HttpPipelinePosition.PerRetry);
+        }
+
         var service = settings.UsesConnectionString
             ? new QueueServiceClient(settings.ConnectionString, clientOptions)
             : new QueueServiceClient(settings.QueueServiceUri, AuthTables.CreateCredential(settings), clientOptions);

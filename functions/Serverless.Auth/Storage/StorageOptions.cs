@@ -33,7 +33,7 @@ public sealed class StorageOptions
     public int TimeoutSeconds { get; set; } = 3;
     public int MaxRetries { get; set; } = 2;
 
-    /// <summary>Sees every table request the app sends (tests and benchmarks count storage round trips with it); not a setting.</summary>
+    /// <summary>Sees every table and queue request the app sends (tests and benchmarks count storage round trips with it); not a setting.</summary>
     internal HttpPipelinePolicy? PipelineObserver { get; set; }
 
     internal bool UsesConnectionString => !string.IsNullOrWhiteSpace(ConnectionString);

@@ -36,7 +36,7 @@ internal sealed partial class Suite
     }
 
     /// <summary>
-    /// Storage round trips per request, counted by a pipeline policy on the app's table clients (the same
+    /// Storage round trips per request, counted by a pipeline policy on the app's table and queue clients (the same
     /// counts StorageOperationCountTests enforces). Background work (the revocation sync, a minute apart
     /// here; the mail sender; the clean-up) is kept out of the window.
     /// </summary>
@@ -78,7 +78,7 @@ internal sealed partial class Suite
         counter.Take();
         await Count("logout-all", () => client.LogoutAllAsync(again.Token!), 204);
         await Count("forgot-password", () => client.ForgotPasswordAsync(email), 202);
-        report.Add(new Row("storage round trips per request (issue 17), counted by a pipeline policy on the app's table clients (Azurite; queue messages not included)",
+        report.Add(new Row("storage round trips per request (issue 17), counted by a pipeline policy on the app's table and queue clients (Azurite)",
             string.Join(", ", counts), "verify 0; login no more than today (enforced by StorageOperationCountTests)", "—", null));
     }
 

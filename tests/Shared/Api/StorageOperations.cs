@@ -5,9 +5,10 @@ using Azure.Core.Pipeline;
 namespace Serverless.Testing;
 
 /// <summary>
-/// Counts the storage round trips an app sends through the Azure SDK table clients: a pipeline policy the
-/// tests and benchmarks hand to the app (<c>StorageOptions.PipelineObserver</c>). Each round trip is
-/// recorded as "METHOD table" (the table name as sent, query strings and keys left out).
+/// Counts the storage round trips an app sends through the Azure SDK table and queue clients: a pipeline
+/// policy the tests and benchmarks hand to the app (<c>StorageOptions.PipelineObserver</c>). Each round
+/// trip is recorded as "METHOD table" (the table name as sent, query strings and keys left out), or
+/// "METHOD queue" for a queue message operation.
 /// </summary>
 public sealed class StorageOperations : HttpPipelineSynchronousPolicy
 {
@@ -35,10 +36,15 @@ public sealed class StorageOperations : HttpPipelineSynchronousPolicy
         return taken;
     }
 
-    // Path: /<account>/<table>(PartitionKey='…',RowKey='…'), /<account>/<table>() or /<account>/Tables.
+    // Path: /<account>/<table>(PartitionKey='…',RowKey='…'), /<account>/<table>(), /<account>/Tables, or /<account>/<queue>/messages.
     private static string Describe(Request request)
     {
         var last = request.Uri.Path.Split('/', StringSplitOptions.RemoveEmptyEntries)[^1];
+        if (last == "messages")
+        {
+            return $"{request.Method} queue";
+        }
+
         var table = last.Split('(')[0];
         return $"{request.Method} {table}";
     }
