@@ -1,11 +1,11 @@
 // Serverless auth API on Azure Functions (Flex Consumption), secure by default:
-// user-assigned managed identity for every data-plane call, no storage keys, the JWT signing keys and
-// the server key in Key Vault, telemetry with Entra ID auth, and platform CORS for credentialed frontends.
+// user-assigned managed identity for every data-plane call, no storage keys, the JWT signing keys,
+// the server key and the SMTP password in Key Vault, telemetry with Entra ID auth, and platform CORS for credentialed frontends.
 // Deploy with `azd up`, or `az deployment group create --template-file infra/main.bicep --parameters infra/main.bicepparam`.
 targetScope = 'resourceGroup'
 
-import { checkedOrigins } from 'app/origins.bicep'
-import { checkedSecret, checkedDistinctSecret, checkedPem } from 'app/secrets.bicep'
+import { checkedOrigins, checkedLinkBaseUrl } from 'app/origins.bicep'
+import { checkedSecret, checkedDistinctSecret, checkedPem, checkedSmtpPassword } from 'app/secrets.bicep'
 
 @description('Environment name (azd AZURE_ENV_NAME); part of the resource token and the azd-env-name tag.')
 @minLength(1)
@@ -85,9 +85,9 @@ param cookieDomain string = ''
 @maxLength(63)
 param usersTableName string = 'Users'
 
-@description('Table of revoked tokens (Auth__Storage__RevocationsTable).')
+@description('Table of revoked tokens (Auth__Storage__RevocationsTable); also the prefix of the app\'s per-minute change-log tables (+ 12 digits), hence at most 51 characters.')
 @minLength(3)
-@maxLength(63)
+@maxLength(51)
 param revocationsTableName string = 'RevokedTokens'
 
 @description('Table of login throttle counters (Auth__Storage__LoginThrottleTable).')
@@ -99,6 +99,67 @@ param loginThrottleTableName string = 'LoginThrottle'
 @minLength(3)
 @maxLength(63)
 param sessionsTableName string = 'Sessions'
+
+@description('Table of single-use email confirmation and password reset tokens (Auth__Storage__MailTokensTable).')
+@minLength(3)
+@maxLength(63)
+param mailTokensTableName string = 'MailTokens'
+
+@description('Storage queue the API puts mail on and the queue-triggered function sends from (Auth__Storage__EmailQueue); messages that fail maxDequeueCount times (host.json) move to <name>-poison. 3-56 lower-case letters, digits and single hyphens, so the poison queue name stays within 63.')
+@minLength(3)
+@maxLength(56)
+param emailQueueName string = 'auth-email'
+
+@description('SMTP relay host (Auth__Email__SmtpHost), e.g. smtp.azurecomm.net for Azure Communication Services.')
+@minLength(1)
+@maxLength(253)
+param smtpHost string
+
+@description('SMTP port (Auth__Email__SmtpPort): 587 with StartTls, 465 with SslOnConnect.')
+@minValue(1)
+@maxValue(65535)
+param smtpPort int = 587
+
+@description('SMTP user name (Auth__Email__SmtpUser); empty for a relay without authentication. With Azure Communication Services: the name of an SMTP Username resource of the Communication Service (README "Email in Azure").')
+@maxLength(256)
+param smtpUser string = ''
+
+@description('SMTP password, stored in Key Vault only (secret smtp-password, app setting Auth__Email__SmtpPassword, referenced only when smtpUser is set). Azure Communication Services: a client secret of the Entra application linked to the SMTP user name. Written as a new secret version when not empty; empty keeps the version already in Key Vault. Required (non-empty) on the first deployment with smtpUser.')
+@secure()
+@maxLength(1024)
+param smtpPassword string = ''
+
+@description('Transport security to the SMTP relay (Auth__Email__UseTls): StartTls (port 587) or SslOnConnect (port 465). The app\'s third mode, None, sends the links and the password in plain text and is refused in Azure, so it is not offered here.')
+@allowed(['StartTls', 'SslOnConnect'])
+param smtpTls string = 'StartTls'
+
+@description('From header of the mails (Auth__Email__From), e.g. \'Example <DoNotReply@example.com>\'; the relay must be allowed to send as this address (Azure Communication Services: a sender of a connected domain).')
+@minLength(3)
+@maxLength(320)
+param emailFrom string
+
+@description('Product name in mail subjects and text (Auth__Email__ProductName).')
+@minLength(1)
+@maxLength(100)
+param emailProductName string = 'Serverless Auth'
+
+@description('Frontend base URL the mails link to (Auth__Email__LinkBaseUrl): <base>/confirm?token=, <base>/reset?token= and <base>/forgot. Must lie on one of allowedOrigins, without query or fragment, e.g. https://app.example.com/auth; anything else fails the deployment.')
+@minLength(1)
+@maxLength(2048)
+param emailLinkBaseUrl string
+
+@description('Login requires a confirmed email address, and signup stops telling whether an address is registered (Auth__Email__RequireConfirmed).')
+param emailRequireConfirmed bool = false
+
+@description('Minutes an email confirmation link stays valid (Auth__Email__ConfirmTokenMinutes). Default one day.')
+@minValue(5)
+@maxValue(10080)
+param emailConfirmTokenMinutes int = 1440
+
+@description('Minutes a password reset link stays valid (Auth__Email__ResetTokenMinutes); a reset link is as good as the password.')
+@minValue(5)
+@maxValue(1440)
+param emailResetTokenMinutes int = 30
 
 @description('Memory per Flex Consumption instance in MB.')
 @allowed([512, 2048, 4096])
@@ -131,6 +192,10 @@ var checkedSessionIdleMinutes = sessionIdleMinutes <= sessionAbsoluteMinutes
   ? sessionIdleMinutes
   : fail('sessionIdleMinutes (${sessionIdleMinutes}) is greater than sessionAbsoluteMinutes (${sessionAbsoluteMinutes}): a session cannot stay idle longer than it may live')
 
+// Mails carry sign-in tokens to this address: refuse, before anything is created, one that is not on a
+// frontend origin the API trusts (the app refuses it at start-up too).
+var checkedEmailLinkBaseUrl = checkedLinkBaseUrl(emailLinkBaseUrl, corsAllowedOrigins)
+
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var names = {
@@ -146,16 +211,20 @@ var names = {
 
 // The secrets the app may read through versionless Key Vault references: the secret, the app setting that
 // references it (function.bicep), its value ('' keeps the versions already in Key Vault) and whether this
-// deployment uses it (jwtSigningMode): only used secrets are written, granted and referenced, so a mode
+// deployment uses it (jwtSigningMode; smtpUser): only used secrets are written, granted and referenced, so a mode
 // never points the app at a secret that does not exist. Adding a secret is one line here (plus its
 // @secure() parameter and its app setting line).
 var keyVaultSecrets = [
   { name: 'jwt-signing-keys-pem', appSetting: 'Auth__Jwt__SigningKeysPem', value: checkedPem(jwtSigningKeysPem, 'jwtSigningKeysPem'), used: jwtSigningMode != 'HS256' }
   { name: 'jwt-signing-keys', appSetting: 'Auth__Jwt__SigningKeys', value: checkedSecret(jwtSigningKeys, 'jwtSigningKeys', 44), used: jwtSigningMode != 'ES256' }
   { name: 'server-key', appSetting: 'Auth__Secrets__ServerKey', value: checkedDistinctSecret(checkedSecret(serverKey, 'serverKey', 44), 'serverKey', jwtSigningKeys, 'jwtSigningKeys'), used: true }
+  // Only a relay with a user name authenticates, so only then is the password granted and referenced.
+  { name: 'smtp-password', appSetting: 'Auth__Email__SmtpPassword', value: checkedSmtpPassword(smtpPassword, smtpUser), used: !empty(smtpUser) }
 ]
 var usedKeyVaultSecrets = filter(keyVaultSecrets, secret => secret.used)
-var tableNames = [usersTableName, revocationsTableName, loginThrottleTableName, sessionsTableName]
+var tableNames = [usersTableName, revocationsTableName, loginThrottleTableName, sessionsTableName, mailTokensTableName]
+// The poison queue name is the Functions queue trigger's own convention (<queue>-poison); the Standalone sender uses it too.
+var queueNames = [emailQueueName, '${emailQueueName}-poison']
 
 module identity 'app/identity.bicep' = {
   name: 'identity'
@@ -184,6 +253,7 @@ module storage 'app/storage.bicep' = {
     tags: tags
     deploymentContainerName: names.deploymentContainer
     tableNames: tableNames
+    queueNames: queueNames
   }
 }
 
@@ -205,7 +275,7 @@ module rbac 'app/rbac.bicep' = {
   params: {
     principalId: identity.outputs.principalId
     storageAccountName: storage.outputs.name
-    tableNames: tableNames
+    queueNames: queueNames
     keyVaultName: keyVault.outputs.name
     keyVaultSecretNames: map(usedKeyVaultSecrets, secret => secret.name)
     applicationInsightsName: monitoring.outputs.applicationInsightsName
@@ -232,6 +302,18 @@ module functionApp 'app/function.bicep' = {
     revocationsTableName: revocationsTableName
     loginThrottleTableName: loginThrottleTableName
     sessionsTableName: sessionsTableName
+    mailTokensTableName: mailTokensTableName
+    emailQueueName: emailQueueName
+    smtpHost: smtpHost
+    smtpPort: smtpPort
+    smtpUser: smtpUser
+    smtpTls: smtpTls
+    emailFrom: emailFrom
+    emailProductName: emailProductName
+    emailLinkBaseUrl: checkedEmailLinkBaseUrl
+    emailRequireConfirmed: emailRequireConfirmed
+    emailConfirmTokenMinutes: emailConfirmTokenMinutes
+    emailResetTokenMinutes: emailResetTokenMinutes
     jwtIssuer: jwtIssuer
     jwtSigningMode: jwtSigningMode
     jwtAudience: jwtAudience

@@ -34,6 +34,28 @@ param jwtAudience = readEnvironmentVariable('AUTH_JWT_AUDIENCE', '')
 // None (default: frontend on another site) or Lax (frontend and API under one registrable domain).
 param cookieSameSite = readEnvironmentVariable('AUTH_COOKIE_SAMESITE', 'None')
 
+// Mail (README "Email in Azure"). The defaults are Azure Communication Services' SMTP relay:
+// smtp.azurecomm.net, port 587, StartTls. Its user name is the name of an SMTP Username resource of the
+// Communication Service (linked to an Entra application), its password a client secret of that application:
+//   azd env set AUTH_SMTP_USER "auth-mailer"   # the SMTP Username resource's name
+//   azd env set AUTH_SMTP_PASSWORD "<client secret>"
+// Any other SMTP provider: set AUTH_SMTP_HOST / AUTH_SMTP_PORT / AUTH_SMTP_TLS (StartTls or SslOnConnect).
+// The password goes to Key Vault (secret smtp-password); later provisions may leave it empty to keep it.
+param smtpHost = readEnvironmentVariable('AUTH_SMTP_HOST', 'smtp.azurecomm.net')
+param smtpPort = int(readEnvironmentVariable('AUTH_SMTP_PORT', '587'))
+param smtpTls = readEnvironmentVariable('AUTH_SMTP_TLS', 'StartTls')
+param smtpUser = readEnvironmentVariable('AUTH_SMTP_USER', '')
+param smtpPassword = readEnvironmentVariable('AUTH_SMTP_PASSWORD', '')
+
+// Required: the sender (a MailFrom address of a domain connected to the Communication Service, e.g.
+// "Example <DoNotReply@example.com>") and the frontend page the links open, on one of the allowed
+// origins, e.g. "https://app.example.com/auth" (mails link to <base>/confirm, /reset and /forgot).
+param emailFrom = readEnvironmentVariable('AUTH_EMAIL_FROM')
+param emailLinkBaseUrl = readEnvironmentVariable('AUTH_EMAIL_LINK_BASE_URL')
+param emailProductName = readEnvironmentVariable('AUTH_EMAIL_PRODUCT_NAME', 'Serverless Auth')
+// true: login needs a confirmed address and signup no longer says whether an address is registered.
+param emailRequireConfirmed = bool(readEnvironmentVariable('AUTH_EMAIL_REQUIRE_CONFIRMED', 'false'))
+
 // Re-provisioning after `azd down` (README "Deploy to Azure"): recover the soft-deleted vault, or salt
 // its name to create a new one.
 param keyVaultCreateMode = readEnvironmentVariable('AZURE_KEY_VAULT_CREATE_MODE', 'default')

@@ -56,6 +56,7 @@ public static class ServerlessAuthExtensions
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<PasswordPolicy>();
         services.AddSingleton<AccessTokens>();
+        services.AddSingleton<RevocationStore>();
         services.AddSingleton<RevocationList>();
         services.AddSingleton<ServerKey>();
         services.AddSingleton<SessionCookies>();

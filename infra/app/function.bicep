@@ -28,10 +28,10 @@ param azdServiceName string
 @description('Resource id of the user-assigned identity the app runs as.')
 param identityId string
 
-@description('Client id of the user-assigned identity (for AzureWebJobsStorage, the tables and Application Insights).')
+@description('Client id of the user-assigned identity (for AzureWebJobsStorage, the tables, the mail queue and Application Insights).')
 param identityClientId string
 
-@description('Name of the storage account for host storage, deployment and tables.')
+@description('Name of the storage account for host storage, deployment, tables and the mail queue.')
 param storageAccountName string
 
 @description('Blob container that holds the deployment package.')
@@ -61,6 +61,38 @@ param revocationsTableName string
 param loginThrottleTableName string
 @description('Table of refresh sessions.')
 param sessionsTableName string
+@description('Table of email confirmation and password reset tokens.')
+param mailTokensTableName string
+
+@description('Mail queue (its poison queue is <name>-poison); the queue-triggered sender reads it through the AuthQueue connection.')
+param emailQueueName string
+@description('SMTP relay host.')
+param smtpHost string
+@description('SMTP port.')
+@minValue(1)
+@maxValue(65535)
+param smtpPort int
+@description('SMTP user name; empty for a relay without authentication.')
+param smtpUser string
+@description('StartTls or SslOnConnect (None, plain text, is refused in Azure).')
+@allowed(['StartTls', 'SslOnConnect'])
+param smtpTls string
+@description('From header of the mails.')
+param emailFrom string
+@description('Product name in mail subjects.')
+param emailProductName string
+@description('Checked frontend base URL the mails link to (on one of allowedOrigins).')
+param emailLinkBaseUrl string
+@description('Login requires a confirmed address; signup becomes enumeration-safe.')
+param emailRequireConfirmed bool
+@description('Minutes a confirmation link stays valid.')
+@minValue(5)
+@maxValue(10080)
+param emailConfirmTokenMinutes int
+@description('Minutes a password reset link stays valid.')
+@minValue(5)
+@maxValue(1440)
+param emailResetTokenMinutes int
 
 @description('JWT issuer; empty means the API base URL.')
 param jwtIssuer string
@@ -96,6 +128,7 @@ param cookiePartitioned bool
 param cookieDomain string
 
 var apiBaseUrl = 'https://${name}.azurewebsites.net/api'
+var queueServiceUri = 'https://${storage.name}.queue.${environment().suffixes.storage}'
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
   name: storageAccountName
@@ -178,6 +211,18 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'Auth__Storage__RevocationsTable', value: revocationsTableName }
         { name: 'Auth__Storage__LoginThrottleTable', value: loginThrottleTableName }
         { name: 'Auth__Storage__SessionsTable', value: sessionsTableName }
+        { name: 'Auth__Storage__MailTokensTable', value: mailTokensTableName }
+        // The mail queue: the API enqueues through Auth__Storage__QueueServiceUri with the same identity...
+        { name: 'Auth__Storage__QueueServiceUri', value: queueServiceUri }
+        { name: 'Auth__Storage__EmailQueue', value: emailQueueName }
+        // ...and the sender's [QueueTrigger(Connection = "AuthQueue")] reads it through an identity-based
+        // connection: <prefix>__queueServiceUri (Storage Queues extension 5.x), plus the common properties
+        // <prefix>__credential=managedidentity and <prefix>__clientId for a user-assigned identity (Learn:
+        // "Azure Queue storage trigger", Identity-based connections; functions-reference.md, "Common
+        // properties for identity-based connections").
+        { name: 'AuthQueue__queueServiceUri', value: queueServiceUri }
+        { name: 'AuthQueue__credential', value: 'managedidentity' }
+        { name: 'AuthQueue__clientId', value: identityClientId }
         // ES256: the auth routes' base, so issuer + '/.well-known/openid-configuration' is the discovery route.
         { name: 'Auth__Jwt__Issuer', value: !empty(jwtIssuer) ? jwtIssuer : jwtSigningMode == 'HS256' ? apiBaseUrl : '${apiBaseUrl}/auth' }
         { name: 'Auth__Jwt__Audience', value: empty(jwtAudience) ? apiBaseUrl : jwtAudience }
@@ -193,6 +238,18 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'Auth__Secrets__ServerKey', value: '@Microsoft.KeyVault(SecretUri=${keyVaultSecretUris.Auth__Secrets__ServerKey})' }
         { name: 'Auth__Session__IdleMinutes', value: string(sessionIdleMinutes) }
         { name: 'Auth__Session__AbsoluteMinutes', value: string(sessionAbsoluteMinutes) }
+        // The SMTP relay; the password (only with a user name) is a versionless Key Vault reference, else empty (unset).
+        { name: 'Auth__Email__SmtpHost', value: smtpHost }
+        { name: 'Auth__Email__SmtpPort', value: string(smtpPort) }
+        { name: 'Auth__Email__SmtpUser', value: smtpUser }
+        { name: 'Auth__Email__SmtpPassword', value: contains(keyVaultSecretUris, 'Auth__Email__SmtpPassword') ? '@Microsoft.KeyVault(SecretUri=${keyVaultSecretUris.?Auth__Email__SmtpPassword})' : '' }
+        { name: 'Auth__Email__UseTls', value: smtpTls }
+        { name: 'Auth__Email__From', value: emailFrom }
+        { name: 'Auth__Email__ProductName', value: emailProductName }
+        { name: 'Auth__Email__LinkBaseUrl', value: emailLinkBaseUrl }
+        { name: 'Auth__Email__RequireConfirmed', value: emailRequireConfirmed ? 'true' : 'false' }
+        { name: 'Auth__Email__ConfirmTokenMinutes', value: string(emailConfirmTokenMinutes) }
+        { name: 'Auth__Email__ResetTokenMinutes', value: string(emailResetTokenMinutes) }
         { name: 'Auth__Cookie__Name', value: cookieName }
         { name: 'Auth__Cookie__Secure', value: 'true' }
         { name: 'Auth__Cookie__SameSite', value: cookieSameSite }

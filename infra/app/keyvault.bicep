@@ -1,4 +1,4 @@
-// Key Vault in RBAC mode holding the app's secrets (the JWT signing keys and the server key). The
+// Key Vault in RBAC mode holding the app's secrets (the JWT signing keys, the server key, the SMTP password). The
 // Function App reads each through a versionless Key Vault reference with its user-assigned identity
 // (Key Vault Secrets User on that secret only, rbac.bicep).
 //

@@ -1,4 +1,4 @@
-// Validation of the CORS origins list, imported by main.bicep.
+// Validation of the CORS origins list and of the mail link base (which must lie on one of them), imported by main.bicep.
 // main.bicep passes checkedOrigins(allowedOrigins) to the Function App's CORS and to Auth__AllowedOrigins,
 // so ARM evaluates it while validating the deployment and a bad list stops everything before any
 // resource is created. (A .bicepparam file cannot import a function that uses fail(), BCP452, so the
@@ -47,3 +47,13 @@ func checkedOrigins(origins string[]) string[] =>
         : empty(filter(origins, o => !isValidOrigin(o)))
             ? origins
             : fail('allowedOrigins has malformed or insecure entries (expected https://host[:port] in lower case, no path or trailing slash; http only for http://localhost[:port] or http://127.0.0.1[:port]): ${join(filter(origins, o => !isValidOrigin(o)), ', ')}')
+
+@description('True when url is origin itself or a path under it (compared with ==, which, unlike startsWith(), respects case).')
+func isUnderOrigin(url string, origin string) bool => url == origin || take(url, length(origin) + 1) == '${origin}/'
+
+@export()
+@description('Returns url when it is an absolute URL on one of origins (already checked by checkedOrigins), without query, fragment or whitespace; otherwise fails naming the parameter. Mails carry sign-in tokens to this address, so it may only lead to a frontend the API already trusts (the app applies the same rule at start-up).')
+func checkedLinkBaseUrl(url string, origins string[]) string =>
+  !contains(url, '?') && !contains(url, '#') && !contains(url, ' ') && !empty(filter(origins, origin => isUnderOrigin(url, origin)))
+    ? url
+    : fail('emailLinkBaseUrl (${url}) must be one of allowedOrigins followed by an optional path, e.g. https://app.example.com/auth, without query or fragment: mails link to <base>/confirm, <base>/reset and <base>/forgot with sign-in tokens.')

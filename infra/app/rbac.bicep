@@ -1,9 +1,8 @@
 // Least-privilege role assignments for the Function App's user-assigned identity, adjusted to what
-// the app uses: host storage and the deployment package (blobs), its own tables (each table, not the
-// account), its Key Vault secrets (each secret, not the vault) and telemetry. No queue role: the app
-// has HTTP triggers and one timer trigger (the storage clean-up, which deletes rows in the app's own
-// tables; the host keeps the timer's schedule and lock in blob host storage), and
-// Azure-Samples/functions-quickstart-dotnet-azd grants queues only for Durable Functions and MCP.
+// the app uses: host storage and the deployment package (blobs), the table service (the app creates and
+// drops its per-minute revocation change-log tables; every table in this account is the app's), its mail queue and that queue's poison queue (each queue, not the account), its Key Vault
+// secrets (each secret, not the vault) and telemetry. The timer trigger (storage clean-up) needs
+// nothing more: the host keeps its schedule and lock in blob host storage.
 // Each assignment is named guid(scope, principal, role) so a redeploy finds the same assignment
 // instead of a duplicate.
 
@@ -15,9 +14,9 @@ param principalId string
 @description('Name of the storage account (host storage, deployment container, app tables).')
 param storageAccountName string
 
-@description('Names of the app\'s tables; Storage Table Data Contributor is granted on each table only.')
+@description('Names of the app\'s queues (the mail queue and its poison queue); Storage Queue Data Contributor is granted on each queue only.')
 @minLength(1)
-param tableNames string[]
+param queueNames string[]
 
 @description('Name of the Key Vault that holds the app\'s secrets.')
 param keyVaultName string
@@ -33,9 +32,15 @@ param applicationInsightsName string
 var roles = {
   // Host storage (AzureWebJobsStorage: keys, leases) and the Flex Consumption deployment package.
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-  // The app's tables (users, revoked tokens, login throttle, sessions), each table only; the clean-up
-  // timer deletes expired rows through the same role.
+  // The app's tables (users, revoked tokens, login throttle, sessions, mail tokens and the revocation
+  // change log, one table per minute), on the table service: creating and deleting a table needs the
+  // role above the table. The clean-up timer deletes expired rows and tables through the same role.
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  // The mail queue and its poison queue, each queue only: the API enqueues (add), the queue trigger
+  // reads, updates and deletes messages and moves a message that failed maxDequeueCount times to
+  // <queue>-poison (add there). Learn's queue-trigger table lists Reader + Message Processor for the
+  // trigger and Contributor or Message Sender for adding; Contributor covers all three on both queues.
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   // Read the app's secrets through Key Vault references, each secret only.
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   // Send telemetry to Application Insights with local auth disabled.
@@ -48,12 +53,16 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
   resource tableService 'tableServices' existing = {
     name: 'default'
   }
+
+  resource queueService 'queueServices' existing = {
+    name: 'default'
+  }
 }
 
-resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2025-01-01' existing = [
-  for tableName in tableNames: {
-    parent: storage::tableService
-    name: tableName
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' existing = [
+  for queueName in queueNames: {
+    parent: storage::queueService
+    name: queueName
   }
 ]
 
@@ -82,14 +91,24 @@ resource storageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-0
   }
 }
 
-resource storageTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for (tableName, i) in tableNames: {
-    name: guid(tables[i].id, principalId, roles.storageTableDataContributor)
-    scope: tables[i]
+resource storageTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::tableService.id, principalId, roles.storageTableDataContributor)
+  scope: storage::tableService
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+  }
+}
+
+resource storageQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (queueName, i) in queueNames: {
+    name: guid(queues[i].id, principalId, roles.storageQueueDataContributor)
+    scope: queues[i]
     properties: {
       principalId: principalId
       principalType: 'ServicePrincipal'
-      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
     }
   }
 ]

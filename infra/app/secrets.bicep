@@ -26,3 +26,10 @@ func checkedPem(value string, parameterName string) string =>
   empty(value) || (startsWith(trim(value), '-----BEGIN PRIVATE KEY-----') && endsWith(trim(value), '-----END PRIVATE KEY-----'))
     ? value
     : fail('${parameterName} must be PKCS#8 PEM: one or more -----BEGIN PRIVATE KEY----- blocks (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256), or empty to keep the secret already in Key Vault.')
+
+@export()
+@description('Returns password when smtpUser is set or the password is empty; otherwise fails (the app refuses a password without a user name, and main.bicep would not even reference it). Never names the value.')
+func checkedSmtpPassword(password string, smtpUser string) string =>
+  empty(password) || !empty(smtpUser)
+    ? password
+    : fail('smtpPassword is set but smtpUser is empty: set both (SMTP authentication) or neither.')

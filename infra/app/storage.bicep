@@ -1,5 +1,5 @@
 // The storage account behind the Function App: host storage (AzureWebJobsStorage), the Flex
-// Consumption deployment container, and the app's tables. Shared keys are disabled, so every client
+// Consumption deployment container, the app's tables and its mail queues. Shared keys are disabled, so every client
 // (host, deployment, app) authenticates with the managed identity.
 
 @description('Name of the storage account (3-24 lower-case letters and digits).')
@@ -18,9 +18,13 @@ param tags { *: string }
 @maxLength(63)
 param deploymentContainerName string
 
-@description('Names of the tables the app uses (users, revoked tokens, login throttle, sessions).')
+@description('Names of the tables the app uses (users, revoked tokens, login throttle, sessions, mail tokens).')
 @minLength(1)
 param tableNames string[]
+
+@description('Names of the queues the app uses: the mail queue and its poison queue. Created here so the identity\'s queue-scoped role has a scope, and so the trigger never needs account-wide rights to create them.')
+@minLength(1)
+param queueNames string[]
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
   name: name
@@ -59,6 +63,16 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
     resource tables 'tables' = [
       for tableName in tableNames: {
         name: tableName
+      }
+    ]
+  }
+
+  resource queueService 'queueServices' = {
+    name: 'default'
+
+    resource queues 'queues' = [
+      for queueName in queueNames: {
+        name: queueName
       }
     ]
   }

@@ -68,6 +68,7 @@ internal sealed partial class Suite(SuiteOptions options)
         await RunIfAsync("revocation", () => RevocationAndStartupAsync(azurite.ConnectionString, signingKey));
         await RunIfAsync("memory", () => MemoryAsync(azurite.ConnectionString, signingKey));
         await RunIfAsync("scale", () => ScaleAsync(signingKey));
+        await RunIfAsync("scale2", () => RevocationScaleAsync(signingKey));
         await RunIfAsync("soak", () => SoakAsync(azurite.ConnectionString, signingKey));
 
         report.Note($"load average at the end of the run: {MachineInfo.LoadAverage()} (1/5/15 min; with {Cores} cores, anything above ~1 from outside the suite skews the CPU-bound rows).");

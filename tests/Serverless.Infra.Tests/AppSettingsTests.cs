@@ -12,6 +12,9 @@ public sealed class AppSettingsTests(InfraFixture infra)
     {
         ["Auth__Storage__TableServiceUri"] = "identity-based table access; the app refuses it together with Auth__Storage__ConnectionString",
         ["Auth__Storage__ManagedIdentityClientId"] = "client id of the user-assigned identity; only valid with Auth__Storage__TableServiceUri",
+        ["Auth__Storage__QueueServiceUri"] = "identity-based mail queue; with a connection string the queue endpoint comes from it",
+        ["Auth__Email__SmtpUser"] = "the relay's SMTP user name (Azure Communication Services); maildev takes no authentication",
+        ["Auth__Email__SmtpPassword"] = "Key Vault reference to the SMTP password; maildev takes no authentication",
         ["Auth__Jwt__SigningKeys"] = "Key Vault reference to the rotation-capable key list (a single bare key is valid too), so a rotation never changes the app settings",
         ["Auth__Jwt__SigningKeysPem"] = "Key Vault reference to the ES256 PEM keys (the template's default mode); the sample signs with its local HMAC key",
     };
@@ -144,8 +147,7 @@ public sealed class AppSettingsTests(InfraFixture infra)
     public async Task SessionIdleLimitMayNotExceedTheAbsoluteLimit(int idle, int absolute, bool accepted)
     {
         var snapshot = await infra.SnapshotAsync(
-            $"using 'main.bicep'\nparam environmentName = 'infra-tests'\nparam allowedOrigins = ['https://app.example.com']\n" +
-            $"param sessionIdleMinutes = {idle}\nparam sessionAbsoluteMinutes = {absolute}\n",
+            InfraFixture.RequiredParameters + $"param sessionIdleMinutes = {idle}\nparam sessionAbsoluteMinutes = {absolute}\n",
             null);
 
         Assert.True(snapshot.Succeeded == accepted, snapshot.Run.ToString());
@@ -169,7 +171,7 @@ public sealed class AppSettingsTests(InfraFixture infra)
     public async Task ParametersFileRefusesALifetimeOutOfBounds(string parameter, int value, string message)
     {
         var run = await infra.BuildParamsAsync(
-            $"using 'main.bicep'\nparam environmentName = 'infra-tests'\nparam allowedOrigins = ['https://app.example.com']\nparam {parameter} = {value}\n");
+            InfraFixture.RequiredParameters + $"param {parameter} = {value}\n");
 
         Assert.NotEqual(0, run.ExitCode);
         Assert.Contains(message, run.StandardError + run.StandardOutput, StringComparison.Ordinal);

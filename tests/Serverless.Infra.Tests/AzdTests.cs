@@ -30,13 +30,17 @@ public sealed class AzdTests(InfraFixture infra)
         Assert.Equal("infra-tests", tags.Text("azd-env-name"));
     }
 
-    /// <summary>Issue 12: the first `azd up` needs both secrets, each from its own openssl run.</summary>
+    /// <summary>The first `azd up` needs the ES256 key and the server key (each from its own openssl run) and the mail settings.</summary>
     [Fact]
     public void AzureYamlNamesEverySecretTheFirstProvisionNeeds()
     {
         var text = File.ReadAllText(RepoPaths.Combine("azure.yaml"));
 
-        Assert.Contains("azd env set AUTH_JWT_SIGNING_KEYS \"$(openssl rand -base64 32)\"", text, StringComparison.Ordinal);
+        Assert.Contains("azd env set AUTH_JWT_SIGNING_KEYS_PEM \"$(openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)\"", text, StringComparison.Ordinal);
         Assert.Contains("azd env set AUTH_SERVER_KEY \"$(openssl rand -base64 32)\"", text, StringComparison.Ordinal);
+        foreach (var variable in new[] { "AUTH_EMAIL_FROM", "AUTH_EMAIL_LINK_BASE_URL", "AUTH_SMTP_USER", "AUTH_SMTP_PASSWORD" })
+        {
+            Assert.Contains("azd env set " + variable + " ", text, StringComparison.Ordinal);
+        }
     }
 }

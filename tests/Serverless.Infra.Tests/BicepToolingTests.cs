@@ -78,6 +78,7 @@ public sealed class BicepToolingTests(InfraFixture infra)
     [Theory]
     [InlineData("AUTH_JWT_SIGNING_KEYS", "jwtSigningKeys")]
     [InlineData("AUTH_SERVER_KEY", "serverKey")]
+    [InlineData("AUTH_SMTP_PASSWORD", "smtpPassword")]
     public async Task ParametersFileBuildsWithoutASecretToKeepTheOneInKeyVault(string variable, string parameter)
     {
         var run = await Bicep.RunAsync(RepoPaths.Root, InfraFixture.ValidEnvironmentWithout(variable), "build-params", "infra/main.bicepparam", "--stdout");
@@ -92,6 +93,8 @@ public sealed class BicepToolingTests(InfraFixture infra)
     [Theory]
     [InlineData("AUTH_ALLOWED_ORIGINS")]
     [InlineData("AZURE_ENV_NAME")]
+    [InlineData("AUTH_EMAIL_FROM")]
+    [InlineData("AUTH_EMAIL_LINK_BASE_URL")]
     public async Task ParametersFileRefusesToBuildWithoutARequiredVariable(string variable)
     {
         var run = await Bicep.RunAsync(RepoPaths.Root, InfraFixture.ValidEnvironmentWithout(variable), "build-params", "infra/main.bicepparam", "--stdout");

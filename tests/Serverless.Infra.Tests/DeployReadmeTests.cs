@@ -127,6 +127,31 @@ public sealed partial class DeployReadmeTests(InfraFixture infra)
         Assert.Contains($"({infra.Template.Parameters.At("keyVaultSoftDeleteRetentionInDays", "defaultValue").GetValue<int>()} days by default", Section.Value, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Issue 14: "Email in Azure" names the relay settings, where the password goes, the two queues with
+    /// their role, what to do with poison messages, and the queue trigger's identity connection exactly as
+    /// the template sets it.
+    /// </summary>
+    [Fact]
+    public void EmailInAzureDocumentsTheRelayThePasswordTheQueuesAndTheTriggerConnection()
+    {
+        var start = Section.Value.IndexOf("\n### Email in Azure\n", StringComparison.Ordinal);
+        Assert.True(start >= 0, "The Deploy to Azure section has no '### Email in Azure' subsection.");
+        var email = Section.Value[start..];
+
+        Assert.All(new[] { "smtp.azurecomm.net", "`587`", "`StartTls`", "SMTP Username", "client secret", "Communication and Email Service Owner",
+            "Key Vault secret", "`smtp-password`", "`Auth__Email__SmtpPassword`", "`auth-email`", "`auth-email-poison`",
+            "Storage Queue Data Contributor", "maxDequeueCount", "az storage message clear --queue-name auth-email-poison" },
+            text => Assert.Contains(text, email, StringComparison.Ordinal));
+
+        var settings = infra.Template.One("Microsoft.Web/sites").Resource.AppSettings();
+        var connection = settings.Keys.Where(name => name.StartsWith("AuthQueue__", StringComparison.Ordinal)).Order().ToList();
+        Assert.Equal(["AuthQueue__clientId", "AuthQueue__credential", "AuthQueue__queueServiceUri"], connection);
+        Assert.All(connection.Append("Auth__Storage__QueueServiceUri").Append("Auth__Storage__EmailQueue"),
+            name => Assert.Contains($"| `{name}` |", email, StringComparison.Ordinal));
+        Assert.Contains($"| `AuthQueue__credential` | `{settings["AuthQueue__credential"]}` |", email, StringComparison.Ordinal);
+    }
+
     [GeneratedRegex(@"```sh\n(?<body>.*?)```", RegexOptions.Singleline)]
     private static partial Regex ShellBlock();
 

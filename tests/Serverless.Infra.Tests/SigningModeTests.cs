@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Serverless.Infra.Tests.Infrastructure;
 
 namespace Serverless.Infra.Tests;
@@ -9,7 +8,7 @@ namespace Serverless.Infra.Tests;
 /// mode decides which key secrets a deployment writes, grants and references, so no mode points the app
 /// at a secret that does not exist, and the HS256 keys can stay, verify-only, while a deployment migrates.
 /// </summary>
-public sealed partial class SigningModeTests(InfraFixture infra)
+public sealed class SigningModeTests(InfraFixture infra)
 {
     private const string KeyVaultSecretsUser = "4633458b-17de-408a-b874-0445c86b69e6";
 
@@ -44,7 +43,7 @@ public sealed partial class SigningModeTests(InfraFixture infra)
         var vault = snapshot.Outputs.Text("AZURE_KEY_VAULT_NAME");
         var group = $"/subscriptions/{InfraFixture.SubscriptionId}/resourceGroups/{InfraFixture.ResourceGroup}";
         var granted = snapshot.Resources("Microsoft.Authorization/roleAssignments")
-            .Select(assignment => RoleAssignmentId().Match(assignment.Text("id")))
+            .Select(assignment => ArmPatterns.RoleAssignmentId().Match(assignment.Text("id")))
             .Where(id => id.Success && id.Groups["role"].Value == KeyVaultSecretsUser)
             .Select(id => id.Groups["scope"].Value[group.Length..]).Order().ToList();
         Assert.Equal(secrets.Select(secret => $"/providers/Microsoft.KeyVault/vaults/{vault}/secrets/{secret}").Order(), granted);
@@ -55,7 +54,7 @@ public sealed partial class SigningModeTests(InfraFixture infra)
         {
             if (secrets.Contains(secret))
             {
-                var reference = KeyVaultReference().Match(settings[setting]);
+                var reference = ArmPatterns.KeyVaultReference().Match(settings[setting]);
                 Assert.True(reference.Success, settings[setting]);
                 Assert.Equal(secret, reference.Groups["secret"].Value);
             }
@@ -111,11 +110,4 @@ public sealed partial class SigningModeTests(InfraFixture infra)
             Assert.DoesNotContain("AAAA", output, StringComparison.Ordinal);
         }
     }
-
-    // As TemplateSecurityTests reads them: the snapshot leaves the vault URI to the deployment.
-    [GeneratedRegex(@"^\[format\('@Microsoft\.KeyVault\(SecretUri=\{0\}\)', format\('\{0\}secrets/\{1\}', reference\('/subscriptions/[^']+/providers/Microsoft\.KeyVault/vaults/(?<vault>[a-z0-9-]+)', '[0-9-]+'\)\.vaultUri, '(?<secret>[a-z0-9-]+)'\)\)\]$")]
-    private static partial Regex KeyVaultReference();
-
-    [GeneratedRegex(@"^\[extensionResourceId\('(?<scope>[^']+)', 'Microsoft\.Authorization/roleAssignments', guid\('(?<nameScope>[^']+)', .+, '(?<role>[0-9a-f-]{36})'\)\)\]$")]
-    private static partial Regex RoleAssignmentId();
 }

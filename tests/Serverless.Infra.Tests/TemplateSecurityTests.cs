@@ -24,7 +24,7 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
     }
 
     [Fact]
-    public void StorageHoldsThePrivateDeploymentContainerAndTheFourAppTables()
+    public void StorageHoldsThePrivateDeploymentContainerAndTheFiveAppTables()
     {
         var container = infra.Template.One("Microsoft.Storage/storageAccounts/blobServices/containers").Resource;
         Assert.Equal("None", container.Text("properties", "publicAccess"));
@@ -32,13 +32,14 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
         var snapshot = infra.ValidSnapshot;
         Assert.True(snapshot.Succeeded, snapshot.Run.ToString());
         var tables = snapshot.Resources("Microsoft.Storage/storageAccounts/tableServices/tables").Select(table => table.Text("name").Split('/')[^1]);
-        Assert.Equal(["Users", "RevokedTokens", "LoginThrottle", "Sessions"], tables);
+        Assert.Equal(["Users", "RevokedTokens", "LoginThrottle", "Sessions", "MailTokens"], tables);
         var deployment = snapshot.One("Microsoft.Storage/storageAccounts/blobServices/containers").Text("name").Split('/')[^1];
         var settings = snapshot.One("Microsoft.Web/sites").AppSettings();
         Assert.Equal("Users", settings["Auth__Storage__UsersTable"]);
         Assert.Equal("RevokedTokens", settings["Auth__Storage__RevocationsTable"]);
         Assert.Equal("LoginThrottle", settings["Auth__Storage__LoginThrottleTable"]);
         Assert.Equal("Sessions", settings["Auth__Storage__SessionsTable"]);
+        Assert.Equal("MailTokens", settings["Auth__Storage__MailTokensTable"]);
         Assert.Equal("[parameters('sessionsTableName')]", Settings["Auth__Storage__SessionsTable"]);
         Assert.Equal("Sessions", infra.Template.Parameters.Text("sessionsTableName", "defaultValue"));
         Assert.Equal(3, infra.Template.Parameters.At("sessionsTableName", "minLength").GetValue<int>());
@@ -164,7 +165,7 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
         Assert.Equal("[parameters('identityId')]", Site.Text("properties", "keyVaultReferenceIdentity"));
 
         var evaluated = infra.ValidSnapshot.One("Microsoft.Web/sites").AppSettings()[setting];
-        var reference = KeyVaultReference().Match(evaluated);
+        var reference = ArmPatterns.KeyVaultReference().Match(evaluated);
         Assert.True(reference.Success, evaluated);
         Assert.Equal(infra.ValidSnapshot.Outputs.Text("AZURE_KEY_VAULT_NAME"), reference.Groups["vault"].Value);
         Assert.Equal(secret, reference.Groups["secret"].Value);
@@ -192,7 +193,7 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
         Assert.Equal("", settings["Auth__Jwt__SigningKeys"]);
         Assert.All(secrets.Where(secret => used.Contains(secret.Text("name"))), secret =>
         {
-            var reference = KeyVaultReference().Match(settings.GetValueOrDefault(secret.Text("appSetting"), ""));
+            var reference = ArmPatterns.KeyVaultReference().Match(settings.GetValueOrDefault(secret.Text("appSetting"), ""));
             Assert.True(reference.Success, $"{secret.Text("appSetting")} is not a versionless Key Vault reference: {settings.GetValueOrDefault(secret.Text("appSetting"))}");
             Assert.Equal(secret.Text("name"), reference.Groups["secret"].Value);
         });
@@ -212,7 +213,7 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
         Assert.Equal("secureObject", keyVault.Parameters.Text("secretValues", "type"));
         Assert.Equal("[toObject(variables('usedKeyVaultSecrets'), lambda('secret', lambdaVariables('secret').name), lambda('secret', lambdaVariables('secret').value))]", keyVault.ModuleParameterValue("secretValues"));
 
-        Assert.All(new[] { "jwtSigningKeysPem", "jwtSigningKeys", "serverKey" }, name =>
+        Assert.All(new[] { "jwtSigningKeysPem", "jwtSigningKeys", "serverKey", "smtpPassword" }, name =>
         {
             var main = infra.Template.Parameters.At(name);
             Assert.Equal("securestring", main.Text("type"));
@@ -231,7 +232,7 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
     public void ServerKeyIsAListedKeyVaultSecretCheckedLikeTheSigningKeysAndKeptApartFromThem()
     {
         var secrets = infra.Template.Variables.At("keyVaultSecrets").AsArray().Select(secret => secret!.AsObject()).ToList();
-        Assert.Equal(["jwt-signing-keys-pem", "jwt-signing-keys", "server-key"], secrets.Select(secret => secret.Text("name")));
+        Assert.Equal(["jwt-signing-keys-pem", "jwt-signing-keys", "server-key", "smtp-password"], secrets.Select(secret => secret.Text("name")));
 
         var serverKey = secrets.Single(secret => secret.Text("name") == "server-key");
         Assert.Equal("Auth__Secrets__ServerKey", serverKey.Text("appSetting"));
@@ -243,7 +244,7 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
     public void SigningKeysAreASecureParameterThatOnlyTheKeyVaultModuleReceives()
     {
         // Only main's list of secrets reads the parameter...
-        foreach (var parameter in new[] { "parameters('jwtSigningKeysPem')", "parameters('jwtSigningKeys')", "parameters('serverKey')" })
+        foreach (var parameter in new[] { "parameters('jwtSigningKeysPem')", "parameters('jwtSigningKeys')", "parameters('serverKey')", "parameters('smtpPassword')" })
         {
             var uses = infra.Template.All.SelectMany(template => template.OwnResources)
                 .Where(resource => resource.Raw().Contains(parameter, StringComparison.Ordinal))
@@ -312,10 +313,11 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
 
     /// <summary>
     /// Issue 11, defect 7: only the roles the app uses, each on the narrowest scope: blobs on the account
-    /// (host storage creates its own containers; the deployment package), each table the template
-    /// creates, each secret the app reads, the Application Insights component. No queue role. Issue 12:
-    /// the Sessions table gets its own table-scoped role, the server key its own secret-scoped role, and
-    /// the clean-up timer (same app) needs nothing more.
+    /// (host storage creates its own containers; the deployment package), the tables, each secret the app reads, the Application Insights component. Issue 12: the Sessions
+    /// table gets its own table-scoped role, the server key its own secret-scoped role, and the clean-up
+    /// timer (same app) needs nothing more. Issue 14: the mail queue and its poison queue Storage Queue
+    /// Data Contributor on each queue, never on the account. Issue 17: the table role moves to the table
+    /// service, because the app creates and drops one revocation change-log table a minute.
     /// </summary>
     [Fact]
     public void RoleAssignmentsAreLeastPrivilegeOnTheNarrowestScope()
@@ -323,20 +325,25 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
         var outputs = infra.ValidSnapshot.Outputs;
         var storage = $"/providers/Microsoft.Storage/storageAccounts/{outputs.Text("AZURE_STORAGE_ACCOUNT_NAME")}";
         var tables = infra.ValidSnapshot.Resources("Microsoft.Storage/storageAccounts/tableServices/tables").Select(table => table.Text("name").Split('/')[^1]).ToList();
+        var queues = infra.ValidSnapshot.Resources("Microsoft.Storage/storageAccounts/queueServices/queues").Select(queue => queue.Text("name").Split('/')[^1]).ToList();
         var expected = new Dictionary<string, string[]>
         {
             ["b7e6dc6d-f1e8-4753-8033-0f276bb0955b"] = [storage], // Storage Blob Data Owner: host storage + deployment package
-            ["0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"] = [.. tables.Select(table => $"{storage}/tableServices/default/tables/{table}")], // Storage Table Data Contributor
+            ["0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"] = [$"{storage}/tableServices/default"], // Storage Table Data Contributor: the app creates and drops its revocation change-log tables
+            [StorageQueueDataContributor] = [.. queues.Select(queue => $"{storage}/queueServices/default/queues/{queue}")],
             ["4633458b-17de-408a-b874-0445c86b69e6"] = [.. new[] { "jwt-signing-keys-pem", "server-key" }.Select(secret => $"/providers/Microsoft.KeyVault/vaults/{outputs.Text("AZURE_KEY_VAULT_NAME")}/secrets/{secret}")], // Key Vault Secrets User
             ["3913510d-42f4-4e42-8a64-420c390055eb"] = [$"/providers/Microsoft.Insights/components/{outputs.Text("AZURE_APPLICATION_INSIGHTS_NAME")}"], // Monitoring Metrics Publisher
         };
 
-        Assert.Equal(["LoginThrottle", "RevokedTokens", "Sessions", "Users"], tables.Order());
+        Assert.Equal(["LoginThrottle", "MailTokens", "RevokedTokens", "Sessions", "Users"], tables.Order());
+        Assert.Equal(["auth-email", "auth-email-poison"], queues.Order());
         var granted = RoleAssignments().GroupBy(assignment => assignment.Role).ToDictionary(group => group.Key, group => group.Select(assignment => assignment.Scope).Order().ToArray());
         Assert.Equal(expected.Keys.Order(), granted.Keys.Order());
         Assert.All(expected, pair => Assert.Equal(pair.Value.Order(), granted[pair.Key]));
-        Assert.DoesNotContain("974c5e8b-45b9-4653-ba55-5f855dd0fb88", infra.TemplateText, StringComparison.Ordinal); // Storage Queue Data Contributor
     }
+
+    /// <summary>Storage Queue Data Contributor (Learn, "Azure built-in roles for Storage").</summary>
+    internal const string StorageQueueDataContributor = "974c5e8b-45b9-4653-ba55-5f855dd0fb88";
 
     [Fact]
     public void RoleAssignmentsAreNamedByScopePrincipalAndRole()
@@ -404,7 +411,7 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
         return infra.ValidSnapshot.Resources("Microsoft.Authorization/roleAssignments")
             .Select(assignment =>
             {
-                var id = RoleAssignmentId().Match(assignment.Text("id"));
+                var id = ArmPatterns.RoleAssignmentId().Match(assignment.Text("id"));
                 Assert.True(id.Success, assignment.Text("id"));
                 Assert.Equal(id.Groups["scope"].Value, id.Groups["nameScope"].Value);
                 Assert.StartsWith(group, id.Groups["scope"].Value, StringComparison.Ordinal);
@@ -415,13 +422,6 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
 
     private string[] RoleAssignmentScopes(string role) =>
         [.. RoleAssignments().Where(assignment => assignment.Role == role).Select(assignment => assignment.Scope)];
-
-    [GeneratedRegex(@"^\[extensionResourceId\('(?<scope>[^']+)', 'Microsoft\.Authorization/roleAssignments', guid\('(?<nameScope>[^']+)', .+, '(?<role>[0-9a-f-]{36})'\)\)\]$")]
-    private static partial Regex RoleAssignmentId();
-
-    /// <summary>A versionless SecretUri reference as the snapshot evaluates it (the vault URI comes from the vault at deployment).</summary>
-    [GeneratedRegex(@"^\[format\('@Microsoft\.KeyVault\(SecretUri=\{0\}\)', format\('\{0\}secrets/\{1\}', reference\('/subscriptions/[^']+/providers/Microsoft\.KeyVault/vaults/(?<vault>[a-z0-9-]+)', '[0-9-]+'\)\.vaultUri, '(?<secret>[a-z0-9-]+)'\)\)\]$")]
-    private static partial Regex KeyVaultReference();
 
     [GeneratedRegex(@"'(?<child>[a-z]+)'\)\]$")]
     private static partial Regex ChildName();

@@ -40,6 +40,14 @@ public sealed class AzuriteProcess : IAsyncDisposable
         await WaitUntilListeningAsync(QueuePort);
     }
 
+    /// <summary>Stops only the Queue service (a queue outage while tables still answer).</summary>
+    public async Task StopQueueServiceAsync()
+    {
+        var queue = processes[1];
+        processes.Remove(queue);
+        await StopAsync(queue);
+    }
+
     private Process Start(string service, string hostOption, string portOption, int port)
     {
         var executable = RepoPaths.Combine("node_modules", ".bin", service);

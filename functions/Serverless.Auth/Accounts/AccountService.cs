@@ -158,7 +158,7 @@ internal sealed partial class AccountService(
         }
 
         var passwordHash = await hasher.HashAsync(newPassword, cancellationToken);
-        if (!await users.TryChangePasswordAsync(account, passwordHash, cancellationToken))
+        if (await WriteWhilePasswordUnchangedAsync(account, current => users.TryChangePasswordAsync(current, passwordHash, cancellationToken), cancellationToken) is null)
         {
             return new PasswordChangeResult.Conflict();
         }
@@ -167,10 +167,37 @@ internal sealed partial class AccountService(
         return new PasswordChangeResult.Changed();
     }
 
+    /// <summary>
+    /// Runs a conditional (ETag) write of the account whose password was just checked. When the row
+    /// changed meanwhile, it is read again: an unrelated write (a mail being recorded, the address
+    /// confirmed) does not stop the change, another password change or a deletion does. Returns the
+    /// account as written, or null.
+    /// </summary>
+    private async Task<UserAccount?> WriteWhilePasswordUnchangedAsync(UserAccount account, Func<UserAccount, Task<bool>> write, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (await write(account))
+            {
+                return account;
+            }
+
+            if (await users.FindAsync(account.Email, cancellationToken) is not { } current
+                || current.UserId != account.UserId || current.PasswordHash != account.PasswordHash)
+            {
+                return null;
+            }
+
+            account = current;
+        }
+
+        return null;
+    }
+
     /// <summary>Deletes the account and its per-account backoff; the caller ends its sessions. False when it changed meanwhile.</summary>
     public async Task<bool> DeleteAsync(UserAccount account, CancellationToken cancellationToken)
     {
-        if (!await users.TryDeleteAsync(account, cancellationToken))
+        if (await WriteWhilePasswordUnchangedAsync(account, current => users.TryDeleteAsync(current, cancellationToken), cancellationToken) is null)
         {
             return false;
         }

@@ -52,12 +52,12 @@ internal sealed class SignupEndpoint(
                 }
 
                 // Same work and answer as a new address; the owner learns of the attempt (no token: a reset in progress stays valid).
-                await outbox.RequestAsync(MailKind.SignupAttempt, takenEmail, cancellationToken);
+                await outbox.RequestAfterSignupAsync(MailKind.SignupAttempt, takenEmail, cancellationToken);
                 return TypedResults.Accepted((string?)null, AcceptedResponse.Instance);
         }
 
         var (userId, email) = (SignupResult.SignedUp)result;
-        await outbox.RequestAsync(MailKind.Confirm, email, cancellationToken);
+        await outbox.RequestAfterSignupAsync(MailKind.Confirm, email, cancellationToken);
         if (requireConfirmed)
         {
             return TypedResults.Accepted((string?)null, AcceptedResponse.Instance);

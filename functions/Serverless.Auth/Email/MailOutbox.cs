@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using Serverless.Auth.Storage;
+
 namespace Serverless.Auth.Email;
 
 /// <summary>
@@ -5,8 +8,28 @@ namespace Serverless.Auth.Email;
 /// has an account is decided by the sender, off the request path, so the answer's body and timing
 /// are the same for every address.
 /// </summary>
-internal sealed class MailOutbox(MailQueue queue, TimeProvider time)
+internal sealed partial class MailOutbox(MailQueue queue, TimeProvider time, ILogger<MailOutbox> logger)
 {
+    /// <summary>Throws when the queue is unreachable (the endpoint answers 503: nothing happened, ask again).</summary>
     public Task RequestAsync(MailKind kind, string canonicalEmail, CancellationToken cancellationToken) =>
         queue.EnqueueAsync(new MailRequest(kind, canonicalEmail, MailRequest.NewToken(), time.GetUtcNow()), cancellationToken);
+
+    /// <summary>
+    /// Signup's mail. The account exists by now, so a queue outage must not turn the signup into a
+    /// 503 (a retry would find the address taken); the owner can ask again through resend or forgot.
+    /// </summary>
+    public async Task RequestAfterSignupAsync(MailKind kind, string canonicalEmail, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RequestAsync(kind, canonicalEmail, cancellationToken);
+        }
+        catch (Exception e) when (StorageFailure.IsUnavailable(e) && !cancellationToken.IsCancellationRequested)
+        {
+            LogNotQueued(logger, kind);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Kind} mail after a signup could not be queued (storage unreachable); the user can ask for it again")]
+    private static partial void LogNotQueued(ILogger logger, MailKind kind);
 }

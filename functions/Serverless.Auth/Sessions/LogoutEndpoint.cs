@@ -10,7 +10,7 @@ namespace Serverless.Auth.Sessions;
 /// <c>POST /api/auth/logout</c>: ends the session of every valid credential presented (refresh
 /// cookie, access cookie, bearer) and clears both cookies; 204 even without one.
 /// </summary>
-internal sealed class LogoutEndpoint(RequestGate gate, AccessTokens tokens, RevocationList revocations, SessionService sessions, SessionCookies cookies)
+internal sealed class LogoutEndpoint(RequestGate gate, AccessTokens tokens, SessionService sessions, SessionCookies cookies)
 {
     public static readonly AuthEndpoint Declaration = Declare.Post(
         "Logout", AuthRoutes.Logout, "Log out",
@@ -27,9 +27,12 @@ internal sealed class LogoutEndpoint(RequestGate gate, AccessTokens tokens, Revo
         }
 
         var cancellationToken = context.RequestAborted;
+        // Ending a session revokes every access token of it (verify checks the token's sid), so no token
+        // needs its own revocation here; and the refresh and access cookie usually name the same session: end it once.
+        var ended = new HashSet<string>(StringComparer.Ordinal);
         foreach (var refresh in cookies.Refresh.ReadAll(context.Request))
         {
-            if (await sessions.FindCurrentAsync(refresh, cancellationToken) is { } session)
+            if (await sessions.FindCurrentAsync(refresh, cancellationToken) is { } session && ended.Add(session.SessionId))
             {
                 await sessions.EndAsync(session.UserId, session.SessionId, cancellationToken);
             }
@@ -38,9 +41,8 @@ internal sealed class LogoutEndpoint(RequestGate gate, AccessTokens tokens, Revo
         var presented = cookies.Access.ReadAll(context.Request).Prepend(BearerToken.Read(context.Request));
         foreach (var token in presented.Where(t => t is not null).Distinct(StringComparer.Ordinal))
         {
-            if (await tokens.ValidateAsync(token) is { } subject)
+            if (await tokens.ValidateAsync(token) is { } subject && ended.Add(subject.SessionId))
             {
-                await revocations.RevokeAsync(subject, cancellationToken);
                 await sessions.EndAsync(subject.UserId, subject.SessionId, cancellationToken);
             }
         }

@@ -1,4 +1,5 @@
 using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Azure.Identity;
 using Microsoft.Extensions.Options;
@@ -13,6 +14,10 @@ internal sealed class AuthTables
         var settings = options.Value;
         var clientOptions = new TableClientOptions();
         BoundRetries(clientOptions.Retry, settings);
+        if (settings.PipelineObserver is { } observer)
+        {
+            clientOptions.AddPolicy(observer, HttpPipelinePosition.PerRetry);
+        }
 
         Service = settings.UsesConnectionString
             ? new TableServiceClient(settings.ConnectionString, clientOptions)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Hosting;
@@ -7,17 +6,19 @@ using Microsoft.Extensions.Options;
 using Serverless.Auth.Email;
 using Serverless.Auth.Sessions;
 using Serverless.Auth.Throttling;
+using Serverless.Auth.Tokens;
 
 namespace Serverless.Auth.Storage;
 
 /// <summary>
-/// Deletes rows no request will read again: expired sessions, revocation partitions whose tokens
+/// Deletes rows no request will read again: expired sessions, revocation change-log tables and keyed rows whose tokens
 /// have all expired, login-throttle rows whose backoff ended long ago, and expired mail tokens. Runs on a schedule: a
 /// timer-triggered function in Azure, <see cref="StorageCleanupService"/> in the standalone host.
 /// </summary>
 internal sealed partial class StorageCleanup(
     AuthTables tables,
     SessionStore sessions,
+    RevocationStore revocationStore,
     TimeProvider time,
     IOptions<ThrottlingOptions> throttling,
     ILogger<StorageCleanup> logger)
@@ -33,10 +34,7 @@ internal sealed partial class StorageCleanup(
         var now = time.GetUtcNow();
         var expiredSessions = await sessions.DeleteExpiredAsync(now, cancellationToken);
 
-        // Revocation partitions are expiry hours: anything before the previous hour only covers expired tokens.
-        var oldPartitions = TableClient.CreateQueryFilter(
-            $"PartitionKey lt {(now - TimeSpan.FromHours(2)).UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture)}");
-        var revocations = await DeleteAllAsync(tables.Revocations, oldPartitions, cancellationToken);
+        var revocations = await revocationStore.PruneAsync(now, cancellationToken);
 
         var idleThrottles = TableClient.CreateQueryFilter($"Timestamp lt {now - throttleRetention} and BlockedUntil lt {now}");
         var throttles = await DeleteAllAsync(tables.LoginThrottle, idleThrottles, cancellationToken);
@@ -47,7 +45,8 @@ internal sealed partial class StorageCleanup(
         return (expiredSessions, revocations, throttles, mailTokens);
     }
 
-    private static async Task<int> DeleteAllAsync(TableClient table, string filter, CancellationToken cancellationToken)
+    /// <summary>Deletes every row the filter matches; returns how many this call deleted.</summary>
+    internal static async Task<int> DeleteAllAsync(TableClient table, string filter, CancellationToken cancellationToken)
     {
         var deleted = 0;
         await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
@@ -66,7 +65,7 @@ internal sealed partial class StorageCleanup(
         return deleted;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Storage clean-up deleted {Sessions} expired sessions, {Revocations} revocation rows, {Throttles} throttle rows, {MailTokens} mail tokens")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Storage clean-up deleted {Sessions} expired sessions, {Revocations} revocation tables and rows, {Throttles} throttle rows, {MailTokens} mail tokens")]
     private static partial void LogCleaned(ILogger logger, int sessions, int revocations, int throttles, int mailTokens);
 }
 

@@ -1,3 +1,4 @@
+using Azure.Core.Pipeline;
 using Microsoft.Extensions.Options;
 
 namespace Serverless.Auth.Storage;
@@ -31,6 +32,9 @@ public sealed class StorageOptions
     /// <summary>Per-try network timeout; with <see cref="MaxRetries"/> it bounds how long a request waits on storage.</summary>
     public int TimeoutSeconds { get; set; } = 3;
     public int MaxRetries { get; set; } = 2;
+
+    /// <summary>Sees every table request the app sends (tests and benchmarks count storage round trips with it); not a setting.</summary>
+    internal HttpPipelinePolicy? PipelineObserver { get; set; }
 
     internal bool UsesConnectionString => !string.IsNullOrWhiteSpace(ConnectionString);
 }
@@ -88,6 +92,12 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
             {
                 failures.Add($"{setting} must be 3-63 letters or digits, starting with a letter.");
             }
+        }
+
+        // Revocation change-log tables are named <RevocationsTable>yyyyMMddHHmm: 12 more characters.
+        if (options.RevocationsTable is { Length: > 51 })
+        {
+            failures.Add("Auth__Storage__RevocationsTable must be at most 51 characters (its per-minute change-log tables append 12 digits).");
         }
 
         if (options.TimeoutSeconds is < 1 or > 60)

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using Azure;
-using Azure.Data.Tables;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,35 +9,46 @@ namespace Serverless.Auth.Tokens;
 
 /// <summary>
 /// Revoked access tokens (<c>jti</c>), ended sessions (<c>sid</c>) and per-user "signed out
-/// everywhere before T" cut-offs. Table Storage is the truth shared by all instances; each instance keeps the
-/// live entries in memory and pulls new ones every sync interval, so verify needs no storage round
-/// trip. A revocation made here is visible here at once; elsewhere within one interval. If syncing
-/// stalls, lookups go to storage (fail closed) instead of trusting a stale list.
+/// everywhere before T" cut-offs. Table Storage is the truth shared by all instances
+/// (<see cref="RevocationStore"/>); each instance keeps the live entries in memory and pulls only the
+/// entries written since its last look every sync interval, so verify needs no storage round trip and a
+/// sync costs what changed, not what is live. A revocation made here is visible here at once; elsewhere
+/// within one interval. If syncing stalls, lookups go to storage (fail closed: three point reads)
+/// instead of trusting a stale list.
 /// </summary>
 internal sealed partial class RevocationList(
-    AuthTables tables,
+    RevocationStore store,
     TimeProvider time,
     IOptions<RevocationOptions> options,
-    IOptions<JwtOptions> jwtOptions,
     ILogger<RevocationList> logger) : BackgroundService
 {
     private const string SessionPrefix = "sid:";
     private const string UserPrefix = "usr:";
 
-    // Rows older than the newest seen are re-read for this long, so a write that committed while a
-    // previous query ran is never skipped.
-    private static readonly TimeSpan Overlap = TimeSpan.FromSeconds(10);
+    // Each sync re-reads the entries stamped this long before the previous one began: a write stamped by
+    // a writer whose clock is behind, or still in flight when that sync read, is not skipped (a write
+    // slower than half of this is logged again, below).
+    private static readonly TimeSpan Overlap = TimeSpan.FromSeconds(5);
+
+    // Forgetting expired entries walks all of them: once a minute, so a sync's cost stays with what is new.
+    private static readonly TimeSpan PruneEvery = TimeSpan.FromMinutes(1);
 
     // jti, or "sid:" + session id -> when the entry can be forgotten (every token it covers has expired).
     private readonly ConcurrentDictionary<string, DateTimeOffset> revoked = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (DateTimeOffset Cutoff, DateTimeOffset ForgetAfter)> userCutoffs = new(StringComparer.Ordinal);
 
-    // A session or user entry must outlive every access token it covers: the longest lifetime plus skew.
-    private readonly TimeSpan coverage = jwtOptions.Value.Lifetime + TimeSpan.FromMinutes(2);
     private readonly TimeSpan interval = TimeSpan.FromMilliseconds(options.Value.SyncIntervalMilliseconds);
     private readonly TimeSpan staleAfter = TimeSpan.FromMilliseconds(options.Value.StaleAfterMilliseconds);
     private long lastSyncTicks = DateTimeOffset.MinValue.UtcTicks;
-    private DateTimeOffset? newestSeen;
+    private DateTimeOffset? syncedFrom;
+    private DateTimeOffset prunedAt = DateTimeOffset.MinValue;
+    private long entriesRead;
+
+    /// <summary>Whether a sync has completed since start-up (tests wait for it).</summary>
+    internal bool HasSynced => Interlocked.Read(ref lastSyncTicks) != DateTimeOffset.MinValue.UtcTicks;
+
+    /// <summary>Change-log entries read by syncs since start-up (the fleet benchmark's storage reads).</summary>
+    internal long EntriesRead => Interlocked.Read(ref entriesRead);
 
     public async ValueTask<bool> IsRevokedAsync(TokenSubject token, CancellationToken cancellationToken)
     {
@@ -53,12 +62,10 @@ internal sealed partial class RevocationList(
             return false;
         }
 
-        // Syncing has stalled: ask storage (one bounded query over the live partitions), never a stale list.
-        var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey ge {PartitionFor(time.GetUtcNow() - TimeSpan.FromHours(1))} and (RowKey eq {token.TokenId} or RowKey eq {SessionPrefix + token.SessionId} or RowKey eq {UserPrefix + token.UserId})");
-        await foreach (var row in tables.Revocations.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        // Syncing has stalled: ask storage (a point read per key), never a stale list.
+        foreach (var entry in await store.FindAsync([token.TokenId, SessionPrefix + token.SessionId, UserPrefix + token.UserId], cancellationToken))
         {
-            Remember(row, time.GetUtcNow());
+            Remember(entry);
         }
 
         return revoked.ContainsKey(token.TokenId) || IsSessionEnded(token.UserId, token.SessionId, token.IssuedAt);
@@ -69,65 +76,52 @@ internal sealed partial class RevocationList(
         revoked.ContainsKey(SessionPrefix + sessionId)
         || (userCutoffs.TryGetValue(userId, out var user) && startedAt < user.Cutoff);
 
-    public async Task RevokeAsync(TokenSubject token, CancellationToken cancellationToken)
-    {
-        var entity = new TableEntity(PartitionFor(token.ExpiresAt), token.TokenId) { ["ExpiresAt"] = token.ExpiresAt };
-        await tables.Revocations.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
-        revoked[token.TokenId] = token.ExpiresAt;
-    }
+    public Task RevokeAsync(TokenSubject token, CancellationToken cancellationToken) =>
+        WriteAsync(new RevocationEntry(token.TokenId, token.ExpiresAt), cancellationToken);
 
     /// <summary>Every access token of the session stops working (its refresh token is deleted by the caller).</summary>
-    public async Task RevokeSessionAsync(string sessionId, CancellationToken cancellationToken)
-    {
-        var forgetAfter = time.GetUtcNow() + coverage;
-        var entity = new TableEntity(PartitionFor(forgetAfter), SessionPrefix + sessionId) { ["ExpiresAt"] = forgetAfter };
-        await tables.Revocations.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
-        revoked[SessionPrefix + sessionId] = forgetAfter;
-    }
+    public Task RevokeSessionAsync(string sessionId, CancellationToken cancellationToken) =>
+        WriteAsync(new RevocationEntry(SessionPrefix + sessionId, time.GetUtcNow() + store.Coverage), cancellationToken);
 
     /// <summary>
     /// Sign-out everywhere: every token the user was issued before now stops working. Tokens carry
     /// whole-second issue times, so one issued in the same second just after the cut-off ends too.
     /// </summary>
-    public async Task RevokeUserAsync(string userId, CancellationToken cancellationToken)
+    public Task RevokeUserAsync(string userId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var forgetAfter = now + coverage;
-        var entity = new TableEntity(PartitionFor(forgetAfter), UserPrefix + userId) { ["ExpiresAt"] = forgetAfter, ["NotBefore"] = now };
-        await tables.Revocations.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
-        Remember(entity, now);
+        return WriteAsync(new RevocationEntry(UserPrefix + userId, now + store.Coverage, now), cancellationToken);
     }
 
-    /// <summary>One pull of new revocations; the background loop calls it every interval.</summary>
+    /// <summary>One pull of the entries written since the last one; the background loop calls it every interval.</summary>
     public async Task SyncAsync(CancellationToken cancellationToken)
     {
         var startedAt = time.GetUtcNow();
-        // Partitions are expiry hours: expired tokens' partitions are never read again.
-        var filter = TableClient.CreateQueryFilter($"PartitionKey ge {PartitionFor(startedAt - TimeSpan.FromHours(1))}");
-        if (newestSeen is { } since)
+        await store.EnsureLogTablesAsync(startedAt, cancellationToken);
+        // The first sync (and one after a long outage) loads everything still live; later ones only what is new.
+        var oldestLive = startedAt - store.Coverage;
+        var from = syncedFrom is { } since && since - Overlap > oldestLive ? since - Overlap : oldestLive;
+        var entries = await store.ReadLogAsync(from, startedAt, cancellationToken);
+        foreach (var entry in entries)
         {
-            filter += " and " + TableClient.CreateQueryFilter($"Timestamp ge {since - Overlap}");
+            Remember(entry);
         }
 
-        var newest = newestSeen;
-        await foreach (var row in tables.Revocations.QueryAsync<TableEntity>(filter, select: ["RowKey", "ExpiresAt", "NotBefore", "Timestamp"], cancellationToken: cancellationToken))
-        {
-            Remember(row, startedAt);
-            if (row.Timestamp > newest)
-            {
-                newest = row.Timestamp;
-            }
-        }
-
-        newestSeen = newest;
+        Interlocked.Add(ref entriesRead, entries.Count);
+        syncedFrom = startedAt;
         Interlocked.Exchange(ref lastSyncTicks, startedAt.UtcTicks);
-        Prune(startedAt);
+        if (startedAt - prunedAt >= PruneEvery)
+        {
+            Prune(startedAt);
+            prunedAt = startedAt;
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
+            var started = time.GetTimestamp();
             try
             {
                 await SyncAsync(stoppingToken);
@@ -137,9 +131,12 @@ internal sealed partial class RevocationList(
                 LogSyncFailed(logger, e.GetType().Name);
             }
 
+            // Syncs start one interval apart (a slow sync does not stretch how long a revocation takes to
+            // arrive), with a short pause after one that overran, so a struggling store is not hammered.
+            var wait = interval - time.GetElapsedTime(started);
             try
             {
-                await Task.Delay(interval, time, stoppingToken);
+                await Task.Delay(wait > interval / 4 ? wait : interval / 4, time, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -148,18 +145,30 @@ internal sealed partial class RevocationList(
         }
     }
 
-    private void Remember(TableEntity row, DateTimeOffset now)
+    private async Task WriteAsync(RevocationEntry entry, CancellationToken cancellationToken)
     {
-        var forgetAfter = row.GetDateTimeOffset("ExpiresAt") ?? now.AddDays(1);
-        if (row.RowKey.StartsWith(UserPrefix, StringComparison.Ordinal))
+        var stamped = time.GetUtcNow();
+        await store.WriteAsync(entry, stamped, cancellationToken);
+        Remember(entry);
+        // A write that took long (retries) may have committed after other instances' windows passed its
+        // stamp: log it again under a fresh one.
+        if (time.GetUtcNow() - stamped > Overlap / 2)
         {
-            var cutoff = row.GetDateTimeOffset("NotBefore") ?? now;
-            userCutoffs.AddOrUpdate(row.RowKey[UserPrefix.Length..], (cutoff, forgetAfter),
-                (_, known) => cutoff > known.Cutoff ? (cutoff, Max(forgetAfter, known.ForgetAfter)) : known);
+            await store.AppendAsync(entry, time.GetUtcNow(), cancellationToken);
+        }
+    }
+
+    private void Remember(RevocationEntry entry)
+    {
+        if (entry.Key.StartsWith(UserPrefix, StringComparison.Ordinal))
+        {
+            var cutoff = entry.NotBefore ?? entry.ForgetAfter;
+            userCutoffs.AddOrUpdate(entry.Key[UserPrefix.Length..], (cutoff, entry.ForgetAfter),
+                (_, known) => cutoff > known.Cutoff ? (cutoff, Max(entry.ForgetAfter, known.ForgetAfter)) : known);
         }
         else
         {
-            revoked[row.RowKey] = forgetAfter;
+            revoked[entry.Key] = entry.ForgetAfter;
         }
     }
 
@@ -184,9 +193,6 @@ internal sealed partial class RevocationList(
             }
         }
     }
-
-    private static string PartitionFor(DateTimeOffset expiresAt) =>
-        expiresAt.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Revocation sync failed ({ErrorType}); verify falls back to storage reads until it recovers")]
     private static partial void LogSyncFailed(ILogger logger, string errorType);

@@ -197,6 +197,22 @@ public sealed class EmailDeliveryTests(AzuriteFixture azurite)
         }
     }
 
+    [Fact]
+    public async Task AQueueOutageLeavesSignupWorkingAndMakesMailRequests503()
+    {
+        await using var storage = await AzuriteProcess.StartNewAsync();
+        await using var api = await TestApi.StartAsync(TestApi.DefaultSettings(storage.ConnectionString), cancellationToken: Ct);
+        await storage.StopQueueServiceAsync();
+        var email = Emails.Unique("queue-down");
+
+        // The account exists once the insert succeeded: signup answers as usual (the mail can be asked for again).
+        Assert.Equal(HttpStatusCode.Created, (await new SessionClient(api.Client).SignupAsync(email, Password)).StatusCode);
+        var forgot = await new SessionClient(api.Client).ForgotPasswordAsync(email);
+
+        await ResponseAssert.ProblemAsync(forgot, HttpStatusCode.ServiceUnavailable);
+        Assert.NotNull(forgot.Headers.RetryAfter);
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);

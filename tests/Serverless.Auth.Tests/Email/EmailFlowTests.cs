@@ -249,6 +249,22 @@ public sealed class EmailFlowTests(MailApi mail, AzuriteFixture azurite) : IClas
     }
 
     [Fact]
+    public async Task ALookAlikeSpellingReachesTheRegisteredAddressOnly()
+    {
+        var local = "lookalike-" + Guid.NewGuid().ToString("N")[..8];
+        var email = local + "@example.com";
+        Assert.Equal(HttpStatusCode.Created, (await Browser().SignupAsync(email, Password)).StatusCode);
+        await mail.Maildev.WaitForEmailsAsync(email, cancellationToken: Ct);
+
+        // Upper case and fullwidth letters canonicalise to the same account; the mail goes to the stored address.
+        var variant = "  " + local.ToUpperInvariant() + "@ＥＸＡＭＰＬＥ.com ";
+        Assert.Equal(HttpStatusCode.Accepted, (await Browser().ForgotPasswordAsync(variant)).StatusCode);
+
+        var reset = (await mail.Maildev.WaitForEmailsAsync(email, 2, cancellationToken: Ct)).Single(m => m.Subject.StartsWith("Reset", StringComparison.Ordinal));
+        Assert.Equal(email, Assert.Single(reset.To).Address);
+    }
+
+    [Fact]
     public async Task MailRequestsAreRateLimitedPerClient()
     {
         await using var api = await MailApi.StartApiAsync(azurite, mail.Maildev, s => s["Auth:Throttling:EmailPerMinute"] = "2");

@@ -47,10 +47,17 @@ internal sealed class ApiClient : IDisposable
         return http.SendAsync(request);
     }
 
-    public Task<HttpResponseMessage> LogoutAsync(string token)
+    public Task<HttpResponseMessage> LogoutAsync(string token, string? refreshToken = null) => PostWithCookiesAsync(AuthRoutes.LogoutPath, token, refreshToken);
+
+    public Task<HttpResponseMessage> LogoutAllAsync(string token) => PostWithCookiesAsync(AuthRoutes.LogoutAllPath, token, null);
+
+    public Task<HttpResponseMessage> ForgotPasswordAsync(string email) =>
+        http.PostAsync(new Uri(AuthRoutes.PasswordForgotPath, UriKind.Relative), new StringContent(JsonSerializer.Serialize(new { email }), Encoding.UTF8, "application/json"));
+
+    private Task<HttpResponseMessage> PostWithCookiesAsync(string path, string token, string? refreshToken)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, AuthRoutes.LogoutPath);
-        request.Headers.Add("Cookie", $"{CookieName}={token}");
+        var request = new HttpRequestMessage(HttpMethod.Post, path);
+        request.Headers.Add("Cookie", refreshToken is null ? $"{CookieName}={token}" : $"{CookieName}={token}; {RefreshCookieName}={refreshToken}");
         return http.SendAsync(request);
     }
 

@@ -39,7 +39,16 @@ public sealed class InfraFixture : IAsyncLifetime
         ["AUTH_JWT_SIGNING_KEYS"] = TestSigningKey,
         ["AUTH_JWT_SIGNING_KEYS_PEM"] = TestSigningKeyPem,
         ["AUTH_SERVER_KEY"] = TestServerKey,
+        ["AUTH_EMAIL_FROM"] = TestEmailFrom,
+        ["AUTH_EMAIL_LINK_BASE_URL"] = "https://app.example.com/auth",
     };
+
+    public const string TestEmailFrom = "Infra Tests <DoNotReply@example.com>";
+
+    /// <summary>The required parameters of main.bicep, for parameters files written by a test (append more lines).</summary>
+    public const string RequiredParameters =
+        "using 'main.bicep'\nparam environmentName = 'infra-tests'\nparam allowedOrigins = ['https://app.example.com']\n" +
+        "param smtpHost = 'smtp.azurecomm.net'\nparam emailFrom = 'Infra Tests <DoNotReply@example.com>'\nparam emailLinkBaseUrl = 'https://app.example.com/auth'\n";
 
     private readonly string workspace = Directory.CreateTempSubdirectory("infra-tests-").FullName;
 

@@ -1,0 +1,101 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Auth.Email;
+using Serverless.Auth.Storage;
+using Serverless.Auth.Tests.Infrastructure;
+using Serverless.Auth.Tests.Sessions;
+using Serverless.Auth.Tokens;
+using Serverless.Testing;
+
+namespace Serverless.Auth.Tests.Storage;
+
+/// <summary>
+/// Storage round trips per request, counted by a pipeline policy on the app's own table clients (real
+/// Azurite). Each endpoint has a budget: today's count. A change that adds a round trip to any of them
+/// fails here; verify must stay at none and login at its two reads plus writes. The counts are the ones
+/// in results.md and the README's capacity model.
+/// </summary>
+public sealed partial class StorageOperationCountTests(AzuriteFixture azurite)
+{
+    private const string Password = "quartz-meadow-lantern-5521";
+    private const string Suffix = "Ops";
+
+    // "METHOD table" per round trip, tables without the test's suffix; Revoked<12 digits> is the minute's change log.
+    private static readonly Dictionary<string, string[]> Budget = new()
+    {
+        ["signup"] = ["POST Users", "DELETE Throttle", "POST Sessions"],
+        ["login"] = ["GET Users", "GET Throttle", "POST Throttle", "GET Throttle", "PUT Throttle", "POST Sessions"],
+        ["verify"] = [],
+        ["refresh"] = ["GET Sessions", "PUT Sessions"],
+        // The session's revocation (keyed row + change log, together; it covers the access token too), its refresh row.
+        ["logout"] = ["GET Sessions", "PUT Revoked", "PUT RevokedLog", "DELETE Sessions"],
+        // The user's cut-off (keyed row + change log), then the user's two other sessions.
+        ["logout-all"] = ["PUT Revoked", "PUT RevokedLog", "GET Sessions", "DELETE Sessions", "DELETE Sessions"],
+        // Only a queue message (not a table operation): the mail worker reads the user and stores the token.
+        ["forgot-password"] = [],
+    };
+
+    [Fact]
+    public async Task EachEndpointStaysWithinItsStorageRoundTrips()
+    {
+        var counter = new StorageOperations();
+        var suffix = Suffix + Guid.NewGuid().ToString("N")[..8];
+        var settings = TestApi.DefaultSettings(azurite.ConnectionString, suffix);
+        settings["Auth:Revocation:SyncIntervalMilliseconds"] = "60000";
+        settings["Auth:Revocation:StaleAfterMilliseconds"] = "120000";
+        await using var api = await TestApi.StartAsync(
+            settings,
+            builder =>
+            {
+                builder.Services.PostConfigure<StorageOptions>(o => o.PipelineObserver = counter);
+                // The mail sender and the clean-up work in the background, outside any request: not on this host.
+                foreach (var background in builder.Services.Where(d => d.ImplementationType == typeof(MailQueueService) || d.ImplementationType == typeof(StorageCleanupService)).ToList())
+                {
+                    builder.Services.Remove(background);
+                }
+            },
+            cancellationToken: TestContext.Current.CancellationToken);
+        // The first revocation sync runs at start-up (and creates this minute's and the next minute's change-log
+        // tables); the next one is a minute away, after this test.
+        var revocations = api.Service<RevocationList>();
+        while (!revocations.HasSynced)
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        counter.Take();
+        var browser = new SessionClient(api.Client);
+        var other = new SessionClient(api.Client);
+        var measured = new Dictionary<string, List<string>>();
+
+        async Task Count(string endpoint, Func<Task<HttpResponseMessage>> call, HttpStatusCode expected)
+        {
+            var response = await call();
+            Assert.Equal(expected, response.StatusCode);
+            measured[endpoint] = [.. counter.Take().Select(op => op.Replace(suffix, "", StringComparison.Ordinal)).Select(op => LogTable().Replace(op, "RevokedLog"))];
+        }
+
+        await Count("signup", () => browser.SignupAsync("counted@example.com", Password), HttpStatusCode.Created);
+        await Count("login", () => browser.LoginAsync("counted@example.com", Password), HttpStatusCode.OK);
+        await Count("verify", browser.VerifyAsync, HttpStatusCode.OK);
+        await Count("refresh", browser.RefreshAsync, HttpStatusCode.OK);
+        await Count("logout", browser.LogoutAsync, HttpStatusCode.NoContent);
+        Assert.Equal(HttpStatusCode.OK, (await other.LoginAsync("counted@example.com", Password)).StatusCode);
+        counter.Take();
+        await Count("logout-all", other.LogoutAllAsync, HttpStatusCode.NoContent);
+        await Count("forgot-password", () => other.ForgotPasswordAsync("counted@example.com"), HttpStatusCode.Accepted);
+
+        var report = string.Join("\n", measured.Select(m => $"{m.Key}: {m.Value.Count} [{string.Join(", ", m.Value)}]"));
+        TestContext.Current.TestOutputHelper?.WriteLine(report);
+        foreach (var (endpoint, budget) in Budget)
+        {
+            Assert.True(measured[endpoint].Count <= budget.Length, $"{endpoint} now takes {measured[endpoint].Count} storage round trips (budget {budget.Length}: {string.Join(", ", budget)}).\n{report}");
+        }
+
+        Assert.Empty(measured["verify"]);
+    }
+
+    [GeneratedRegex(@"Revoked\d{12}")]
+    private static partial Regex LogTable();
+}
