@@ -1,13 +1,22 @@
 // Demo frontend for the auth API: plain fetch with credentials, no build step.
 // Everything the page does is also on window.demo, for the browser console and the end-to-end tests.
+// One script for every page: the demo page (index.html) and the pages the mails link to
+// (auth/confirm, auth/reset, auth/forgot), told apart by <body data-page>.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
+// Wires an element that only some of the pages have.
+const on = (id, event, handler) => $(id)?.addEventListener(event, handler);
+const page = document.body.dataset.page || 'main';
 
 const DEFAULT_API = 'http://localhost:7071';
+// Remembered per origin: the links in mails carry no ?api=, yet should reach the API used before.
+const API_KEY = 'demo.api';
 const apiInput = $('api');
 const fromQuery = new URLSearchParams(location.search).get('api');
-apiInput.value = fromQuery || apiInput.value || DEFAULT_API;
+apiInput.value = fromQuery || localStorage.getItem(API_KEY) || apiInput.value || DEFAULT_API;
+localStorage.setItem(API_KEY, apiInput.value);
+apiInput.addEventListener('change', () => localStorage.setItem(API_KEY, apiInput.value));
 
 let seq = 0;
 // True between a successful signup/login and the next logout: a 401 from verify then means the
@@ -19,6 +28,8 @@ let sessionSeen = false;
 // The one refresh in flight: every call that gets a 401 meanwhile waits for it instead of starting its own.
 let refreshing = null;
 let refreshTimer = null;
+// The address "Resend confirmation mail" asks for: the session's, or the one a 403 email_not_confirmed login used.
+let resendEmail = null;
 
 function apiBase() {
   return apiInput.value.trim().replace(/\/+$/, '');
@@ -137,6 +148,11 @@ const verify = () => call('GET', '/api/auth/verify', undefined, { retry: true })
 const sessions = () => call('GET', '/api/auth/sessions', undefined, { retry: true });
 const logout = () => call('POST', '/api/auth/logout');
 const logoutAll = () => call('POST', '/api/auth/logout-all', undefined, { retry: true });
+// Email flows: each answers the same whatever the address, so the page cannot say more than the API does.
+const forgot = (email) => call('POST', '/api/auth/password/forgot', { email });
+const resend = (email) => call('POST', '/api/auth/email/resend', { email });
+const confirmEmail = (token) => call('POST', '/api/auth/email/confirm', { token });
+const resetPassword = (token, newPassword) => call('POST', '/api/auth/password/reset', { token, newPassword });
 
 function render(result) {
   seq += 1;
@@ -159,25 +175,61 @@ function render(result) {
   renderDocumentCookie();
 }
 
+/** The session line (demo page only). Hides "Resend confirmation mail" unless told otherwise. */
 function show(state, text) {
   const session = $('session');
+  if (!session) return;
   session.dataset.state = state;
   session.textContent = text;
+  offerResend(null);
 }
 
 function showSignedIn(body) {
   const until = body && body.expiresAt ? ` until ${new Date(body.expiresAt).toLocaleTimeString()}` : '';
-  show('signed-in', `Signed in as ${body && body.email}${until}.`);
+  const confirmed = body && body.emailConfirmed;
+  const address = confirmed === true ? ' Email confirmed.'
+    : confirmed === false ? ' Email not confirmed yet: open the link in the confirmation mail.' : '';
+  show('signed-in', `Signed in as ${body && body.email}${until}.${address}`);
+  $('session').dataset.emailConfirmed = String(confirmed);
+  if (confirmed === false) offerResend(body.email);
+}
+
+/** Shows the resend button for this address, or hides it (null). */
+function offerResend(email) {
+  resendEmail = email;
+  if ($('resend')) $('resend').hidden = email === null;
+}
+
+/** A status line under a form: what the user should know about the last answer. */
+function say(id, state, text) {
+  const line = $(id);
+  line.dataset.state = state;
+  line.textContent = text;
+}
+
+/** Why a request failed, in words; the details are in "Last response". */
+function failure(result) {
+  if (result.status === null) return `Cannot reach ${apiBase()}: is the API running?`;
+  if (result.status === 429) return 'Too many requests: wait a minute and try again.';
+  const problem = result.body && typeof result.body === 'object' ? result.body : {};
+  return `${result.status}: ${problem.detail || problem.title || result.statusText}`;
 }
 
 function renderSession(result) {
   const path = result.request.split(' ')[1];
   const ended = path === '/api/auth/logout' || path === '/api/auth/logout-all';
   const needsSession = path === '/api/auth/verify' || path === '/api/auth/sessions' || path === '/api/auth/logout-all';
+  const sessionAnswer = path === '/api/auth/signup' || path === '/api/auth/login' || path === '/api/auth/verify';
 
   if (result.status === null) {
     show('error', `Cannot reach ${apiBase()} from this origin: ${result.error}. Is the API running, and is ${location.origin} in its Host.CORS list?`);
-  } else if ((result.status === 200 || result.status === 201) && !ended && path !== '/api/auth/sessions') {
+  } else if (path === '/api/auth/signup' && result.status === 202) {
+    // Auth__Email__RequireConfirmed: the same answer for a new and a registered address, and no cookie.
+    sessionEnded('Signup accepted: confirm your address with the link in the mail, then log in.');
+  } else if (path === '/api/auth/login' && result.status === 403 && result.body && result.body.code === 'email_not_confirmed') {
+    sessionEnded('Right password, but this address is not confirmed yet: open the link in the confirmation mail, then log in.');
+    offerResend($('login-email').value);
+  } else if ((result.status === 200 || result.status === 201) && sessionAnswer) {
     showSignedIn(result.body);
     if (path === '/api/auth/verify') {
       sessionSeen = true;
@@ -205,7 +257,7 @@ function renderSession(result) {
 }
 
 function renderRefresh() {
-  if (!window.demo) return;
+  if (!window.demo || !$('refresh-count')) return;
   $('refresh-count').textContent = String(window.demo.refreshes.filter((r) => r.status === 200).length);
   $('refresh-next').textContent = window.demo.nextRefreshAt
     ? `; next at ${new Date(window.demo.nextRefreshAt).toLocaleTimeString()}`
@@ -213,31 +265,110 @@ function renderRefresh() {
 }
 
 function renderDocumentCookie() {
+  if (!$('document-cookie')) return;
   $('document-cookie').textContent = document.cookie === '' ? '(empty: both session cookies are HttpOnly)' : document.cookie;
 }
 
-$('signup-form').addEventListener('submit', (event) => {
+/**
+ * The token of a link from a mail (?token=…), taken out of the address bar, the history and any later
+ * Referer at once; these pages also send no Referer at all (<meta name="referrer" content="no-referrer">).
+ */
+function takeToken() {
+  const token = new URLSearchParams(location.search).get('token');
+  history.replaceState(null, '', location.pathname);
+  return token;
+}
+
+on('signup-form', 'submit', (event) => {
   event.preventDefault();
   signup($('signup-email').value, $('signup-password').value);
 });
 
-$('login-form').addEventListener('submit', (event) => {
+on('login-form', 'submit', (event) => {
   event.preventDefault();
   login($('login-email').value, $('login-password').value);
 });
 
-$('verify').addEventListener('click', () => verify());
-$('sessions').addEventListener('click', () => sessions());
-$('logout').addEventListener('click', () => logout());
-$('logout-all').addEventListener('click', () => logoutAll());
+on('verify', 'click', () => verify());
+on('sessions', 'click', () => sessions());
+on('logout', 'click', () => logout());
+on('logout-all', 'click', () => logoutAll());
 
-$('page-origin').textContent = location.origin;
-renderDocumentCookie();
+on('resend', 'click', async () => {
+  const result = await resend(resendEmail);
+  say('resend-message', result.status === 202 ? 'sent' : 'error', result.status === 202
+    ? `If ${resendEmail} still needs confirming, a new link is on its way (one mail a minute at most).`
+    : failure(result));
+});
+
+// Demo page and /auth/forgot (where the "someone tried to sign up with your address" mail links).
+on('forgot-form', 'submit', async (event) => {
+  event.preventDefault();
+  const result = await forgot($('forgot-email').value);
+  say('forgot-message', result.status === 202 ? 'sent' : 'error', result.status === 202
+    ? 'If an account exists for this address, we sent a link to reset its password.'
+    : failure(result));
+});
+
+// /auth/confirm?token=…: confirming needs no typing, so it happens on load (and again on "Try again").
+async function confirmFromLink(token) {
+  const result = await confirmEmail(token);
+  if (result.status === 200) {
+    say('confirm-message', 'confirmed', `${result.body.email} is confirmed.`);
+  } else if (result.status === 400) {
+    say('confirm-message', 'error', 'This link is invalid, expired or already used. Sign in and ask for a new one (Resend confirmation mail).');
+  } else {
+    say('confirm-message', 'error', failure(result));
+  }
+  // Worth trying again only when the API was not reached or said "later".
+  $('confirm-form').hidden = result.status !== null && result.status !== 429;
+}
+
+// /auth/reset?token=…: the token waits in memory for the new password; a policy refusal keeps the link usable.
+function resetForm(token) {
+  on('reset-form', 'submit', async (event) => {
+    event.preventDefault();
+    const result = await resetPassword(token, $('reset-password').value);
+    const policy = result.status === 400 && result.body && result.body.errors && result.body.errors.newPassword;
+    if (result.status === 204) {
+      say('reset-message', 'reset', 'Password changed, and every session of the account has ended. Sign in with the new password.');
+      $('reset-form').hidden = true;
+      $('to-login').hidden = false;
+    } else if (policy) {
+      say('reset-message', 'error', policy.join(' '));
+    } else if (result.status === 400) {
+      say('reset-message', 'error', 'This link is invalid, expired or already used (a newer reset mail replaces older links). Ask for a new one.');
+      $('reset-form').hidden = true;
+      $('to-forgot').hidden = false;
+    } else {
+      say('reset-message', 'error', failure(result));
+    }
+  });
+}
 
 window.demo = {
   apiBase, call, refreshSession, stopRenewing, signup, login, verify, sessions, logout, logoutAll,
-  seq: 0, last: null, refreshes: [], nextRefreshAt: null,
+  forgot, resend, confirmEmail, resetPassword,
+  page, seq: 0, last: null, refreshes: [], nextRefreshAt: null,
 };
 
-// Show straight away whether this browser already has a session (e.g. after a reload).
-verify();
+if (page === 'confirm' || page === 'reset') {
+  const token = takeToken();
+  if (!token) {
+    say(`${page}-message`, 'error', 'This address has no ?token=…: open the link from the mail as it is.');
+    $(`${page}-form`).hidden = true;
+  } else if (page === 'confirm') {
+    on('confirm-form', 'submit', (event) => {
+      event.preventDefault();
+      confirmFromLink(token);
+    });
+    confirmFromLink(token);
+  } else {
+    resetForm(token);
+  }
+} else if (page === 'main') {
+  $('page-origin').textContent = location.origin;
+  renderDocumentCookie();
+  // Show straight away whether this browser already has a session (e.g. after a reload).
+  verify();
+}

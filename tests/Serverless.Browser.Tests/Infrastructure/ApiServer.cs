@@ -22,8 +22,9 @@ public sealed record CookieSettings(bool Secure, string SameSite, bool Partition
 
 /// <summary>
 /// The API as the browser tests need it: a <see cref="TestApi"/> on http://localhost:&lt;free port&gt;, with
-/// its own tables in the shared Azurite, allowing the demo site's same-site and cross-site origins (not its
-/// foreign one), and the cookie settings it was started with.
+/// its own tables and mail queue in the shared Azurite, allowing the demo site's same-site and cross-site origins
+/// (not its foreign one), the cookie settings it was started with, and mail through the shared maildev with
+/// links to the demo site's pages (/auth/confirm, /auth/reset, /auth/forgot).
 /// </summary>
 public sealed class ApiServer : IAsyncDisposable
 {
@@ -60,6 +61,11 @@ public sealed class ApiServer : IAsyncDisposable
             settings["Auth:AllowedOrigins"] = allowed;
             settings["Host:CORS"] = allowed;
             settings["Host:CORSCredentials"] = "true";
+            settings["Auth:Email:SmtpHost"] = "127.0.0.1";
+            settings["Auth:Email:SmtpPort"] = fixture.Maildev.SmtpPort.ToString(CultureInfo.InvariantCulture);
+            settings["Auth:Email:UseTls"] = "None";
+            settings["Auth:Email:From"] = "Browser Tests <no-reply@localhost>";
+            settings["Auth:Email:LinkBaseUrl"] = fixture.Demo.SameSiteOrigin + "/auth";
             foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
             {
                 if (value is null)

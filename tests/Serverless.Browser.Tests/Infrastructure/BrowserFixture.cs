@@ -7,8 +7,9 @@ using Serverless.Testing;
 namespace Serverless.Browser.Tests.Infrastructure;
 
 /// <summary>
-/// Shared by the whole run: one Azurite, one static server for the demo page, one Playwright driver
-/// with one headless Chromium (Debian's, never a downloaded one). Tests take a fresh browser context each.
+/// Shared by the whole run: one Azurite, one maildev (the APIs' SMTP server; tests tell their mail apart by
+/// address), one static server for the demo page, one Playwright driver with one headless Chromium
+/// (Debian's, never a downloaded one). Tests take a fresh browser context each.
 /// </summary>
 public sealed class BrowserFixture : IAsyncLifetime
 {
@@ -18,19 +19,23 @@ public sealed class BrowserFixture : IAsyncLifetime
     public const float ActionTimeoutMs = 30_000;
 
     private AzuriteProcess? azurite;
+    private MaildevProcess? maildev;
     private IPlaywright? playwright;
     private IBrowser? browser;
     private DemoSite? demo;
 
     public string AzuriteConnectionString => (azurite ?? throw NotStarted()).ConnectionString;
+    public MaildevProcess Maildev => maildev ?? throw NotStarted();
     public DemoSite Demo => demo ?? throw NotStarted();
     public IBrowser Browser => browser ?? throw NotStarted();
 
     public async ValueTask InitializeAsync()
     {
         var startAzurite = AzuriteProcess.StartNewAsync();
+        var startMaildev = MaildevProcess.StartNewAsync();
         demo = await DemoSite.StartAsync();
         azurite = await startAzurite;
+        maildev = await startMaildev;
 
         var executable = Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : DefaultChromium;
         if (!File.Exists(executable))
@@ -84,6 +89,11 @@ public sealed class BrowserFixture : IAsyncLifetime
         if (azurite is not null)
         {
             await azurite.DisposeAsync();
+        }
+
+        if (maildev is not null)
+        {
+            await maildev.DisposeAsync();
         }
     }
 

@@ -31,6 +31,27 @@ public sealed class DemoPage
         return (page, await page.WaitForCallAsync(0));
     }
 
+    /// <summary>
+    /// Opens a link from a mail (/auth/confirm, /auth/reset, /auth/forgot on the demo site) in a new tab of
+    /// <paramref name="context"/>, as a click in a mail client does; nothing waits for a call.
+    /// </summary>
+    public static async Task<DemoPage> OpenLinkAsync(IBrowserContext context, string url)
+    {
+        var tab = await context.NewPageAsync();
+        await tab.GotoAsync(url);
+        await tab.WaitForFunctionAsync("() => window.demo !== undefined");
+        return new DemoPage(tab);
+    }
+
+    /// <summary>Follows a link of the page to the demo page and returns the verify it makes on load.</summary>
+    public async Task<ApiCall> FollowToDemoPageAsync(string selector)
+    {
+        var from = Page.Url;
+        await Page.ClickAsync(selector);
+        await Page.WaitForURLAsync(url => url != from);
+        return await WaitForCallAsync(0);
+    }
+
     public Task<ApiCall> SignupAsync(string email, string password) => ActAsync(async () =>
     {
         await Page.FillAsync("#signup-email", email);
@@ -46,6 +67,26 @@ public sealed class DemoPage
     });
 
     public Task<ApiCall> VerifyAsync() => ActAsync(() => Page.ClickAsync("#verify"));
+
+    public Task<ApiCall> ForgotPasswordAsync(string email) => ActAsync(async () =>
+    {
+        await Page.FillAsync("#forgot-email", email);
+        await Page.ClickAsync("#forgot");
+    });
+
+    /// <summary>On the page a reset link opened: types the new password and submits it.</summary>
+    public Task<ApiCall> ResetPasswordAsync(string newPassword) => ActAsync(async () =>
+    {
+        await Page.FillAsync("#reset-password", newPassword);
+        await Page.ClickAsync("#reset");
+    });
+
+    /// <summary>The call a page made by itself on load (the confirm page posts its token), once it has answered.</summary>
+    public Task<ApiCall> FirstCallAsync() => WaitForCallAsync(0);
+
+    /// <summary>A status line under a form (e.g. forgot-message, reset-message): its data-state and its text.</summary>
+    public async Task<(string? State, string Text)> MessageAsync(string id) =>
+        (await Page.GetAttributeAsync("#" + id, "data-state"), await Page.InnerTextAsync("#" + id));
 
     public Task<ApiCall> LogoutAsync() => ActAsync(() => Page.ClickAsync("#logout"));
 
