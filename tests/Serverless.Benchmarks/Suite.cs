@@ -58,7 +58,7 @@ internal sealed partial class Suite(SuiteOptions options)
                 await LoginSaturationAsync(client);
             }
 
-            await RunIfAsync("verify", () => VerifyThroughputAsync(api, bare, client));
+            await RunIfAsync("verify", () => VerifyThroughputAsync(api, bare, client, azurite.ConnectionString));
             await RunIfAsync("enumeration", () => EnumerationAsync(client));
             await RunIfAsync("load", () => ConcurrentLoginsAsync(client));
             await RunIfAsync("refresh", () => RefreshAsync(api, client, azurite.ConnectionString));
