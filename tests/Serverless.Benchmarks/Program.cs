@@ -12,6 +12,13 @@ if (args is ["--bare-server", var port])
     return 0;
 }
 
+// `--hash-server`: the login row's yardstick, bare hashes in a warm process of their own.
+if (args is ["--hash-server"])
+{
+    HashProcess.Serve(Suite.Defaults);
+    return 0;
+}
+
 var options = SuiteOptions.Parse(args);
 try
 {

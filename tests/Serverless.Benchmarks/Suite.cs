@@ -14,7 +14,7 @@ namespace Serverless.Benchmarks;
 internal sealed partial class Suite(SuiteOptions options)
 {
     /// <summary>The product defaults (Auth__Argon2__*): OWASP m=19 MiB, t=2, p=1.</summary>
-    private static readonly Argon2Parameters Defaults = new(19456, 2, 1);
+    internal static readonly Argon2Parameters Defaults = new(19456, 2, 1);
 
     private readonly Report report = new();
     private readonly Stopwatch clock = new();
@@ -53,12 +53,12 @@ internal sealed partial class Suite(SuiteOptions options)
             using var client = new ApiClient(api.BaseAddress);
             if (options.Runs("login"))
             {
-                await LoginOverheadAsync(client, azurite.ConnectionString);
+                await LoginOverheadAsync(azurite.ConnectionString, signingKey);
                 await ReferenceCliAsync();
                 await LoginSaturationAsync(client);
             }
 
-            await RunIfAsync("verify", () => VerifyThroughputAsync(api, bare, client));
+            await RunIfAsync("verify", () => VerifyThroughputAsync(api, bare, client, azurite.ConnectionString));
             await RunIfAsync("enumeration", () => EnumerationAsync(client));
             await RunIfAsync("load", () => ConcurrentLoginsAsync(client));
             await RunIfAsync("refresh", () => RefreshAsync(api, client, azurite.ConnectionString));

@@ -64,24 +64,43 @@ internal sealed class AuthCookie
         // A browser has at most a few legitimate copies; a request with more is forged and gets none
         // (each refresh value costs a storage read).
         const int MaxValues = 4;
-        var values = new List<string>();
+        // Spans, not Split: verify reads this on every request, and only the values themselves are worth a string.
+        List<string>? values = null;
         foreach (var header in request.Headers.Cookie)
         {
-            foreach (var pair in (header ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            var text = (header ?? "").AsSpan();
+            foreach (var range in text.Split(';'))
             {
-                var equals = pair.IndexOf('=', StringComparison.Ordinal);
-                if (equals > 0 && string.Equals(pair[..equals].Trim(), Name, StringComparison.Ordinal))
+                var pair = text[range].Trim();
+                var equals = pair.IndexOf('=');
+                if (equals > 0 && pair[..equals].Trim().SequenceEqual(Name))
                 {
                     var value = pair[(equals + 1)..].Trim().Trim('"');
-                    if (value.Length > 0 && !values.Contains(value, StringComparer.Ordinal))
+                    if (value.Length > 0 && !Contains(values, value))
                     {
-                        values.Add(value);
+                        (values ??= []).Add(value.ToString());
                     }
                 }
             }
         }
 
-        return values.Count <= MaxValues ? values : [];
+        return values is not null && values.Count <= MaxValues ? values : [];
+    }
+
+    private static bool Contains(List<string>? values, ReadOnlySpan<char> value)
+    {
+        if (values is not null)
+        {
+            foreach (var existing in values)
+            {
+                if (value.SequenceEqual(existing))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private CookieOptions Build(TimeSpan? maxAge)

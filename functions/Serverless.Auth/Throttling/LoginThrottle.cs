@@ -14,11 +14,17 @@ internal readonly record struct ThrottleKey(string PartitionKey, string RowKey)
     public static ThrottleKey Device(string deviceId) => new(deviceId, "device");
 }
 
-/// <summary>A password check may run (its sequence number clears it on success), or must wait.</summary>
-internal readonly record struct Reservation(long Sequence, TimeSpan RetryAfter)
+/// <summary>
+/// A password check may run (its sequence number clears it on success), or must wait. <see cref="Written"/>:
+/// the row as the reservation left it, so clearing can try its conditional write without reading first.
+/// </summary>
+internal readonly record struct Reservation(long Sequence, TimeSpan RetryAfter, ThrottleRow? Written = null)
 {
     public bool Granted => RetryAfter == TimeSpan.Zero;
 }
+
+/// <summary>One backoff row as stored: checks reserved, the last one cleared, blocked until when; its ETag (default: no row).</summary>
+internal sealed record ThrottleRow(long Reserved, long ClearedThrough, DateTimeOffset BlockedUntil, ETag ETag);
 
 /// <summary>
 /// Failed-login backoff in Table Storage, so it holds across instances; accounts are keyed like the
@@ -51,9 +57,9 @@ internal sealed class LoginThrottle(AuthTables tables, TimeProvider time, IOptio
 
             var reserved = row.Reserved + 1;
             var next = row with { Reserved = reserved, BlockedUntil = BlockedUntil(reserved - row.ClearedThrough) };
-            if (await TryWriteAsync(key, next, cancellationToken))
+            if (await TryWriteAsync(key, next, cancellationToken) is { } etag)
             {
-                return new Reservation(reserved, TimeSpan.Zero);
+                return new Reservation(reserved, TimeSpan.Zero, next with { ETag = etag });
             }
         }
 
@@ -63,9 +69,12 @@ internal sealed class LoginThrottle(AuthTables tables, TimeProvider time, IOptio
     /// <summary>The reserved check succeeded: forget the failures up to and including it.</summary>
     public async Task ClearAsync(ThrottleKey key, Reservation reservation, CancellationToken cancellationToken)
     {
+        // Usually nothing has changed since the reservation's write: try that row first, read only after losing a race.
+        var known = reservation.Written;
         for (var attempt = 0; attempt < MaxConcurrencyRetries; attempt++)
         {
-            var row = await ReadAsync(key, cancellationToken);
+            var row = known ?? await ReadAsync(key, cancellationToken);
+            known = null;
             if (row.ETag == default || row.ClearedThrough >= reservation.Sequence)
             {
                 return;
@@ -74,7 +83,7 @@ internal sealed class LoginThrottle(AuthTables tables, TimeProvider time, IOptio
             var cleared = Math.Min(reservation.Sequence, row.Reserved);
             var failures = row.Reserved - cleared;
             var next = row with { ClearedThrough = cleared, BlockedUntil = failures >= settings.FreeFailures ? row.BlockedUntil : NotBlocked };
-            if (await TryWriteAsync(key, next, cancellationToken))
+            if (await TryWriteAsync(key, next, cancellationToken) is not null)
             {
                 return;
             }
@@ -94,18 +103,16 @@ internal sealed class LoginThrottle(AuthTables tables, TimeProvider time, IOptio
         }
     }
 
-    private sealed record Row(long Reserved, long ClearedThrough, DateTimeOffset BlockedUntil, ETag ETag);
-
-    private async Task<Row> ReadAsync(ThrottleKey key, CancellationToken cancellationToken)
+    private async Task<ThrottleRow> ReadAsync(ThrottleKey key, CancellationToken cancellationToken)
     {
         var row = await tables.LoginThrottle.GetEntityIfExistsAsync<TableEntity>(key.PartitionKey, key.RowKey, cancellationToken: cancellationToken);
         return row.HasValue && row.Value is { } entity
-            ? new Row(entity.GetInt64("Reserved") ?? 0, entity.GetInt64("ClearedThrough") ?? 0, entity.GetDateTimeOffset("BlockedUntil") ?? NotBlocked, entity.ETag)
-            : new Row(0, 0, NotBlocked, default);
+            ? new ThrottleRow(entity.GetInt64("Reserved") ?? 0, entity.GetInt64("ClearedThrough") ?? 0, entity.GetDateTimeOffset("BlockedUntil") ?? NotBlocked, entity.ETag)
+            : new ThrottleRow(0, 0, NotBlocked, default);
     }
 
-    /// <summary>Insert when there was no row, else replace if unchanged since read; false when another request won.</summary>
-    private async Task<bool> TryWriteAsync(ThrottleKey key, Row row, CancellationToken cancellationToken)
+    /// <summary>Insert when there was no row, else replace if unchanged since read: the new ETag, or null when another request won.</summary>
+    private async Task<ETag?> TryWriteAsync(ThrottleKey key, ThrottleRow row, CancellationToken cancellationToken)
     {
         var entity = new TableEntity(key.PartitionKey, key.RowKey)
         {
@@ -115,22 +122,16 @@ internal sealed class LoginThrottle(AuthTables tables, TimeProvider time, IOptio
         };
         try
         {
-            if (row.ETag == default)
-            {
-                await tables.LoginThrottle.AddEntityAsync(entity, cancellationToken);
-            }
-            else
-            {
-                await tables.LoginThrottle.UpdateEntityAsync(entity, row.ETag, TableUpdateMode.Replace, cancellationToken);
-            }
-
-            return true;
+            var response = row.ETag == default
+                ? await tables.LoginThrottle.AddEntityAsync(entity, cancellationToken)
+                : await tables.LoginThrottle.UpdateEntityAsync(entity, row.ETag, TableUpdateMode.Replace, cancellationToken);
+            return response.Headers.ETag ?? throw new InvalidOperationException("Table storage answered a write without an ETag.");
         }
         catch (RequestFailedException e) when (e.Status is 409 or 412 or 404)
         {
             // 409: another request inserted first; 412: changed since read; 404: deleted since read
             // (clean-up or a reset). Read again and count on top of what is there now.
-            return false;
+            return null;
         }
     }
 

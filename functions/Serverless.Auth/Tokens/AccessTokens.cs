@@ -32,6 +32,7 @@ internal sealed class AccessTokens
     private readonly SigningKeySet keys;
     private readonly TimeProvider time;
     private readonly TokenValidationParameters validation;
+    private readonly ValidatedTokens validated = new();
 
     public AccessTokens(IOptions<JwtOptions> options, TimeProvider time)
     {
@@ -59,6 +60,9 @@ internal sealed class AccessTokens
     }
 
     public TimeSpan Lifetime => options.Lifetime;
+
+    /// <summary>The cache of validated tokens (tests check it stays bounded).</summary>
+    internal ValidatedTokens Validated => validated;
 
     public IssuedToken Issue(string userId, string email, string sessionId, bool emailConfirmed = false)
     {
@@ -95,13 +99,32 @@ internal sealed class AccessTokens
             return null;
         }
 
+        // Seen and checked before: only the clock can have changed its answer (revocation is the caller's, every time).
+        var key = ValidatedTokens.Digest.Of(token);
+        if (validated.Find(key) is { } known)
+        {
+            return IsWithinLifetime(known.NotBefore, known.Subject.ExpiresAt.UtcDateTime) && !IsIssuedInTheFuture(known.Subject.IssuedAt.UtcDateTime)
+                ? known.Subject
+                : null;
+        }
+
         var result = await handler.ValidateTokenAsync(token, validation);
         if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt || !HasSaneHeaderAndTimes(jwt))
         {
             return null;
         }
 
-        return jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Sub, out var userId)
+        if (Subject(jwt) is { } subject)
+        {
+            validated.Add(key, subject, jwt.TryGetPayloadValue<object>(JwtRegisteredClaimNames.Nbf, out _) ? jwt.ValidFrom : null);
+            return subject;
+        }
+
+        return null;
+    }
+
+    private static TokenSubject? Subject(JsonWebToken jwt) =>
+        jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Sub, out var userId)
             && jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Email, out var email)
             && jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Jti, out var tokenId)
             && jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Sid, out var sessionId)
@@ -111,7 +134,6 @@ internal sealed class AccessTokens
                     userId, email, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), tokenId, sessionId, DateTimeOffset.FromUnixTimeSeconds(issuedAt),
                     jwt.TryGetPayloadValue<bool>(EmailVerifiedClaim, out var emailConfirmed) && emailConfirmed)
                 : null;
-    }
 
     /// <summary>
     /// Checks the handler does not make (they matter with a leaked key only, and cost nothing): no <c>crit</c>
@@ -131,7 +153,7 @@ internal sealed class AccessTokens
         if (jwt.TryGetPayloadValue<object>(JwtRegisteredClaimNames.Iat, out _))
         {
             var issuedAt = jwt.IssuedAt;
-            if (issuedAt > time.GetUtcNow().UtcDateTime + ClockSkew || expires - issuedAt > longest)
+            if (IsIssuedInTheFuture(issuedAt) || expires - issuedAt > longest)
             {
                 return false;
             }
@@ -140,8 +162,14 @@ internal sealed class AccessTokens
         return !jwt.TryGetPayloadValue<object>(JwtRegisteredClaimNames.Nbf, out _) || expires - jwt.ValidFrom <= longest;
     }
 
-    // Our clock (TimeProvider), not DateTime.UtcNow, so expiry is testable; exp is mandatory.
-    private bool IsWithinLifetime(DateTime? notBefore, DateTime? expires, SecurityToken token, TokenValidationParameters parameters)
+    private bool IsIssuedInTheFuture(DateTime issuedAt) => issuedAt > time.GetUtcNow().UtcDateTime + ClockSkew;
+
+    // Our clock (TimeProvider), not DateTime.UtcNow, so expiry is testable; exp is mandatory. Validated tokens
+    // (ValidatedTokens) are checked again with the same rule on every hit.
+    private bool IsWithinLifetime(DateTime? notBefore, DateTime? expires, SecurityToken token, TokenValidationParameters parameters) =>
+        IsWithinLifetime(notBefore, expires);
+
+    private bool IsWithinLifetime(DateTime? notBefore, DateTime? expires)
     {
         var now = time.GetUtcNow().UtcDateTime;
         return expires is { } exp

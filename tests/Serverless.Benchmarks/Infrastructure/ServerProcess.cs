@@ -34,14 +34,15 @@ internal sealed class ServerProcess : IAsyncDisposable
     public long StartedAt { get; }
     public int Id => process.Id;
 
-    public static string StandaloneDll => RepoPaths.Combine("functions", "Serverless.Standalone", "bin", "Release", "net10.0", "Serverless.Standalone.dll");
+    /// <summary>Serverless.Standalone as published for deployment (ReadyToRun, linux-x64; .ci/bench publishes it).</summary>
+    public static string StandaloneDll => RepoPaths.Combine("functions", "Serverless.Standalone", "bin", "Release", "net10.0", "linux-x64", "publish", "Serverless.Standalone.dll");
 
     /// <summary>Starts Serverless.Standalone with the settings as environment variables; does not wait.</summary>
     public static ServerProcess StartStandalone(IReadOnlyDictionary<string, string?> settings)
     {
         if (!File.Exists(StandaloneDll))
         {
-            throw new InvalidOperationException($"{StandaloneDll} is missing: build Release first (.ci/bench does).");
+            throw new InvalidOperationException($"{StandaloneDll} is missing: publish it first (.ci/bench does: dotnet publish functions/Serverless.Standalone -c Release -r linux-x64 --self-contained false).");
         }
 
         var port = AzuriteProcess.FreeTcpPort();

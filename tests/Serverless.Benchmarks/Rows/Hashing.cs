@@ -11,31 +11,42 @@ namespace Serverless.Benchmarks;
 
 internal sealed partial class Suite
 {
-    /// <summary>Row 1: login p50 at concurrency 1 vs the hasher's own p50, interleaved so drift hits both.</summary>
-    private async Task LoginOverheadAsync(ApiClient client, string connectionString)
+    /// <summary>
+    /// Row 1: login p50 at concurrency 1 vs a bare hash with the same parameters. Logins go to a Standalone
+    /// process (the hosts' GC settings), hashes to a warm process of their own; each login is paired with
+    /// one hash and the two alternate, so drift on a busy machine hits both alike.
+    /// </summary>
+    private async Task LoginOverheadAsync(string connectionString, string signingKey)
     {
-        Section("login overhead (concurrency 1) and hasher p50");
+        Section("login overhead (concurrency 1): each login paired with one bare hash in a warm process");
+        var settings = ApiSettings.Create(connectionString, "Login", signingKey);
+        await using var server = ServerProcess.StartStandalone(settings);
+        using var hasher = HashProcess.Start();
+        await server.WaitUntilAnsweringAsync();
+        using var client = new ApiClient(server.BaseAddress);
         const string email = "overhead@bench.test";
-        await client.SignupTokenAsync(email);
-        for (var i = 0; i < 3; i++)
+        var token = await client.SignupTokenAsync(email);
+        for (var i = 0; i < 5; i++)
         {
-            HashOnceMs();
+            await hasher.HashOnceMsAsync();
             Expect(await ApiClient.TimeAsync(() => client.LoginAsync(email)), 200, "warm-up login");
         }
 
         var hashes = new List<double>();
         var logins = new List<double>();
+        var ratios = new List<double>();
         var verifies = new List<double>();
         var reads = new List<double>();
-        var users = new TableClient(connectionString, "Users" + MainTables);
+        var users = new TableClient(connectionString, "UsersLogin");
         var key = EmailAddress.StorageKey(email);
-        var token = (await ApiClient.TimeAsync(() => client.LoginAsync(email))).Token;
-        for (var i = 0; i < Count(41, 11); i++)
+        for (var i = 0; i < Count(40, 10); i++)
         {
-            hashes.Add(HashOnceMs());
+            var hash = await hasher.HashOnceMsAsync();
             var login = await ApiClient.TimeAsync(() => client.LoginAsync(email));
             Expect(login, 200, "login");
+            hashes.Add(hash);
             logins.Add(login.Milliseconds);
+            ratios.Add(login.Milliseconds / hash);
             var verify = await ApiClient.TimeAsync(() => client.VerifyAsync(token));
             Expect(verify, 200, "verify");
             verifies.Add(verify.Milliseconds);
@@ -47,12 +58,13 @@ internal sealed partial class Suite
         hasherP50 = Stats.Median(hashes);
         var loginP50 = Stats.Median(logins);
         var ratio = loginP50 / hasherP50;
-        report.Add(new Row("login overhead: login p50 at concurrency 1 vs hasher p50 (m=19456, t=2, p=1)",
-            $"{Ms(loginP50)} vs {Ms(hasherP50)}", "≤ 1.15×", Ratio(ratio), ratio <= 1.15));
-        report.Note($"login breakdown (p50, n={logins.Count}): login {Ms(loginP50)} = hash {Ms(hasherP50)} + {Ms(loginP50 - hasherP50)} rest; "
+        report.Add(new Row($"login overhead: login p50 at concurrency 1 (Standalone process) vs a bare hash in a warm process of its own (m=19456, t=2, p=1), {logins.Count} alternating pairs",
+            $"{Ms(loginP50)} vs {Ms(hasherP50)}", "≤ 1.10×", Ratio(ratio), ratio <= 1.10));
+        report.Note($"login breakdown (p50, n={logins.Count} pairs): login {Ms(loginP50)} = hash {Ms(hasherP50)} + {Ms(loginP50 - hasherP50)} rest; "
+            + $"median of the per-pair ratios {Ratio(Stats.Median(ratios))} (p10–p90 {Ratio(Stats.Percentile(ratios, 10))}–{Ratio(Stats.Percentile(ratios, 90))}); "
             + $"for scale: a verify request (HTTP + cookie + JWT validation, no storage) {Ms(Stats.Median(verifies))}, "
-            + $"one Table Storage point read on Azurite {Ms(Stats.Median(reads))} (login issues its two reads together: one round trip). "
-            + $"Hasher spread p10–p90 {Ms(Stats.Percentile(hashes, 10))}–{Ms(Stats.Percentile(hashes, 90))}.");
+            + $"one Table Storage point read on Azurite {Ms(Stats.Median(reads))}. "
+            + $"Hasher spread p10–p90 {Ms(Stats.Percentile(hashes, 10))}–{Ms(Stats.Percentile(hashes, 90))}; login p10–p90 {Ms(Stats.Percentile(logins, 10))}–{Ms(Stats.Percentile(logins, 90))}.");
     }
 
     /// <summary>Row 8: the reference C implementation (Debian's argon2 CLI) at the same parameters.</summary>

@@ -66,7 +66,7 @@ internal sealed partial class Suite
         Section("start-up: process start to first 200 from verify vs bare ASP.NET Core app");
         var standalone = new List<double>();
         var bare = new List<double>();
-        for (var i = 0; i < Count(3, 2); i++)
+        for (var i = 0; i < Count(5, 2); i++)
         {
             await using (var api = ServerProcess.StartStandalone(settings))
             {
@@ -81,8 +81,9 @@ internal sealed partial class Suite
 
         var standaloneMedian = Stats.Median(standalone);
         var bareMedian = Stats.Median(bare);
-        report.Add(new Row($"start-up: process start → first 200 from verify (Standalone, `dotnet X.dll`) vs bare ASP.NET Core app → first 200 (median of {standalone.Count})",
-            $"{Ms(standaloneMedian)} vs {Ms(bareMedian)}", "reported (ratio)", Ratio(standaloneMedian / bareMedian), null));
+        var startupRatio = standaloneMedian / bareMedian;
+        report.Add(new Row($"start-up: process start → first 200 from verify (Standalone published ReadyToRun, `dotnet X.dll`) vs bare ASP.NET Core app → first 200 (median of {standalone.Count})",
+            $"{Ms(standaloneMedian)} vs {Ms(bareMedian)}", "≤ 1.5×", Ratio(startupRatio), startupRatio <= 1.5));
         report.Note($"start-up runs: Standalone {string.Join(", ", standalone.Select(Ms))}; bare {string.Join(", ", bare.Select(Ms))}. "
             + "Standalone's includes options validation, creating its 3 tables (they exist: 3 storage calls) and the first revocation sync.");
     }
@@ -135,17 +136,23 @@ internal sealed partial class Suite
             await using var server = ServerProcess.StartStandalone(settings);
             await server.WaitUntilAnsweringAsync();
             using var client = new ApiClient(server.BaseAddress);
-            const string email = "memory@bench.test";
-            await client.SignupTokenAsync(email);
-            Expect(await ApiClient.TimeAsync(() => client.LoginAsync(email)), 200, "warm-up login");
+            // 16 accounts, 4 of the 64 logins each: 64 at once on one account lose the backoff row's
+            // compare-and-swap to each other and many answer 429 without hashing, which is not the load meant here.
+            var emails = Enumerable.Range(0, 16).Select(i => $"memory{i}@bench.test").ToArray();
+            foreach (var address in emails)
+            {
+                await client.SignupTokenAsync(address);
+            }
+
+            Expect(await ApiClient.TimeAsync(() => client.LoginAsync(emails[0])), 200, "warm-up login");
             await Task.Delay(500);
             var before = server.Memory();
             var statuses = new ConcurrentDictionary<int, int>();
             string? firstServerError = null;
             var started = Stopwatch.GetTimestamp();
-            await Task.WhenAll(Enumerable.Range(0, 64).Select(async _ =>
+            await Task.WhenAll(Enumerable.Range(0, 64).Select(async i =>
             {
-                var outcome = await ApiClient.TimeAsync(() => client.LoginAsync(email));
+                var outcome = await ApiClient.TimeAsync(() => client.LoginAsync(emails[i % emails.Length]));
                 statuses.AddOrUpdate(outcome.Status, 1, (_, n) => n + 1);
                 if (outcome.Status >= 500 && outcome.Status != 503)
                 {
@@ -161,7 +168,7 @@ internal sealed partial class Suite
             if (defaultGc)
             {
                 report.Note($"memory diagnostic: the bounded run with server + background GC and no ConserveMemory (ASP.NET Core's default) peaks at {after.PeakMiB:F0} MiB "
-                    + $"(the hosts' workstation, non-concurrent GC with ConserveMemory=9: {boundedPeak:F0} MiB); RSS before the burst {before.RssMiB:F0} MiB, after {after.RssMiB:F0} MiB; statuses {Describe(statuses)}.");
+                    + $"(the hosts' workstation, background GC with ConserveMemory=9: {boundedPeak:F0} MiB); RSS before the burst {before.RssMiB:F0} MiB, after {after.RssMiB:F0} MiB; statuses {Describe(statuses)}.");
                 continue;
             }
 
