@@ -91,7 +91,9 @@ internal sealed partial class Suite
             {
                 var outcome = await ApiClient.TimeAsync(() => i % 2 == 0 ? client.LoginAsync(email) : client.LoginAsync($"stranger{i}@bench.test", "wrong-guess-" + i + "-pelican"));
                 statuses.AddOrUpdate(outcome.Status, 1, (_, n) => n + 1);
-                if (outcome.Status is not (200 or 401) && !(outcome.Status == 503 && outcome.HasRetryAfter))
+                // 429 + Retry-After: the account's backoff row serialises attempts (a reservation per attempt);
+                // those that lose its compare-and-swap in a burst are refused, never hashed.
+                if (outcome.Status is not (200 or 401) && !(outcome.Status is 503 or 429 && outcome.HasRetryAfter))
                 {
                     Interlocked.Increment(ref bad);
                 }
@@ -108,8 +110,8 @@ internal sealed partial class Suite
             }
         }));
         var elapsed = ElapsedMs(started) / 1000;
-        report.Add(new Row("load: 200 concurrent logins (100 valid, 100 unknown emails), bound = cores, queue 5 s",
-            $"{statuses.Values.Sum()} answered in {elapsed:F1} s: {Describe(statuses)}", "only 200/401/503+Retry-After, all answered",
+        report.Add(new Row("load: 200 concurrent logins (100 valid on one account, 100 unknown emails), bound = cores, queue 5 s",
+            $"{statuses.Values.Sum()} answered in {elapsed:F1} s: {Describe(statuses)}", "only 200/401, or 429/503 + Retry-After; all answered",
             $"{bad} bad", bad == 0));
     }
 }
