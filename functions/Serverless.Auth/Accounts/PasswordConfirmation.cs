@@ -13,7 +13,7 @@ internal static class PasswordConfirmation
     public static async Task<(UserAccount? Account, ProblemHttpResult? Problem)> CheckAsync(
         AccountService accounts, HttpContext context, string email, string password, string field, string wrongMessage)
     {
-        var check = await accounts.CheckPasswordAsync(email, password, trustedDevice: null, context.RequestAborted);
+        var check = await accounts.CheckPasswordAsync(email, password, context.RequestAborted);
         return check switch
         {
             LoginResult.LoggedIn(var account) => (account, null),

@@ -38,16 +38,27 @@ internal sealed class LoginEndpoint(
             return refused;
         }
 
+        // The session is written while the login clears its backoff; not at all when the address must be confirmed first.
+        IssuedSession? issued = null;
         var result = await accounts.LoginAsync(
-            credentials!.Email!, credentials.Password!, accountKey => devices.TrustedDeviceId(context.Request, accountKey), context.RequestAborted);
+            credentials!.Email!,
+            credentials.Password!,
+            accountKey => devices.TrustedDeviceId(context.Request, accountKey),
+            async account =>
+            {
+                if (!requireConfirmed || account.EmailConfirmed)
+                {
+                    issued = await sessions.StartAsync(
+                        account.UserId, account.Email, account.EmailConfirmed, credentials.Remember ?? true, context.Request.Headers.UserAgent, context.RequestAborted);
+                }
+            },
+            context.RequestAborted);
         switch (result)
         {
-            case LoginResult.LoggedIn(var account) when requireConfirmed && !account.EmailConfirmed:
+            case LoginResult.LoggedIn when issued is null:
                 // Only after the right password: the 403 tells nothing to someone who does not know it.
                 return Problems.EmailNotConfirmed();
             case LoginResult.LoggedIn(var account):
-                var issued = await sessions.StartAsync(
-                    account.UserId, account.Email, account.EmailConfirmed, credentials.Remember ?? true, context.Request.Headers.UserAgent, context.RequestAborted);
                 cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
                 devices.Issue(context.Response, EmailAddress.StorageKey(account.Email));
                 return TypedResults.Ok(SessionResponse.For(issued.Access.Subject));

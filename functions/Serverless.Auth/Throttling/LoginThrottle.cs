@@ -44,12 +44,21 @@ internal sealed class LoginThrottle(AuthTables tables, TimeProvider time, IOptio
     private static readonly TimeSpan ContendedWait = TimeSpan.FromSeconds(1);
     private readonly ThrottlingOptions settings = options.Value;
 
-    public async Task<Reservation> ReserveAsync(ThrottleKey key, CancellationToken cancellationToken)
+    /// <summary>How long a check must wait, given the key's row as read: zero when it may run.</summary>
+    public TimeSpan WaitFor(ThrottleRow row)
+    {
+        var wait = row.BlockedUntil - time.GetUtcNow();
+        return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+    }
+
+    /// <param name="known">The key's row as just read, if the caller has it: the first write is tried on it without reading again.</param>
+    public async Task<Reservation> ReserveAsync(ThrottleKey key, ThrottleRow? known, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < MaxConcurrencyRetries; attempt++)
         {
-            var row = await ReadAsync(key, cancellationToken);
-            var wait = row.BlockedUntil - time.GetUtcNow();
+            var row = known ?? await ReadAsync(key, cancellationToken);
+            known = null;
+            var wait = WaitFor(row);
             if (wait > TimeSpan.Zero)
             {
                 return new Reservation(0, wait);
@@ -103,7 +112,8 @@ internal sealed class LoginThrottle(AuthTables tables, TimeProvider time, IOptio
         }
     }
 
-    private async Task<ThrottleRow> ReadAsync(ThrottleKey key, CancellationToken cancellationToken)
+    /// <summary>The key's row as stored now; no row reads as nothing counted.</summary>
+    public async Task<ThrottleRow> ReadAsync(ThrottleKey key, CancellationToken cancellationToken)
     {
         var row = await tables.LoginThrottle.GetEntityIfExistsAsync<TableEntity>(key.PartitionKey, key.RowKey, cancellationToken: cancellationToken);
         return row.HasValue && row.Value is { } entity

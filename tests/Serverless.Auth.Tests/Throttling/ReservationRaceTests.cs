@@ -1,0 +1,83 @@
+using System.Net;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Data.Tables;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Auth.Accounts;
+using Serverless.Auth.Storage;
+using Serverless.Auth.Tests.Infrastructure;
+using Serverless.Auth.Tests.Sessions;
+using Serverless.Testing;
+
+namespace Serverless.Auth.Tests.Throttling;
+
+/// <summary>
+/// Login hashes while its attempt is being reserved in the backoff. A check whose reservation is lost to
+/// a burst that blocked the account meanwhile must not be revealed, even for the right password (real
+/// Azurite; the burst is written by a pipeline policy just before the login's own reservation write).
+/// </summary>
+public sealed class ReservationRaceTests(AzuriteFixture azurite)
+{
+    private const string Password = "walnut-harbor-comet-6170";
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task TheRightPasswordIsNotRevealedWhenTheAccountWasBlockedBetweenReadAndReservation()
+    {
+        var burst = new BurstBeforeReservation();
+        var settings = TestApi.DefaultSettings(azurite.ConnectionString, "Race" + Guid.NewGuid().ToString("N")[..8]);
+        await using var api = await TestApi.StartAsync(
+            settings, builder => builder.Services.PostConfigure<StorageOptions>(o => o.PipelineObserver = burst), cancellationToken: Ct);
+        var email = Emails.Unique("reservation-race");
+        Assert.Equal(HttpStatusCode.Created, (await new SessionClient(api.Client).SignupAsync(email, Password)).StatusCode);
+
+        var throttle = api.Service<AuthTables>().LoginThrottle;
+        var partition = EmailAddress.StorageKey(email);
+        var blockedUntil = DateTimeOffset.UtcNow.AddHours(1);
+        burst.Arm(throttle.Name, () => throttle.UpsertEntityAsync(
+            new TableEntity(partition, "login") { ["Reserved"] = 10L, ["ClearedThrough"] = 0L, ["BlockedUntil"] = blockedUntil },
+            TableUpdateMode.Replace,
+            Ct));
+
+        var response = await new SessionClient(api.Client).LoginAsync(email, Password);
+
+        Assert.True(burst.Fired);
+        var problem = await ResponseAssert.ProblemAsync(response, HttpStatusCode.TooManyRequests);
+        Assert.InRange(problem.GetProperty("retryAfter").GetInt32(), 3500, 3600);
+        Assert.False(response.Headers.Contains("Set-Cookie"));
+        // The dropped check took no reservation and cleared nothing: the burst's row is as it wrote it.
+        var row = (await throttle.GetEntityAsync<TableEntity>(partition, "login", cancellationToken: Ct)).Value;
+        Assert.Equal(10L, row.GetInt64("Reserved"));
+        Assert.Equal(0L, row.GetInt64("ClearedThrough"));
+    }
+
+    /// <summary>Once armed, runs the burst just before the app's next write to the backoff table.</summary>
+    private sealed class BurstBeforeReservation : HttpPipelinePolicy
+    {
+        private string table = "";
+        private Func<Task>? armed;
+
+        public bool Fired { get; private set; }
+
+        public void Arm(string tableName, Func<Task> write)
+        {
+            table = tableName;
+            armed = write;
+        }
+
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            if (message.Request.Method != RequestMethod.Get
+                && message.Request.Uri.Path.Contains("/" + table, StringComparison.Ordinal)
+                && Interlocked.Exchange(ref armed, null) is { } write)
+            {
+                await write();
+                Fired = true;
+            }
+
+            await ProcessNextAsync(message, pipeline);
+        }
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) => ProcessNext(message, pipeline);
+    }
+}
