@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.OpenApi;
@@ -49,7 +50,7 @@ public abstract class AuthEndpoint
     /// <summary>Runs the endpoint for an Azure Function (the worker executes the returned IResult).</summary>
     public abstract Task<IResult> InvokeAsync(HttpContext context);
 
-    internal abstract RouteHandlerBuilder Map(IEndpointRouteBuilder routes);
+    internal abstract IEndpointConventionBuilder Map(IEndpointRouteBuilder routes);
 
     /// <summary>Registers the handler class (a singleton: handlers hold no per-request state).</summary>
     internal abstract void AddHandler(IServiceCollection services);
@@ -60,12 +61,12 @@ internal static class Declare
 {
     public static AuthEndpoint Get<THandler, TResult>(string name, string route, string summary, string description, Func<THandler, HttpContext, Task<TResult>> handle, params int[] problemStatuses)
         where THandler : notnull
-        where TResult : IResult =>
+        where TResult : IResult, IEndpointMetadataProvider =>
         new AuthEndpoint<THandler, TResult>(name, HttpMethods.Get, route, summary, description, handle, requestBody: null, problemStatuses);
 
     public static AuthEndpoint Post<THandler, TResult>(string name, string route, string summary, string description, Func<THandler, HttpContext, Task<TResult>> handle, Type? requestBody, params int[] problemStatuses)
         where THandler : notnull
-        where TResult : IResult =>
+        where TResult : IResult, IEndpointMetadataProvider =>
         new AuthEndpoint<THandler, TResult>(name, HttpMethods.Post, route, summary, description, handle, requestBody, problemStatuses);
 }
 
@@ -84,7 +85,7 @@ internal sealed class AuthEndpoint<THandler, TResult>(
     int[] problemStatuses)
     : AuthEndpoint(name, method, route, summary, description, requestBody, problemStatuses)
     where THandler : notnull
-    where TResult : IResult
+    where TResult : IResult, IEndpointMetadataProvider
 {
     public Task<TResult> HandleAsync(HttpContext context) =>
         handle(context.RequestServices.GetRequiredService<THandler>(), context);
@@ -94,13 +95,19 @@ internal sealed class AuthEndpoint<THandler, TResult>(
 
     internal override void AddHandler(IServiceCollection services) => services.AddSingleton(typeof(THandler));
 
-    internal override RouteHandlerBuilder Map(IEndpointRouteBuilder routes)
+    internal override IEndpointConventionBuilder Map(IEndpointRouteBuilder routes)
     {
-        var builder = routes.MapMethods(Route, [Method], (Func<HttpContext, Task<TResult>>)HandleAsync)
+        // Mapped as a plain RequestDelegate, so routing does not build one per endpoint with
+        // RequestDelegateFactory (compiled expression trees: about 50 ms of a cold start for all of them).
+        // The metadata that factory would infer is added here: the handler method, which the OpenAPI
+        // document reads, and the responses of the typed result union.
+        var handler = ((Func<HttpContext, Task<TResult>>)HandleAsync).Method;
+        var builder = routes.MapMethods(Route, [Method], async context => await (await InvokeAsync(context)).ExecuteAsync(context))
+            .WithMetadata(handler)
             .WithName(Name)
             .WithSummary(Summary)
-            .WithDescription(Description)
-            .AddEndpointFilter(static (invocation, next) => ResponseGuard.RunAsync(invocation.HttpContext, () => next(invocation)));
+            .WithDescription(Description);
+        builder.Add(endpoint => TResult.PopulateMetadata(handler, endpoint));
         if (RequestBody is { } body)
         {
             // Documented only: routing's content-type matching (Accepts) would answer 415 before the

@@ -18,13 +18,21 @@ internal sealed class TableInitializer(AuthTables tables, MailQueue mail) : IHos
 
         try
         {
-            foreach (var table in tables.All)
+            // One query for the tables that exist, then every missing table and both queues at once: a cold
+            // start waits about one round trip instead of seven, and no "already exists" conflict is thrown
+            // (a queue that exists answers its create with 204, not an error).
+            var names = tables.All.Select(table => table.Name).ToList();
+            var existing = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            var creatingQueues = Task.WhenAll(
+                mail.Requests.CreateIfNotExistsAsync(cancellationToken: cancellationToken),
+                mail.Poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken));
+            await foreach (var table in tables.Service.QueryAsync(string.Join(" or ", names.Select(name => $"TableName eq '{name}'")), cancellationToken: cancellationToken))
             {
-                await table.CreateIfNotExistsAsync(cancellationToken);
+                existing.Add(table.Name);
             }
 
-            await mail.Requests.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-            await mail.Poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            await Task.WhenAll(tables.All.Where(table => !existing.Contains(table.Name)).Select(table => table.CreateIfNotExistsAsync(cancellationToken)));
+            await creatingQueues;
         }
         catch (Exception e) when (StorageFailure.IsUnavailable(e))
         {
