@@ -119,6 +119,28 @@ public static class ServerlessAuthExtensions
     public static Task DeliverQueuedMailAsync(this IServiceProvider services, string message, CancellationToken cancellationToken) =>
         services.GetRequiredService<MailDelivery>().DeliverAsync(message, cancellationToken);
 
+    /// <summary>
+    /// Builds every endpoint's handler and its singletons (signing keys, storage clients, the options they
+    /// validate) on a thread-pool thread while the host starts: a cold start does that work on the second
+    /// core instead of in front of its first request. A failure here is not reported: start-up validation
+    /// reports it, naming the setting, and stops the host.
+    /// </summary>
+    public static void WarmUpInBackground(this IServiceProvider services) =>
+        _ = Task.Run(() =>
+        {
+            foreach (var endpoint in AuthApi.All)
+            {
+                try
+                {
+                    endpoint.ResolveHandler(services);
+                }
+                catch (Exception)
+                {
+                    // See above: the host's own start-up reports it.
+                }
+            }
+        });
+
     /// <summary>One clean-up pass (the Functions timer trigger calls this).</summary>
     public static Task RunStorageCleanupAsync(this IServiceProvider services, CancellationToken cancellationToken) =>
         services.GetRequiredService<StorageCleanup>().RunAsync(cancellationToken);

@@ -58,6 +58,7 @@ public static class StandaloneApp
         app.MapAuthApi();
         app.MapOpenApi(AuthApiDocument.Path);
         app.MapApiReference();
+        app.Services.WarmUpInBackground();
         return app;
     }
 }

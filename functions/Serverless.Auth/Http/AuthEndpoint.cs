@@ -54,6 +54,9 @@ public abstract class AuthEndpoint
 
     /// <summary>Registers the handler class (a singleton: handlers hold no per-request state).</summary>
     internal abstract void AddHandler(IServiceCollection services);
+
+    /// <summary>Builds the handler and everything it depends on (start-up warm-up).</summary>
+    internal abstract void ResolveHandler(IServiceProvider services);
 }
 
 /// <summary>Declares endpoints; the handler's types are inferred from its lambda.</summary>
@@ -94,6 +97,8 @@ internal sealed class AuthEndpoint<THandler, TResult>(
         (IResult)(await ResponseGuard.RunAsync(context, async () => await HandleAsync(context)))!;
 
     internal override void AddHandler(IServiceCollection services) => services.AddSingleton(typeof(THandler));
+
+    internal override void ResolveHandler(IServiceProvider services) => services.GetRequiredService<THandler>();
 
     internal override IEndpointConventionBuilder Map(IEndpointRouteBuilder routes)
     {
