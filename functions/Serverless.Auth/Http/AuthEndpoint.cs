@@ -90,11 +90,11 @@ internal sealed class AuthEndpoint<THandler, TResult>(
     where THandler : notnull
     where TResult : IResult, IEndpointMetadataProvider
 {
-    public Task<TResult> HandleAsync(HttpContext context) =>
-        handle(context.RequestServices.GetRequiredService<THandler>(), context);
+    private readonly Func<HttpContext, Task<TResult>> handleAsync = context => handle(context.RequestServices.GetRequiredService<THandler>(), context);
 
-    public override async Task<IResult> InvokeAsync(HttpContext context) =>
-        (IResult)(await ResponseGuard.RunAsync(context, async () => await HandleAsync(context)))!;
+    public Task<TResult> HandleAsync(HttpContext context) => handleAsync(context);
+
+    public override Task<IResult> InvokeAsync(HttpContext context) => ResponseGuard.RunAsync(context, handleAsync);
 
     internal override void AddHandler(IServiceCollection services) => services.AddSingleton(typeof(THandler));
 
@@ -107,7 +107,7 @@ internal sealed class AuthEndpoint<THandler, TResult>(
         // The metadata that factory would infer is added here: the handler method, which the OpenAPI
         // document reads, and the responses of the typed result union.
         var handler = ((Func<HttpContext, Task<TResult>>)HandleAsync).Method;
-        var builder = routes.MapMethods(Route, [Method], async context => await (await InvokeAsync(context)).ExecuteAsync(context))
+        var builder = routes.MapMethods(Route, [Method], (RequestDelegate)ExecuteAsync)
             .WithMetadata(handler)
             .WithName(Name)
             .WithSummary(Summary)
@@ -136,4 +136,6 @@ internal sealed class AuthEndpoint<THandler, TResult>(
 
         return builder;
     }
+
+    private async Task ExecuteAsync(HttpContext context) => await (await InvokeAsync(context)).ExecuteAsync(context);
 }

@@ -11,12 +11,13 @@ namespace Serverless.Auth.Http;
 /// </summary>
 public static partial class ResponseGuard
 {
-    internal static async ValueTask<object?> RunAsync(HttpContext context, Func<ValueTask<object?>> handle)
+    internal static async Task<IResult> RunAsync<TResult>(HttpContext context, Func<HttpContext, Task<TResult>> handle)
+        where TResult : IResult
     {
         ApplyHeaders(context.Response);
         try
         {
-            return await handle();
+            return await handle(context);
         }
         catch (ServiceBusyException e)
         {
