@@ -26,7 +26,10 @@ internal sealed partial class Suite
         using var client = new ApiClient(server.BaseAddress);
         const string email = "overhead@bench.test";
         var token = await client.SignupTokenAsync(email);
-        for (var i = 0; i < 5; i++)
+        // Both warm: the hasher process tiers its hash loop up within a few runs; the server, which JITs much
+        // else besides, takes 15-25 logins before its hash runs at full speed (a fresh instance's first logins
+        // pay that once).
+        for (var i = 0; i < Count(30, 10); i++)
         {
             await hasher.HashOnceMsAsync();
             Expect(await ApiClient.TimeAsync(() => client.LoginAsync(email)), 200, "warm-up login");
@@ -97,12 +100,21 @@ internal sealed partial class Suite
         report.Note($"argon2 CLI: its own timer p50 {Ms(reference)}; wall time per run including process start p50 {Ms(Stats.Median(wall))} (n={wall.Count}).");
     }
 
-    /// <summary>Row 2: login throughput at concurrency 8 vs cores × 1000 / hasher ms.</summary>
+    /// <summary>
+    /// Row 2: login throughput at concurrency 8 vs the bare hasher on every core, measured in the same run.
+    /// (Against cores × 1000 / hasher ms the hasher itself reaches only about 0.8×: two Argon2 runs on this
+    /// machine's two vCPUs do not scale linearly, so that model is reported, not the yardstick.)
+    /// </summary>
     private async Task LoginSaturationAsync(ApiClient client)
     {
         Section("login saturation (concurrency 8)");
-        const string email = "saturation@bench.test";
-        await client.SignupTokenAsync(email);
+        // One account per worker: eight users logging in at once. (Eight at once on one account race for its
+        // backoff row, which the load row covers.)
+        var emails = Enumerable.Range(0, 8).Select(i => $"saturation{i}@bench.test").ToArray();
+        foreach (var address in emails)
+        {
+            await client.SignupTokenAsync(address);
+        }
 
         // The hasher alone on every core: what the machine can do with no HTTP or storage at all.
         var hashWindow = TimeSpan.FromSeconds(Count(6, 3));
@@ -124,7 +136,7 @@ internal sealed partial class Suite
         var okInWindow = 0;
         var started = Stopwatch.GetTimestamp();
         var cpuTask = MeasureCpuAsync(warmUp, window);
-        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        await Task.WhenAll(emails.Select(email => Task.Run(async () =>
         {
             while (Stopwatch.GetElapsedTime(started) < warmUp + window)
             {
@@ -140,14 +152,14 @@ internal sealed partial class Suite
         var (busy, own, azuriteCpu) = await cpuTask;
         var throughput = okInWindow / window.TotalSeconds;
         var model = Cores * 1000.0 / hasherP50;
-        var ratio = throughput / model;
-        report.Add(new Row($"login saturation: logins/s at concurrency 8 vs cores × 1000 / hasher ms ({Cores} × 1000 / {hasherP50:F0})",
-            $"{throughput:F1}/s vs {model:F1}/s", "≥ 0.85×", $"{ratio:F3}×", ratio >= 0.85));
+        var ratio = throughput / hashRate;
+        report.Add(new Row($"login saturation: logins/s at concurrency 8 vs the bare hasher on {Cores} threads (no HTTP, no storage), same run",
+            $"{throughput:F1}/s vs {hashRate:F1}/s", "≥ 0.85×", $"{ratio:F3}×", ratio >= 0.85));
         var others = (busy * Cores * window.TotalSeconds) - own.TotalSeconds - azuriteCpu.TotalSeconds;
         report.Note($"saturation: statuses {Describe(statuses)}; during the {window.TotalSeconds:F0} s window the machine was {busy:P0} busy ({busy * Cores:F2} of {Cores} cores): "
             + $"this process (server + client) {own.TotalSeconds / window.TotalSeconds:F2} cores = {own.TotalMilliseconds / Math.Max(1, okInWindow):F0} ms CPU per login "
             + $"(hasher p50 {Ms(hasherP50)}), Azurite {azuriteCpu.TotalSeconds / window.TotalSeconds:F2} cores, everything else on the machine {Math.Max(0, others) / window.TotalSeconds:F2} cores. "
-            + $"The hasher alone on {Cores} threads, no HTTP/storage: {hashRate:F1} hashes/s = {hashRate / model:F2}× the model; logins/s = {throughput / hashRate:F2}× that.");
+            + $"The linear model, cores × 1000 / hasher p50 = {model:F1}/s: the hasher alone reaches {hashRate / model:F2}× of it, logins {throughput / model:F2}×.");
     }
 
     private static string Describe(IDictionary<int, int> statuses) =>
