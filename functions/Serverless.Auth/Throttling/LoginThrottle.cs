@@ -29,9 +29,9 @@ internal sealed record ThrottleRow(long Reserved, long ClearedThrough, DateTimeO
 /// <summary>
 /// Failed-login backoff in Table Storage, so it holds across instances; accounts are keyed like the
 /// users table, by the hash of the canonical email. Every password check is
-/// reserved (counted as a failure) before it runs, with an ETag compare-and-swap: however many
-/// requests arrive at once, on however many instances, at most <c>FreeFailures</c> checks run before
-/// the backoff applies. A success clears its own reservation and the ones before it, never a later
+/// reserved (counted as a failure) before its outcome is used, with an ETag compare-and-swap: however
+/// many requests arrive at once, on however many instances, at most <c>FreeFailures</c> outcomes are
+/// revealed before the backoff applies. A success clears its own reservation and the ones before it, never a later
 /// one (a failure racing a success still counts). Kept for any email, registered or not, so a 429
 /// never reveals that an account exists.
 /// </summary>
