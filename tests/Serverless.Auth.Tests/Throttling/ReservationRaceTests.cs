@@ -24,8 +24,8 @@ public sealed class ReservationRaceTests(AzuriteFixture azurite)
     [Fact]
     public async Task TheRightPasswordIsNotRevealedWhenTheAccountWasBlockedBetweenReadAndReservation()
     {
-        var burst = new BurstBeforeReservation();
         var settings = TestApi.DefaultSettings(azurite.ConnectionString, "Race" + Guid.NewGuid().ToString("N")[..8]);
+        var burst = new BurstBeforeReservation(settings["Auth:Storage:LoginThrottleTable"]!);
         await using var api = await TestApi.StartAsync(
             settings, builder => builder.Services.PostConfigure<StorageOptions>(o => o.PipelineObserver = burst), cancellationToken: Ct);
         var email = Emails.Unique("reservation-race");
@@ -34,7 +34,7 @@ public sealed class ReservationRaceTests(AzuriteFixture azurite)
         var throttle = api.Service<AuthTables>().LoginThrottle;
         var partition = EmailAddress.StorageKey(email);
         var blockedUntil = DateTimeOffset.UtcNow.AddHours(1);
-        burst.Arm(throttle.Name, () => throttle.UpsertEntityAsync(
+        burst.Arm(() => throttle.UpsertEntityAsync(
             new TableEntity(partition, "login") { ["Reserved"] = 10L, ["ClearedThrough"] = 0L, ["BlockedUntil"] = blockedUntil },
             TableUpdateMode.Replace,
             Ct));
@@ -51,28 +51,52 @@ public sealed class ReservationRaceTests(AzuriteFixture azurite)
         Assert.Equal(0L, row.GetInt64("ClearedThrough"));
     }
 
-    /// <summary>Once armed, runs the burst just before the app's next write to the backoff table.</summary>
-    private sealed class BurstBeforeReservation : HttpPipelinePolicy
+    [Fact]
+    public async Task TheRightPasswordOnABlockedAccountIsRefusedWithoutTouchingItsBackoff()
     {
-        private string table = "";
+        var settings = TestApi.DefaultSettings(azurite.ConnectionString, "Race" + Guid.NewGuid().ToString("N")[..8]);
+        var burst = new BurstBeforeReservation(settings["Auth:Storage:LoginThrottleTable"]!);
+        await using var api = await TestApi.StartAsync(
+            settings, builder => builder.Services.PostConfigure<StorageOptions>(o => o.PipelineObserver = burst), cancellationToken: Ct);
+        var email = Emails.Unique("already-blocked");
+        Assert.Equal(HttpStatusCode.Created, (await new SessionClient(api.Client).SignupAsync(email, Password)).StatusCode);
+        var throttle = api.Service<AuthTables>().LoginThrottle;
+        var partition = EmailAddress.StorageKey(email);
+        await throttle.UpsertEntityAsync(
+            new TableEntity(partition, "login") { ["Reserved"] = 10L, ["ClearedThrough"] = 0L, ["BlockedUntil"] = DateTimeOffset.UtcNow.AddHours(1) },
+            TableUpdateMode.Replace,
+            Ct);
+        var writesBefore = burst.BackoffWrites;
+
+        var response = await new SessionClient(api.Client).LoginAsync(email, Password);
+
+        await ResponseAssert.ProblemAsync(response, HttpStatusCode.TooManyRequests);
+        Assert.Equal(writesBefore, burst.BackoffWrites);
+        Assert.Equal(10L, (await throttle.GetEntityAsync<TableEntity>(partition, "login", cancellationToken: Ct)).Value.GetInt64("Reserved"));
+    }
+
+    /// <summary>Once armed, runs the burst just before the app's next write to the backoff table; counts the app's backoff writes.</summary>
+    private sealed class BurstBeforeReservation(string table) : HttpPipelinePolicy
+    {
         private Func<Task>? armed;
+        private int backoffWrites;
 
         public bool Fired { get; private set; }
 
-        public void Arm(string tableName, Func<Task> write)
-        {
-            table = tableName;
-            armed = write;
-        }
+        public int BackoffWrites => Volatile.Read(ref backoffWrites);
+
+        public void Arm(Func<Task> write) => armed = write;
 
         public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
         {
-            if (message.Request.Method != RequestMethod.Get
-                && message.Request.Uri.Path.Contains("/" + table, StringComparison.Ordinal)
-                && Interlocked.Exchange(ref armed, null) is { } write)
+            if (message.Request.Method != RequestMethod.Get && message.Request.Uri.Path.Contains("/" + table, StringComparison.Ordinal))
             {
-                await write();
-                Fired = true;
+                Interlocked.Increment(ref backoffWrites);
+                if (Interlocked.Exchange(ref armed, null) is { } write)
+                {
+                    await write();
+                    Fired = true;
+                }
             }
 
             await ProcessNextAsync(message, pipeline);
