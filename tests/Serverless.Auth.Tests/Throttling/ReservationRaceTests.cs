@@ -24,20 +24,9 @@ public sealed class ReservationRaceTests(AzuriteFixture azurite)
     [Fact]
     public async Task TheRightPasswordIsNotRevealedWhenTheAccountWasBlockedBetweenReadAndReservation()
     {
-        var settings = TestApi.DefaultSettings(azurite.ConnectionString, "Race" + Guid.NewGuid().ToString("N")[..8]);
-        var burst = new BurstBeforeReservation(settings["Auth:Storage:LoginThrottleTable"]!);
-        await using var api = await TestApi.StartAsync(
-            settings, builder => builder.Services.PostConfigure<StorageOptions>(o => o.PipelineObserver = burst), cancellationToken: Ct);
-        var email = Emails.Unique("reservation-race");
-        Assert.Equal(HttpStatusCode.Created, (await new SessionClient(api.Client).SignupAsync(email, Password)).StatusCode);
-
-        var throttle = api.Service<AuthTables>().LoginThrottle;
-        var partition = EmailAddress.StorageKey(email);
-        var blockedUntil = DateTimeOffset.UtcNow.AddHours(1);
-        burst.Arm(() => throttle.UpsertEntityAsync(
-            new TableEntity(partition, "login") { ["Reserved"] = 10L, ["ClearedThrough"] = 0L, ["BlockedUntil"] = blockedUntil },
-            TableUpdateMode.Replace,
-            Ct));
+        var (api, burst, email, throttle) = await SignedUpAsync("reservation-race");
+        await using var _ = api;
+        burst.Arm(() => BlockAsync(throttle, email));
 
         var response = await new SessionClient(api.Client).LoginAsync(email, Password);
 
@@ -46,33 +35,48 @@ public sealed class ReservationRaceTests(AzuriteFixture azurite)
         Assert.InRange(problem.GetProperty("retryAfter").GetInt32(), 3500, 3600);
         Assert.False(response.Headers.Contains("Set-Cookie"));
         // The dropped check took no reservation and cleared nothing: the burst's row is as it wrote it.
-        var row = (await throttle.GetEntityAsync<TableEntity>(partition, "login", cancellationToken: Ct)).Value;
-        Assert.Equal(10L, row.GetInt64("Reserved"));
-        Assert.Equal(0L, row.GetInt64("ClearedThrough"));
+        await AssertStillBlockedAsync(throttle, email);
     }
 
     [Fact]
     public async Task TheRightPasswordOnABlockedAccountIsRefusedWithoutTouchingItsBackoff()
     {
-        var settings = TestApi.DefaultSettings(azurite.ConnectionString, "Race" + Guid.NewGuid().ToString("N")[..8]);
-        var burst = new BurstBeforeReservation(settings["Auth:Storage:LoginThrottleTable"]!);
-        await using var api = await TestApi.StartAsync(
-            settings, builder => builder.Services.PostConfigure<StorageOptions>(o => o.PipelineObserver = burst), cancellationToken: Ct);
-        var email = Emails.Unique("already-blocked");
-        Assert.Equal(HttpStatusCode.Created, (await new SessionClient(api.Client).SignupAsync(email, Password)).StatusCode);
-        var throttle = api.Service<AuthTables>().LoginThrottle;
-        var partition = EmailAddress.StorageKey(email);
-        await throttle.UpsertEntityAsync(
-            new TableEntity(partition, "login") { ["Reserved"] = 10L, ["ClearedThrough"] = 0L, ["BlockedUntil"] = DateTimeOffset.UtcNow.AddHours(1) },
-            TableUpdateMode.Replace,
-            Ct);
+        var (api, burst, email, throttle) = await SignedUpAsync("already-blocked");
+        await using var _ = api;
+        await BlockAsync(throttle, email);
         var writesBefore = burst.BackoffWrites;
 
         var response = await new SessionClient(api.Client).LoginAsync(email, Password);
 
         await ResponseAssert.ProblemAsync(response, HttpStatusCode.TooManyRequests);
+        Assert.False(response.Headers.Contains("Set-Cookie"));
         Assert.Equal(writesBefore, burst.BackoffWrites);
-        Assert.Equal(10L, (await throttle.GetEntityAsync<TableEntity>(partition, "login", cancellationToken: Ct)).Value.GetInt64("Reserved"));
+        await AssertStillBlockedAsync(throttle, email);
+    }
+
+    private async Task<(TestApi Api, BurstBeforeReservation Burst, string Email, TableClient Throttle)> SignedUpAsync(string name)
+    {
+        var settings = TestApi.DefaultSettings(azurite.ConnectionString, "Race" + Guid.NewGuid().ToString("N")[..8]);
+        var burst = new BurstBeforeReservation(settings["Auth:Storage:LoginThrottleTable"]!);
+        var api = await TestApi.StartAsync(
+            settings, builder => builder.Services.PostConfigure<StorageOptions>(o => o.PipelineObserver = burst), cancellationToken: Ct);
+        var email = Emails.Unique(name);
+        Assert.Equal(HttpStatusCode.Created, (await new SessionClient(api.Client).SignupAsync(email, Password)).StatusCode);
+        return (api, burst, email, api.Service<AuthTables>().LoginThrottle);
+    }
+
+    /// <summary>What a burst of wrong guesses leaves: ten checks counted, blocked for an hour.</summary>
+    private static async Task BlockAsync(TableClient throttle, string email) =>
+        await throttle.UpsertEntityAsync(
+            new TableEntity(EmailAddress.StorageKey(email), "login") { ["Reserved"] = 10L, ["ClearedThrough"] = 0L, ["BlockedUntil"] = DateTimeOffset.UtcNow.AddHours(1) },
+            TableUpdateMode.Replace,
+            Ct);
+
+    private static async Task AssertStillBlockedAsync(TableClient throttle, string email)
+    {
+        var row = (await throttle.GetEntityAsync<TableEntity>(EmailAddress.StorageKey(email), "login", cancellationToken: Ct)).Value;
+        Assert.Equal(10L, row.GetInt64("Reserved"));
+        Assert.Equal(0L, row.GetInt64("ClearedThrough"));
     }
 
     /// <summary>Once armed, runs the burst just before the app's next write to the backoff table; counts the app's backoff writes.</summary>
