@@ -19,7 +19,15 @@ internal sealed record SessionRecord(
     string CurrentHash,
     DateTimeOffset RotatedAt,
     ETag ETag = default,
-    bool EmailConfirmed = false);
+    bool EmailConfirmed = false)
+{
+    /// <summary>
+    /// The SHA-256 of the device id of the browser the session belongs to (its device cookie), or empty
+    /// (rows from before the binding existed, until their next rotation): a just-retired refresh token is
+    /// shared with that browser only, never with whoever else presents it.
+    /// </summary>
+    public string DeviceHash { get; init; } = "";
+}
 
 /// <summary>
 /// The sessions table: partition = user id, row = session id. A refresh is one point read and one
@@ -27,8 +35,18 @@ internal sealed record SessionRecord(
 /// </summary>
 internal sealed class SessionStore(AuthTables tables)
 {
-    public Task AddAsync(SessionRecord session, CancellationToken cancellationToken) =>
-        tables.Sessions.AddEntityAsync(ToEntity(session), cancellationToken);
+    public async Task AddAsync(SessionRecord session, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await tables.Sessions.AddEntityAsync(ToEntity(session), cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            // Session ids are 128 random bits: the row is this insert's own, written by a try whose answer
+            // timed out before the SDK retried it.
+        }
+    }
 
     public async Task<SessionRecord?> GetAsync(string userId, string sessionId, CancellationToken cancellationToken)
     {
@@ -121,6 +139,7 @@ internal sealed class SessionStore(AuthTables tables)
         ["CurrentHash"] = s.CurrentHash,
         ["RotatedAt"] = s.RotatedAt,
         ["EmailConfirmed"] = s.EmailConfirmed,
+        ["DeviceHash"] = s.DeviceHash,
     };
 
     private static SessionRecord FromEntity(TableEntity e) => new(
@@ -137,5 +156,8 @@ internal sealed class SessionStore(AuthTables tables)
         e.GetString("CurrentHash") ?? "",
         e.GetDateTimeOffset("RotatedAt") ?? DateTimeOffset.UnixEpoch,
         e.ETag,
-        e.GetBoolean("EmailConfirmed") ?? false);
+        e.GetBoolean("EmailConfirmed") ?? false)
+    {
+        DeviceHash = e.GetString("DeviceHash") ?? "",
+    };
 }
