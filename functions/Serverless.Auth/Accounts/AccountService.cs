@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Serverless.Auth.Passwords;
 using Serverless.Auth.Throttling;
 using Serverless.Auth.Tokens;
@@ -14,7 +15,8 @@ internal abstract record SignupResult
 
 internal abstract record LoginResult
 {
-    public sealed record LoggedIn(UserAccount Account) : LoginResult;
+    /// <param name="Device">The device cookie the client presented, when the account honours it (it is issued again, not a new one).</param>
+    public sealed record LoggedIn(UserAccount Account, DeviceCookie? Device = null) : LoginResult;
     /// <summary>Unknown email and wrong password alike: callers must not be able to tell them apart.</summary>
     public sealed record Rejected : LoginResult;
     /// <summary>Too many recent failures for this email (registered or not): wait, whatever the password.</summary>
@@ -23,7 +25,8 @@ internal abstract record LoginResult
 
 internal abstract record PasswordChangeResult
 {
-    public sealed record Changed : PasswordChangeResult;
+    /// <param name="Account">The account as written: its newest device number is the changing browser's.</param>
+    public sealed record Changed(UserAccount Account) : PasswordChangeResult;
     public sealed record Invalid(Dictionary<string, string[]> Errors) : PasswordChangeResult;
     /// <summary>The account changed or vanished meanwhile (another password change, a deletion).</summary>
     public sealed record Conflict : PasswordChangeResult;
@@ -36,8 +39,11 @@ internal sealed partial class AccountService(
     PasswordPolicy policy,
     LoginThrottle throttle,
     TimeProvider time,
+    IOptions<ThrottlingOptions> throttling,
     ILogger<AccountService> logger)
 {
+    private readonly int maxDevices = throttling.Value.MaxDevicesPerAccount;
+
     /// <param name="clearBackoff">
     /// False when signup must not reveal whether the address was free (confirmation required): the
     /// backoff is cleared when the address is confirmed instead, so both answers cost the same.
@@ -77,28 +83,31 @@ internal sealed partial class AccountService(
         return new SignupResult.SignedUp(userId, canonicalEmail!);
     }
 
-    /// <param name="trustedDevice">Given the account key, the id of a device cookie the client presented for that account, or null.</param>
+    /// <param name="presentedDevice">Given the account key, the device cookie the client presented for that account, or null.</param>
     /// <param name="whenMatched">
     /// Runs when the password matched, while the backoff is cleared: the two writes are independent, so
     /// a login waits for one round trip instead of two.
     /// </param>
     public async Task<LoginResult> LoginAsync(
-        string email, string password, Func<string, string?> trustedDevice, Func<UserAccount, Task> whenMatched, CancellationToken cancellationToken)
+        string email, string password, Func<string, DeviceCookie?> presentedDevice, Func<LoginResult.LoggedIn, Task> whenMatched, CancellationToken cancellationToken)
     {
-        var (result, clearing) = await CheckAsync(email, password, trustedDevice, cancellationToken);
-        if (result is LoginResult.LoggedIn(var account))
+        var (result, clearing) = await CheckAsync(email, password, presentedDevice, cancellationToken);
+        if (result is LoginResult.LoggedIn loggedIn)
         {
-            await Task.WhenAll(clearing, whenMatched(account));
-            LogLoggedIn(logger, account.UserId);
+            await Task.WhenAll(clearing, whenMatched(loggedIn));
+            LogLoggedIn(logger, loggedIn.Account.UserId);
         }
 
         return result;
     }
 
-    /// <summary>The password check behind password change and deletion, as for login (without a device cookie).</summary>
-    public async Task<LoginResult> CheckPasswordAsync(string email, string password, CancellationToken cancellationToken)
+    /// <summary>
+    /// The password check behind password change and deletion, as for login: the owner's trusted device
+    /// checks against its own backoff, so an attacker holding the account-wide one does not lock them out.
+    /// </summary>
+    public async Task<LoginResult> CheckPasswordAsync(string email, string password, Func<string, DeviceCookie?> presentedDevice, CancellationToken cancellationToken)
     {
-        var (result, clearing) = await CheckAsync(email, password, trustedDevice: null, cancellationToken);
+        var (result, clearing) = await CheckAsync(email, password, presentedDevice, cancellationToken);
         await clearing;
         return result;
     }
@@ -109,7 +118,7 @@ internal sealed partial class AccountService(
     /// Returns the outcome and, for a match, the clearing of the backoff, still under way.
     /// </summary>
     private async Task<(LoginResult Result, Task Clearing)> CheckAsync(
-        string email, string password, Func<string, string?>? trustedDevice, CancellationToken cancellationToken)
+        string email, string password, Func<string, DeviceCookie?> presentedDevice, CancellationToken cancellationToken)
     {
         if (!EmailAddress.TryCanonicalize(email, out var canonicalEmail, out _) || policy.IsTooLong(password))
         {
@@ -117,15 +126,23 @@ internal sealed partial class AccountService(
             return (new LoginResult.Rejected(), Task.CompletedTask);
         }
 
-        var key = trustedDevice?.Invoke(EmailAddress.StorageKey(canonicalEmail)) is { } deviceId
-            ? ThrottleKey.Device(deviceId)
-            : ThrottleKey.Account(canonicalEmail);
+        // A device cookie whose mac checks out chooses its own backoff row before the account is read.
+        var device = presentedDevice(EmailAddress.StorageKey(canonicalEmail));
+        var key = device is not null ? ThrottleKey.Device(device.DeviceId) : ThrottleKey.Account(canonicalEmail);
 
         // Independent: read the backoff and look the account up at the same time.
         var reading = throttle.ReadAsync(key, cancellationToken);
         var lookup = users.FindAsync(canonicalEmail, cancellationToken);
         await Task.WhenAll(reading, lookup);
         var backoff = await reading;
+        if (device is not null && (await lookup is not { } owner || !device.IsHonouredBy(owner, maxDevices)))
+        {
+            // Voided (a credential change, a deletion, too many devices since): as if no cookie was sent.
+            device = null;
+            key = ThrottleKey.Account(canonicalEmail);
+            backoff = await throttle.ReadAsync(key, cancellationToken);
+        }
+
         var wait = throttle.WaitFor(backoff);
         if (wait > TimeSpan.Zero)
         {
@@ -167,7 +184,7 @@ internal sealed partial class AccountService(
             }
         }
 
-        return (new LoginResult.LoggedIn(account), clearing);
+        return (new LoginResult.LoggedIn(account, device), clearing);
     }
 
     private async Task<PasswordCheck> CheckAgainstAsync(UserAccount? account, string password, CancellationToken cancellationToken)
@@ -182,8 +199,14 @@ internal sealed partial class AccountService(
         return await hasher.VerifyAsync(password, account.PasswordHash, cancellationToken);
     }
 
-    /// <summary>Sets a new password for an account whose current password was just checked.</summary>
-    public async Task<PasswordChangeResult> ChangePasswordAsync(UserAccount account, string newPassword, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sets a new password for an account whose current password was just checked. Nothing is left half
+    /// done: <paramref name="endSessions"/> runs before the write (should the write fail, or its answer be
+    /// lost, no session from before survives it, and the old password still works if it did not land) and
+    /// again after it (a login with the old password in between).
+    /// </summary>
+    public async Task<PasswordChangeResult> ChangePasswordAsync(
+        UserAccount account, string newPassword, Func<Task> endSessions, CancellationToken cancellationToken)
     {
         if (policy.Check(newPassword, account.Email) is { } problem)
         {
@@ -191,14 +214,25 @@ internal sealed partial class AccountService(
         }
 
         var passwordHash = await hasher.HashAsync(newPassword, cancellationToken);
-        if (await WriteWhilePasswordUnchangedAsync(account, current => users.TryChangePasswordAsync(current, passwordHash, cancellationToken), cancellationToken) is null)
+        await endSessions();
+        if (await WriteWhilePasswordUnchangedAsync(account, current => users.TryChangePasswordAsync(current, passwordHash, cancellationToken), cancellationToken) is not { } written)
         {
             return new PasswordChangeResult.Conflict();
         }
 
+        await endSessions();
         LogPasswordChanged(logger, account.UserId);
-        return new PasswordChangeResult.Changed();
+        return new PasswordChangeResult.Changed(written with { DeviceFloor = written.DevicesIssued, DevicesIssued = written.DevicesIssued + 1 });
     }
+
+    /// <summary>
+    /// Counts a new device cookie for the account that just signed in, unless its password changed
+    /// meanwhile: the new cookie's number, or null (then the cookie issued carries 0 and is never honoured).
+    /// </summary>
+    public async Task<long?> RecordDeviceAsync(UserAccount account, CancellationToken cancellationToken) =>
+        await WriteWhilePasswordUnchangedAsync(account, current => users.TryRecordDeviceAsync(current, cancellationToken), cancellationToken) is { } written
+            ? written.DevicesIssued + 1
+            : null;
 
     /// <summary>
     /// Runs a conditional (ETag) write of the account whose password was just checked. When the row

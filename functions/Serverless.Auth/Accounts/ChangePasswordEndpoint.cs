@@ -4,23 +4,24 @@ using Serverless.Auth.Cookies;
 using Serverless.Auth.Http;
 using Serverless.Auth.Sessions;
 using Serverless.Auth.Throttling;
-using Serverless.Auth.Tokens;
 
 namespace Serverless.Auth.Accounts;
 
-/// <summary><c>POST /api/auth/password</c>: change the password; every other session ends.</summary>
+/// <summary><c>POST /api/auth/password</c>: change the password; every session ends, this browser gets a new one.</summary>
 internal sealed class ChangePasswordEndpoint(
     RequestGate gate,
     Authenticator authenticator,
     AccountService accounts,
     SessionService sessions,
-    RevocationList revocations,
-    SessionCookies cookies)
+    SessionCookies cookies,
+    DeviceCookies devices)
 {
     public static readonly AuthEndpoint Declaration = Declare.Post(
         "ChangePassword", AuthRoutes.ChangePassword, "Change my password",
-        "Checks the current password (a wrong one counts toward the per-account backoff), sets the new one, ends every other session "
-        + "and answers with fresh cookies for this one.",
+        "Checks the current password (a wrong one counts toward the backoff: the device's own on a trusted device, else the account's), "
+        + "sets the new one, ends every session with every access token issued so far (this one's too), voids every earlier device cookie "
+        + "and answers with the cookies of a new session for this browser. On 503 either nothing changed or the change is complete: "
+        + "sessions are ended before the password is written.",
         static (ChangePasswordEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context),
         typeof(PasswordChangeRequest),
         StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status409Conflict,
@@ -40,26 +41,33 @@ internal sealed class ChangePasswordEndpoint(
         }
 
         var cancellationToken = context.RequestAborted;
-        var (account, wrong) = await PasswordConfirmation.CheckAsync(accounts, context, subject.Email, request!.CurrentPassword!, "currentPassword", "The current password is incorrect.");
+        var (account, wrong) = await PasswordConfirmation.CheckAsync(
+            accounts, devices, context, subject.Email, request!.CurrentPassword!, "currentPassword", "The current password is incorrect.");
         if (wrong is not null)
         {
             return wrong;
         }
 
-        switch (await accounts.ChangePasswordAsync(account!, request.NewPassword!, cancellationToken))
+        // Every session ends, this one too (with all its earlier access tokens); the new session starts at the last cut-off.
+        var remember = await sessions.FindAsync(subject.UserId, subject.SessionId, cancellationToken) is not { Remember: false };
+        var cutoff = DateTimeOffset.MinValue;
+        var result = await accounts.ChangePasswordAsync(
+            account!, request.NewPassword!, async () => cutoff = await sessions.EndAllAsync(subject.UserId, cancellationToken), cancellationToken);
+        if (result is PasswordChangeResult.Invalid(var errors))
         {
-            case PasswordChangeResult.Invalid(var errors):
-                return TypedResults.Problem(Problems.ValidationDetails(errors));
-            case PasswordChangeResult.Conflict:
-                return Problems.Conflict("The account changed while the password was being changed. Try again.");
+            return TypedResults.Problem(Problems.ValidationDetails(errors));
         }
 
-        // Every other session ends; this one goes on with new tokens (the presented access token is retired too).
-        await sessions.EndOthersAsync(subject.UserId, subject.SessionId, cancellationToken);
-        await revocations.RevokeAsync(subject, cancellationToken);
-        var issued = await sessions.ReissueAsync(subject.UserId, subject.SessionId, cancellationToken)
-            ?? await sessions.StartAsync(subject.UserId, subject.Email, account!.EmailConfirmed, remember: true, context.Request.Headers.UserAgent, cancellationToken);
+        if (result is not PasswordChangeResult.Changed(var changed))
+        {
+            return Problems.Conflict("The account changed while the password was being changed. Try again.");
+        }
+
+        var deviceId = DeviceCookies.NewDeviceId();
+        var issued = await sessions.StartAsync(
+            changed.UserId, changed.Email, changed.EmailConfirmed, remember, context.Request.Headers.UserAgent, cancellationToken, deviceId, notBefore: cutoff);
         cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
+        devices.Issue(context.Response, EmailAddress.StorageKey(changed.Email), changed.UserId, deviceId, changed.DevicesIssued);
         return TypedResults.Ok(SessionResponse.For(issued.Access.Subject));
     }
 }

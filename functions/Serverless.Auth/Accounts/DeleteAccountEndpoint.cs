@@ -8,11 +8,12 @@ using Serverless.Auth.Throttling;
 namespace Serverless.Auth.Accounts;
 
 /// <summary><c>POST /api/auth/account/delete</c>: delete my account, after checking my password.</summary>
-internal sealed class DeleteAccountEndpoint(RequestGate gate, Authenticator authenticator, AccountService accounts, SessionService sessions, SessionCookies cookies)
+internal sealed class DeleteAccountEndpoint(
+    RequestGate gate, Authenticator authenticator, AccountService accounts, SessionService sessions, SessionCookies cookies, DeviceCookies devices)
 {
     public static readonly AuthEndpoint Declaration = Declare.Post(
         "DeleteAccount", AuthRoutes.DeleteAccount, "Delete my account",
-        "Checks the password (a wrong one counts toward the per-account backoff), then deletes the account, its sessions and its backoff state: "
+        "Checks the password (a wrong one counts toward the backoff: the device's own on a trusted device, else the account's), then deletes the account, its sessions and its backoff state: "
         + "every token stops working on every instance and the email can sign up again. Clears both cookies.",
         static (DeleteAccountEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context),
         typeof(AccountDeleteRequest),
@@ -33,7 +34,7 @@ internal sealed class DeleteAccountEndpoint(RequestGate gate, Authenticator auth
         }
 
         var cancellationToken = context.RequestAborted;
-        var (account, wrong) = await PasswordConfirmation.CheckAsync(accounts, context, subject.Email, request!.Password!, "password", "The password is incorrect.");
+        var (account, wrong) = await PasswordConfirmation.CheckAsync(accounts, devices, context, subject.Email, request!.Password!, "password", "The password is incorrect.");
         if (wrong is not null)
         {
             return wrong;

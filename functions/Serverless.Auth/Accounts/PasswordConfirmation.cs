@@ -1,22 +1,24 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Serverless.Auth.Http;
+using Serverless.Auth.Throttling;
 
 namespace Serverless.Auth.Accounts;
 
 /// <summary>
 /// The password a signed-in user re-enters before a sensitive change (password change, deletion):
-/// checked under the per-account backoff, a wrong one answered as a field error on <paramref name="field"/>.
+/// checked under the backoff as a login is (the device's own, for a trusted device; else the account's), a
+/// wrong one answered as a field error on <paramref name="field"/>.
 /// </summary>
 internal static class PasswordConfirmation
 {
     public static async Task<(UserAccount? Account, ProblemHttpResult? Problem)> CheckAsync(
-        AccountService accounts, HttpContext context, string email, string password, string field, string wrongMessage)
+        AccountService accounts, DeviceCookies devices, HttpContext context, string email, string password, string field, string wrongMessage)
     {
-        var check = await accounts.CheckPasswordAsync(email, password, context.RequestAborted);
+        var check = await accounts.CheckPasswordAsync(email, password, accountKey => devices.Presented(context.Request, accountKey), context.RequestAborted);
         return check switch
         {
-            LoginResult.LoggedIn(var account) => (account, null),
+            LoginResult.LoggedIn(var account, _) => (account, null),
             LoginResult.Throttled(var wait) => (null, Problems.TooManyRequests(context.Response, wait, "Too many failed password checks for this account. Wait before trying again.")),
             _ => (null, TypedResults.Problem(Problems.ValidationDetails(new Dictionary<string, string[]> { [field] = [wrongMessage] }))),
         };

@@ -63,9 +63,10 @@ internal sealed class SignupEndpoint(
             return TypedResults.Accepted((string?)null, AcceptedResponse.Instance);
         }
 
-        var issued = await sessions.StartAsync(userId, email, emailConfirmed: false, credentials.Remember ?? true, context.Request.Headers.UserAgent, cancellationToken);
+        var deviceId = DeviceCookies.NewDeviceId();
+        var issued = await sessions.StartAsync(userId, email, emailConfirmed: false, credentials.Remember ?? true, context.Request.Headers.UserAgent, cancellationToken, deviceId);
         cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
-        devices.Issue(context.Response, EmailAddress.StorageKey(email));
+        devices.Issue(context.Response, EmailAddress.StorageKey(email), userId, deviceId, UserRepository.FirstDevice);
         return TypedResults.Created((string?)null, new SignupResponse(userId, email, EmailConfirmed: false));
     }
 }

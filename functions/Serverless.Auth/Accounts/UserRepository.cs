@@ -14,14 +14,28 @@ internal sealed record UserAccount(string UserId, string Email, string PasswordH
     public IReadOnlyDictionary<MailKind, MailStamp> MailStamps { get; init; } = new Dictionary<MailKind, MailStamp>();
 
     public MailStamp? StampOf(MailKind kind) => MailStamps.GetValueOrDefault(kind);
+
+    /// <summary>How many device cookies were issued for the account (each carries its number).</summary>
+    public long DevicesIssued { get; init; }
+
+    /// <summary>Device cookies numbered at or below this were voided by a password change or reset.</summary>
+    public long DeviceFloor { get; init; }
 }
 
 /// <summary>The users table: one entity per canonical email (<see cref="EmailAddress"/>), keyed by its hash. The only code that knows its shape.</summary>
 internal sealed class UserRepository(AuthTables tables)
 {
     private const string AccountRow = "account";
+    private const string DevicesIssuedColumn = "DevicesIssued";
+    private const string DeviceFloorColumn = "DeviceFloor";
 
-    /// <summary>False when the email is taken. Uniqueness is the storage insert itself (409), never read-then-write.</summary>
+    /// <summary>The number of the device cookie a new account's first browser gets.</summary>
+    public const long FirstDevice = 1;
+
+    /// <summary>
+    /// False when the email is taken. Uniqueness is the storage insert itself (409), never read-then-write.
+    /// The account starts with one device issued: the cookie of the browser that signs up (number 1).
+    /// </summary>
     public async Task<bool> TryCreateAsync(string userId, string normalizedEmail, string passwordHash, DateTimeOffset createdAt, CancellationToken cancellationToken)
     {
         var entity = new TableEntity(KeyFor(normalizedEmail), AccountRow)
@@ -30,6 +44,7 @@ internal sealed class UserRepository(AuthTables tables)
             ["Email"] = normalizedEmail,
             ["PasswordHash"] = passwordHash,
             ["CreatedAt"] = createdAt,
+            [DevicesIssuedColumn] = FirstDevice,
         };
         try
         {
@@ -62,6 +77,9 @@ internal sealed class UserRepository(AuthTables tables)
         return new UserAccount(entity.GetString("UserId"), entity.GetString("Email"), entity.GetString("PasswordHash"), entity.ETag, entity.GetBoolean("EmailConfirmed") ?? false)
         {
             MailStamps = stamps,
+            // Absent in rows written before device cookies were counted: nothing issued, nothing voided.
+            DevicesIssued = entity.GetInt64(DevicesIssuedColumn) ?? 0,
+            DeviceFloor = entity.GetInt64(DeviceFloorColumn) ?? 0,
         };
     }
 
@@ -78,7 +96,14 @@ internal sealed class UserRepository(AuthTables tables)
     /// The mail reached the owner, so the address is confirmed too.
     /// </summary>
     public Task<bool> TryResetPasswordAsync(UserAccount account, string passwordHash, CancellationToken cancellationToken) =>
-        TryMergeAsync(account, new() { ["PasswordHash"] = passwordHash, ["EmailConfirmed"] = true, [StampHash(MailKind.Reset)] = "" }, cancellationToken);
+        TryMergeAsync(
+            account,
+            new() { ["PasswordHash"] = passwordHash, ["EmailConfirmed"] = true, [StampHash(MailKind.Reset)] = "", [DeviceFloorColumn] = account.DevicesIssued },
+            cancellationToken);
+
+    /// <summary>Counts one more device cookie issued (ETag as above): the new cookie's number is the account's <see cref="UserAccount.DevicesIssued"/> plus one.</summary>
+    public Task<bool> TryRecordDeviceAsync(UserAccount account, CancellationToken cancellationToken) =>
+        TryMergeAsync(account, new() { [DevicesIssuedColumn] = account.DevicesIssued + 1 }, cancellationToken);
 
     private async Task<bool> TryMergeAsync(UserAccount account, Dictionary<string, object> changes, CancellationToken cancellationToken)
     {
@@ -102,9 +127,22 @@ internal sealed class UserRepository(AuthTables tables)
     public Task<bool> TryUpdatePasswordHashAsync(UserAccount account, string passwordHash, CancellationToken cancellationToken) =>
         TryMergeAsync(account, new() { ["PasswordHash"] = passwordHash }, cancellationToken);
 
-    /// <summary>A new password chosen by the signed-in user: also voids any reset link still out (ETag as above).</summary>
+    /// <summary>
+    /// A new password chosen by the signed-in user: also voids any reset link still out and every device
+    /// cookie issued so far, and counts one new device, the browser that made the change (its number is
+    /// <see cref="UserAccount.DevicesIssued"/> plus one). ETag as above.
+    /// </summary>
     public Task<bool> TryChangePasswordAsync(UserAccount account, string passwordHash, CancellationToken cancellationToken) =>
-        TryMergeAsync(account, new() { ["PasswordHash"] = passwordHash, [StampHash(MailKind.Reset)] = "" }, cancellationToken);
+        TryMergeAsync(
+            account,
+            new()
+            {
+                ["PasswordHash"] = passwordHash,
+                [StampHash(MailKind.Reset)] = "",
+                [DeviceFloorColumn] = account.DevicesIssued,
+                [DevicesIssuedColumn] = account.DevicesIssued + 1,
+            },
+            cancellationToken);
 
     /// <summary>Deletes the account if unchanged since it was read (ETag): the email can sign up again.</summary>
     public async Task<bool> TryDeleteAsync(UserAccount account, CancellationToken cancellationToken)

@@ -38,18 +38,26 @@ internal sealed class LoginEndpoint(
             return refused;
         }
 
-        // The session is written while the login clears its backoff; not at all when the address must be confirmed first.
+        // The session (and a new device, if this browser has none the account honours) is written while
+        // the login clears its backoff; not at all when the address must be confirmed first.
         IssuedSession? issued = null;
+        (string Id, long Sequence) device = ("", 0);
         var result = await accounts.LoginAsync(
             credentials!.Email!,
             credentials.Password!,
-            accountKey => devices.TrustedDeviceId(context.Request, accountKey),
-            async account =>
+            accountKey => devices.Presented(context.Request, accountKey),
+            async loggedIn =>
             {
+                var account = loggedIn.Account;
                 if (!requireConfirmed || account.EmailConfirmed)
                 {
-                    issued = await sessions.StartAsync(
-                        account.UserId, account.Email, account.EmailConfirmed, credentials.Remember ?? true, context.Request.Headers.UserAgent, context.RequestAborted);
+                    var deviceId = loggedIn.Device?.DeviceId ?? DeviceCookies.NewDeviceId();
+                    var recording = loggedIn.Device is { } known ? Task.FromResult<long?>(known.Sequence) : accounts.RecordDeviceAsync(account, context.RequestAborted);
+                    var starting = sessions.StartAsync(
+                        account.UserId, account.Email, account.EmailConfirmed, credentials.Remember ?? true, context.Request.Headers.UserAgent, context.RequestAborted,
+                        deviceId);
+                    await Task.WhenAll(recording, starting);
+                    (issued, device) = (await starting, (deviceId, await recording ?? 0));
                 }
             },
             context.RequestAborted);
@@ -58,9 +66,9 @@ internal sealed class LoginEndpoint(
             case LoginResult.LoggedIn when issued is null:
                 // Only after the right password: the 403 tells nothing to someone who does not know it.
                 return Problems.EmailNotConfirmed();
-            case LoginResult.LoggedIn(var account):
+            case LoginResult.LoggedIn(var account, _):
                 cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
-                devices.Issue(context.Response, EmailAddress.StorageKey(account.Email));
+                devices.Issue(context.Response, EmailAddress.StorageKey(account.Email), account.UserId, device.Id, device.Sequence);
                 return TypedResults.Ok(SessionResponse.For(issued.Access.Subject));
             case LoginResult.Throttled(var retryAfter):
                 return Problems.TooManyRequests(context.Response, retryAfter, "Too many failed logins for this account. Wait before trying again.");

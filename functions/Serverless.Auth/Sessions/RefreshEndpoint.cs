@@ -7,12 +7,13 @@ using Serverless.Auth.Throttling;
 namespace Serverless.Auth.Sessions;
 
 /// <summary><c>POST /api/auth/refresh</c>: trade the refresh cookie for a new access token and a rotated refresh token.</summary>
-internal sealed class RefreshEndpoint(RequestGate gate, SessionService sessions, SessionCookies cookies)
+internal sealed class RefreshEndpoint(RequestGate gate, SessionService sessions, SessionCookies cookies, DeviceCookies devices)
 {
     public static readonly AuthEndpoint Declaration = Declare.Post(
         "Refresh", AuthRoutes.Refresh, "Refresh the session",
-        "Rotates the refresh cookie and issues a fresh access cookie. Tabs racing with the same token within the grace window share one successor; "
-        + "a retired token presented later ends the whole session (reuse detection). 401 clears both cookies.",
+        "Rotates the refresh cookie and issues a fresh access cookie. Tabs of the browser the session belongs to (its device cookie) racing with the same "
+        + "token within the grace window share one successor; the just-retired token without that device cookie, or a retired token presented later, "
+        + "ends the whole session (reuse detection). 401 clears both cookies.",
         static (RefreshEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context),
         requestBody: null,
         StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status415UnsupportedMediaType,
@@ -25,7 +26,7 @@ internal sealed class RefreshEndpoint(RequestGate gate, SessionService sessions,
             return refused;
         }
 
-        if (await sessions.RefreshAsync(cookies.Refresh.ReadAll(context.Request), context.RequestAborted) is not { } issued)
+        if (await sessions.RefreshAsync(cookies.Refresh.ReadAll(context.Request), devices.PresentedIds(context.Request), context.RequestAborted) is not { } issued)
         {
             cookies.Clear(context.Response);
             return Problems.NotAuthenticated();

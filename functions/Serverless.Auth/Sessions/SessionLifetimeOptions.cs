@@ -19,6 +19,9 @@ public sealed class SessionLifetimeOptions
     /// </summary>
     public int ReuseGraceSeconds { get; set; } = 10;
 
+    /// <summary>Live sessions one user may hold; a new one beyond it ends the least recently used.</summary>
+    public int MaxPerUser { get; set; } = 50;
+
     internal TimeSpan Idle => TimeSpan.FromMinutes(IdleMinutes);
     internal TimeSpan Absolute => TimeSpan.FromMinutes(AbsoluteMinutes);
     internal TimeSpan ReuseGrace => TimeSpan.FromSeconds(ReuseGraceSeconds);
@@ -42,6 +45,11 @@ internal sealed class SessionLifetimeOptionsValidator : IValidateOptions<Session
         if (options.ReuseGraceSeconds is < 0 or > 60)
         {
             failures.Add("Auth__Session__ReuseGraceSeconds must be between 0 and 60: a longer window lets a stolen refresh token ride along unnoticed.");
+        }
+
+        if (options.MaxPerUser is < 1 or > 1000)
+        {
+            failures.Add("Auth__Session__MaxPerUser must be between 1 and 1000: every login lists the user's sessions to enforce it.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -29,25 +29,47 @@ internal sealed partial class SessionService(
 
     private readonly SessionLifetimeOptions settings = options.Value;
 
-    public async Task<IssuedSession> StartAsync(string userId, string email, bool emailConfirmed, bool remember, string? userAgent, CancellationToken cancellationToken)
+    /// <param name="deviceId">The device cookie the response leaves in this browser: the session is bound to it (grace window).</param>
+    /// <param name="notBefore">A cut-off just written (password change): the session starts at it, so the cut-off spares it.</param>
+    public async Task<IssuedSession> StartAsync(
+        string userId, string email, bool emailConfirmed, bool remember, string? userAgent, CancellationToken cancellationToken,
+        string? deviceId = null, DateTimeOffset? notBefore = null)
     {
         var now = time.GetUtcNow();
+        var startedAt = Milliseconds.Floor(notBefore is { } floor && floor > now ? floor : now);
         var refresh = RefreshToken.Start(userId, RefreshToken.NewSessionId());
         var absolute = now + settings.Absolute;
         var session = new SessionRecord(
-            userId, refresh.SessionId, email, now, now, absolute, Min(now + settings.Idle, absolute), remember,
-            Truncate(userAgent), refresh.Generation, refresh.SecretHash, now, EmailConfirmed: emailConfirmed);
-        await store.AddAsync(session, cancellationToken);
+            userId, refresh.SessionId, email, startedAt, now, absolute, Min(now + settings.Idle, absolute), remember,
+            Truncate(userAgent), refresh.Generation, refresh.SecretHash, now, EmailConfirmed: emailConfirmed)
+        {
+            DeviceHash = deviceId is null ? "" : DeviceBinding.Of(deviceId),
+        };
+
+        // The user's other sessions are listed while the new one is written: beyond the cap, the least recently used end.
+        var listing = store.ListAsync(userId, cancellationToken);
+        await Task.WhenAll(store.AddAsync(session, cancellationToken), listing);
+        var others = (await listing).Where(s => s.SessionId != session.SessionId && now < ExpiryOf(s)).ToList();
+        foreach (var old in others.OrderBy(s => s.LastUsedAt).Take(others.Count + 1 - settings.MaxPerUser))
+        {
+            LogSessionCapReached(logger, userId, old.SessionId);
+            await EndAsync(userId, old.SessionId, cancellationToken);
+        }
+
         return new IssuedSession(Issue(session), refresh, session);
     }
 
     /// <summary>
     /// Rotates the presented refresh token. Null: no session (missing, unknown, expired, ended, or a
-    /// reused token, which also ends the whole session). Several cookie values (a planted or stale
-    /// copy) are tried newest first, only if they all belong to one user, and without reuse
+    /// reused token, which also ends the whole session). A session bound to a browser (its device cookie)
+    /// refreshes only with that browser's device cookie; its just-retired token within the grace window is
+    /// shared with that browser alone and, without it, ends the session. A value that matches no stored session (junk, or
+    /// a well-formed value planted by a sibling subdomain) counts as absent. Several values that do (a
+    /// stale copy) are tried newest first, only if they all belong to one user, and without reuse
     /// detection: a stale duplicate must not end the session, a planted one must not switch users.
     /// </summary>
-    public async Task<IssuedSession?> RefreshAsync(IReadOnlyList<string> presented, CancellationToken cancellationToken)
+    /// <param name="deviceIds">The device ids of the device cookies the request carries (the session's binding).</param>
+    public async Task<IssuedSession?> RefreshAsync(IReadOnlyList<string> presented, IReadOnlyList<string> deviceIds, CancellationToken cancellationToken)
     {
         var tokens = presented.Select(p => RefreshToken.TryParse(p, out var t) ? t : null).OfType<RefreshToken>().ToList();
         if (tokens.Count == 0 || tokens.Select(t => t.UserId).Distinct(StringComparer.Ordinal).Count() > 1)
@@ -55,9 +77,19 @@ internal sealed partial class SessionService(
             return null;
         }
 
+        var found = new List<(RefreshToken Token, SessionRecord Session)>();
         foreach (var token in tokens.OrderByDescending(t => t.Generation))
         {
-            if (await RefreshAsync(token, detectReuse: presented.Count == 1, cancellationToken) is { } issued)
+            if (await store.GetAsync(token.UserId, token.SessionId, cancellationToken) is { } session)
+            {
+                found.Add((token, session));
+            }
+        }
+
+        var deviceHashes = deviceIds.Select(DeviceBinding.Of).ToList();
+        foreach (var (token, session) in found)
+        {
+            if (await RefreshAsync(token, session, deviceHashes, detectReuse: found.Count == 1, cancellationToken) is { } issued)
             {
                 return issued;
             }
@@ -66,26 +98,34 @@ internal sealed partial class SessionService(
         return null;
     }
 
-    private async Task<IssuedSession?> RefreshAsync(RefreshToken token, bool detectReuse, CancellationToken cancellationToken)
+    private async Task<IssuedSession?> RefreshAsync(
+        RefreshToken token, SessionRecord? session, List<string> deviceHashes, bool detectReuse, CancellationToken cancellationToken)
     {
-
         for (var attempt = 0; attempt < MaxRotationAttempts; attempt++)
         {
-            var session = await store.GetAsync(token.UserId, token.SessionId, cancellationToken);
+            session ??= await store.GetAsync(token.UserId, token.SessionId, cancellationToken);
             var now = time.GetUtcNow();
-            if (session is null || revocations.IsSessionEnded(session.UserId, session.SessionId, session.CreatedAt))
+            if (session is null)
             {
                 return null;
             }
 
-            if (now >= ExpiryOf(session))
+            if (now >= ExpiryOf(session) || revocations.IsSessionEnded(session.UserId, session.SessionId, session.CreatedAt))
             {
                 await store.DeleteAsync(session.UserId, session.SessionId, cancellationToken);
                 return null;
             }
 
+            var fromItsBrowser = session.DeviceHash.Length > 0 && deviceHashes.Contains(session.DeviceHash, StringComparer.Ordinal);
             if (token.Generation == session.Generation && token.SecretHash == session.CurrentHash)
             {
+                if (session.DeviceHash.Length > 0 && !fromItsBrowser)
+                {
+                    // The refresh cookie without the device cookie it travels with: a copy. Refused; the browser goes on.
+                    LogRefreshWithoutDevice(logger, session.UserId, session.SessionId);
+                    return null;
+                }
+
                 var successor = token.Successor(serverKey.Keys[0]);
                 var rotated = session with
                 {
@@ -94,21 +134,36 @@ internal sealed partial class SessionService(
                     RotatedAt = now,
                     LastUsedAt = now,
                     ExpiresAt = Min(now + settings.Idle, session.AbsoluteExpiresAt),
+                    // A row from before the binding existed is bound by its first rotation.
+                    DeviceHash = session.DeviceHash.Length > 0 ? session.DeviceHash : deviceHashes.FirstOrDefault() ?? "",
                 };
                 if (await store.TryReplaceAsync(rotated, cancellationToken))
                 {
-                    return new IssuedSession(Issue(session), successor, rotated);
+                    return await UnlessCutOffAsync(new IssuedSession(Issue(session), successor, rotated), cancellationToken);
                 }
 
                 // Another request rotated this token first: read again, and share its successor below.
+                session = null;
                 continue;
             }
 
             if (token.Generation == session.Generation - 1 && now - session.RotatedAt <= settings.ReuseGrace
                 && serverKey.Keys.Select(token.Successor).FirstOrDefault(s => s.SecretHash == session.CurrentHash) is { } shared)
             {
-                // A racing tab or a retry after a lost response: the same successor, no second chain.
-                return new IssuedSession(Issue(session), shared, session);
+                if (fromItsBrowser)
+                {
+                    // A racing tab or a retry after a lost response of the same browser: the same successor, no second chain.
+                    return await UnlessCutOffAsync(new IssuedSession(Issue(session), shared, session), cancellationToken);
+                }
+
+                if (session.DeviceHash.Length > 0 && detectReuse)
+                {
+                    // The just-retired token without the browser's device cookie: a copy of the cookies rides along. End it all.
+                    LogGraceWithoutDevice(logger, session.UserId, session.SessionId);
+                    await EndAsync(session.UserId, session.SessionId, cancellationToken);
+                }
+
+                return null;
             }
 
             if (detectReuse && IsRetiredTokenOf(session, token))
@@ -123,6 +178,26 @@ internal sealed partial class SessionService(
 
         return null;
     }
+
+    /// <summary>
+    /// The rotation is written; a sign-out everywhere on another instance may have cut the session off a
+    /// moment before without this instance having synced it yet. Storage decides: then the session is gone.
+    /// </summary>
+    private async Task<IssuedSession?> UnlessCutOffAsync(IssuedSession issued, CancellationToken cancellationToken)
+    {
+        var session = issued.Session;
+        if (!await revocations.IsCutOffInStorageAsync(session.UserId, session.CreatedAt, cancellationToken))
+        {
+            return issued;
+        }
+
+        await store.DeleteAsync(session.UserId, session.SessionId, cancellationToken);
+        return null;
+    }
+
+    /// <summary>The stored session row, or null.</summary>
+    public Task<SessionRecord?> FindAsync(string userId, string sessionId, CancellationToken cancellationToken) =>
+        store.GetAsync(userId, sessionId, cancellationToken);
 
     /// <summary>The session the presented refresh token currently speaks for (logout): null unless it is that session's live token.</summary>
     public async Task<SessionRecord?> FindCurrentAsync(string? presented, CancellationToken cancellationToken)
@@ -166,13 +241,16 @@ internal sealed partial class SessionService(
     /// Sign-out everywhere: a per-user cut-off ends every access token already issued (also of a login
     /// racing this call), and every stored session is deleted.
     /// </summary>
-    public async Task EndAllAsync(string userId, CancellationToken cancellationToken)
+    /// <returns>The cut-off: a session started at or after it (<see cref="StartAsync"/>'s notBefore) lives.</returns>
+    public async Task<DateTimeOffset> EndAllAsync(string userId, CancellationToken cancellationToken)
     {
-        await revocations.RevokeUserAsync(userId, cancellationToken);
+        var cutoff = await revocations.RevokeUserAsync(userId, settings.Absolute, cancellationToken);
         foreach (var session in await store.ListAsync(userId, cancellationToken))
         {
             await store.DeleteAsync(userId, session.SessionId, cancellationToken);
         }
+
+        return cutoff;
     }
 
     /// <summary>The user's live sessions, newest first.</summary>
@@ -212,7 +290,7 @@ internal sealed partial class SessionService(
     }
 
     /// <summary>An access token for the session, as its row says (the address's confirmation travels with it).</summary>
-    public IssuedToken Issue(SessionRecord session) => tokens.Issue(session.UserId, session.Email, session.SessionId, session.EmailConfirmed);
+    public IssuedToken Issue(SessionRecord session) => tokens.Issue(session.UserId, session.Email, session.SessionId, session.EmailConfirmed, session.CreatedAt);
 
     public DateTimeOffset ExpiryOf(SessionRecord session) => Min(session.LastUsedAt + settings.Idle, session.AbsoluteExpiresAt);
 
@@ -242,4 +320,13 @@ internal sealed partial class SessionService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refresh token reuse detected: session {SessionId} of user {UserId} ended")]
     private static partial void LogReuseDetected(ILogger logger, string userId, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A just-retired refresh token came without its browser's device cookie: session {SessionId} of user {UserId} ended")]
+    private static partial void LogGraceWithoutDevice(ILogger logger, string userId, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A refresh token came without its browser's device cookie: refused for session {SessionId} of user {UserId}")]
+    private static partial void LogRefreshWithoutDevice(ILogger logger, string userId, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} reached the session cap: least recently used session {SessionId} ended")]
+    private static partial void LogSessionCapReached(ILogger logger, string userId, string sessionId);
 }

@@ -29,6 +29,9 @@ public sealed class ThrottlingOptions
     /// <summary>Per client address: requests to the mail endpoints (confirm, resend, forgot, reset).</summary>
     public int EmailPerMinute { get; set; } = 10;
 
+    /// <summary>Device cookies honoured per account, the most recently issued; an older one counts as absent.</summary>
+    public int MaxDevicesPerAccount { get; set; } = 10;
+
     /// <summary>
     /// Proxies (IP or CIDR, comma-separated) whose X-Forwarded-For is believed. Empty: the TCP peer is
     /// the client. Never list addresses clients can reach directly.
@@ -60,6 +63,11 @@ internal sealed class ThrottlingOptionsValidator : IValidateOptions<ThrottlingOp
         if (options.LoginPerMinute < 1 || options.SignupPerMinute < 1 || options.RefreshPerMinute < 1 || options.EmailPerMinute < 1)
         {
             failures.Add("Auth__Throttling__LoginPerMinute, Auth__Throttling__SignupPerMinute, Auth__Throttling__RefreshPerMinute and Auth__Throttling__EmailPerMinute must be at least 1.");
+        }
+
+        if (options.MaxDevicesPerAccount is < 1 or > 100)
+        {
+            failures.Add("Auth__Throttling__MaxDevicesPerAccount must be between 1 and 100: each honoured device cookie has free failures of its own.");
         }
 
         foreach (var entry in (options.TrustedProxies ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

@@ -5,8 +5,16 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Serverless.Auth.Tokens;
 
-/// <summary>Who a valid access token speaks for, and the session (<c>sid</c>) it belongs to.</summary>
-internal sealed record TokenSubject(string UserId, string Email, DateTimeOffset ExpiresAt, string TokenId, string SessionId, DateTimeOffset IssuedAt, bool EmailConfirmed = false);
+/// <summary>
+/// Who a valid access token speaks for, and the session (<c>sid</c>) it belongs to. <see cref="SessionStartedAt"/>
+/// is when that session began (<c>auth_time</c>, milliseconds): what the per-user cut-offs compare, so a
+/// token minted by a refresh after a cut-off still ends with its session.
+/// </summary>
+internal sealed record TokenSubject(
+    string UserId, string Email, DateTimeOffset ExpiresAt, string TokenId, string SessionId, DateTimeOffset IssuedAt, bool EmailConfirmed = false)
+{
+    public DateTimeOffset SessionStartedAt { get; init; } = IssuedAt;
+}
 
 internal sealed record IssuedToken(string Value, TokenSubject Subject);
 
@@ -17,6 +25,12 @@ internal sealed class AccessTokens
 
     /// <summary>OpenID Connect's claim for a confirmed address (a JSON boolean); absent in tokens issued before it existed, read as false.</summary>
     public const string EmailVerifiedClaim = "email_verified";
+    /// <summary>
+    /// OpenID Connect's time of the sign-in that started the session: a NumericDate with milliseconds (RFC 7519
+    /// allows fractions), so a cut-off a few milliseconds before or after it decides correctly. Absent in
+    /// tokens issued before it existed: read as <c>iat</c>, which is never later than the session's start.
+    /// </summary>
+    public const string AuthTimeClaim = "auth_time";
     public const int MaxTokenBytes = 8 * 1024;
     private static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
 
@@ -64,12 +78,14 @@ internal sealed class AccessTokens
     /// <summary>The cache of validated tokens (tests check it stays bounded).</summary>
     internal ValidatedTokens Validated => validated;
 
-    public IssuedToken Issue(string userId, string email, string sessionId, bool emailConfirmed = false)
+    /// <param name="sessionStartedAt">When the session began; null: now (tests and benchmarks that need no session).</param>
+    public IssuedToken Issue(string userId, string email, string sessionId, bool emailConfirmed = false, DateTimeOffset? sessionStartedAt = null)
     {
         // Whole seconds: JWT times are NumericDate seconds, and expiresAt must equal the token's exp.
         var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
         var expires = now + Lifetime;
         var tokenId = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16));
+        var started = Milliseconds.Floor(sessionStartedAt ?? time.GetUtcNow());
         var descriptor = new SecurityTokenDescriptor
         {
             Issuer = options.Issuer,
@@ -86,9 +102,12 @@ internal sealed class AccessTokens
                 [JwtRegisteredClaimNames.Jti] = tokenId,
                 [JwtRegisteredClaimNames.Sid] = sessionId,
                 [EmailVerifiedClaim] = emailConfirmed,
+                [AuthTimeClaim] = started.ToUnixTimeMilliseconds() / 1000.0,
             },
         };
-        return new IssuedToken(handler.CreateToken(descriptor), new TokenSubject(userId, email, expires, tokenId, sessionId, now, emailConfirmed));
+        return new IssuedToken(
+            handler.CreateToken(descriptor),
+            new TokenSubject(userId, email, expires, tokenId, sessionId, now, emailConfirmed) { SessionStartedAt = started });
     }
 
     /// <summary>Signature, algorithm, type, issuer, audience and lifetime; null when any check fails.</summary>
@@ -133,13 +152,23 @@ internal sealed class AccessTokens
                 ? new TokenSubject(
                     userId, email, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), tokenId, sessionId, DateTimeOffset.FromUnixTimeSeconds(issuedAt),
                     jwt.TryGetPayloadValue<bool>(EmailVerifiedClaim, out var emailConfirmed) && emailConfirmed)
+                {
+                    SessionStartedAt = SessionStart(jwt) ?? DateTimeOffset.FromUnixTimeSeconds(issuedAt),
+                }
                 : null;
+
+    /// <summary>auth_time to the millisecond (rounded: a decimal fraction is not exact in binary); null when absent or absurd.</summary>
+    private static DateTimeOffset? SessionStart(JsonWebToken jwt) =>
+        jwt.TryGetPayloadValue<double>(AuthTimeClaim, out var seconds) && double.IsFinite(seconds) && seconds is >= 0 and < 253402300799
+            ? DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(seconds * 1000))
+            : null;
 
     /// <summary>
     /// Checks the handler does not make (they matter with a leaked key only, and cost nothing): no <c>crit</c>
     /// header (RFC 7515 4.1.11: we understand no extension, so any listed one must fail), <c>iat</c> not in
-    /// the future beyond the skew, and no lifetime (exp - iat, exp - nbf) longer than the configured one
-    /// plus the skew: a forged token cannot outlive what this server would issue.
+    /// the future beyond the skew, no lifetime (exp - iat, exp - nbf) longer than the configured one
+    /// plus the skew (a forged token cannot outlive what this server would issue), and no <c>auth_time</c>
+    /// after <c>iat</c>.
     /// </summary>
     private bool HasSaneHeaderAndTimes(JsonWebToken jwt)
     {
@@ -154,6 +183,12 @@ internal sealed class AccessTokens
         {
             var issuedAt = jwt.IssuedAt;
             if (IsIssuedInTheFuture(issuedAt) || expires - issuedAt > longest)
+            {
+                return false;
+            }
+
+            // A session cannot start after the token it issued: a later auth_time would dodge the cut-offs.
+            if (SessionStart(jwt) is { } started && started > new DateTimeOffset(issuedAt, TimeSpan.Zero).AddSeconds(1))
             {
                 return false;
             }

@@ -52,7 +52,7 @@ internal sealed partial class RevocationList(
 
     public async ValueTask<bool> IsRevokedAsync(TokenSubject token, CancellationToken cancellationToken)
     {
-        if (revoked.ContainsKey(token.TokenId) || IsSessionEnded(token.UserId, token.SessionId, token.IssuedAt))
+        if (revoked.ContainsKey(token.TokenId) || IsSessionEnded(token.UserId, token.SessionId, token.SessionStartedAt))
         {
             return true;
         }
@@ -63,18 +63,41 @@ internal sealed partial class RevocationList(
         }
 
         // Syncing has stalled: ask storage (a point read per key), never a stale list.
-        foreach (var entry in await store.FindAsync([token.TokenId, SessionPrefix + token.SessionId, UserPrefix + token.UserId], cancellationToken))
-        {
-            Remember(entry);
-        }
-
-        return revoked.ContainsKey(token.TokenId) || IsSessionEnded(token.UserId, token.SessionId, token.IssuedAt);
+        await LoadAsync([token.TokenId, SessionPrefix + token.SessionId, UserPrefix + token.UserId], cancellationToken);
+        return revoked.ContainsKey(token.TokenId) || IsSessionEnded(token.UserId, token.SessionId, token.SessionStartedAt);
     }
 
     /// <summary>From memory only: whether a session, or everything its user started before a cut-off, has been ended.</summary>
     public bool IsSessionEnded(string userId, string sessionId, DateTimeOffset startedAt) =>
         revoked.ContainsKey(SessionPrefix + sessionId)
         || (userCutoffs.TryGetValue(userId, out var user) && startedAt < user.Cutoff);
+
+    /// <summary>
+    /// Whether a cut-off of the user ends a session started at <paramref name="startedAt"/>, asking storage (one
+    /// point read): for a refresh that has just rotated, so a sign-out everywhere written on another instance a
+    /// moment ago, not yet synced here, is not missed; and after memory has forgotten the cut-off.
+    /// </summary>
+    public async Task<bool> IsCutOffInStorageAsync(string userId, DateTimeOffset startedAt, CancellationToken cancellationToken)
+    {
+        foreach (var entry in await store.FindAsync([UserPrefix + userId], cancellationToken))
+        {
+            Remember(entry);
+            if (startedAt < (entry.NotBefore ?? entry.ForgetAfter))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private async Task LoadAsync(string[] keys, CancellationToken cancellationToken)
+    {
+        foreach (var entry in await store.FindAsync(keys, cancellationToken))
+        {
+            Remember(entry);
+        }
+    }
 
     public Task RevokeAsync(TokenSubject token, CancellationToken cancellationToken) =>
         WriteAsync(new RevocationEntry(token.TokenId, token.ExpiresAt), cancellationToken);
@@ -84,13 +107,19 @@ internal sealed partial class RevocationList(
         WriteAsync(new RevocationEntry(SessionPrefix + sessionId, time.GetUtcNow() + store.Coverage), cancellationToken);
 
     /// <summary>
-    /// Sign-out everywhere: every token the user was issued before now stops working. Tokens carry
-    /// whole-second issue times, so one issued in the same second just after the cut-off ends too.
+    /// Sign-out everywhere: every session of the user that started before now ends, with every access token
+    /// it issued or will issue (tokens carry their session's start, <c>auth_time</c>, so one minted by a
+    /// refresh racing this call ends too). Returns the cut-off: a session started at or after it lives.
+    /// Memory forgets the cut-off once every access token it covers has expired; its keyed row stays for
+    /// <paramref name="sessionLifetime"/>, so a session row that escaped deletion (its login racing this
+    /// call) is still refused by a refresh's storage check (<see cref="IsSessionEndedInStorageAsync"/>).
     /// </summary>
-    public Task RevokeUserAsync(string userId, CancellationToken cancellationToken)
+    public async Task<DateTimeOffset> RevokeUserAsync(string userId, TimeSpan sessionLifetime, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        return WriteAsync(new RevocationEntry(UserPrefix + userId, now + store.Coverage, now), cancellationToken);
+        var cutoff = Milliseconds.Ceiling(now);
+        await WriteAsync(new RevocationEntry(UserPrefix + userId, now + store.Coverage, cutoff, now + sessionLifetime), cancellationToken);
+        return cutoff;
     }
 
     /// <summary>One pull of the entries written since the last one; the background loop calls it every interval.</summary>

@@ -8,8 +8,12 @@ using Serverless.Auth.Storage;
 
 namespace Serverless.Auth.Tokens;
 
-/// <summary>One revocation: a <c>jti</c>, <c>sid:</c> or <c>usr:</c> key, when it can be forgotten and, for a user, the cut-off.</summary>
-internal readonly record struct RevocationEntry(string Key, DateTimeOffset ForgetAfter, DateTimeOffset? NotBefore = null);
+/// <summary>
+/// One revocation: a <c>jti</c>, <c>sid:</c> or <c>usr:</c> key, when memory can forget it and, for a user, the
+/// cut-off. <see cref="KeepStoredUntil"/>: how long its keyed row must outlive that (a user's cut-off must
+/// keep refusing refreshes of the sessions it ended for as long as any session can live).
+/// </summary>
+internal readonly record struct RevocationEntry(string Key, DateTimeOffset ForgetAfter, DateTimeOffset? NotBefore = null, DateTimeOffset? KeepStoredUntil = null);
 
 /// <summary>
 /// Where revocations live; the only code that knows the shapes. Each revocation is written twice:
@@ -37,7 +41,7 @@ internal sealed class RevocationStore(AuthTables tables, IOptions<StorageOptions
     public async Task WriteAsync(RevocationEntry entry, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await Task.WhenAll(
-            tables.Revocations.UpsertEntityAsync(ToEntity(entry, KeyedPartition(entry.Key), entry.Key), TableUpdateMode.Replace, cancellationToken),
+            tables.Revocations.UpsertEntityAsync(ToEntity(entry, KeyedPartition(entry.Key), entry.Key, keyed: true), TableUpdateMode.Replace, cancellationToken),
             AppendAsync(entry, now, cancellationToken));
     }
 
@@ -141,12 +145,19 @@ internal sealed class RevocationStore(AuthTables tables, IOptions<StorageOptions
     internal static string LogPartition(string key, DateTimeOffset now) =>
         Second(now) + (SHA256.HashData(Encoding.UTF8.GetBytes(key))[0] & 0xF).ToString("x", CultureInfo.InvariantCulture);
 
-    internal static TableEntity ToEntity(RevocationEntry entry, string partitionKey, string rowKey)
+    /// <param name="keyed">The keyed row: kept until <see cref="RevocationEntry.KeepStoredUntil"/> (its ExpiresAt, what pruning reads), with the memory's ForgetAfter beside it.</param>
+    internal static TableEntity ToEntity(RevocationEntry entry, string partitionKey, string rowKey, bool keyed = false)
     {
         var entity = new TableEntity(partitionKey, rowKey) { ["ExpiresAt"] = entry.ForgetAfter };
         if (entry.NotBefore is { } notBefore)
         {
             entity["NotBefore"] = notBefore;
+        }
+
+        if (keyed && entry.KeepStoredUntil is { } keepUntil && keepUntil > entry.ForgetAfter)
+        {
+            entity["ExpiresAt"] = keepUntil;
+            entity["ForgetAfter"] = entry.ForgetAfter;
         }
 
         return entity;
@@ -188,7 +199,7 @@ internal sealed class RevocationStore(AuthTables tables, IOptions<StorageOptions
     }
 
     private static RevocationEntry FromEntity(string key, TableEntity row) =>
-        new(key, row.GetDateTimeOffset("ExpiresAt") ?? DateTimeOffset.MaxValue, row.GetDateTimeOffset("NotBefore"));
+        new(key, row.GetDateTimeOffset("ForgetAfter") ?? row.GetDateTimeOffset("ExpiresAt") ?? DateTimeOffset.MaxValue, row.GetDateTimeOffset("NotBefore"));
 
     private static DateTimeOffset Floor(DateTimeOffset t) => new(t.UtcTicks - t.UtcTicks % Period.Ticks, TimeSpan.Zero);
 

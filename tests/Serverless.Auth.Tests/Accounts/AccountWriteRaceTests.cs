@@ -29,7 +29,7 @@ public sealed class AccountWriteRaceTests(SharedApi shared) : IClassFixture<Shar
         var (users, accounts, stale) = await SignedUpAsync("race-stamp");
         Assert.True(await users.TryStampMailAsync(stale, MailKind.Confirm, new MailStamp("hash", DateTimeOffset.UtcNow), Ct));
 
-        Assert.IsType<PasswordChangeResult.Changed>(await accounts.ChangePasswordAsync(stale, "quartz-harbor-meadow-7390", Ct));
+        Assert.IsType<PasswordChangeResult.Changed>(await accounts.ChangePasswordAsync(stale, "quartz-harbor-meadow-7390", () => Task.CompletedTask, Ct));
         Assert.Equal(HttpStatusCode.OK, (await shared.Api.LoginAsync(stale.Email, "quartz-harbor-meadow-7390")).StatusCode);
     }
 
@@ -49,7 +49,7 @@ public sealed class AccountWriteRaceTests(SharedApi shared) : IClassFixture<Shar
         var (users, accounts, stale) = await SignedUpAsync("race-password");
         Assert.True(await users.TryChangePasswordAsync(stale, "other", Ct));
 
-        Assert.IsType<PasswordChangeResult.Conflict>(await accounts.ChangePasswordAsync(stale, "quartz-harbor-meadow-7390", Ct));
+        Assert.IsType<PasswordChangeResult.Conflict>(await accounts.ChangePasswordAsync(stale, "quartz-harbor-meadow-7390", () => Task.CompletedTask, Ct));
         Assert.False(await accounts.DeleteAsync(stale, Ct));
     }
 }

@@ -32,4 +32,15 @@ public static class ResponseAssert
         Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
         Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
     }
+
+    /// <summary>Polls until the condition holds (a revocation reaching another instance), or fails after <paramref name="within"/>.</summary>
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan within)
+    {
+        var deadline = DateTimeOffset.UtcNow + within;
+        while (!await condition())
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, $"the condition did not hold within {within.TotalSeconds} s");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
 }

@@ -87,8 +87,8 @@ public sealed class PlantedCookieTests(SharedApi shared) : IClassFixture<SharedA
         var retired = user.Refresh;
         Assert.Equal(HttpStatusCode.OK, (await user.RefreshAsync()).StatusCode);
 
-        // An older copy (e.g. left over from before a Partitioned switch) next to the live token.
-        var response = await SendAsync(HttpMethod.Post, AuthRoutes.RefreshPath, $"refresh={retired}; refresh={user.Refresh}");
+        // An older copy (e.g. left over from before a Partitioned switch) next to the live token, from the user's browser.
+        var response = await SendAsync(HttpMethod.Post, AuthRoutes.RefreshPath, $"refresh={retired}; refresh={user.Refresh}; device={user.Device}");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains(".2.", SetCookie.Raw(response, "refresh"), StringComparison.Ordinal);

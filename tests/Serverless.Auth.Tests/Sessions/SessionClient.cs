@@ -18,6 +18,14 @@ public sealed class SessionClient(HttpClient client)
 
     public string? Refresh => jar.GetValueOrDefault("refresh");
 
+    public string? Device => jar.GetValueOrDefault("device");
+
+    /// <summary>Drops one cookie from the jar (a copy that never had it).</summary>
+    public void Forget(string name) => jar.Remove(name);
+
+    /// <summary>Puts a cookie value in the jar by hand (a planted or copied value).</summary>
+    public void Set(string name, string value) => jar[name] = value;
+
     /// <summary>A second browser holding copies of this one's cookies (a stolen cookie, or another tab).</summary>
     public SessionClient CopyTo(HttpClient other)
     {

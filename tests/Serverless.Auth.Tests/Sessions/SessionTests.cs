@@ -73,7 +73,7 @@ public sealed class SessionTests(SessionTests.Instances instances) : IClassFixtu
         var raw = response.Headers.GetValues("Set-Cookie").Order(StringComparer.Ordinal).ToList();
         Assert.Equal(3, raw.Count);
         Assert.Matches("^auth=[A-Za-z0-9_.-]+; max-age=900; path=/; samesite=lax; httponly$", raw[0]);
-        Assert.Matches("^device=[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}; max-age=15552000; path=/api/auth; samesite=lax; httponly$", raw[1]);
+        Assert.Matches("^device=[A-Za-z0-9_-]{22}\\.[0-9a-f-]{36}\\.[0-9]+\\.[A-Za-z0-9_-]{43}; max-age=15552000; path=/api/auth; samesite=lax; httponly$", raw[1]);
         Assert.Matches("^refresh=[0-9a-f-]{36}\\.[A-Za-z0-9_-]{22}\\.0\\.[A-Za-z0-9_-]{43}; max-age=1209[0-9]{3}; path=/api/auth; samesite=lax; httponly$", raw[2]);
     }
 
@@ -173,6 +173,26 @@ public sealed class SessionTests(SessionTests.Instances instances) : IClassFixtu
         var thiefElsewhere = thief.CopyTo(other.Client);
         await EventuallyUnauthorizedAsync(thiefElsewhere, TimeSpan.FromSeconds(2));
         await EventuallyUnauthorizedAsync(victimElsewhere, TimeSpan.FromSeconds(2));
+    }
+
+    [Theory]
+    [InlineData("x")]
+    [InlineData("unknown session of the same user")]
+    public async Task AJunkOrUnknownDuplicateRefreshCookieDoesNotSwitchReuseDetectionOff(string duplicate)
+    {
+        var (victim, _) = await SignedUpAsync();
+        var retired = victim.Refresh!;
+        Assert.Equal(HttpStatusCode.OK, (await victim.RefreshAsync()).StatusCode);
+        var userId = retired.Split('.')[0];
+        var planted = duplicate == "x" ? "x" : Serverless.Auth.Sessions.RefreshToken.Start(userId, Serverless.Auth.Sessions.RefreshToken.NewSessionId()).ToString();
+
+        // The thief sends the retired token beside a value that matches no session (a sibling subdomain can plant well-formed ones).
+        var request = new HttpRequestMessage(HttpMethod.Post, Serverless.Auth.Http.AuthRoutes.RefreshPath);
+        request.Headers.Add("Cookie", $"refresh={retired}; refresh={planted}");
+        await ResponseAssert.ProblemAsync(await other.Client.SendAsync(request, TestContext.Current.CancellationToken), HttpStatusCode.Unauthorized);
+
+        // Reuse was detected all the same: the chain the victim holds has ended.
+        await ResponseAssert.ProblemAsync(await victim.RefreshAsync(), HttpStatusCode.Unauthorized);
     }
 
     [Fact]
@@ -322,7 +342,7 @@ public sealed class SessionTests(SessionTests.Instances instances) : IClassFixtu
     private static string SessionIdOf(SessionClient browser) => browser.Refresh!.Split('.')[1];
 
     [Fact]
-    public async Task PasswordChangeEndsTheOtherSessionsButNotTheCurrentOne()
+    public async Task PasswordChangeEndsEverySessionAndGivesThisBrowserANewOne()
     {
         var (laptop, email) = await SignedUpAsync();
         var phone = new SessionClient(other.Client);
@@ -340,8 +360,11 @@ public sealed class SessionTests(SessionTests.Instances instances) : IClassFixtu
 
         var body = await ResponseAssert.JsonAsync(changed, HttpStatusCode.OK);
         Assert.Equal(email, body.GetProperty("email").GetString());
-        Assert.Equal(["auth", "refresh"], SessionClient.SetCookies(changed).Select(c => c.Name.ToString()).Order());
+        Assert.Equal(["auth", "device", "refresh"], SessionClient.SetCookies(changed).Select(c => c.Name.ToString()).Order());
         Assert.Equal(HttpStatusCode.OK, (await laptop.VerifyAsync()).StatusCode);
+        var list = await ResponseAssert.JsonAsync(await laptop.SessionsAsync(), HttpStatusCode.OK);
+        Assert.Equal(body.GetProperty("userId").GetString(), (await ResponseAssert.JsonAsync(await laptop.VerifyAsync(), HttpStatusCode.OK)).GetProperty("userId").GetString());
+        Assert.True(Assert.Single(list.EnumerateArray()).GetProperty("current").GetBoolean());
         Assert.Equal(HttpStatusCode.OK, (await laptop.RefreshAsync()).StatusCode);
         await EventuallyUnauthorizedAsync(phone, TimeSpan.FromSeconds(2));
         await ResponseAssert.ProblemAsync(await phone.RefreshAsync(), HttpStatusCode.Unauthorized);
