@@ -1,4 +1,6 @@
 using System.Net;
+using Serverless.Auth.Accounts;
+using Serverless.Auth.Passwords;
 using Serverless.Auth.Tests.Infrastructure;
 using Serverless.Auth.Tests.Sessions;
 using Serverless.Testing;
@@ -84,6 +86,20 @@ public sealed class DeviceCookieTests(DeviceCookieTests.Instances instances) : I
         // The browser that made the change got a new device cookie, and it still works during the backoff.
         await ResponseAssert.ProblemAsync(await owner.LoginAsync(email, "owner-typo"), HttpStatusCode.Unauthorized);
         Assert.Equal(HttpStatusCode.OK, (await owner.LoginAsync(email, NewPassword)).StatusCode);
+    }
+
+    [Fact]
+    public async Task APasswordResetVoidsEveryEarlierDeviceCookie()
+    {
+        var (owner, email) = await SignedUpAsync();
+        var users = api.Service<UserRepository>();
+        var newHash = await api.Service<PasswordHasher>().HashAsync(NewPassword, TestContext.Current.CancellationToken);
+
+        // The reset link's write (password/reset), as MailLinks makes it.
+        Assert.True(await users.TryResetPasswordAsync((await users.FindAsync(email, TestContext.Current.CancellationToken))!, newHash, TestContext.Current.CancellationToken));
+        await BlockTheAccountAsync(email);
+
+        await ResponseAssert.ProblemAsync(await WithOnlyTheDeviceCookieOf(owner).LoginAsync(email, NewPassword), HttpStatusCode.TooManyRequests);
     }
 
     [Fact]
