@@ -76,6 +76,7 @@ public static class ServerlessAuthExtensions
         services.AddSingleton<MailComposer>();
         services.AddSingleton<SmtpMailSender>();
         services.AddSingleton<MailDelivery>();
+        services.AddSingleton<MailQuota>();
         foreach (var endpoint in AuthApi.All)
         {
             endpoint.AddHandler(services);

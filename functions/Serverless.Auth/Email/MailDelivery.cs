@@ -13,15 +13,20 @@ internal enum MailOutcome
 
     /// <summary>Nothing to send: no such account, already confirmed, within the cooldown, expired while queued, or not a message of ours.</summary>
     Skipped,
+
+    /// <summary>Dropped for good: the address had its share of mail for the hour or the day.</summary>
+    Capped,
 }
 
 /// <summary>
 /// Handles one queued <see cref="MailRequest"/>: the same library code behind the queue-triggered
 /// function (Azure) and <see cref="MailQueueService"/> (Standalone). Throws on a transient failure
 /// (SMTP or storage) so the queue retries; a retried message is recognised by its token hash, so it
-/// neither trips the cooldown nor makes a second token. Logs hold neither tokens nor addresses.
+/// neither trips the cooldown nor makes a second token, nor counts twice toward the address's caps.
+/// Logs hold neither tokens nor addresses.
 /// </summary>
 internal sealed partial class MailDelivery(
+    MailQuota quota,
     UserRepository users,
     MailTokenStore tokens,
     MailComposer composer,
@@ -39,6 +44,14 @@ internal sealed partial class MailDelivery(
         {
             LogMalformed(logger);
             return MailOutcome.Skipped;
+        }
+
+        // Counted first, before the account is looked up: every address is capped alike, registered or not, and a
+        // capped message never reaches the stamp below, so a flood cannot void the reset link that did go out.
+        if (request.Kind.CountsTowardAddressCap() && !await quota.TryCountAsync(email, MailRequest.HashOf(request.Token), cancellationToken))
+        {
+            LogCapped(logger, request.Kind);
+            return MailOutcome.Capped;
         }
 
         for (var attempt = 1; ; attempt++)
@@ -134,6 +147,9 @@ internal sealed partial class MailDelivery(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Mail queue message is not a mail request; dropped")]
     private static partial void LogMalformed(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Kind} mail dropped: its address had its share of mail for the hour or the day (Auth__Email__MaxPerAddressPerHour / MaxPerAddressPerDay)")]
+    private static partial void LogCapped(ILogger logger, MailKind kind);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} mail not sent: {Reason}")]
     private static partial void LogSkipped(ILogger logger, MailKind kind, string reason);

@@ -18,6 +18,19 @@ public enum MailKind
     SignupAttempt,
 }
 
+internal static class MailKinds
+{
+    /// <summary>
+    /// Kinds that bypass the per-address caps: security notices (a later "your password was changed"), which
+    /// must reach the owner even after an attacker has used up the address's allowance. None yet. Everything a
+    /// request can ask for counts (confirm, reset, signup notices, and email-change mails to come): that is
+    /// what keeps an inbox from being flooded through the API.
+    /// </summary>
+    private static readonly HashSet<MailKind> SecurityNotices = [];
+
+    public static bool CountsTowardAddressCap(this MailKind kind) => !SecurityNotices.Contains(kind);
+}
+
 /// <summary>
 /// One queued mail. The request that wants the mail only enqueues this (the same work for every
 /// address, so timing reveals nothing); the sender looks the account up, stores the token's hash and

@@ -121,6 +121,10 @@ public sealed class EmailDeliveryTests(AzuriteFixture azurite)
         await WaitUntilAsync(async () => (await queue.Requests.GetPropertiesAsync(Ct)).Value.ApproximateMessagesCount == 0);
         await Task.Delay(TimeSpan.FromSeconds(2), Ct);
         Assert.Equal(2, (await maildev.GetEmailsAsync(Ct)).Count(m => m.IsTo(email)));
+        // Each message counted once toward the address's caps, however often it was tried.
+        var quota = await api.Service<Serverless.Auth.Storage.AuthTables>().MailQuotas.GetEntityAsync<Azure.Data.Tables.TableEntity>(
+            Serverless.Auth.Accounts.EmailAddress.StorageKey(email), "quota", cancellationToken: Ct);
+        Assert.Equal(2, quota.Value.GetString("Sent").Split(' ').Length);
         // The retried reset mail carries a working link (its token was recorded once, on the first attempt).
         var token = MailLinks.Token(mails.Single(m => m.Subject.StartsWith("Reset", StringComparison.Ordinal)), "reset");
         Assert.Equal(HttpStatusCode.NoContent, (await browser.ResetPasswordAsync(token, NewPassword)).StatusCode);

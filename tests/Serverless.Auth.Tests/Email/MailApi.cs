@@ -26,16 +26,18 @@ public sealed class MailApi(AzuriteFixture azurite) : IAsyncLifetime
 
     /// <summary>An API of its own sending to <paramref name="maildev"/>, with the fast queue settings above and <paramref name="change"/>.</summary>
     public static Task<TestApi> StartApiAsync(AzuriteFixture azurite, MaildevProcess maildev, Action<Dictionary<string, string?>>? change = null, Action<WebApplicationBuilder>? configure = null) =>
-        azurite.StartApiAsync(
-            settings =>
-            {
-                settings["Auth:Email:SmtpPort"] = maildev.SmtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                settings["Auth:Email:MailCooldownSeconds"] = "0";
-                settings["AzureFunctionsJobHost:extensions:queues:visibilityTimeout"] = "00:00:01";
-                settings["AzureFunctionsJobHost:extensions:queues:maxPollingInterval"] = "00:00:00.2";
-                change?.Invoke(settings);
-            },
-            configure);
+        TestApi.StartAsync(Settings(azurite, maildev, change), configure, cancellationToken: TestContext.Current.CancellationToken);
+
+    /// <summary>The settings <see cref="StartApiAsync"/> uses, with tables and a queue of their own: start several instances on one of these to share them.</summary>
+    public static Dictionary<string, string?> Settings(AzuriteFixture azurite, MaildevProcess maildev, Action<Dictionary<string, string?>>? change = null) =>
+        azurite.Settings(settings =>
+        {
+            settings["Auth:Email:SmtpPort"] = maildev.SmtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            settings["Auth:Email:MailCooldownSeconds"] = "0";
+            settings["AzureFunctionsJobHost:extensions:queues:visibilityTimeout"] = "00:00:01";
+            settings["AzureFunctionsJobHost:extensions:queues:maxPollingInterval"] = "00:00:00.2";
+            change?.Invoke(settings);
+        });
 
     public async ValueTask DisposeAsync()
     {
