@@ -72,6 +72,7 @@ public static class ServerlessAuthExtensions
         services.AddSingleton<MailQueue>();
         services.AddSingleton<MailOutbox>();
         services.AddSingleton<MailTokenStore>();
+        services.AddSingleton<PendingRegistrations>();
         services.AddSingleton<MailLinks>();
         services.AddSingleton<MailComposer>();
         services.AddSingleton<SmtpMailSender>();

@@ -57,25 +57,22 @@ internal sealed partial class MailDelivery(
         for (var attempt = 1; ; attempt++)
         {
             var account = await users.FindAsync(email, cancellationToken);
-            if (Skip(request, account) is { } reason)
+            if (request.Kind == MailKind.Registration && account is null)
             {
-                LogSkipped(logger, request.Kind, reason);
+                return await SendRegistrationLinkAsync(request, email, cancellationToken);
+            }
+
+            var mail = request.Kind == MailKind.Registration ? await NoticeInsteadOfLinkAsync(request, cancellationToken) : request;
+            if (Skip(mail, account) is { } reason)
+            {
+                LogSkipped(logger, mail.Kind, reason);
                 return MailOutcome.Skipped;
             }
 
-            if (await RecordAsync(request, account!, cancellationToken))
+            if (await RecordAsync(mail, account!, cancellationToken))
             {
-                try
-                {
-                    await smtp.SendAsync(composer.Compose(request.Kind, account!.Email, request.Token), cancellationToken);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // A relay's refusal often quotes the recipient: keep only the kind of failure (hosts log what we throw).
-                    throw new MailDeliveryException($"{request.Kind} mail for user {account!.UserId} could not be sent: {Describe(e)}. The queue retries it.");
-                }
-
-                LogSent(logger, request.Kind, account.UserId);
+                await SendAsync(mail, account!.Email, $"user {account.UserId}", cancellationToken);
+                LogSent(logger, mail.Kind, account.UserId);
                 return MailOutcome.Sent;
             }
 
@@ -83,6 +80,44 @@ internal sealed partial class MailDelivery(
             {
                 throw new InvalidOperationException("The account changed during each attempt to record the mail; the queue will retry.");
             }
+        }
+    }
+
+    /// <summary>The address is free (still): its link goes out. No account to stamp: the caps bound these mails.</summary>
+    private async Task<MailOutcome> SendRegistrationLinkAsync(MailRequest request, string email, CancellationToken cancellationToken)
+    {
+        if (time.GetUtcNow() >= ExpiresAt(request))
+        {
+            LogSkipped(logger, request.Kind, "the token expired while queued");
+            return MailOutcome.Skipped;
+        }
+
+        await SendAsync(request, email, "a pending registration", cancellationToken);
+        LogRegistrationSent(logger);
+        return MailOutcome.Sent;
+    }
+
+    /// <summary>
+    /// A registration for an address that has an account: its link is never mailed, and its row is spent so it
+    /// never works (not even after the account is deleted). The owner hears of the attempt, as before this
+    /// release: the same message, with the notice's cooldown and retry stamp.
+    /// </summary>
+    private async Task<MailRequest> NoticeInsteadOfLinkAsync(MailRequest request, CancellationToken cancellationToken)
+    {
+        await tokens.DeleteAsync(MailRequest.HashOf(request.Token), cancellationToken);
+        return request with { Kind = MailKind.SignupAttempt };
+    }
+
+    private async Task SendAsync(MailRequest mail, string to, string recipient, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await smtp.SendAsync(composer.Compose(mail.Kind, to, mail.Token), cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A relay's refusal often quotes the recipient: keep only the kind of failure (hosts log what we throw).
+            throw new MailDeliveryException($"{mail.Kind} mail for {recipient} could not be sent: {Describe(e)}. The queue retries it.");
         }
     }
 
@@ -140,7 +175,7 @@ internal sealed partial class MailDelivery(
 
     private DateTimeOffset? ExpiresAt(MailRequest request) => request.Kind switch
     {
-        MailKind.Confirm => request.RequestedAt + settings.ConfirmTokenLifetime,
+        MailKind.Confirm or MailKind.Registration => request.RequestedAt + settings.ConfirmTokenLifetime,
         MailKind.Reset => request.RequestedAt + settings.ResetTokenLifetime,
         _ => null,
     };
@@ -153,6 +188,9 @@ internal sealed partial class MailDelivery(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} mail not sent: {Reason}")]
     private static partial void LogSkipped(ILogger logger, MailKind kind, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Registration mail sent: the account is created when its link is used")]
+    private static partial void LogRegistrationSent(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} mail sent to user {UserId}")]
     private static partial void LogSent(ILogger logger, MailKind kind, string userId);

@@ -16,6 +16,13 @@ public enum MailKind
 
     /// <summary>Someone tried to sign up with an address that has an account: no token, a link to the forgot-password page.</summary>
     SignupAttempt,
+
+    /// <summary>
+    /// A signup while confirmation is required: the token is a pending registration's (the request stored it,
+    /// keyed by the token's hash, with the password's Argon2 hash). The sender mails its link while the address
+    /// is free, else the <see cref="SignupAttempt"/> notice instead (the link is then never mailed).
+    /// </summary>
+    Registration,
 }
 
 internal static class MailKinds

@@ -9,7 +9,7 @@ namespace Serverless.Auth.Tests.Email;
 /// A real maildev and an API whose mail goes to it, with the queue retrying fast (1 s visibility
 /// timeout) and no per-account mail cooldown, so tests can ask for several mails in a row.
 /// </summary>
-public sealed class MailApi(AzuriteFixture azurite) : IAsyncLifetime
+public class MailApi(AzuriteFixture azurite) : IAsyncLifetime
 {
     private MaildevProcess? maildev;
     private TestApi? api;
@@ -21,7 +21,12 @@ public sealed class MailApi(AzuriteFixture azurite) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         maildev = await MaildevProcess.StartNewAsync();
-        api = await StartApiAsync(azurite, maildev);
+        api = await StartApiAsync(azurite, maildev, Configure);
+    }
+
+    /// <summary>Changes the settings of this fixture's API before it starts.</summary>
+    protected virtual void Configure(Dictionary<string, string?> settings)
+    {
     }
 
     /// <summary>An API of its own sending to <paramref name="maildev"/>, with the fast queue settings above and <paramref name="change"/>.</summary>
@@ -51,6 +56,12 @@ public sealed class MailApi(AzuriteFixture azurite) : IAsyncLifetime
             await maildev.DisposeAsync();
         }
     }
+}
+
+/// <summary><see cref="MailApi"/> with <c>Auth__Email__RequireConfirmed=true</c>.</summary>
+public sealed class RequiredConfirmationMailApi(AzuriteFixture azurite) : MailApi(azurite)
+{
+    protected override void Configure(Dictionary<string, string?> settings) => settings["Auth:Email:RequireConfirmed"] = "true";
 }
 
 public static partial class MailLinks
