@@ -105,6 +105,11 @@ param sessionsTableName string = 'Sessions'
 @maxLength(63)
 param mailTokensTableName string = 'MailTokens'
 
+@description('Table of per-address mail counts behind the hourly and daily caps (Auth__Storage__MailQuotasTable).')
+@minLength(3)
+@maxLength(63)
+param mailQuotasTableName string = 'MailQuotas'
+
 @description('Storage queue the API puts mail on and the queue-triggered function sends from (Auth__Storage__EmailQueue); messages that fail maxDequeueCount times (host.json) move to <name>-poison. 3-56 lower-case letters, digits and single hyphens, so the poison queue name stays within 63.')
 @minLength(3)
 @maxLength(56)
@@ -160,6 +165,16 @@ param emailConfirmTokenMinutes int = 1440
 @minValue(5)
 @maxValue(1440)
 param emailResetTokenMinutes int = 30
+
+@description('Most mails to one address, registered or not, in any rolling hour (Auth__Email__MaxPerAddressPerHour); further ones are dropped by the sender.')
+@minValue(1)
+@maxValue(1000)
+param emailMaxPerAddressPerHour int = 5
+
+@description('Most mails to one address in any rolling 24 hours (Auth__Email__MaxPerAddressPerDay); at least emailMaxPerAddressPerHour, or the app refuses to start.')
+@minValue(1)
+@maxValue(1000)
+param emailMaxPerAddressPerDay int = 20
 
 @description('Memory per Flex Consumption instance in MB.')
 @allowed([512, 2048, 4096])
@@ -222,7 +237,7 @@ var keyVaultSecrets = [
   { name: 'smtp-password', appSetting: 'Auth__Email__SmtpPassword', value: checkedSmtpPassword(smtpPassword, smtpUser), used: !empty(smtpUser) }
 ]
 var usedKeyVaultSecrets = filter(keyVaultSecrets, secret => secret.used)
-var tableNames = [usersTableName, revocationsTableName, loginThrottleTableName, sessionsTableName, mailTokensTableName]
+var tableNames = [usersTableName, revocationsTableName, loginThrottleTableName, sessionsTableName, mailTokensTableName, mailQuotasTableName]
 // The poison queue name is the Functions queue trigger's own convention (<queue>-poison); the Standalone sender uses it too.
 var queueNames = [emailQueueName, '${emailQueueName}-poison']
 
@@ -303,6 +318,7 @@ module functionApp 'app/function.bicep' = {
     loginThrottleTableName: loginThrottleTableName
     sessionsTableName: sessionsTableName
     mailTokensTableName: mailTokensTableName
+    mailQuotasTableName: mailQuotasTableName
     emailQueueName: emailQueueName
     smtpHost: smtpHost
     smtpPort: smtpPort
@@ -314,6 +330,8 @@ module functionApp 'app/function.bicep' = {
     emailRequireConfirmed: emailRequireConfirmed
     emailConfirmTokenMinutes: emailConfirmTokenMinutes
     emailResetTokenMinutes: emailResetTokenMinutes
+    emailMaxPerAddressPerHour: emailMaxPerAddressPerHour
+    emailMaxPerAddressPerDay: emailMaxPerAddressPerDay
     jwtIssuer: jwtIssuer
     jwtSigningMode: jwtSigningMode
     jwtAudience: jwtAudience

@@ -72,10 +72,12 @@ public static class ServerlessAuthExtensions
         services.AddSingleton<MailQueue>();
         services.AddSingleton<MailOutbox>();
         services.AddSingleton<MailTokenStore>();
+        services.AddSingleton<PendingRegistrations>();
         services.AddSingleton<MailLinks>();
         services.AddSingleton<MailComposer>();
         services.AddSingleton<SmtpMailSender>();
         services.AddSingleton<MailDelivery>();
+        services.AddSingleton<MailQuota>();
         foreach (var endpoint in AuthApi.All)
         {
             endpoint.AddHandler(services);

@@ -63,6 +63,8 @@ param loginThrottleTableName string
 param sessionsTableName string
 @description('Table of email confirmation and password reset tokens.')
 param mailTokensTableName string
+@description('Table of per-address mail counts (the mail caps).')
+param mailQuotasTableName string
 
 @description('Mail queue (its poison queue is <name>-poison); the queue-triggered sender reads it through the AuthQueue connection.')
 param emailQueueName string
@@ -93,6 +95,14 @@ param emailConfirmTokenMinutes int
 @minValue(5)
 @maxValue(1440)
 param emailResetTokenMinutes int
+@description('Most mails to one address in any hour.')
+@minValue(1)
+@maxValue(1000)
+param emailMaxPerAddressPerHour int
+@description('Most mails to one address in any 24 hours.')
+@minValue(1)
+@maxValue(1000)
+param emailMaxPerAddressPerDay int
 
 @description('JWT issuer; empty means the API base URL.')
 param jwtIssuer string
@@ -212,6 +222,7 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'Auth__Storage__LoginThrottleTable', value: loginThrottleTableName }
         { name: 'Auth__Storage__SessionsTable', value: sessionsTableName }
         { name: 'Auth__Storage__MailTokensTable', value: mailTokensTableName }
+        { name: 'Auth__Storage__MailQuotasTable', value: mailQuotasTableName }
         // The mail queue: the API enqueues through Auth__Storage__QueueServiceUri with the same identity...
         { name: 'Auth__Storage__QueueServiceUri', value: queueServiceUri }
         { name: 'Auth__Storage__EmailQueue', value: emailQueueName }
@@ -250,6 +261,8 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'Auth__Email__RequireConfirmed', value: emailRequireConfirmed ? 'true' : 'false' }
         { name: 'Auth__Email__ConfirmTokenMinutes', value: string(emailConfirmTokenMinutes) }
         { name: 'Auth__Email__ResetTokenMinutes', value: string(emailResetTokenMinutes) }
+        { name: 'Auth__Email__MaxPerAddressPerHour', value: string(emailMaxPerAddressPerHour) }
+        { name: 'Auth__Email__MaxPerAddressPerDay', value: string(emailMaxPerAddressPerDay) }
         { name: 'Auth__Cookie__Name', value: cookieName }
         { name: 'Auth__Cookie__Secure', value: 'true' }
         { name: 'Auth__Cookie__SameSite', value: cookieSameSite }

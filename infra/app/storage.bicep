@@ -18,7 +18,7 @@ param tags { *: string }
 @maxLength(63)
 param deploymentContainerName string
 
-@description('Names of the tables the app uses (users, revoked tokens, login throttle, sessions, mail tokens).')
+@description('Names of the tables the app uses (users, revoked tokens, login throttle, sessions, mail tokens, mail quotas).')
 @minLength(1)
 param tableNames string[]
 

@@ -108,10 +108,14 @@ public sealed class EmailInfraTests(InfraFixture infra)
         Assert.Equal("false", settings["Auth__Email__RequireConfirmed"]);
         Assert.Equal("1440", settings["Auth__Email__ConfirmTokenMinutes"]);
         Assert.Equal("30", settings["Auth__Email__ResetTokenMinutes"]);
+        Assert.Equal("5", settings["Auth__Email__MaxPerAddressPerHour"]);
+        Assert.Equal("20", settings["Auth__Email__MaxPerAddressPerDay"]);
 
         AssertInt("smtpPort", 587, 1, 65535);
         AssertInt("emailConfirmTokenMinutes", 1440, 5, 10080);
         AssertInt("emailResetTokenMinutes", 30, 5, 1440);
+        AssertInt("emailMaxPerAddressPerHour", 5, 1, 1000);
+        AssertInt("emailMaxPerAddressPerDay", 20, 1, 1000);
         Assert.False(infra.Template.Parameters.At("emailRequireConfirmed", "defaultValue").GetValue<bool>());
         foreach (var required in new[] { "smtpHost", "emailFrom", "emailLinkBaseUrl" })
         {

@@ -32,7 +32,7 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
         var snapshot = infra.ValidSnapshot;
         Assert.True(snapshot.Succeeded, snapshot.Run.ToString());
         var tables = snapshot.Resources("Microsoft.Storage/storageAccounts/tableServices/tables").Select(table => table.Text("name").Split('/')[^1]);
-        Assert.Equal(["Users", "RevokedTokens", "LoginThrottle", "Sessions", "MailTokens"], tables);
+        Assert.Equal(["Users", "RevokedTokens", "LoginThrottle", "Sessions", "MailTokens", "MailQuotas"], tables);
         var deployment = snapshot.One("Microsoft.Storage/storageAccounts/blobServices/containers").Text("name").Split('/')[^1];
         var settings = snapshot.One("Microsoft.Web/sites").AppSettings();
         Assert.Equal("Users", settings["Auth__Storage__UsersTable"]);
@@ -40,6 +40,7 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
         Assert.Equal("LoginThrottle", settings["Auth__Storage__LoginThrottleTable"]);
         Assert.Equal("Sessions", settings["Auth__Storage__SessionsTable"]);
         Assert.Equal("MailTokens", settings["Auth__Storage__MailTokensTable"]);
+        Assert.Equal("MailQuotas", settings["Auth__Storage__MailQuotasTable"]);
         Assert.Equal("[parameters('sessionsTableName')]", Settings["Auth__Storage__SessionsTable"]);
         Assert.Equal("Sessions", infra.Template.Parameters.Text("sessionsTableName", "defaultValue"));
         Assert.Equal(3, infra.Template.Parameters.At("sessionsTableName", "minLength").GetValue<int>());
@@ -335,7 +336,7 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
             ["3913510d-42f4-4e42-8a64-420c390055eb"] = [$"/providers/Microsoft.Insights/components/{outputs.Text("AZURE_APPLICATION_INSIGHTS_NAME")}"], // Monitoring Metrics Publisher
         };
 
-        Assert.Equal(["LoginThrottle", "MailTokens", "RevokedTokens", "Sessions", "Users"], tables.Order());
+        Assert.Equal(["LoginThrottle", "MailQuotas", "MailTokens", "RevokedTokens", "Sessions", "Users"], tables.Order());
         Assert.Equal(["auth-email", "auth-email-poison"], queues.Order());
         var granted = RoleAssignments().GroupBy(assignment => assignment.Role).ToDictionary(group => group.Key, group => group.Select(assignment => assignment.Scope).Order().ToArray());
         Assert.Equal(expected.Keys.Order(), granted.Keys.Order());

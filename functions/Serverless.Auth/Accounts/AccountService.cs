@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Serverless.Auth.Email;
 using Serverless.Auth.Passwords;
 using Serverless.Auth.Throttling;
 using Serverless.Auth.Tokens;
@@ -11,6 +12,8 @@ internal abstract record SignupResult
     public sealed record SignedUp(string UserId, string Email) : SignupResult;
     public sealed record Invalid(Dictionary<string, string[]> Errors) : SignupResult;
     public sealed record EmailTaken(string Email) : SignupResult;
+    /// <summary>Confirmation required: a pending registration waits for its link, whether or not the address is registered.</summary>
+    public sealed record Pending : SignupResult;
 }
 
 internal abstract record LoginResult
@@ -35,6 +38,7 @@ internal abstract record PasswordChangeResult
 /// <summary>Signup, login, password change and deletion: the account rules, independent of HTTP.</summary>
 internal sealed partial class AccountService(
     UserRepository users,
+    PendingRegistrations registrations,
     PasswordHasher hasher,
     PasswordPolicy policy,
     LoginThrottle throttle,
@@ -44,11 +48,11 @@ internal sealed partial class AccountService(
 {
     private readonly int maxDevices = throttling.Value.MaxDevicesPerAccount;
 
-    /// <param name="clearBackoff">
-    /// False when signup must not reveal whether the address was free (confirmation required): the
-    /// backoff is cleared when the address is confirmed instead, so both answers cost the same.
+    /// <param name="requireConfirmed">
+    /// Signup must not reveal whether the address was free: no account and no look-up, only a pending
+    /// registration (the same work for every address, hash included); its link creates the account.
     /// </param>
-    public async Task<SignupResult> SignupAsync(string email, string password, bool clearBackoff, CancellationToken cancellationToken)
+    public async Task<SignupResult> SignupAsync(string email, string password, bool requireConfirmed, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         if (!EmailAddress.TryCanonicalize(email, out var canonicalEmail, out var emailProblem))
@@ -68,16 +72,19 @@ internal sealed partial class AccountService(
 
         var passwordHash = await hasher.HashAsync(password, cancellationToken);
         var userId = Guid.CreateVersion7().ToString();
+        if (requireConfirmed)
+        {
+            await registrations.StartAsync(userId, canonicalEmail!, passwordHash, cancellationToken);
+            return new SignupResult.Pending();
+        }
+
         if (!await users.TryCreateAsync(userId, canonicalEmail!, passwordHash, time.GetUtcNow(), cancellationToken))
         {
             return new SignupResult.EmailTaken(canonicalEmail!);
         }
 
-        if (clearBackoff)
-        {
-            // Failures recorded against the address before it was registered belong to no one: a new account starts clean.
-            await throttle.ResetAsync(ThrottleKey.Account(canonicalEmail!), cancellationToken);
-        }
+        // Failures recorded against the address before it was registered belong to no one: a new account starts clean.
+        await throttle.ResetAsync(ThrottleKey.Account(canonicalEmail!), cancellationToken);
 
         LogSignedUp(logger, userId);
         return new SignupResult.SignedUp(userId, canonicalEmail!);

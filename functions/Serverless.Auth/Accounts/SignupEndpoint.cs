@@ -9,7 +9,7 @@ using Serverless.Auth.Throttling;
 
 namespace Serverless.Auth.Accounts;
 
-/// <summary><c>POST /api/auth/signup</c>: create an account, ask for the confirmation mail, and (unless confirmation is required) start a session.</summary>
+/// <summary><c>POST /api/auth/signup</c>: create an account, ask for the confirmation mail and start a session; when confirmation is required, only a pending registration whose link creates the account.</summary>
 internal sealed class SignupEndpoint(
     RequestGate gate,
     AccountService accounts,
@@ -24,8 +24,9 @@ internal sealed class SignupEndpoint(
     public static readonly AuthEndpoint Declaration = Declare.Post(
         "Signup", AuthRoutes.Signup, "Sign up",
         "Creates an account, sends a confirmation mail and starts a session: sets the HttpOnly access and refresh cookies. The password must meet the "
-        + "policy (errors.password says why not). With Auth__Email__RequireConfirmed: 202 and no cookie for a new and a registered address alike "
-        + "(the owner of a registered one gets a mail saying so), instead of 201 and 409.",
+        + "policy (errors.password says why not). With Auth__Email__RequireConfirmed: 202 and no cookie for a new and a registered address alike, "
+        + "instead of 201 and 409; no account yet: the link in the confirmation mail creates it (the owner of a registered address gets a mail "
+        + "saying someone tried, and the password stays as it was).",
         static (SignupEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context),
         typeof(CredentialsRequest),
         StatusCodes.Status403Forbidden, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge,
@@ -40,29 +41,20 @@ internal sealed class SignupEndpoint(
         }
 
         var cancellationToken = context.RequestAborted;
-        var result = await accounts.SignupAsync(credentials!.Email!, credentials.Password!, clearBackoff: !requireConfirmed, cancellationToken);
+        var result = await accounts.SignupAsync(credentials!.Email!, credentials.Password!, requireConfirmed, cancellationToken);
         switch (result)
         {
             case SignupResult.Invalid(var errors):
                 return Problems.Validation(errors);
-            case SignupResult.EmailTaken(var takenEmail):
-                if (!requireConfirmed)
-                {
-                    return Problems.EmailTaken();
-                }
-
-                // Same work and answer as a new address; the owner learns of the attempt (no token: a reset in progress stays valid).
-                await outbox.RequestAfterSignupAsync(MailKind.SignupAttempt, takenEmail, cancellationToken);
+            case SignupResult.EmailTaken:
+                return Problems.EmailTaken();
+            case SignupResult.Pending:
+                // The same for a free and a registered address: the sender mails the link, or tells the owner of the attempt.
                 return TypedResults.Accepted((string?)null, AcceptedResponse.Instance);
         }
 
         var (userId, email) = (SignupResult.SignedUp)result;
         await outbox.RequestAfterSignupAsync(MailKind.Confirm, email, cancellationToken);
-        if (requireConfirmed)
-        {
-            return TypedResults.Accepted((string?)null, AcceptedResponse.Instance);
-        }
-
         var deviceId = DeviceCookies.NewDeviceId();
         var issued = await sessions.StartAsync(userId, email, emailConfirmed: false, credentials.Remember ?? true, context.Request.Headers.UserAgent, cancellationToken, deviceId);
         cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));

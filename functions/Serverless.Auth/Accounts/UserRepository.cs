@@ -36,7 +36,12 @@ internal sealed class UserRepository(AuthTables tables)
     /// False when the email is taken. Uniqueness is the storage insert itself (409), never read-then-write.
     /// The account starts with one device issued: the cookie of the browser that signs up (number 1).
     /// </summary>
-    public async Task<bool> TryCreateAsync(string userId, string normalizedEmail, string passwordHash, DateTimeOffset createdAt, CancellationToken cancellationToken)
+    public Task<bool> TryCreateAsync(string userId, string normalizedEmail, string passwordHash, DateTimeOffset createdAt, CancellationToken cancellationToken) =>
+        TryCreateAsync(userId, normalizedEmail, passwordHash, createdAt, emailConfirmed: false, cancellationToken);
+
+    /// <summary>As above; <paramref name="emailConfirmed"/> when a pending registration's link, which proved the mailbox, creates it.</summary>
+    public async Task<bool> TryCreateAsync(
+        string userId, string normalizedEmail, string passwordHash, DateTimeOffset createdAt, bool emailConfirmed, CancellationToken cancellationToken)
     {
         var entity = new TableEntity(KeyFor(normalizedEmail), AccountRow)
         {
@@ -46,6 +51,10 @@ internal sealed class UserRepository(AuthTables tables)
             ["CreatedAt"] = createdAt,
             [DevicesIssuedColumn] = FirstDevice,
         };
+        if (emailConfirmed)
+        {
+            entity["EmailConfirmed"] = true;
+        }
         try
         {
             await tables.Users.AddEntityAsync(entity, cancellationToken);

@@ -8,13 +8,14 @@ using Serverless.Auth.Throttling;
 namespace Serverless.Auth.Email;
 
 /// <summary><c>POST /api/auth/email/confirm</c>: the token from the confirmation link; the frontend posts it.</summary>
-internal sealed class EmailConfirmEndpoint(RequestGate gate, MailLinks links, Authenticator authenticator, SessionService sessions, SessionCookies cookies)
+internal sealed class EmailConfirmEndpoint(RequestGate gate, MailLinks links, SessionService sessions, SessionCookies cookies, DeviceCookies devices)
 {
     public static readonly AuthEndpoint Declaration = Declare.Post(
         "EmailConfirm", AuthRoutes.EmailConfirm, "Confirm the email address",
-        "Confirms the address with the token from the confirmation link (single use). When the request carries a valid session of "
-        + "the same user, fresh session cookies come with the answer, so verify shows emailConfirmed at once; other sessions show it "
-        + "from their next refresh. One generic 400 for an unknown, expired or used token.",
+        "Confirms the address with the token from the confirmation link (single use). When the request carries the refresh cookie of "
+        + "a live session of the same user, that session is refreshed (both cookies rotated), so verify shows emailConfirmed at once; "
+        + "other sessions show it from their next refresh. An access token alone (bearer or cookie) never gets cookies. "
+        + "One generic 400 for an unknown, expired or used token.",
         static (EmailConfirmEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context),
         typeof(EmailConfirmRequest),
         StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge,
@@ -34,8 +35,12 @@ internal sealed class EmailConfirmEndpoint(RequestGate gate, MailLinks links, Au
             return Problems.InvalidMailToken();
         }
 
-        if (await authenticator.AuthenticateAsync(context) is { } subject && subject.UserId == account.UserId
-            && await sessions.ReissueAsync(subject.UserId, subject.SessionId, cancellationToken) is { } issued)
+        // Only the refresh cookie may renew the session, exactly as refresh does: an access token (short-lived, also
+        // handed to other APIs as a bearer) must never be traded for a new long-lived refresh token here. Refresh
+        // also refuses values of several users (a planted cookie), so the session renewed is this user's.
+        var presented = cookies.Refresh.ReadAll(context.Request);
+        if (presented.Any(value => RefreshToken.TryParse(value, out var token) && token.UserId == account.UserId)
+            && await sessions.RefreshAsync(presented, devices.PresentedIds(context.Request), cancellationToken) is { } issued)
         {
             cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
         }

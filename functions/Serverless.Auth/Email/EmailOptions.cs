@@ -41,6 +41,15 @@ public sealed class EmailOptions
     /// <summary>At most one mail of each kind per account in this many seconds: nobody can flood an inbox through the API.</summary>
     public int MailCooldownSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// Mails to one address (registered or not) in any rolling hour, counted in storage across instances by the
+    /// sender. Caps what forgot, resend and signup can send to a victim, however the requests are spread.
+    /// </summary>
+    public int MaxPerAddressPerHour { get; set; } = 5;
+
+    /// <summary>The same over any rolling 24 hours.</summary>
+    public int MaxPerAddressPerDay { get; set; } = 20;
+
     internal TimeSpan ConfirmTokenLifetime => TimeSpan.FromMinutes(ConfirmTokenMinutes);
     internal TimeSpan ResetTokenLifetime => TimeSpan.FromMinutes(ResetTokenMinutes);
     internal TimeSpan MailCooldown => TimeSpan.FromSeconds(MailCooldownSeconds);
@@ -104,6 +113,17 @@ internal sealed class EmailOptionsValidator(IOptions<RequestOriginOptions> origi
         if (options.MailCooldownSeconds is < 0 or > 3600)
         {
             failures.Add("Auth__Email__MailCooldownSeconds must be between 0 and 3600.");
+        }
+
+        // Bounded above because every counted mail is kept for a day in the address's one quota row.
+        if (options.MaxPerAddressPerHour is < 1 or > MailQuota.MaxPerDay)
+        {
+            failures.Add($"Auth__Email__MaxPerAddressPerHour must be between 1 and {MailQuota.MaxPerDay} (mails to one address in any hour).");
+        }
+
+        if (options.MaxPerAddressPerDay < Math.Max(1, options.MaxPerAddressPerHour) || options.MaxPerAddressPerDay > MailQuota.MaxPerDay)
+        {
+            failures.Add($"Auth__Email__MaxPerAddressPerDay must be at least Auth__Email__MaxPerAddressPerHour ({options.MaxPerAddressPerHour}) and at most {MailQuota.MaxPerDay} (mails to one address in any 24 hours).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -4,7 +4,7 @@ using MimeKit;
 
 namespace Serverless.Auth.Email;
 
-/// <summary>The three mails: plain text plus simple HTML, no images, no tracking, links to the frontend only.</summary>
+/// <summary>The four mails: plain text plus simple HTML, no images, no tracking, links to the frontend only.</summary>
 internal sealed class MailComposer(IOptions<EmailOptions> options)
 {
     private readonly EmailOptions settings = options.Value;
@@ -20,6 +20,12 @@ internal sealed class MailComposer(IOptions<EmailOptions> options)
                 "Confirm email address",
                 Link("confirm", token),
                 $"The link works once and expires in {Duration(settings.ConfirmTokenLifetime)}. If you did not sign up, ignore this mail."),
+            MailKind.Registration => (
+                $"Confirm your email for {product}",
+                $"Confirm this address to create your {product} account.",
+                "Confirm email address",
+                Link("confirm", token),
+                $"The account is created when you follow the link; then sign in with the password you chose. The link works once and expires in {Duration(settings.ConfirmTokenLifetime)}. If you did not sign up, ignore this mail: without the link, no account is created."),
             MailKind.Reset => (
                 $"Reset your {product} password",
                 $"Someone (hopefully you) asked to reset the password of your {product} account.",

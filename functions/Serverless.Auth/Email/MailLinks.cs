@@ -19,6 +19,7 @@ internal abstract record PasswordResetResult
 /// </summary>
 internal sealed partial class MailLinks(
     MailTokenStore tokens,
+    PendingRegistrations registrations,
     UserRepository users,
     SessionStore sessionStore,
     SessionService sessions,
@@ -30,10 +31,19 @@ internal sealed partial class MailLinks(
 {
     private const int MaxAttempts = 3;
 
-    /// <summary>The confirmed account, or null for an unknown, expired or used token.</summary>
+    /// <summary>
+    /// The confirmed account, or null for an unknown, expired or used token. A pending registration's link
+    /// creates its account here; an account's own link (also one the previous release mailed) confirms it.
+    /// </summary>
     public async Task<UserAccount?> ConfirmAsync(string token, CancellationToken cancellationToken)
     {
-        if (await FindAsync(token, MailKind.Confirm, cancellationToken) is not { } stored)
+        var found = await FindAsync(token, cancellationToken);
+        if (found is { Kind: MailKind.Registration })
+        {
+            return await registrations.CompleteAsync(found, cancellationToken);
+        }
+
+        if (found is not { Kind: MailKind.Confirm } stored)
         {
             return null;
         }
@@ -66,7 +76,7 @@ internal sealed partial class MailLinks(
     /// </summary>
     public async Task<PasswordResetResult> ResetPasswordAsync(string token, string newPassword, CancellationToken cancellationToken)
     {
-        if (await FindAsync(token, MailKind.Reset, cancellationToken) is not { } stored
+        if (await FindAsync(token, cancellationToken) is not { Kind: MailKind.Reset } stored
             || await CurrentResetOwnerAsync(stored, cancellationToken) is not { } account)
         {
             return new PasswordResetResult.InvalidToken();
@@ -102,10 +112,10 @@ internal sealed partial class MailLinks(
         return new PasswordResetResult.InvalidToken();
     }
 
-    private async Task<MailToken?> FindAsync(string token, MailKind kind, CancellationToken cancellationToken) =>
+    private async Task<MailToken?> FindAsync(string token, CancellationToken cancellationToken) =>
         MailRequest.IsWellFormed(token)
         && await tokens.FindAsync(MailRequest.HashOf(token), cancellationToken) is { } stored
-        && stored.Kind == kind && time.GetUtcNow() < stored.ExpiresAt
+        && time.GetUtcNow() < stored.ExpiresAt
             ? stored
             : null;
 

@@ -12,7 +12,13 @@ internal sealed partial class MailOutbox(MailQueue queue, TimeProvider time, ILo
 {
     /// <summary>Throws when the queue is unreachable (the endpoint answers 503: nothing happened, ask again).</summary>
     public Task RequestAsync(MailKind kind, string canonicalEmail, CancellationToken cancellationToken) =>
-        queue.EnqueueAsync(new MailRequest(kind, canonicalEmail, MailRequest.NewToken(), time.GetUtcNow()), cancellationToken);
+        queue.EnqueueAsync(NewRequest(kind, canonicalEmail), cancellationToken);
+
+    /// <summary>A request with a fresh token, for a caller that stores something under the token's hash before <see cref="EnqueueAsync"/>.</summary>
+    public MailRequest NewRequest(MailKind kind, string canonicalEmail) => new(kind, canonicalEmail, MailRequest.NewToken(), time.GetUtcNow());
+
+    /// <summary>Throws when the queue is unreachable.</summary>
+    public Task EnqueueAsync(MailRequest request, CancellationToken cancellationToken) => queue.EnqueueAsync(request, cancellationToken);
 
     /// <summary>
     /// Signup's mail. The account exists by now, so a queue outage must not turn the signup into a

@@ -16,6 +16,26 @@ public enum MailKind
 
     /// <summary>Someone tried to sign up with an address that has an account: no token, a link to the forgot-password page.</summary>
     SignupAttempt,
+
+    /// <summary>
+    /// A signup while confirmation is required: the token is a pending registration's (the request stored it,
+    /// keyed by the token's hash, with the password's Argon2 hash). The sender mails its link while the address
+    /// is free, else the <see cref="SignupAttempt"/> notice instead (the link is then never mailed).
+    /// </summary>
+    Registration,
+}
+
+internal static class MailKinds
+{
+    /// <summary>
+    /// Kinds that bypass the per-address caps: security notices (a later "your password was changed"), which
+    /// must reach the owner even after an attacker has used up the address's allowance. None yet. Everything a
+    /// request can ask for counts (confirm, reset, signup notices, and email-change mails to come): that is
+    /// what keeps an inbox from being flooded through the API.
+    /// </summary>
+    private static readonly HashSet<MailKind> SecurityNotices = [];
+
+    public static bool CountsTowardAddressCap(this MailKind kind) => !SecurityNotices.Contains(kind);
 }
 
 /// <summary>

@@ -28,6 +28,7 @@ internal sealed class AuthTables
         LoginThrottle = Service.GetTableClient(settings.LoginThrottleTable);
         Sessions = Service.GetTableClient(settings.SessionsTable);
         MailTokens = Service.GetTableClient(settings.MailTokensTable);
+        MailQuotas = Service.GetTableClient(settings.MailQuotasTable);
     }
 
     public TableServiceClient Service { get; }
@@ -37,8 +38,9 @@ internal sealed class AuthTables
     public TableClient LoginThrottle { get; }
     public TableClient Sessions { get; }
     public TableClient MailTokens { get; }
+    public TableClient MailQuotas { get; }
 
-    public IEnumerable<TableClient> All => [Users, Revocations, LoginThrottle, Sessions, MailTokens];
+    public IEnumerable<TableClient> All => [Users, Revocations, LoginThrottle, Sessions, MailTokens, MailQuotas];
 
     /// <summary>Bounded waits: a storage outage must turn into a quick 503, not a hung request.</summary>
     internal static void BoundRetries(RetryOptions retry, StorageOptions settings)

@@ -12,7 +12,7 @@ namespace Serverless.Auth.Storage;
 
 /// <summary>
 /// Deletes rows no request will read again: expired sessions, revocation change-log tables and keyed rows whose tokens
-/// have all expired, login-throttle rows whose backoff ended long ago, and expired mail tokens. Runs on a schedule: a
+/// have all expired, login-throttle rows whose backoff ended long ago, expired mail tokens, and mail quota rows a day old. Runs on a schedule: a
 /// timer-triggered function in Azure, <see cref="StorageCleanupService"/> in the standalone host.
 /// </summary>
 internal sealed partial class StorageCleanup(
@@ -40,6 +40,8 @@ internal sealed partial class StorageCleanup(
         var throttles = await DeleteAllAsync(tables.LoginThrottle, idleThrottles, cancellationToken);
 
         var mailTokens = await DeleteAllAsync(tables.MailTokens, MailTokenStore.ExpiredFilter(now), cancellationToken);
+        var mailQuotas = await DeleteAllAsync(tables.MailQuotas, MailQuota.ExpiredFilter(now), cancellationToken);
+        LogMailQuotasCleaned(logger, mailQuotas);
 
         LogCleaned(logger, expiredSessions, revocations, throttles, mailTokens);
         return (expiredSessions, revocations, throttles, mailTokens);
@@ -64,6 +66,9 @@ internal sealed partial class StorageCleanup(
 
         return deleted;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Storage clean-up deleted {MailQuotas} mail quota rows")]
+    private static partial void LogMailQuotasCleaned(ILogger logger, int mailQuotas);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Storage clean-up deleted {Sessions} expired sessions, {Revocations} revocation tables and rows, {Throttles} throttle rows, {MailTokens} mail tokens")]
     private static partial void LogCleaned(ILogger logger, int sessions, int revocations, int throttles, int mailTokens);

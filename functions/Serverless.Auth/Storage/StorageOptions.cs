@@ -22,6 +22,7 @@ public sealed class StorageOptions
     public string LoginThrottleTable { get; set; } = "LoginThrottle";
     public string SessionsTable { get; set; } = "Sessions";
     public string MailTokensTable { get; set; } = "MailTokens";
+    public string MailQuotasTable { get; set; } = "MailQuotas";
 
     /// <summary>The queue mail requests go through; failed ones end in <c>&lt;name&gt;-poison</c>, as the Functions queue trigger names it.</summary>
     public string EmailQueue { get; set; } = "auth-email";
@@ -86,6 +87,7 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
             ("Auth__Storage__LoginThrottleTable", options.LoginThrottleTable),
             ("Auth__Storage__SessionsTable", options.SessionsTable),
             ("Auth__Storage__MailTokensTable", options.MailTokensTable),
+            ("Auth__Storage__MailQuotasTable", options.MailQuotasTable),
         })
         {
             if (!IsValidTableName(table))

@@ -64,6 +64,74 @@ public sealed class EmailFlowTests(MailApi mail, AzuriteFixture azurite) : IClas
         Assert.Empty(SessionClient.SetCookies(confirm));
     }
 
+    /// <summary>
+    /// Issue 22, item 11: a confirmation link plus an access token (a bearer header or the access cookie
+    /// alone) must not mint a session. Access tokens are short-lived and meant for APIs; only the holder of
+    /// the user's refresh cookie may get rotated cookies, as from refresh itself.
+    /// </summary>
+    [Theory]
+    [InlineData("bearer")]
+    [InlineData("access cookie")]
+    [InlineData("another user's refresh cookie")]
+    public async Task ConfirmingWithAnythingButThatUsersRefreshCookieSetsNoCookie(string credential)
+    {
+        var email = Emails.Unique("confirm-credential");
+        var owner = Browser();
+        Assert.Equal(HttpStatusCode.Created, (await owner.SignupAsync(email, Password)).StatusCode);
+        var other = Browser();
+        Assert.Equal(HttpStatusCode.Created, (await other.SignupAsync(Emails.Unique("confirm-other"), Password)).StatusCode);
+        var token = MailLinks.Token(Assert.Single(await mail.Maildev.WaitForEmailsAsync(email, cancellationToken: Ct)), "confirm");
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, Serverless.Auth.Http.AuthRoutes.EmailConfirmPath)
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { token }),
+        };
+        switch (credential)
+        {
+            case "bearer":
+                request.Headers.Authorization = new("Bearer", owner.Access);
+                break;
+            case "access cookie":
+                request.Headers.Add("Cookie", "auth=" + owner.Access);
+                break;
+            default:
+                request.Headers.Add("Cookie", "refresh=" + other.Refresh);
+                break;
+        }
+
+        var confirm = await mail.Api.SendAsync(request);
+
+        var body = await ResponseAssert.JsonAsync(confirm, HttpStatusCode.OK);
+        Assert.True(body.GetProperty("emailConfirmed").GetBoolean());
+        Assert.Empty(SessionClient.SetCookies(confirm));
+        // The owner's own session sees the confirmation at its next refresh, as every other device does.
+        Assert.True((await ResponseAssert.JsonAsync(await owner.RefreshAsync(), HttpStatusCode.OK)).GetProperty("emailConfirmed").GetBoolean());
+        Assert.Equal(HttpStatusCode.OK, (await other.VerifyAsync()).StatusCode);
+    }
+
+    [Fact]
+    public async Task ConfirmingWithThatUsersRefreshCookieAloneRotatesTheSession()
+    {
+        var email = Emails.Unique("confirm-refresh");
+        var owner = Browser();
+        Assert.Equal(HttpStatusCode.Created, (await owner.SignupAsync(email, Password)).StatusCode);
+        var token = MailLinks.Token(Assert.Single(await mail.Maildev.WaitForEmailsAsync(email, cancellationToken: Ct)), "confirm");
+        var oldRefresh = owner.Refresh;
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, Serverless.Auth.Http.AuthRoutes.EmailConfirmPath)
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { token }),
+        };
+        // The browser's refresh cookie (with the device cookie it travels with), no access token.
+        request.Headers.Add("Cookie", $"refresh={oldRefresh}; device={owner.Device}");
+        var confirm = await mail.Api.SendAsync(request);
+
+        await ResponseAssert.JsonAsync(confirm, HttpStatusCode.OK);
+        var access = SessionClient.Cookie(confirm, "auth").Value.ToString();
+        Assert.NotEqual(oldRefresh, SessionClient.Cookie(confirm, "refresh").Value.ToString());
+        Assert.True((await ResponseAssert.JsonAsync(await mail.Api.VerifyAsync(bearer: access), HttpStatusCode.OK)).GetProperty("emailConfirmed").GetBoolean());
+    }
+
     [Fact]
     public async Task ForgotMailsAResetLinkThatSetsTheNewPasswordAndEndsEverySession()
     {

@@ -24,6 +24,11 @@ public sealed class EmailSettingsTests(AzuriteFixture azurite)
     [InlineData("Auth:Storage:EmailQueue", "Bad_Queue", "Auth__Storage__EmailQueue")]
     [InlineData("Auth:Storage:QueueServiceUri", "https://acct.queue.core.windows.net", "Auth__Storage__QueueServiceUri only applies")]
     [InlineData("Auth:Storage:MailTokensTable", "x", "Auth__Storage__MailTokensTable")]
+    [InlineData("Auth:Storage:MailQuotasTable", "x", "Auth__Storage__MailQuotasTable")]
+    [InlineData("Auth:Email:MaxPerAddressPerHour", "0", "Auth__Email__MaxPerAddressPerHour must be between 1 and 1000")]
+    [InlineData("Auth:Email:MaxPerAddressPerHour", "-3", "Auth__Email__MaxPerAddressPerHour must be between 1 and 1000")]
+    [InlineData("Auth:Email:MaxPerAddressPerDay", "4", "Auth__Email__MaxPerAddressPerDay must be at least Auth__Email__MaxPerAddressPerHour (5)")]
+    [InlineData("Auth:Email:MaxPerAddressPerDay", "1001", "Auth__Email__MaxPerAddressPerDay must be at least")]
     [InlineData("AzureFunctionsJobHost:extensions:queues:maxDequeueCount", "0", "maxDequeueCount")]
     public async Task AnUnsafeOrMissingMailSettingStopsStartUpNamingIt(string key, string value, string expected)
     {
