@@ -119,6 +119,14 @@ public sealed class MailCapTests(AzuriteFixture azurite)
         Assert.Null(await CountedAsync(api, email));
     }
 
+    /// <summary>
+    /// Every kind a request can ask for counts; security notices of later issues will be flagged to bypass the
+    /// cap (MailKinds.SecurityNotices), since an attacker who used up the allowance must not silence them.
+    /// </summary>
+    [Fact]
+    public void EveryMailKindARequestCanAskForCountsTowardTheCap() =>
+        Assert.All(Enum.GetValues<MailKind>(), kind => Assert.True(kind.CountsTowardAddressCap(), $"{kind} bypasses the per-address cap"));
+
     private static async Task AskForResetsAsync(TestApi api, string email, int count)
     {
         for (var i = 0; i < count; i++)
