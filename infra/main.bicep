@@ -105,7 +105,7 @@ param sessionsTableName string = 'Sessions'
 @maxLength(63)
 param mailTokensTableName string = 'MailTokens'
 
-@description('Storage queue the API puts mail on and the queue-triggered function sends from (Auth__Storage__EmailQueue); messages that fail maxDequeueCount times (host.json) move to <name>-poison. 3-56 lower-case letters, digits and single hyphens, so the poison queue name stays within 63.')
+@description('Storage queue the API puts mail on and the queue-triggered function sends from (app setting AUTH_EMAIL_QUEUE, read by both); messages that fail maxDequeueCount times (host.json) move to <name>-poison. 3-56 lower-case letters, digits and single hyphens, so the poison queue name stays within 63.')
 @minLength(3)
 @maxLength(56)
 param emailQueueName string = 'auth-email'

@@ -55,6 +55,8 @@ param emailLinkBaseUrl = readEnvironmentVariable('AUTH_EMAIL_LINK_BASE_URL')
 param emailProductName = readEnvironmentVariable('AUTH_EMAIL_PRODUCT_NAME', 'Serverless Auth')
 // true: login needs a confirmed address and signup no longer says whether an address is registered.
 param emailRequireConfirmed = bool(readEnvironmentVariable('AUTH_EMAIL_REQUIRE_CONFIRMED', 'false'))
+// The mail queue (and <name>-poison); the app setting of the same name tells the API and the queue trigger.
+param emailQueueName = readEnvironmentVariable('AUTH_EMAIL_QUEUE', 'auth-email')
 
 // Re-provisioning after `azd down` (README "Deploy to Azure"): recover the soft-deleted vault, or salt
 // its name to create a new one.

@@ -5,6 +5,7 @@ using Serverless.Auth;
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.AddServerlessAuth();
+builder.AddMailQueueTrigger();
 var host = builder.Build();
 // Cold start: the endpoints' singletons are built while the worker connects to the Functions host.
 host.Services.WarmUpInBackground();

@@ -49,7 +49,12 @@ public sealed class EmailInfraTests(InfraFixture infra)
         var storage = $"/providers/Microsoft.Storage/storageAccounts/{snapshot.Outputs.Text("AZURE_STORAGE_ACCOUNT_NAME")}";
         Assert.Equal([$"{storage}/queueServices/default/queues/mail-out", $"{storage}/queueServices/default/queues/mail-out-poison"],
             Scopes(snapshot, TemplateSecurityTests.StorageQueueDataContributor));
-        Assert.Equal("mail-out", snapshot.One("Microsoft.Web/sites").AppSettings()["Auth__Storage__EmailQueue"]);
+        Assert.Equal("mail-out", snapshot.One("Microsoft.Web/sites").AppSettings()["AUTH_EMAIL_QUEUE"]);
+
+        // The parameters file reads the variable of the same name as the app setting.
+        var fromEnvironment = await infra.SnapshotAsync(InfraFixture.ValidEnvironmentWith("AUTH_EMAIL_QUEUE", "mail-out"));
+        Assert.True(fromEnvironment.Succeeded, fromEnvironment.Run.ToString());
+        Assert.Equal("mail-out", fromEnvironment.One("Microsoft.Web/sites").AppSettings()["AUTH_EMAIL_QUEUE"]);
     }
 
     [Fact]
@@ -78,7 +83,8 @@ public sealed class EmailInfraTests(InfraFixture infra)
         const string QueueEndpoint = "[format('https://{0}.queue.{1}', parameters('storageAccountName'), environment().suffixes.storage)]";
         Assert.Equal(QueueEndpoint, ResolveQueueEndpoint(settings["Auth__Storage__QueueServiceUri"]));
         Assert.Equal(QueueEndpoint, ResolveQueueEndpoint(settings["AuthQueue__queueServiceUri"]));
-        Assert.Equal("[parameters('emailQueueName')]", settings["Auth__Storage__EmailQueue"]);
+        Assert.Equal("[parameters('emailQueueName')]", settings["AUTH_EMAIL_QUEUE"]);
+        Assert.DoesNotContain("Auth__Storage__EmailQueue", settings.Keys);
         Assert.Equal("managedidentity", settings["AuthQueue__credential"]);
         Assert.Equal("[parameters('identityClientId')]", settings["AuthQueue__clientId"]);
         Assert.DoesNotContain(settings.Keys, key => key.StartsWith("AuthQueue", StringComparison.Ordinal) && key is not ("AuthQueue__queueServiceUri" or "AuthQueue__credential" or "AuthQueue__clientId"));
@@ -87,7 +93,7 @@ public sealed class EmailInfraTests(InfraFixture infra)
         Assert.Matches(@"^\[format\('https://\{0\}\.queue\.\{1\}', 'st[a-z0-9]{13}', environment\(\)\.suffixes\.storage\)\]$", evaluated["Auth__Storage__QueueServiceUri"]);
         Assert.Equal(evaluated["Auth__Storage__QueueServiceUri"], evaluated["AuthQueue__queueServiceUri"]);
         Assert.Contains($"'{infra.ValidSnapshot.Outputs.Text("AZURE_STORAGE_ACCOUNT_NAME")}'", evaluated["AuthQueue__queueServiceUri"], StringComparison.Ordinal);
-        Assert.Equal("auth-email", evaluated["Auth__Storage__EmailQueue"]);
+        Assert.Equal("auth-email", evaluated["AUTH_EMAIL_QUEUE"]);
         Assert.Equal(evaluated["AzureWebJobsStorage__clientId"], evaluated["AuthQueue__clientId"]);
         Assert.Equal(evaluated["Auth__Storage__ManagedIdentityClientId"], evaluated["AuthQueue__clientId"]);
     }
