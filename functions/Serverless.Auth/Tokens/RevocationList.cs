@@ -30,6 +30,9 @@ internal sealed partial class RevocationList(
     // slower than half of this is logged again, below).
     private static readonly TimeSpan Overlap = TimeSpan.FromSeconds(5);
 
+    // The longest pause between syncs that keep failing: short, since verify reads storage until one succeeds.
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+
     // Forgetting expired entries walks all of them: once a minute, so a sync's cost stays with what is new.
     private static readonly TimeSpan PruneEvery = TimeSpan.FromMinutes(1);
 
@@ -119,24 +122,40 @@ internal sealed partial class RevocationList(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             var started = time.GetTimestamp();
             try
             {
                 await SyncAsync(stoppingToken);
+                failures = 0;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
             }
             catch (Exception e) when (StorageFailure.IsUnavailable(e) || e is RequestFailedException { Status: 404 })
             {
-                LogSyncFailed(logger, e.GetType().Name);
+                failures++;
+                LogSyncFailed(logger, StorageFailure.Describe(e));
+            }
+            catch (Exception e)
+            {
+                // Whatever else goes wrong, the loop goes on: an exception leaving ExecuteAsync stops the whole host
+                // (BackgroundServiceExceptionBehavior). Logged whole; verify stays fail-closed meanwhile.
+                failures++;
+                LogSyncError(logger, e);
             }
 
             // Syncs start one interval apart (a slow sync does not stretch how long a revocation takes to
-            // arrive), with a short pause after one that overran, so a struggling store is not hammered.
+            // arrive), with a short pause after one that overran, so a struggling store is not hammered; after
+            // failures the pause doubles, up to MaxBackoff.
             var wait = interval - time.GetElapsedTime(started);
+            var pause = failures == 0 ? interval / 4 : Min(interval * Math.Pow(2, Math.Min(failures - 1, 16)), MaxBackoff);
             try
             {
-                await Task.Delay(wait > interval / 4 ? wait : interval / 4, time, stoppingToken);
+                await Task.Delay(wait > pause ? wait : pause, time, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -174,6 +193,8 @@ internal sealed partial class RevocationList(
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
     private void Prune(DateTimeOffset now)
     {
         var horizon = now - TimeSpan.FromMinutes(5);
@@ -196,4 +217,7 @@ internal sealed partial class RevocationList(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Revocation sync failed ({ErrorType}); verify falls back to storage reads until it recovers")]
     private static partial void LogSyncFailed(ILogger logger, string errorType);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Revocation sync failed unexpectedly; retrying, and verify falls back to storage reads until it recovers")]
+    private static partial void LogSyncError(ILogger logger, Exception exception);
 }
