@@ -86,7 +86,8 @@ public static class ServerlessAuthExtensions
         services.AddSingleton<StorageCleanup>();
 
         // Order matters: tables exist before the revocation list first reads them.
-        services.AddHostedService<TableInitializer>();
+        services.AddSingleton<TableInitializer>();
+        services.AddHostedService(sp => sp.GetRequiredService<TableInitializer>());
         services.AddHostedService(sp => sp.GetRequiredService<RevocationList>());
         return builder;
     }
