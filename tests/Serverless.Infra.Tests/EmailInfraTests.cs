@@ -67,8 +67,8 @@ public sealed class EmailInfraTests(InfraFixture infra)
         Assert.Equal("[parameters('mailTokensTableName')]", Site.AppSettings()["Auth__Storage__MailTokensTable"]);
 
         var storage = $"/providers/Microsoft.Storage/storageAccounts/{infra.ValidSnapshot.Outputs.Text("AZURE_STORAGE_ACCOUNT_NAME")}";
-        // Issue 17: the table role is on the table service (the app creates its revocation change-log tables), so it covers MailTokens.
-        Assert.Equal([$"{storage}/tableServices/default"], Scopes(infra.ValidSnapshot, StorageTableDataContributor));
+        // Issues 17 and 23: the table role is on the account (the app creates its revocation change-log tables), so it covers MailTokens.
+        Assert.Equal([storage], Scopes(infra.ValidSnapshot, StorageTableDataContributor));
         Assert.Equal("MailTokens", infra.ValidSnapshot.One("Microsoft.Web/sites").AppSettings()["Auth__Storage__MailTokensTable"]);
     }
 
