@@ -12,7 +12,7 @@ namespace Serverless.Auth.Tests.Http;
 /// The OpenAPI document is generated from the endpoint declarations; the committed copy
 /// (functions/openapi.json) must equal the live one, and the Functions app must declare the same endpoints.
 /// </summary>
-public sealed class ApiContractTests(SharedApi shared) : IClassFixture<SharedApi>
+public sealed class ApiContractTests(DocumentedApi shared) : IClassFixture<DocumentedApi>
 {
     private static readonly string CommittedPath = RepoPaths.Combine("functions", "openapi.json");
     private readonly TestApi api = shared.Api;
