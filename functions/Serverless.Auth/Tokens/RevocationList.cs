@@ -30,9 +30,6 @@ internal sealed partial class RevocationList(
     // slower than half of this is logged again, below).
     private static readonly TimeSpan Overlap = TimeSpan.FromSeconds(5);
 
-    // The longest pause between syncs that keep failing: short, since verify reads storage until one succeeds.
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
-
     // Forgetting expired entries walks all of them: once a minute, so a sync's cost stays with what is new.
     private static readonly TimeSpan PruneEvery = TimeSpan.FromMinutes(1);
 
@@ -122,6 +119,8 @@ internal sealed partial class RevocationList(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // The longest pause between syncs that keep failing: short, since verify reads storage until one succeeds.
+        var maxBackoff = TimeSpan.FromSeconds(5);
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -150,9 +149,10 @@ internal sealed partial class RevocationList(
 
             // Syncs start one interval apart (a slow sync does not stretch how long a revocation takes to
             // arrive), with a short pause after one that overran, so a struggling store is not hammered; after
-            // failures the pause doubles, up to MaxBackoff.
+            // failures the pause doubles, up to maxBackoff.
             var wait = interval - time.GetElapsedTime(started);
-            var pause = failures == 0 ? interval / 4 : Min(interval * Math.Pow(2, Math.Min(failures - 1, 16)), MaxBackoff);
+            var backoff = interval * Math.Pow(2, Math.Min(failures - 1, 16));
+            var pause = failures == 0 ? interval / 4 : backoff < maxBackoff ? backoff : maxBackoff;
             try
             {
                 await Task.Delay(wait > pause ? wait : pause, time, stoppingToken);
@@ -192,8 +192,6 @@ internal sealed partial class RevocationList(
     }
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private void Prune(DateTimeOffset now)
     {
