@@ -17,6 +17,8 @@ public static class StartupRefusal
 {
     public const int ExitCode = 1;
 
+    public const string LinePrefix = "Start-up error: ";
+
     /// <summary>
     /// Checks the settings and prepares storage, then runs the host until it stops; returns the process exit code.
     /// The checks run before the host starts, where the host would log a refusal once more, stack trace included.
@@ -33,8 +35,14 @@ public static class StartupRefusal
         }
         catch (Exception e) when (Explain(e) is { } lines)
         {
-            // Once each: options that read other options repeat those options' failures.
-            Console.Error.WriteLine(string.Join(Environment.NewLine, lines.Distinct(StringComparer.Ordinal)));
+            // Once each: options that read other options repeat those options' failures. The prefix makes the
+            // Functions host, which reads its worker's stderr line by line, log each as an error and quote it
+            // when the worker exits (it ranks a line by words such as "error").
+            foreach (var line in lines.Distinct(StringComparer.Ordinal))
+            {
+                Console.Error.WriteLine(LinePrefix + line);
+            }
+
             return ExitCode;
         }
     }

@@ -9,5 +9,5 @@ builder.AddMailQueueTrigger();
 var host = builder.Build();
 // Cold start: the endpoints' singletons are built while the worker connects to the Functions host.
 host.Services.WarmUpInBackground();
-// A refused setting: its message on stderr and exit code 1 (the Functions host logs the worker's stderr).
+// A refused setting: its message on stderr, which the Functions host logs, and exit code 1.
 return host.RunOrRefuse();

@@ -47,7 +47,7 @@ public sealed partial class StartupRefusalProcessTests(AzuriteFixture azurite)
     {
         var everything = run.StandardOutput + run.StandardError;
         Assert.True(run.ExitCode == 1, $"exit code {run.ExitCode}:\n{everything}");
-        Assert.Contains(message, run.StandardError, StringComparison.Ordinal);
+        Assert.Contains(StartupRefusal.LinePrefix + message, run.StandardError, StringComparison.Ordinal);
         Assert.DoesNotMatch(StackFrame(), everything);
         Assert.DoesNotContain("Unhandled exception", everything, StringComparison.Ordinal);
     }
