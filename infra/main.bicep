@@ -110,7 +110,7 @@ param mailTokensTableName string = 'MailTokens'
 @maxLength(63)
 param mailQuotasTableName string = 'MailQuotas'
 
-@description('Storage queue the API puts mail on and the queue-triggered function sends from (Auth__Storage__EmailQueue); messages that fail maxDequeueCount times (host.json) move to <name>-poison. 3-56 lower-case letters, digits and single hyphens, so the poison queue name stays within 63.')
+@description('Storage queue the API puts mail on and the queue-triggered function sends from (app setting AUTH_EMAIL_QUEUE, read by both); messages that fail maxDequeueCount times (host.json) move to <name>-poison. 3-56 lower-case letters, digits and single hyphens, so the poison queue name stays within 63.')
 @minLength(3)
 @maxLength(56)
 param emailQueueName string = 'auth-email'
@@ -129,10 +129,13 @@ param smtpPort int = 587
 @maxLength(256)
 param smtpUser string = ''
 
-@description('SMTP password, stored in Key Vault only (secret smtp-password, app setting Auth__Email__SmtpPassword, referenced only when smtpUser is set). Azure Communication Services: a client secret of the Entra application linked to the SMTP user name. Written as a new secret version when not empty; empty keeps the version already in Key Vault. Required (non-empty) on the first deployment with smtpUser.')
+@description('SMTP password, stored in Key Vault only (secret smtp-password, app setting Auth__Email__SmtpPassword, referenced only when smtpUser is set). Azure Communication Services: a client secret of the Entra application linked to the SMTP user name. Written as a new secret version when not empty; empty keeps the version already in Key Vault, and then needs smtpPasswordInKeyVault. Required (non-empty) on the first deployment with smtpUser.')
 @secure()
 @maxLength(1024)
 param smtpPassword string = ''
+
+@description('The Key Vault secret smtp-password already holds the SMTP password (an earlier deployment wrote it), so smtpPassword may stay empty. With smtpUser set, a deployment needs smtpPassword or this flag: an empty password alone cannot tell a redeploy from a first deployment, which would point the app at a secret that does not exist.')
+param smtpPasswordInKeyVault bool = false
 
 @description('Transport security to the SMTP relay (Auth__Email__UseTls): StartTls (port 587) or SslOnConnect (port 465). The app\'s third mode, None, sends the links and the password in plain text and is refused in Azure, so it is not offered here.')
 @allowed(['StartTls', 'SslOnConnect'])
@@ -234,7 +237,7 @@ var keyVaultSecrets = [
   { name: 'jwt-signing-keys', appSetting: 'Auth__Jwt__SigningKeys', value: checkedSecret(jwtSigningKeys, 'jwtSigningKeys', 44), used: jwtSigningMode != 'ES256' }
   { name: 'server-key', appSetting: 'Auth__Secrets__ServerKey', value: checkedDistinctSecret(checkedSecret(serverKey, 'serverKey', 44), 'serverKey', jwtSigningKeys, 'jwtSigningKeys'), used: true }
   // Only a relay with a user name authenticates, so only then is the password granted and referenced.
-  { name: 'smtp-password', appSetting: 'Auth__Email__SmtpPassword', value: checkedSmtpPassword(smtpPassword, smtpUser), used: !empty(smtpUser) }
+  { name: 'smtp-password', appSetting: 'Auth__Email__SmtpPassword', value: checkedSmtpPassword(smtpPassword, smtpUser, smtpPasswordInKeyVault), used: !empty(smtpUser) }
 ]
 var usedKeyVaultSecrets = filter(keyVaultSecrets, secret => secret.used)
 var tableNames = [usersTableName, revocationsTableName, loginThrottleTableName, sessionsTableName, mailTokensTableName, mailQuotasTableName]

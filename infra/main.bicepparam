@@ -40,12 +40,15 @@ param cookieSameSite = readEnvironmentVariable('AUTH_COOKIE_SAMESITE', 'None')
 //   azd env set AUTH_SMTP_USER "auth-mailer"   # the SMTP Username resource's name
 //   azd env set AUTH_SMTP_PASSWORD "<client secret>"
 // Any other SMTP provider: set AUTH_SMTP_HOST / AUTH_SMTP_PORT / AUTH_SMTP_TLS (StartTls or SslOnConnect).
-// The password goes to Key Vault (secret smtp-password); later provisions may leave it empty to keep it.
+// The password goes to Key Vault (secret smtp-password); later provisions may leave it empty to keep it,
+// with AUTH_SMTP_PASSWORD_IN_KEY_VAULT=true.
 param smtpHost = readEnvironmentVariable('AUTH_SMTP_HOST', 'smtp.azurecomm.net')
 param smtpPort = int(readEnvironmentVariable('AUTH_SMTP_PORT', '587'))
 param smtpTls = readEnvironmentVariable('AUTH_SMTP_TLS', 'StartTls')
 param smtpUser = readEnvironmentVariable('AUTH_SMTP_USER', '')
 param smtpPassword = readEnvironmentVariable('AUTH_SMTP_PASSWORD', '')
+// With AUTH_SMTP_USER and no AUTH_SMTP_PASSWORD (a later provision): say that Key Vault already holds it.
+param smtpPasswordInKeyVault = bool(readEnvironmentVariable('AUTH_SMTP_PASSWORD_IN_KEY_VAULT', 'false'))
 
 // Required: the sender (a MailFrom address of a domain connected to the Communication Service, e.g.
 // "Example <DoNotReply@example.com>") and the frontend page the links open, on one of the allowed
@@ -55,6 +58,8 @@ param emailLinkBaseUrl = readEnvironmentVariable('AUTH_EMAIL_LINK_BASE_URL')
 param emailProductName = readEnvironmentVariable('AUTH_EMAIL_PRODUCT_NAME', 'Serverless Auth')
 // true: login needs a confirmed address and signup no longer says whether an address is registered.
 param emailRequireConfirmed = bool(readEnvironmentVariable('AUTH_EMAIL_REQUIRE_CONFIRMED', 'false'))
+// The mail queue (and <name>-poison); the app setting of the same name tells the API and the queue trigger.
+param emailQueueName = readEnvironmentVariable('AUTH_EMAIL_QUEUE', 'auth-email')
 
 // Re-provisioning after `azd down` (README "Deploy to Azure"): recover the soft-deleted vault, or salt
 // its name to create a new one.

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -34,7 +35,8 @@ public static class ServerlessAuthExtensions
         services.AddOptionsWithValidateOnStart<UnresolvedKeyVaultReferences, UnresolvedKeyVaultReferencesValidator>()
             .Configure(options => options.Settings = UnresolvedKeyVaultReferences.Find(builder.Configuration));
 
-        services.AddOptionsWithValidateOnStart<StorageOptions, StorageOptionsValidator>().BindConfiguration(StorageOptions.Section);
+        services.AddOptionsWithValidateOnStart<StorageOptions, StorageOptionsValidator>().BindConfiguration(StorageOptions.Section)
+            .Configure<IConfiguration>(StorageOptions.ReadEmailQueue);
         services.AddOptionsWithValidateOnStart<JwtOptions, JwtOptionsValidator>().BindConfiguration(JwtOptions.Section);
         services.AddOptionsWithValidateOnStart<ServerSecretOptions, ServerSecretOptionsValidator>().BindConfiguration(ServerSecretOptions.Section)
             .Validate<IOptions<JwtOptions>>(
@@ -86,7 +88,8 @@ public static class ServerlessAuthExtensions
         services.AddSingleton<StorageCleanup>();
 
         // Order matters: tables exist before the revocation list first reads them.
-        services.AddHostedService<TableInitializer>();
+        services.AddSingleton<TableInitializer>();
+        services.AddHostedService(sp => sp.GetRequiredService<TableInitializer>());
         services.AddHostedService(sp => sp.GetRequiredService<RevocationList>());
         return builder;
     }
@@ -111,6 +114,20 @@ public static class ServerlessAuthExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptionsWithValidateOnStart<MailQueueOptions, MailQueueOptionsValidator>().BindConfiguration(MailQueueOptions.Section);
         builder.Services.AddHostedService<MailQueueService>();
+        return builder;
+    }
+
+    /// <summary>
+    /// The Functions app sends the queued mail from a queue-triggered function that reads the queue name from
+    /// <c>AUTH_EMAIL_QUEUE</c> itself, with no default: start-up refuses to run without it, so the API never
+    /// enqueues mail where nothing reads.
+    /// </summary>
+    public static IHostApplicationBuilder AddMailQueueTrigger(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<StorageOptions>().Validate<IConfiguration>(
+            (_, configuration) => !string.IsNullOrWhiteSpace(configuration[StorageOptions.EmailQueueSetting]),
+            "AUTH_EMAIL_QUEUE is required: the MailSender queue trigger reads its queue name from it (%AUTH_EMAIL_QUEUE%), and the API enqueues there.");
         return builder;
     }
 

@@ -5,7 +5,9 @@ using Serverless.Auth;
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.AddServerlessAuth();
+builder.AddMailQueueTrigger();
 var host = builder.Build();
 // Cold start: the endpoints' singletons are built while the worker connects to the Functions host.
 host.Services.WarmUpInBackground();
-host.Run();
+// A refused setting: its message on stderr, which the Functions host logs, and exit code 1.
+return host.RunOrRefuse();

@@ -4,9 +4,9 @@ using Serverless.Auth.Http;
 namespace Serverless.Standalone;
 
 /// <summary>
-/// The API reference page (Scalar) at /scalar, over the OpenAPI document. Off unless
-/// <c>ApiReference__Enabled=true</c> (npm start sets it): a deployment does not advertise its API by default.
-/// Everything is served from this host: Scalar's script from the package, no CDN fonts, no telemetry.
+/// The OpenAPI document at /openapi/v1.json and the API reference page (Scalar) over it at /scalar. Both off
+/// unless <c>ApiReference__Enabled=true</c> (npm start sets it): a deployment does not advertise its API by
+/// default. Everything is served from this host: Scalar's script from the package, no CDN fonts, no telemetry.
 /// </summary>
 internal static class ApiReference
 {
@@ -20,6 +20,7 @@ internal static class ApiReference
             return;
         }
 
+        app.MapOpenApi(AuthApiDocument.Path);
         app.MapScalarApiReference(Path, options =>
         {
             options.WithTitle("Serverless Auth API")

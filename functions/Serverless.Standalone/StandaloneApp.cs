@@ -56,7 +56,6 @@ public static class StandaloneApp
         app.UseStatusCodePages();
         app.UseCors();
         app.MapAuthApi();
-        app.MapOpenApi(AuthApiDocument.Path);
         app.MapApiReference();
         app.Services.WarmUpInBackground();
         return app;

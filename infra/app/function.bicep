@@ -225,7 +225,10 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'Auth__Storage__MailQuotasTable', value: mailQuotasTableName }
         // The mail queue: the API enqueues through Auth__Storage__QueueServiceUri with the same identity...
         { name: 'Auth__Storage__QueueServiceUri', value: queueServiceUri }
-        { name: 'Auth__Storage__EmailQueue', value: emailQueueName }
+        // ...to the queue named by one flat setting that the trigger reads too (%AUTH_EMAIL_QUEUE%): on Flex
+        // Consumption the scale controller resolves trigger settings itself and has failed on names with ':'
+        // (azure-functions-host#8261).
+        { name: 'AUTH_EMAIL_QUEUE', value: emailQueueName }
         // ...and the sender's [QueueTrigger(Connection = "AuthQueue")] reads it through an identity-based
         // connection: <prefix>__queueServiceUri (Storage Queues extension 5.x), plus the common properties
         // <prefix>__credential=managedidentity and <prefix>__clientId for a user-assigned identity (Learn:

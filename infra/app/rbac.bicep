@@ -1,5 +1,5 @@
 // Least-privilege role assignments for the Function App's user-assigned identity, adjusted to what
-// the app uses: host storage and the deployment package (blobs), the table service (the app creates and
+// the app uses: host storage and the deployment package (blobs), the account's tables (the app creates and
 // drops its per-minute revocation change-log tables; every table in this account is the app's), its mail queue and that queue's poison queue (each queue, not the account), its Key Vault
 // secrets (each secret, not the vault) and telemetry. The timer trigger (storage clean-up) needs
 // nothing more: the host keeps its schedule and lock in blob host storage.
@@ -33,8 +33,11 @@ var roles = {
   // Host storage (AzureWebJobsStorage: keys, leases) and the Flex Consumption deployment package.
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   // The app's tables (users, revoked tokens, login throttle, sessions, mail tokens and the revocation
-  // change log, one table per minute), on the table service: creating and deleting a table needs the
-  // role above the table. The clean-up timer deletes expired rows and tables through the same role.
+  // change log, one table per minute), on the storage account: creating and deleting a table needs the
+  // role above the table, and Learn ("Assign an Azure role for access to table data") documents table,
+  // account, resource group, subscription and management group scopes, not the table service. The
+  // account's blob and queue data are not covered: this role holds table data actions only. The clean-up
+  // timer deletes expired rows and tables through the same role.
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   // The mail queue and its poison queue, each queue only: the API enqueues (add), the queue trigger
   // reads, updates and deletes messages and moves a message that failed maxDequeueCount times to
@@ -49,10 +52,6 @@ var roles = {
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
   name: storageAccountName
-
-  resource tableService 'tableServices' existing = {
-    name: 'default'
-  }
 
   resource queueService 'queueServices' existing = {
     name: 'default'
@@ -92,8 +91,8 @@ resource storageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-0
 }
 
 resource storageTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage::tableService.id, principalId, roles.storageTableDataContributor)
-  scope: storage::tableService
+  name: guid(storage.id, principalId, roles.storageTableDataContributor)
+  scope: storage
   properties: {
     principalId: principalId
     principalType: 'ServicePrincipal'

@@ -28,8 +28,10 @@ func checkedPem(value string, parameterName string) string =>
     : fail('${parameterName} must be PKCS#8 PEM: one or more -----BEGIN PRIVATE KEY----- blocks (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256), or empty to keep the secret already in Key Vault.')
 
 @export()
-@description('Returns password when smtpUser is set or the password is empty; otherwise fails (the app refuses a password without a user name, and main.bicep would not even reference it). Never names the value.')
-func checkedSmtpPassword(password string, smtpUser string) string =>
-  empty(password) || !empty(smtpUser)
-    ? password
-    : fail('smtpPassword is set but smtpUser is empty: set both (SMTP authentication) or neither.')
+@description('Returns password when it goes with smtpUser: both empty, both set, or a user whose password Key Vault already holds (inKeyVault); otherwise fails naming the parameters, never the value. An empty password means "keep the version in Key Vault", so only the flag tells a redeploy from a first deployment, which would reference a secret nobody wrote.')
+func checkedSmtpPassword(password string, smtpUser string, inKeyVault bool) string =>
+  !empty(password) && empty(smtpUser)
+    ? fail('smtpPassword is set but smtpUser is empty: set both (SMTP authentication) or neither.')
+    : !empty(smtpUser) && empty(password) && !inKeyVault
+        ? fail('smtpUser is set but smtpPassword is empty: give the password (AUTH_SMTP_PASSWORD; it is stored as the Key Vault secret smtp-password), or set smtpPasswordInKeyVault (AUTH_SMTP_PASSWORD_IN_KEY_VAULT=true) when that secret already holds it.')
+        : password

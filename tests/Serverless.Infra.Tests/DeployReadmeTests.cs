@@ -147,7 +147,7 @@ public sealed partial class DeployReadmeTests(InfraFixture infra)
         var settings = infra.Template.One("Microsoft.Web/sites").Resource.AppSettings();
         var connection = settings.Keys.Where(name => name.StartsWith("AuthQueue__", StringComparison.Ordinal)).Order().ToList();
         Assert.Equal(["AuthQueue__clientId", "AuthQueue__credential", "AuthQueue__queueServiceUri"], connection);
-        Assert.All(connection.Append("Auth__Storage__QueueServiceUri").Append("Auth__Storage__EmailQueue"),
+        Assert.All(connection.Append("Auth__Storage__QueueServiceUri").Append("AUTH_EMAIL_QUEUE"),
             name => Assert.Contains($"| `{name}` |", email, StringComparison.Ordinal));
         Assert.Contains($"| `AuthQueue__credential` | `{settings["AuthQueue__credential"]}` |", email, StringComparison.Ordinal);
     }

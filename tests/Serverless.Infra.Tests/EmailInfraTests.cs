@@ -49,7 +49,12 @@ public sealed class EmailInfraTests(InfraFixture infra)
         var storage = $"/providers/Microsoft.Storage/storageAccounts/{snapshot.Outputs.Text("AZURE_STORAGE_ACCOUNT_NAME")}";
         Assert.Equal([$"{storage}/queueServices/default/queues/mail-out", $"{storage}/queueServices/default/queues/mail-out-poison"],
             Scopes(snapshot, TemplateSecurityTests.StorageQueueDataContributor));
-        Assert.Equal("mail-out", snapshot.One("Microsoft.Web/sites").AppSettings()["Auth__Storage__EmailQueue"]);
+        Assert.Equal("mail-out", snapshot.One("Microsoft.Web/sites").AppSettings()["AUTH_EMAIL_QUEUE"]);
+
+        // The parameters file reads the variable of the same name as the app setting.
+        var fromEnvironment = await infra.SnapshotAsync(InfraFixture.ValidEnvironmentWith("AUTH_EMAIL_QUEUE", "mail-out"));
+        Assert.True(fromEnvironment.Succeeded, fromEnvironment.Run.ToString());
+        Assert.Equal("mail-out", fromEnvironment.One("Microsoft.Web/sites").AppSettings()["AUTH_EMAIL_QUEUE"]);
     }
 
     [Fact]
@@ -62,8 +67,8 @@ public sealed class EmailInfraTests(InfraFixture infra)
         Assert.Equal("[parameters('mailTokensTableName')]", Site.AppSettings()["Auth__Storage__MailTokensTable"]);
 
         var storage = $"/providers/Microsoft.Storage/storageAccounts/{infra.ValidSnapshot.Outputs.Text("AZURE_STORAGE_ACCOUNT_NAME")}";
-        // Issue 17: the table role is on the table service (the app creates its revocation change-log tables), so it covers MailTokens.
-        Assert.Equal([$"{storage}/tableServices/default"], Scopes(infra.ValidSnapshot, StorageTableDataContributor));
+        // Issues 17 and 23: the table role is on the account (the app creates its revocation change-log tables), so it covers MailTokens.
+        Assert.Equal([storage], Scopes(infra.ValidSnapshot, StorageTableDataContributor));
         Assert.Equal("MailTokens", infra.ValidSnapshot.One("Microsoft.Web/sites").AppSettings()["Auth__Storage__MailTokensTable"]);
     }
 
@@ -78,7 +83,8 @@ public sealed class EmailInfraTests(InfraFixture infra)
         const string QueueEndpoint = "[format('https://{0}.queue.{1}', parameters('storageAccountName'), environment().suffixes.storage)]";
         Assert.Equal(QueueEndpoint, ResolveQueueEndpoint(settings["Auth__Storage__QueueServiceUri"]));
         Assert.Equal(QueueEndpoint, ResolveQueueEndpoint(settings["AuthQueue__queueServiceUri"]));
-        Assert.Equal("[parameters('emailQueueName')]", settings["Auth__Storage__EmailQueue"]);
+        Assert.Equal("[parameters('emailQueueName')]", settings["AUTH_EMAIL_QUEUE"]);
+        Assert.DoesNotContain("Auth__Storage__EmailQueue", settings.Keys);
         Assert.Equal("managedidentity", settings["AuthQueue__credential"]);
         Assert.Equal("[parameters('identityClientId')]", settings["AuthQueue__clientId"]);
         Assert.DoesNotContain(settings.Keys, key => key.StartsWith("AuthQueue", StringComparison.Ordinal) && key is not ("AuthQueue__queueServiceUri" or "AuthQueue__credential" or "AuthQueue__clientId"));
@@ -87,7 +93,7 @@ public sealed class EmailInfraTests(InfraFixture infra)
         Assert.Matches(@"^\[format\('https://\{0\}\.queue\.\{1\}', 'st[a-z0-9]{13}', environment\(\)\.suffixes\.storage\)\]$", evaluated["Auth__Storage__QueueServiceUri"]);
         Assert.Equal(evaluated["Auth__Storage__QueueServiceUri"], evaluated["AuthQueue__queueServiceUri"]);
         Assert.Contains($"'{infra.ValidSnapshot.Outputs.Text("AZURE_STORAGE_ACCOUNT_NAME")}'", evaluated["AuthQueue__queueServiceUri"], StringComparison.Ordinal);
-        Assert.Equal("auth-email", evaluated["Auth__Storage__EmailQueue"]);
+        Assert.Equal("auth-email", evaluated["AUTH_EMAIL_QUEUE"]);
         Assert.Equal(evaluated["AzureWebJobsStorage__clientId"], evaluated["AuthQueue__clientId"]);
         Assert.Equal(evaluated["Auth__Storage__ManagedIdentityClientId"], evaluated["AuthQueue__clientId"]);
     }
@@ -162,7 +168,7 @@ public sealed class EmailInfraTests(InfraFixture infra)
         Assert.Equal("", password.Text("defaultValue"));
         var secret = infra.Template.Variables.At("keyVaultSecrets").AsArray().Select(entry => entry!.AsObject()).Single(entry => entry.Text("name") == "smtp-password");
         Assert.Equal("Auth__Email__SmtpPassword", secret.Text("appSetting"));
-        Assert.Equal("[__bicep.checkedSmtpPassword(parameters('smtpPassword'), parameters('smtpUser'))]", secret.Text("value"));
+        Assert.Equal("[__bicep.checkedSmtpPassword(parameters('smtpPassword'), parameters('smtpUser'), parameters('smtpPasswordInKeyVault'))]", secret.Text("value"));
         Assert.Equal("[not(empty(parameters('smtpUser')))]", secret.Text("used"));
         Assert.Contains("readEnvironmentVariable('AUTH_SMTP_PASSWORD', '')", File.ReadAllText(Serverless.Testing.RepoPaths.Combine("infra", "main.bicepparam")), StringComparison.Ordinal);
 
@@ -189,33 +195,55 @@ public sealed class EmailInfraTests(InfraFixture infra)
         Assert.DoesNotContain(Value, snapshot.Outputs.Raw(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// An empty password keeps the version in Key Vault, so it cannot tell a redeploy from a first deployment:
+    /// with a user name, a deployment needs the password or smtpPasswordInKeyVault, or it would grant and
+    /// reference a secret nobody wrote (ARM then fails on the role assignment with an unhelpful error).
+    /// </summary>
     [Theory]
-    [InlineData("", "", true)]
-    [InlineData("", "auth-mailer", true)]
-    [InlineData("client-secret-value", "auth-mailer", true)]
-    [InlineData("client-secret-value", "", false)]
-    public async Task SmtpPasswordWithoutAUserFailsTheDeploymentWithoutNamingIt(string password, string user, bool accepted)
+    [InlineData("", "", false, null)]
+    [InlineData("client-secret-value", "auth-mailer", false, null)]
+    [InlineData("client-secret-value", "auth-mailer", true, null)]
+    [InlineData("", "auth-mailer", true, null)]
+    [InlineData("", "auth-mailer", false, "smtpUser is set but smtpPassword is empty: give the password (AUTH_SMTP_PASSWORD; it is stored as the Key Vault secret smtp-password), or set smtpPasswordInKeyVault (AUTH_SMTP_PASSWORD_IN_KEY_VAULT=true) when that secret already holds it.")]
+    [InlineData("client-secret-value", "", false, "smtpPassword is set but smtpUser is empty")]
+    public async Task AnSmtpUserNeedsThePasswordOrTheFlagThatKeyVaultHoldsIt(string password, string user, bool inKeyVault, string? refusal)
     {
-        // Secure values stay unevaluated in a snapshot: probe the function the deployment evaluates.
+        // Secure values stay unevaluated in a snapshot: probe the function the deployment evaluates (main.bicep's use of it is checked above).
         var snapshot = await infra.SnapshotAsync(
-            $"using '{{name}}.bicep'\nparam password = '{password}'\nparam user = '{user}'\n",
+            $"using '{{name}}.bicep'\nparam password = '{password}'\nparam user = '{user}'\nparam inKeyVault = {(inKeyVault ? "true" : "false")}\n",
             null,
             new Dictionary<string, string>
             {
-                ["{name}.bicep"] = "import { checkedSmtpPassword } from 'app/secrets.bicep'\nparam password string\nparam user string\noutput checked string = checkedSmtpPassword(password, user)\n",
+                ["{name}.bicep"] = "import { checkedSmtpPassword } from 'app/secrets.bicep'\nparam password string\nparam user string\nparam inKeyVault bool\noutput checked string = checkedSmtpPassword(password, user, inKeyVault)\n",
             });
 
-        Assert.True(snapshot.Succeeded == accepted, snapshot.Run.ToString());
-        if (accepted)
+        Assert.True(snapshot.Succeeded == refusal is null, snapshot.Run.ToString());
+        if (refusal is null)
         {
             Assert.Equal(password, snapshot.Outputs.Text("checked"));
         }
         else
         {
             var output = snapshot.Run.StandardError + snapshot.Run.StandardOutput;
-            Assert.Contains("smtpPassword is set but smtpUser is empty", output, StringComparison.Ordinal);
-            Assert.DoesNotContain(password, output, StringComparison.Ordinal);
+            Assert.Contains(refusal, output, StringComparison.Ordinal);
+            Assert.True(password.Length == 0 || !output.Contains(password, StringComparison.Ordinal), "the message names the password");
         }
+    }
+
+    /// <summary>A later provision with the flag and no password: the secret in Key Vault is granted and referenced, nothing is written over it.</summary>
+    [Fact]
+    public async Task TheFlagComesFromTheParametersFileAndKeepsTheSecretReferenced()
+    {
+        var environment = new Dictionary<string, string>(InfraFixture.ValidEnvironment) { ["AUTH_SMTP_USER"] = "auth-mailer", ["AUTH_SMTP_PASSWORD_IN_KEY_VAULT"] = "true" };
+        var snapshot = await infra.SnapshotAsync(environment);
+
+        Assert.True(snapshot.Succeeded, snapshot.Run.ToString());
+        Assert.False(infra.Template.Parameters.At("smtpPasswordInKeyVault", "defaultValue").GetValue<bool>());
+        Assert.Contains($"/providers/Microsoft.KeyVault/vaults/{snapshot.Outputs.Text("AZURE_KEY_VAULT_NAME")}/secrets/smtp-password", Scopes(snapshot, KeyVaultSecretsUser));
+        Assert.Matches(ArmPatterns.KeyVaultReference(), snapshot.One("Microsoft.Web/sites").AppSettings()["Auth__Email__SmtpPassword"]);
+        var written = snapshot.Resources("Microsoft.KeyVault/vaults/secrets").Single(found => found.Text("name").EndsWith("/smtp-password", StringComparison.Ordinal));
+        Assert.Equal("[not(empty(coalesce(tryGet(parameters('secretValues'), 'smtp-password'), '')))]", written.Text("condition"));
     }
 
     /// <summary>The app refuses UseTls=None in Azure (links and the password in plain text), so the template cannot even ask for it.</summary>

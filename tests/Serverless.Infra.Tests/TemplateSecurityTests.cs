@@ -317,8 +317,9 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
     /// (host storage creates its own containers; the deployment package), the tables, each secret the app reads, the Application Insights component. Issue 12: the Sessions
     /// table gets its own table-scoped role, the server key its own secret-scoped role, and the clean-up
     /// timer (same app) needs nothing more. Issue 14: the mail queue and its poison queue Storage Queue
-    /// Data Contributor on each queue, never on the account. Issue 17: the table role moves to the table
-    /// service, because the app creates and drops one revocation change-log table a minute.
+    /// Data Contributor on each queue, never on the account. Issue 17: the table role moves above the
+    /// tables, because the app creates and drops one revocation change-log table a minute; issue 23: to the
+    /// account, the narrowest documented scope above a table (Learn lists no table-service scope).
     /// </summary>
     [Fact]
     public void RoleAssignmentsAreLeastPrivilegeOnTheNarrowestScope()
@@ -330,7 +331,7 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
         var expected = new Dictionary<string, string[]>
         {
             ["b7e6dc6d-f1e8-4753-8033-0f276bb0955b"] = [storage], // Storage Blob Data Owner: host storage + deployment package
-            ["0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"] = [$"{storage}/tableServices/default"], // Storage Table Data Contributor: the app creates and drops its revocation change-log tables
+            ["0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"] = [storage], // Storage Table Data Contributor: the app creates and drops its revocation change-log tables
             [StorageQueueDataContributor] = [.. queues.Select(queue => $"{storage}/queueServices/default/queues/{queue}")],
             ["4633458b-17de-408a-b874-0445c86b69e6"] = [.. new[] { "jwt-signing-keys-pem", "server-key" }.Select(secret => $"/providers/Microsoft.KeyVault/vaults/{outputs.Text("AZURE_KEY_VAULT_NAME")}/secrets/{secret}")], // Key Vault Secrets User
             ["3913510d-42f4-4e42-8a64-420c390055eb"] = [$"/providers/Microsoft.Insights/components/{outputs.Text("AZURE_APPLICATION_INSIGHTS_NAME")}"], // Monitoring Metrics Publisher

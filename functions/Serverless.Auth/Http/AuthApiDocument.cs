@@ -23,7 +23,11 @@ public static class AuthApiDocument
                 {
                     Title = "Serverless Auth",
                     Version = "1",
-                    Description = "Signup, login, verify and logout for browser frontends. The session is a JWT in an HttpOnly cookie; "
+                    Description = "Authentication for browser frontends on other origins: signup, login, verify and logout; sessions that "
+                        + "refresh with rotation and reuse detection, a session list, revoking one session and signing out everywhere; "
+                        + "password change and account deletion; email confirmation and password reset by mail; and the public keys "
+                        + "(JWKS) and discovery document for APIs that verify the access tokens themselves. The access and refresh "
+                        + "tokens travel only in HttpOnly cookies (non-browser clients may send the access token as a Bearer header); "
                         + "every error is RFC 9457 application/problem+json. Routes are the same on Azure Functions and the standalone host.",
                 };
                 // The same document for every host and port: no server list derived from the request.

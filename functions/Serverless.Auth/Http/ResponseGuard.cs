@@ -25,7 +25,7 @@ public static partial class ResponseGuard
         }
         catch (Exception e) when (StorageFailure.IsUnavailable(e) && !context.RequestAborted.IsCancellationRequested)
         {
-            LogStorageUnavailable(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ResponseGuard)), e.GetType().Name);
+            LogStorageUnavailable(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ResponseGuard)), StorageFailure.Describe(e));
             return Problems.Unavailable(context.Response, TimeSpan.FromSeconds(5), "Storage is not reachable right now. Try again shortly.");
         }
     }

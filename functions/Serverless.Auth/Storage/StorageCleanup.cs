@@ -92,11 +92,19 @@ internal sealed partial class StorageCleanupService(StorageCleanup cleanup, Time
             }
             catch (Exception e) when (StorageFailure.IsUnavailable(e))
             {
-                LogFailed(logger, e.GetType().Name);
+                LogFailed(logger, StorageFailure.Describe(e));
+            }
+            catch (Exception e)
+            {
+                // Anything else too: an exception leaving ExecuteAsync stops the whole host (BackgroundServiceExceptionBehavior).
+                LogError(logger, e);
             }
         }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Storage clean-up failed ({ErrorType}); it runs again at the next interval")]
     private static partial void LogFailed(ILogger logger, string errorType);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Storage clean-up failed unexpectedly; it runs again at the next interval")]
+    private static partial void LogError(ILogger logger, Exception exception);
 }

@@ -1,4 +1,5 @@
 using Azure.Core.Pipeline;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace Serverless.Auth.Storage;
@@ -24,8 +25,24 @@ public sealed class StorageOptions
     public string MailTokensTable { get; set; } = "MailTokens";
     public string MailQuotasTable { get; set; } = "MailQuotas";
 
-    /// <summary>The queue mail requests go through; failed ones end in <c>&lt;name&gt;-poison</c>, as the Functions queue trigger names it.</summary>
-    public string EmailQueue { get; set; } = "auth-email";
+    /// <summary>
+    /// The flat app setting that names the mail queue, for the API and the Functions queue trigger
+    /// (<c>%AUTH_EMAIL_QUEUE%</c>) alike. Flat, not <c>Auth__Storage__…</c>: on Flex Consumption the scale
+    /// controller resolves a trigger's <c>%setting%</c> itself, and it has failed on names with ':'
+    /// (azure-functions-host#8261).
+    /// </summary>
+    public const string EmailQueueSetting = "AUTH_EMAIL_QUEUE";
+
+    /// <summary>The setting that named the queue before <see cref="EmailQueueSetting"/>; only read to refuse a disagreement.</summary>
+    internal const string FormerEmailQueueSetting = Section + ":EmailQueue";
+
+    public const string DefaultEmailQueue = "auth-email";
+
+    /// <summary>The queue mail requests go through (<see cref="EmailQueueSetting"/>); failed ones end in <c>&lt;name&gt;-poison</c>, as the Functions queue trigger names it.</summary>
+    public string EmailQueue { get; set; } = DefaultEmailQueue;
+
+    /// <summary>What <see cref="FormerEmailQueueSetting"/> says, when set.</summary>
+    internal string? FormerEmailQueue { get; set; }
 
     /// <summary>Queue service endpoint used with a managed identity in Azure (with a connection string, its queue endpoint is used).</summary>
     public Uri? QueueServiceUri { get; set; }
@@ -38,6 +55,13 @@ public sealed class StorageOptions
     internal HttpPipelinePolicy? PipelineObserver { get; set; }
 
     internal bool UsesConnectionString => !string.IsNullOrWhiteSpace(ConnectionString);
+
+    /// <summary>Reads the queue name from its flat setting, outside the <c>Auth:Storage</c> section (runs after the section is bound).</summary>
+    internal static void ReadEmailQueue(StorageOptions options, IConfiguration configuration)
+    {
+        options.EmailQueue = configuration[EmailQueueSetting] ?? DefaultEmailQueue;
+        options.FormerEmailQueue = configuration[FormerEmailQueueSetting];
+    }
 }
 
 internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
@@ -72,7 +96,14 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
 
         if (!IsValidQueueName(options.EmailQueue))
         {
-            failures.Add("Auth__Storage__EmailQueue must be 3-56 lowercase letters, digits or single hyphens, starting and ending with a letter or digit ('-poison' is appended for failed mail).");
+            failures.Add("AUTH_EMAIL_QUEUE must be 3-56 lowercase letters, digits or single hyphens, starting and ending with a letter or digit ('-poison' is appended for failed mail).");
+        }
+
+        // An older settings file names the queue twice; the trigger reads only AUTH_EMAIL_QUEUE, so a second name that
+        // differs would split the API's queue from the sender's.
+        if (options.FormerEmailQueue is { } former && former != options.EmailQueue)
+        {
+            failures.Add($"Auth__Storage__EmailQueue ('{former}') and AUTH_EMAIL_QUEUE ('{options.EmailQueue}') disagree: the mail queue is named by AUTH_EMAIL_QUEUE alone (the queue trigger reads it too); remove Auth__Storage__EmailQueue.");
         }
 
         if (hasConnectionString && !string.IsNullOrWhiteSpace(options.ManagedIdentityClientId))

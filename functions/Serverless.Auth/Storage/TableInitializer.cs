@@ -1,3 +1,4 @@
+using Azure;
 using Microsoft.Extensions.Hosting;
 using Serverless.Auth.Email;
 
@@ -5,17 +6,25 @@ namespace Serverless.Auth.Storage;
 
 /// <summary>
 /// Creates the tables and the mail queues at start-up when running against a connection string
-/// (Azurite, local). In Azure they come from Bicep and the identity has no right to create them.
+/// (Azurite, local). In Azure, Bicep creates them: the identity could (its table role also lets the app
+/// create and drop its revocation change-log tables), but a cold start should not spend round trips on it.
+/// Runs once: <see cref="StartupRefusal.RunOrRefuse"/> runs it before the host starts, and the host's start
+/// then finds it done.
 /// </summary>
 internal sealed class TableInitializer(AuthTables tables, MailQueue mail) : IHostedService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    private readonly Lazy<Task> once = new(() => InitializeAsync(tables, mail));
+
+    public Task StartAsync(CancellationToken cancellationToken) => once.Value.WaitAsync(cancellationToken);
+
+    private static async Task InitializeAsync(AuthTables tables, MailQueue mail)
     {
         if (!tables.UsesConnectionString)
         {
             return;
         }
 
+        // No cancellation: the host's start waits on this with its own token (WaitAsync), and both callers share the run.
         try
         {
             // One query for the tables that exist, then every missing table and both queues at once: a cold
@@ -24,19 +33,25 @@ internal sealed class TableInitializer(AuthTables tables, MailQueue mail) : IHos
             var names = tables.All.Select(table => table.Name).ToList();
             var existing = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             var creatingQueues = Task.WhenAll(
-                mail.Requests.CreateIfNotExistsAsync(cancellationToken: cancellationToken),
-                mail.Poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken));
-            await foreach (var table in tables.Service.QueryAsync(string.Join(" or ", names.Select(name => $"TableName eq '{name}'")), cancellationToken: cancellationToken))
+                mail.Requests.CreateIfNotExistsAsync(),
+                mail.Poison.CreateIfNotExistsAsync());
+            await foreach (var table in tables.Service.QueryAsync(string.Join(" or ", names.Select(name => $"TableName eq '{name}'"))))
             {
                 existing.Add(table.Name);
             }
 
-            await Task.WhenAll(tables.All.Where(table => !existing.Contains(table.Name)).Select(table => table.CreateIfNotExistsAsync(cancellationToken)));
+            await Task.WhenAll(tables.All.Where(table => !existing.Contains(table.Name)).Select(table => table.CreateIfNotExistsAsync()));
             await creatingQueues;
+        }
+        catch (RequestFailedException e) when (e.Status is 401 or 403)
+        {
+            // A signature the service cannot verify: the key in the connection string is not the account's.
+            throw new StartupRefusedException(
+                $"Auth__Storage__ConnectionString: the account key was rejected (storage at {tables.Service.Uri} answered {e.Status} {e.ErrorCode}). Copy the key of that account, or use UseDevelopmentStorage=true for Azurite.", e);
         }
         catch (Exception e) when (StorageFailure.IsUnavailable(e))
         {
-            throw new InvalidOperationException(
+            throw new StartupRefusedException(
                 $"Storage at {tables.Service.Uri} is not reachable (Auth__Storage__ConnectionString). Is Azurite running? `npm start` starts it.", e);
         }
     }

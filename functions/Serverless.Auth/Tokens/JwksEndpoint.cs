@@ -60,22 +60,46 @@ public sealed record OpenIdConfigurationResponse(
 /// <summary>
 /// <c>GET /api/auth/.well-known/openid-configuration</c>. A bearer handler with <c>Authority = issuer</c>
 /// reads <c>issuer + "/.well-known/openid-configuration"</c>, so with the recommended
-/// <c>Auth__Jwt__Issuer = https://&lt;host&gt;/api/auth</c> this route is that address, and
-/// <c>jwks_uri</c> (<c>issuer + "/.well-known/jwks.json"</c>) is the JWKS route.
+/// <c>Auth__Jwt__Issuer = https://&lt;host&gt;/api/auth</c> this route is that address. <c>jwks_uri</c> is the
+/// JWKS route on the issuer's host in every mode (<see cref="JwksUri"/>).
 /// </summary>
 internal sealed class OpenIdConfigurationEndpoint
 {
     public static readonly AuthEndpoint Declaration = Declare.Get(
         "OpenIdConfiguration", AuthRoutes.OpenIdConfiguration, "Discovery document (issuer, jwks_uri)",
         "A minimal OpenID Connect discovery document so off-the-shelf JWT bearer handlers can be pointed at the issuer: "
-        + "issuer is Auth__Jwt__Issuer, jwks_uri is issuer + \"/.well-known/jwks.json\". Cacheable for 5 minutes.",
+        + "issuer is Auth__Jwt__Issuer, jwks_uri is the JWKS route on the issuer's host. Cacheable for 5 minutes.",
         static (OpenIdConfigurationEndpoint endpoint, HttpContext context) => Task.FromResult(endpoint.Handle(context)));
 
     private readonly OpenIdConfigurationResponse document;
 
     public OpenIdConfigurationEndpoint(IOptions<JwtOptions> options)
     {
-        document = new OpenIdConfigurationResponse(options.Value.Issuer, options.Value.Issuer.TrimEnd('/') + "/.well-known/jwks.json");
+        document = new OpenIdConfigurationResponse(options.Value.Issuer, JwksUri(options.Value.Issuer));
+    }
+
+    /// <summary>
+    /// Where the JWKS route is, from the issuer and never from the request (a cacheable document must not
+    /// follow a Host header). An issuer that is the auth routes' base (<c>…/api/auth</c>, the ES256 default) or
+    /// the API's base (<c>…/api</c>, the HS256 default) keeps its path, so a proxy that adds a path prefix
+    /// still works; any other URL names the host only. An issuer that is no URL gives the route's path.
+    /// </summary>
+    internal static string JwksUri(string issuer)
+    {
+        var trimmed = issuer.TrimEnd('/');
+        if (trimmed.EndsWith(AuthRoutes.AuthPath, StringComparison.Ordinal))
+        {
+            return trimmed + AuthRoutes.JwksPath[AuthRoutes.AuthPath.Length..];
+        }
+
+        if (trimmed.EndsWith("/" + AuthRoutes.Prefix, StringComparison.Ordinal))
+        {
+            return trimmed + "/" + AuthRoutes.Jwks;
+        }
+
+        return Uri.TryCreate(trimmed, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+            ? uri.GetLeftPart(UriPartial.Authority) + AuthRoutes.JwksPath
+            : AuthRoutes.JwksPath;
     }
 
     public Ok<OpenIdConfigurationResponse> Handle(HttpContext context)

@@ -148,24 +148,43 @@ internal sealed partial class RevocationList(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // The longest pause between syncs that keep failing: short, since verify reads storage until one succeeds.
+        var maxBackoff = TimeSpan.FromSeconds(5);
+        var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             var started = time.GetTimestamp();
             try
             {
                 await SyncAsync(stoppingToken);
+                failures = 0;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
             }
             catch (Exception e) when (StorageFailure.IsUnavailable(e) || e is RequestFailedException { Status: 404 })
             {
-                LogSyncFailed(logger, e.GetType().Name);
+                failures++;
+                LogSyncFailed(logger, StorageFailure.Describe(e));
+            }
+            catch (Exception e)
+            {
+                // Whatever else goes wrong, the loop goes on: an exception leaving ExecuteAsync stops the whole host
+                // (BackgroundServiceExceptionBehavior). Logged whole; verify stays fail-closed meanwhile.
+                failures++;
+                LogSyncError(logger, e);
             }
 
             // Syncs start one interval apart (a slow sync does not stretch how long a revocation takes to
-            // arrive), with a short pause after one that overran, so a struggling store is not hammered.
+            // arrive), with a short pause after one that overran, so a struggling store is not hammered; after
+            // failures the pause doubles, up to maxBackoff.
             var wait = interval - time.GetElapsedTime(started);
+            var backoff = interval * Math.Pow(2, Math.Min(failures - 1, 16));
+            var pause = failures == 0 ? interval / 4 : backoff < maxBackoff ? backoff : maxBackoff;
             try
             {
-                await Task.Delay(wait > interval / 4 ? wait : interval / 4, time, stoppingToken);
+                await Task.Delay(wait > pause ? wait : pause, time, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -225,4 +244,7 @@ internal sealed partial class RevocationList(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Revocation sync failed ({ErrorType}); verify falls back to storage reads until it recovers")]
     private static partial void LogSyncFailed(ILogger logger, string errorType);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Revocation sync failed unexpectedly; retrying, and verify falls back to storage reads until it recovers")]
+    private static partial void LogSyncError(ILogger logger, Exception exception);
 }

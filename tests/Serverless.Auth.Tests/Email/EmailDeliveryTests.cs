@@ -162,7 +162,7 @@ public sealed class EmailDeliveryTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.Created, (await new SessionClient(api.Client).SignupAsync(email, Password)).StatusCode);
 
         // A client with no message encoding sees the bytes on the wire, as the trigger does before its default base64 decoding.
-        var raw = new QueueClient(azurite.ConnectionString, api.Settings["Auth:Storage:EmailQueue"]);
+        var raw = new QueueClient(azurite.ConnectionString, api.Settings["AUTH_EMAIL_QUEUE"]);
         var message = Assert.Single((await raw.PeekMessagesAsync(10, Ct)).Value);
         var json = Encoding.UTF8.GetString(Convert.FromBase64String(message.Body.ToString()));
         using var document = JsonDocument.Parse(json);

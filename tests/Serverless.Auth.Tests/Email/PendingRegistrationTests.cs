@@ -190,7 +190,7 @@ public sealed class PendingRegistrationTests(RequiredConfirmationMailApi mail, A
         Assert.Equal(forRegistered, forFree);
         Assert.Equal(2, forFree.Count);
 
-        var raw = new QueueClient(azurite.ConnectionString, api.Settings["Auth:Storage:EmailQueue"]);
+        var raw = new QueueClient(azurite.ConnectionString, api.Settings["AUTH_EMAIL_QUEUE"]);
         var messages = (await raw.PeekMessagesAsync(10, Ct)).Value.Select(m => Encoding.UTF8.GetString(Convert.FromBase64String(m.Body.ToString()))).ToList();
         Assert.Equal(2, messages.Count);
         foreach (var json in messages)

@@ -70,7 +70,7 @@ public sealed partial class StartupValidationTests(AzuriteFixture azurite)
     {
         var nothingListens = TableEndpointPort().Replace(azurite.ConnectionString, "127.0.0.1:" + AzuriteProcess.FreeTcpPort().ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => azurite.StartApiAsync(s =>
+        var error = await Assert.ThrowsAsync<StartupRefusedException>(() => azurite.StartApiAsync(s =>
         {
             s["Auth:Storage:ConnectionString"] = nothingListens;
             s["Auth:Storage:TimeoutSeconds"] = "1";

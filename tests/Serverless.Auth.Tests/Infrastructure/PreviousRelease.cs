@@ -49,6 +49,12 @@ public sealed class PreviousRelease : IAsyncDisposable
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
+        // The previous release named its mail queue under the Auth section.
+        if (settings.TryGetValue("AUTH_EMAIL_QUEUE", out var queue))
+        {
+            start.Environment["Auth__Storage__EmailQueue"] = queue;
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException("The previous release did not start.");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };

@@ -3,7 +3,7 @@ using Serverless.Auth.Storage;
 
 namespace Serverless.Auth.Tests.Resilience;
 
-/// <summary>Which exceptions are a storage outage (503 + Retry-After) and which are bugs (500).</summary>
+/// <summary>Which exceptions are a storage outage or refusal (503 + Retry-After) and which are bugs (500).</summary>
 public sealed class StorageFailureTests
 {
     [Fact]
@@ -24,11 +24,22 @@ public sealed class StorageFailureTests
     [InlineData(0, true)]
     [InlineData(503, true)]
     [InlineData(429, true)]
+    [InlineData(403, true)]
+    [InlineData(401, true)]
     [InlineData(404, false)]
     [InlineData(409, false)]
     [InlineData(412, false)]
     public void StatusDecidesForServiceErrors(int status, bool outage) =>
         Assert.Equal(outage, StorageFailure.IsUnavailable(new RequestFailedException(status, "x")));
+
+    [Fact]
+    public void AManagedIdentityWithoutATokenIsAnOutageAndLogsNameTheStatus()
+    {
+        Assert.True(StorageFailure.IsUnavailable(new Azure.Identity.AuthenticationFailedException("ManagedIdentityCredential authentication failed")));
+        Assert.Equal("RequestFailedException 403 AuthorizationPermissionMismatch",
+            StorageFailure.Describe(new RequestFailedException(403, "This request is not authorized", "AuthorizationPermissionMismatch", null)));
+        Assert.Equal("AggregateException of TaskCanceledException", StorageFailure.Describe(new AggregateException(new TaskCanceledException())));
+    }
 
     [Fact]
     public void BugsAreNotOutages()

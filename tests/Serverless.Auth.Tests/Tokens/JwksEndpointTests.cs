@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Serverless.Auth.Http;
 using Serverless.Auth.Tests.Infrastructure;
+using Serverless.Auth.Tokens;
 
 namespace Serverless.Auth.Tests.Tokens;
 
@@ -52,6 +53,34 @@ public sealed class JwksEndpointTests(AzuriteFixture azurite)
         Assert.Equal(server.JwksUrl, (string?)document["jwks_uri"]);
         // The layout: issuer + "/.well-known/openid-configuration" is this very route.
         Assert.Equal(server.Issuer + "/.well-known/openid-configuration", server.BaseUrl + AuthRoutes.OpenIdConfigurationPath);
+    }
+
+    /// <summary>Issue 23: jwks_uri was issuer + "/.well-known/jwks.json", a route that does not exist for the HS256 default issuer (…/api).</summary>
+    [Theory]
+    [InlineData("https://func-x.azurewebsites.net/api/auth", "https://func-x.azurewebsites.net/api/auth/.well-known/jwks.json")]
+    [InlineData("https://func-x.azurewebsites.net/api", "https://func-x.azurewebsites.net/api/auth/.well-known/jwks.json")]
+    [InlineData("https://func-x.azurewebsites.net/api/", "https://func-x.azurewebsites.net/api/auth/.well-known/jwks.json")]
+    [InlineData("https://example.com/identity/api/auth", "https://example.com/identity/api/auth/.well-known/jwks.json")]
+    [InlineData("https://example.com/identity/api", "https://example.com/identity/api/auth/.well-known/jwks.json")]
+    [InlineData("http://localhost:7071", "http://localhost:7071/api/auth/.well-known/jwks.json")]
+    [InlineData("https://api.example.com/tokens", "https://api.example.com/api/auth/.well-known/jwks.json")]
+    [InlineData("urn:example:auth", "/api/auth/.well-known/jwks.json")]
+    public void JwksUriIsTheJwksRouteOnTheIssuersHost(string issuer, string expected) =>
+        Assert.Equal(expected, OpenIdConfigurationEndpoint.JwksUri(issuer));
+
+    /// <summary>In HS256 mode (the shared test settings' issuer is https://api.test) the document names a route that answers.</summary>
+    [Fact]
+    public async Task Hs256DiscoveryNamesTheJwksRouteItServes()
+    {
+        await using var api = await azurite.StartApiAsync(s => s["Auth:Jwt:Issuer"] = "https://api.test/api");
+
+        var document = JsonNode.Parse(await api.Client.GetStringAsync(AuthRoutes.OpenIdConfigurationPath, TestContext.Current.CancellationToken))!;
+        var jwksUri = new Uri((string)document["jwks_uri"]!);
+        using var jwks = await api.Client.GetAsync(jwksUri.AbsolutePath, TestContext.Current.CancellationToken);
+
+        Assert.Equal(("https", "api.test", AuthRoutes.JwksPath), (jwksUri.Scheme, jwksUri.Host, jwksUri.AbsolutePath));
+        Assert.Equal(HttpStatusCode.OK, jwks.StatusCode);
+        Assert.Equal("""{"keys":[]}""", await jwks.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }
 
     [Fact]

@@ -73,7 +73,7 @@ public sealed partial class TestApi : IAsyncDisposable
             ["Auth:Storage:SessionsTable"] = "Sessions" + suffix,
             ["Auth:Storage:MailTokensTable"] = "MailTokens" + suffix,
             ["Auth:Storage:MailQuotasTable"] = "MailQuotas" + suffix,
-            ["Auth:Storage:EmailQueue"] = "mail-" + suffix.ToLowerInvariant(),
+            ["AUTH_EMAIL_QUEUE"] = "mail-" + suffix.ToLowerInvariant(),
             ["Auth:Jwt:Issuer"] = "https://api.test",
             ["Auth:Jwt:Audience"] = "https://app.test",
             ["Auth:Jwt:SigningKey"] = signingKey ?? NewSigningKey(),
