@@ -162,12 +162,35 @@ internal sealed partial class AccountService(
         // thread). The outcome is used only once the reservation is granted, so every check is counted
         // before anyone learns its result; one that lost its reservation to a burst is dropped unseen.
         var account = await lookup;
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var reserving = throttle.ReserveAsync(key, backoff, cancellationToken);
-        var checking = CheckAgainstAsync(account, password, cancellationToken);
-        await Task.WhenAll(reserving, checking);
-        var reservation = await reserving;
+        var checking = CheckAgainstAsync(account, password, abandon.Token);
+        Reservation reservation;
+        try
+        {
+            reservation = await reserving;
+        }
+        catch
+        {
+            // Storage failed the reservation: the answer is a 503, and the queued check need not wait for a slot.
+            await abandon.CancelAsync();
+            throw;
+        }
+
         if (!reservation.Granted)
         {
+            // A check still queued for a hashing slot gives it up: a burst refused by the backoff burns no CPU
+            // and does not push the instance's other logins into 503s. One already hashing finishes unseen.
+            await abandon.CancelAsync();
+            try
+            {
+                await checking;
+            }
+            catch (Exception e) when (e is OperationCanceledException && !cancellationToken.IsCancellationRequested || e is ServiceBusyException)
+            {
+                // Given up (or timed out) before it hashed: unseen either way, the answer is the backoff's.
+            }
+
             LogLoginThrottled(logger);
             return (new LoginResult.Throttled(reservation.RetryAfter), Task.CompletedTask);
         }
