@@ -64,42 +64,22 @@ public sealed class PreviousRelease : IAsyncDisposable
         return new PreviousRelease(process, port);
     }
 
+    /// <summary>.ci/previous-release builds it once per machine (a folder named by the commit) and prints the dll's path.</summary>
     private static async Task<string> BuildAsync()
     {
-        var folder = Path.Combine(Path.GetTempPath(), "serverless-release-" + Commit[..12]);
-        var dll = Path.Combine(folder, "out", "Serverless.Standalone.dll");
         await Building.WaitAsync();
         try
         {
-            if (File.Exists(dll))
-            {
-                return dll;
-            }
-
-            var source = Path.Combine(folder, "src");
-            Directory.CreateDirectory(source);
-            var archive = Path.Combine(folder, "src.tar");
-            await RunAsync("git", ["-C", RepoPaths.Root, "archive", "--format=tar", "-o", archive, Commit], TimeSpan.FromMinutes(1));
-            await RunAsync("tar", ["-xf", archive, "-C", source], TimeSpan.FromMinutes(1));
-            await RunAsync(
-                "dotnet",
-                ["build", Path.Combine(source, "functions", "Serverless.Standalone"), "-c", "Release", "-o", Path.Combine(folder, "out"), "-nologo", "-v", "q"],
-                TimeSpan.FromMinutes(8));
-            return dll;
+            var result = await Command.RunAsync("bash", [RepoPaths.Combine(".ci", "previous-release"), Commit], TimeSpan.FromMinutes(8));
+            var dll = result.StandardOutput.Trim();
+            return result.ExitCode == 0 && File.Exists(dll)
+                ? dll
+                : throw new InvalidOperationException(
+                    string.Create(CultureInfo.InvariantCulture, $".ci/previous-release {Commit} exited with {result.ExitCode} (it needs this repository's git history):\n{result.StandardError}"));
         }
         finally
         {
             Building.Release();
-        }
-    }
-
-    private static async Task RunAsync(string file, string[] arguments, TimeSpan timeout)
-    {
-        var result = await Command.RunAsync(file, arguments, timeout);
-        if (result.ExitCode != 0)
-        {
-            throw new InvalidOperationException(
-                string.Create(CultureInfo.InvariantCulture, $"{file} {string.Join(' ', arguments)} exited with {result.ExitCode} (the previous release needs this repository's git history):\n{result.StandardOutput}\n{result.StandardError}"));
         }
     }
 
