@@ -68,13 +68,13 @@ public sealed class HostProcess : IAsyncDisposable
         return Command.RunAsync("dotnet", [Dll(host)], TimeSpan.FromSeconds(90), workingDirectory: WorkFolder, environment: environment);
     }
 
-    /// <summary>Starts Serverless.Standalone on a free loopback port and waits until it listens.</summary>
-    public static async Task<HostProcess> StartStandaloneAsync(IReadOnlyDictionary<string, string?> settings)
+    /// <summary>Starts Serverless.Standalone (this build's, or the one at <paramref name="dll"/>) on a free loopback port and waits until it listens.</summary>
+    public static async Task<HostProcess> StartStandaloneAsync(IReadOnlyDictionary<string, string?> settings, string? dll = null)
     {
         var port = LocalPorts.FreeTcpPort();
         var start = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { Dll(Kind.Standalone), "--urls", $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}" },
+            ArgumentList = { dll ?? Dll(Kind.Standalone), "--urls", $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}" },
             WorkingDirectory = WorkFolder,
             RedirectStandardOutput = true,
             RedirectStandardError = true,

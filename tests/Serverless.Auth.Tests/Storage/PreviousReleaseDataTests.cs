@@ -29,13 +29,14 @@ public sealed class PreviousReleaseDataTests(AzuriteFixture azurite)
         SessionClient laptop, phone, signedOut;
         await using (var previous = await PreviousRelease.StartAsync(settings))
         {
-            laptop = new SessionClient(previous.Client);
+            using var client = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = previous.BaseAddress };
+            laptop = new SessionClient(client);
             Assert.Equal(HttpStatusCode.Created, (await laptop.SignupAsync(email, Password)).StatusCode);
-            phone = new SessionClient(previous.Client);
+            phone = new SessionClient(client);
             Assert.Equal(HttpStatusCode.OK, (await phone.LoginAsync(email, Password)).StatusCode);
-            signedOut = new SessionClient(previous.Client);
+            signedOut = new SessionClient(client);
             Assert.Equal(HttpStatusCode.Created, (await signedOut.SignupAsync(signedOutEmail, Password)).StatusCode);
-            var stale = signedOut.CopyTo(previous.Client);
+            var stale = signedOut.CopyTo(client);
             Assert.Equal(HttpStatusCode.NoContent, (await stale.LogoutAllAsync()).StatusCode);
         }
 
