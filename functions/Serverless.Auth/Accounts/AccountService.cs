@@ -160,42 +160,22 @@ internal sealed partial class AccountService(
 
         // The attempt is reserved while the hash runs (its write is sent first, the hash then takes this
         // thread). The outcome is used only once the reservation is granted, so every check is counted
-        // before anyone learns its result; one that lost its reservation to a burst is dropped unseen.
+        // before anyone learns its result; one that lost its reservation to a burst is dropped unseen. When
+        // every hashing slot is taken (a burst), the check waits for its reservation instead and queues only
+        // if granted: slots go to checks that count, not to a burst the backoff refuses anyway.
         var account = await lookup;
-        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var reserving = throttle.ReserveAsync(key, backoff, cancellationToken);
-        var checking = CheckAgainstAsync(account, password, abandon.Token);
-        Reservation reservation;
-        try
-        {
-            reservation = await reserving;
-        }
-        catch
-        {
-            // Storage failed the reservation: the answer is a 503, and the queued check need not wait for a slot.
-            await abandon.CancelAsync();
-            throw;
-        }
-
+        var checking = hasher.HasFreeSlot ? CheckAgainstAsync(account, password, cancellationToken) : null;
+        var reservation = await reserving;
         if (!reservation.Granted)
         {
-            // A check still queued for a hashing slot gives it up: a burst refused by the backoff burns no CPU
-            // and does not push the instance's other logins into 503s. One already hashing finishes unseen.
-            await abandon.CancelAsync();
-            try
-            {
-                await checking;
-            }
-            catch (Exception e) when (e is OperationCanceledException && !cancellationToken.IsCancellationRequested || e is ServiceBusyException)
-            {
-                // Given up (or timed out) before it hashed: unseen either way, the answer is the backoff's.
-            }
-
+            // A check already hashing finishes unseen.
+            await (checking ?? Task.CompletedTask);
             LogLoginThrottled(logger);
             return (new LoginResult.Throttled(reservation.RetryAfter), Task.CompletedTask);
         }
 
-        var check = await checking;
+        var check = await (checking ?? CheckAgainstAsync(account, password, cancellationToken));
         if (account is null || check == PasswordCheck.Mismatch)
         {
             // Already counted by the reservation.

@@ -11,6 +11,9 @@ internal sealed class HashingGate(IOptions<Argon2Options> options) : IDisposable
     private readonly SemaphoreSlim slots = new(options.Value.MaxConcurrentHashes, options.Value.MaxConcurrentHashes);
     private readonly TimeSpan queueTimeout = TimeSpan.FromMilliseconds(options.Value.QueueTimeoutMilliseconds);
 
+    /// <summary>Whether a computation started now would run at once rather than queue.</summary>
+    public bool HasFreeSlot => slots.CurrentCount > 0;
+
     public async Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken)
     {
         if (!await slots.WaitAsync(queueTimeout, cancellationToken))

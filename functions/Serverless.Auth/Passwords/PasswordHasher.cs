@@ -32,6 +32,9 @@ internal sealed class PasswordHasher
         dummyHash = new PhcHash(this.options.Parameters, RandomNumberGenerator.GetBytes(SaltBytes), RandomNumberGenerator.GetBytes(HashBytes));
     }
 
+    /// <summary>Whether a hash started now would run at once (no other is waiting for this instance's slots).</summary>
+    public bool HasFreeSlot => gate.HasFreeSlot;
+
     public Task<string> HashAsync(string password, CancellationToken cancellationToken) =>
         gate.RunAsync(() => Compute(password, RandomNumberGenerator.GetBytes(SaltBytes), options.Parameters).ToString(), cancellationToken);
 
