@@ -32,7 +32,16 @@ public sealed class ConcurrentLoginTests(AzuriteFixture azurite)
             }
         }
 
-        Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.OK);
+        // Whether one of the flood's right-password checks wins a hashing slot within the 1 s queue is luck (100
+        // strangers' checks queue beside it); what must hold is that the flood locks no one out for longer than it
+        // says: once the longest Retry-After it gave has passed, the right password signs in.
+        var longest = responses.Select(r => r.Headers.RetryAfter?.Delta ?? TimeSpan.Zero).Max();
+        if (!responses.Any(r => r.StatusCode == HttpStatusCode.OK))
+        {
+            await Task.Delay(longest + TimeSpan.FromMilliseconds(200), TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, (await api.LoginAsync("crowd@example.com", "saffron-glacier-tunnel-8842")).StatusCode);
+        }
+
         Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.ServiceUnavailable);
     }
 }
