@@ -11,6 +11,8 @@ internal sealed class ApiClient : IDisposable
 {
     public const string CookieName = "auth";
     public const string RefreshCookieName = "refresh";
+    /// <summary>The device cookie (Auth__Cookie__DeviceName): a refresh must come from the browser its session is bound to.</summary>
+    public const string DeviceCookieName = "device";
     public const string Password = "violet-harbor-compass-7193";
 
     private readonly HttpClient http;
@@ -61,11 +63,11 @@ internal sealed class ApiClient : IDisposable
         return http.SendAsync(request);
     }
 
-    /// <summary><c>POST /api/auth/refresh</c> with only the refresh cookie, as a browser sends it (the cookie's Path is /api/auth).</summary>
-    public Task<HttpResponseMessage> RefreshAsync(string refreshToken)
+    /// <summary><c>POST /api/auth/refresh</c> with the refresh and device cookies, as a browser sends them (the cookies' Path is /api/auth).</summary>
+    public Task<HttpResponseMessage> RefreshAsync(string refreshToken, string device)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, AuthRoutes.RefreshPath);
-        request.Headers.Add("Cookie", $"{RefreshCookieName}={refreshToken}");
+        request.Headers.Add("Cookie", $"{RefreshCookieName}={refreshToken}; {DeviceCookieName}={device}");
         return http.SendAsync(request);
     }
 
@@ -82,7 +84,7 @@ internal sealed class ApiClient : IDisposable
         using var response = await call();
         var body = await response.Content.ReadAsByteArrayAsync();
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        return new Outcome((int)response.StatusCode, elapsed, TokenFrom(response), response.Headers.RetryAfter is not null, body, TokenFrom(response, RefreshCookieName));
+        return new Outcome((int)response.StatusCode, elapsed, TokenFrom(response), response.Headers.RetryAfter is not null, body, TokenFrom(response, RefreshCookieName), TokenFrom(response, DeviceCookieName));
     }
 
     public static string? TokenFrom(HttpResponseMessage response, string cookieName = CookieName)
@@ -108,11 +110,11 @@ internal sealed class ApiClient : IDisposable
     /// <summary>Signs up and returns the token; throws (harness failure) unless 201.</summary>
     public async Task<string> SignupTokenAsync(string email) => (await SignupSessionAsync(email)).Token!;
 
-    /// <summary>Signs up and returns the outcome with both cookies; throws (harness failure) unless 201 with both.</summary>
+    /// <summary>Signs up and returns the outcome with its cookies; throws (harness failure) unless 201 with access, refresh and device cookies.</summary>
     public async Task<Outcome> SignupSessionAsync(string email)
     {
         var outcome = await TimeAsync(() => SignupAsync(email));
-        if (outcome.Status != (int)HttpStatusCode.Created || outcome.Token is null || outcome.Refresh is null)
+        if (outcome.Status != (int)HttpStatusCode.Created || outcome.Token is null || outcome.Refresh is null || outcome.Device is null)
         {
             throw new InvalidOperationException($"signup of {email} at {BaseAddress} answered {outcome.Status}: {Encoding.UTF8.GetString(outcome.Body)}");
         }
@@ -129,4 +131,4 @@ internal sealed class ApiClient : IDisposable
     public void Dispose() => http.Dispose();
 }
 
-internal sealed record Outcome(int Status, double Milliseconds, string? Token, bool HasRetryAfter, byte[] Body, string? Refresh);
+internal sealed record Outcome(int Status, double Milliseconds, string? Token, bool HasRetryAfter, byte[] Body, string? Refresh, string? Device = null);

@@ -47,7 +47,7 @@ internal sealed partial class Suite
         const int warmUp = 20;
         for (var i = 0; i < warmUp + Count(500, 100); i++)
         {
-            var refresh = await ApiClient.TimeAsync(() => client.RefreshAsync(chain));
+            var refresh = await ApiClient.TimeAsync(() => client.RefreshAsync(chain, signup.Device!));
             Expect(refresh, 200, "refresh");
             if (refresh.Refresh is not { } next || next == chain || refresh.Token is null)
             {
@@ -124,9 +124,11 @@ internal sealed partial class Suite
         const int chains = 16;
         Section($"refresh throughput (concurrency {chains}, one chain each)");
         var cookies = new string[chains];
+        var devices = new string[chains];
         for (var i = 0; i < chains; i++)
         {
-            cookies[i] = (await client.SignupSessionAsync($"refresh{i}@bench.test")).Refresh!;
+            var signup = await client.SignupSessionAsync($"refresh{i}@bench.test");
+            (cookies[i], devices[i]) = (signup.Refresh!, signup.Device!);
         }
 
         var warmUp = TimeSpan.FromSeconds(2);
@@ -144,7 +146,7 @@ internal sealed partial class Suite
                 Outcome outcome;
                 try
                 {
-                    outcome = await ApiClient.TimeAsync(() => client.RefreshAsync(cookies[c]));
+                    outcome = await ApiClient.TimeAsync(() => client.RefreshAsync(cookies[c], devices[c]));
                 }
                 catch (HttpRequestException)
                 {

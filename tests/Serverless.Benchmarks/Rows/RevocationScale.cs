@@ -76,7 +76,7 @@ internal sealed partial class Suite
         await Count("signup", () => client.SignupAsync(email), 201);
         var login = await Count("login", () => client.LoginAsync(email), 200);
         await Count("verify", () => client.VerifyAsync(login.Token), 200);
-        var refreshed = await Count("refresh", () => client.RefreshAsync(login.Refresh!), 200);
+        var refreshed = await Count("refresh", () => client.RefreshAsync(login.Refresh!, login.Device!), 200);
         await Count("logout", () => client.LogoutAsync(refreshed.Token!, refreshed.Refresh), 204);
         var again = await ApiClient.TimeAsync(() => client.LoginAsync(email));
         counter.Take();
