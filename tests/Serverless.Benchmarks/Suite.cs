@@ -65,6 +65,7 @@ internal sealed partial class Suite(SuiteOptions options)
             await RunIfAsync("email", () => EmailRequestsAsync(api, client));
         }
 
+        await RunIfAsync("parity", () => ParityAsync(azurite.ConnectionString, signingKey));
         await RunIfAsync("revocation", () => RevocationAndStartupAsync(azurite.ConnectionString, signingKey));
         await RunIfAsync("memory", () => MemoryAsync(azurite.ConnectionString, signingKey));
         await RunIfAsync("scale", () => ScaleAsync(signingKey));
