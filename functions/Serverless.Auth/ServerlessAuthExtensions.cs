@@ -54,7 +54,7 @@ public static class ServerlessAuthExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<AuthTables>();
         services.AddSingleton<UserRepository>();
-        services.AddSingleton<HashingGate>();
+        services.AddSingleton<HashingSlots>();
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<PasswordPolicy>();
         services.AddSingleton<AccessTokens>();
@@ -68,9 +68,9 @@ public static class ServerlessAuthExtensions
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<DeviceCookies>();
         services.AddSingleton<ClientRateLimiter>();
-        services.AddSingleton<CrossSiteGuard>();
+        services.AddSingleton<OriginCheck>();
         services.AddSingleton<AccountService>();
-        services.AddSingleton<RequestGate>();
+        services.AddSingleton<EndpointChecks>();
         services.AddSingleton<MailQueue>();
         services.AddSingleton<MailOutbox>();
         services.AddSingleton<MailTokenStore>();
@@ -82,7 +82,7 @@ public static class ServerlessAuthExtensions
         services.AddSingleton<MailQuota>();
         foreach (var endpoint in AuthApi.All)
         {
-            endpoint.AddHandler(services);
+            endpoint.Declaration.AddHandler(services);
         }
 
         services.AddSingleton<StorageCleanup>();
@@ -151,7 +151,7 @@ public static class ServerlessAuthExtensions
             {
                 try
                 {
-                    endpoint.ResolveHandler(services);
+                    endpoint.Declaration.ResolveHandler(services);
                 }
                 catch (Exception)
                 {

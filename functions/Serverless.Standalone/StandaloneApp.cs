@@ -47,7 +47,7 @@ public static class StandaloneApp
         {
             context.Response.OnStarting(() =>
             {
-                ResponseGuard.ApplyHeaders(context.Response);
+                ResponseDefaults.ApplyHeaders(context.Response);
                 return Task.CompletedTask;
             });
             return next(context);

@@ -39,9 +39,9 @@ public sealed class CorsTests(BrowserFixture browser) : LaxApiTest(browser)
         Assert.Empty(await Context.CookiesAsync());
         // Behind the page's back: preflights got no CORS grant, and the simple request reached the API,
         // which refused the origin (403) and set no cookie.
-        var preflight = await network.WaitForAsync(x => x.Type == "Preflight" && x.Url.EndsWith(AuthRoutes.SignupPath, StringComparison.Ordinal), "signup preflight");
+        var preflight = await network.WaitForAsync(x => x.Type == "Preflight" && x.Url.EndsWith(AuthApi.Signup.Path, StringComparison.Ordinal), "signup preflight");
         Assert.False(preflight.ResponseHeaders.ContainsKey("Access-Control-Allow-Origin"), "preflight for a foreign origin granted CORS");
-        var refused = await network.WaitForAsync(x => x.Method == "POST" && x.Url.EndsWith(AuthRoutes.SignupPath, StringComparison.Ordinal), "simple signup");
+        var refused = await network.WaitForAsync(x => x.Method == "POST" && x.Url.EndsWith(AuthApi.Signup.Path, StringComparison.Ordinal), "simple signup");
         Assert.Equal(403, refused.Status);
         Assert.Equal("MissingAllowOriginHeader", refused.CorsError);
         Assert.False(refused.ResponseHeaders.ContainsKey("Set-Cookie"), "a refused request set a cookie");
@@ -73,7 +73,7 @@ public sealed class CorsTests(BrowserFixture browser) : LaxApiTest(browser)
         // Content-Type: application/json makes the signup a non-simple request: Chromium asks first.
         AssertSession(await page.SignupAsync(email, NewPassword()), 201, email);
 
-        var preflight = await network.WaitForAsync(x => x.Method == "OPTIONS" && x.Url.EndsWith(AuthRoutes.SignupPath, StringComparison.Ordinal), "signup preflight");
+        var preflight = await network.WaitForAsync(x => x.Method == "OPTIONS" && x.Url.EndsWith(AuthApi.Signup.Path, StringComparison.Ordinal), "signup preflight");
         Assert.Equal("Preflight", preflight.Type);
         Assert.InRange(preflight.Status!.Value, 200, 299);
         Assert.Equal(origin, preflight.RequestHeaders["Origin"]);
@@ -83,7 +83,7 @@ public sealed class CorsTests(BrowserFixture browser) : LaxApiTest(browser)
         Assert.Contains("POST", preflight.ResponseHeaders["Access-Control-Allow-Methods"], StringComparison.Ordinal);
         Assert.Contains("content-type", preflight.ResponseHeaders["Access-Control-Allow-Headers"], StringComparison.OrdinalIgnoreCase);
 
-        var signup = await network.WaitForAsync(x => x.Method == "POST" && x.Url.EndsWith(AuthRoutes.SignupPath, StringComparison.Ordinal), "signup");
+        var signup = await network.WaitForAsync(x => x.Method == "POST" && x.Url.EndsWith(AuthApi.Signup.Path, StringComparison.Ordinal), "signup");
         Assert.Equal(201, signup.Status);
         AssertAllowsCredentialsFor(origin, signup);
         var setCookie = signup.ResponseHeaders["Set-Cookie"];
@@ -96,7 +96,7 @@ public sealed class CorsTests(BrowserFixture browser) : LaxApiTest(browser)
         // The next credentialed call carries the cookie the browser stored.
         var token = (await AssertStoredAsync(Context, Api)).Value;
         AssertSession(await page.VerifyAsync(), 200, email);
-        var verify = await network.WaitForAsync(x => x.Method == "GET" && x.Url.EndsWith(AuthRoutes.VerifyPath, StringComparison.Ordinal) && x.Status == 200, "verify");
+        var verify = await network.WaitForAsync(x => x.Method == "GET" && x.Url.EndsWith(AuthApi.Verify.Path, StringComparison.Ordinal) && x.Status == 200, "verify");
         Assert.Contains("auth=" + token, verify.RequestHeaders["Cookie"], StringComparison.Ordinal);
         AssertAllowsCredentialsFor(origin, verify);
     }

@@ -78,7 +78,7 @@ public sealed class CrossSiteCookieTests(BrowserFixture browser) : IAsyncLifetim
         AssertSession(login, 200, email);
         // ... but the browser did not keep the cookie for this cross-site page, so it never goes back.
         Assert.Null(await StoredCookieAsync(context, api));
-        var answer = await network.WaitForAsync(x => x.Method == "POST" && x.Url.EndsWith(AuthRoutes.LoginPath, StringComparison.Ordinal), "login");
+        var answer = await network.WaitForAsync(x => x.Method == "POST" && x.Url.EndsWith(AuthApi.Login.Path, StringComparison.Ordinal), "login");
         Assert.StartsWith(api.Cookie.CookieName + "=", answer.ResponseHeaders["Set-Cookie"], StringComparison.Ordinal);
         // Every cookie of the sign-in (access, device, refresh), for the same reason.
         Assert.Equal(

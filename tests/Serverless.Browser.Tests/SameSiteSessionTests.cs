@@ -85,7 +85,7 @@ public sealed class SameSiteSessionTests(BrowserFixture browser) : LaxApiTest(br
         Assert.NotNull(await StoredCookieAsync(Context, Api));
         AssertUnauthorized(await tabB.VerifyAsync());
         var refused = await network.WaitForAsync(
-            x => x.Method == "GET" && x.Url.EndsWith(AuthRoutes.VerifyPath, StringComparison.Ordinal) && x.RequestHeaders.ContainsKey("Cookie"),
+            x => x.Method == "GET" && x.Url.EndsWith(AuthApi.Verify.Path, StringComparison.Ordinal) && x.RequestHeaders.ContainsKey("Cookie"),
             "verify with the old cookie");
         Assert.Contains("auth=" + copy.Value, refused.RequestHeaders["Cookie"], StringComparison.Ordinal); // it was sent ...
         Assert.Equal(401, refused.Status); // ... and refused

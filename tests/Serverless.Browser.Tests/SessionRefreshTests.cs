@@ -78,7 +78,7 @@ public sealed class SessionRefreshTests(BrowserFixture browser) : IAsyncLifetime
         Assert.Equal(refreshes.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), snapshot.GetProperty("shown").GetString()); // renewals the page shows
 
         // Each renewal sent the refresh cookie (and only to /api/auth/refresh) and got both cookies back, rotated.
-        var renewal = await network.WaitForAsync(x => x.Method == "POST" && x.Url.EndsWith(AuthRoutes.RefreshPath, StringComparison.Ordinal), "refresh");
+        var renewal = await network.WaitForAsync(x => x.Method == "POST" && x.Url.EndsWith(AuthApi.Refresh.Path, StringComparison.Ordinal), "refresh");
         Assert.Equal(200, renewal.Status);
         Assert.Contains(settings.RefreshCookieName + "=", renewal.RequestHeaders["Cookie"], StringComparison.Ordinal);
         Assert.DoesNotContain(settings.RefreshCookieName + "=" + refresh.Value, renewal.RequestHeaders["Cookie"], StringComparison.Ordinal);
@@ -122,13 +122,13 @@ public sealed class SessionRefreshTests(BrowserFixture browser) : IAsyncLifetime
         await page.Page.EvaluateAsync("() => demo.stopRenewing()");
         await Task.Delay(ShortLifetime + TimeSpan.FromSeconds(1.5), TestContext.Current.CancellationToken);
         Assert.Null(await StoredCookieAsync(context, api));
-        await tab.RouteAsync(api.BaseUrl + AuthRoutes.RefreshPath, async route =>
+        await tab.RouteAsync(api.BaseUrl + AuthApi.Refresh.Path, async route =>
         {
             await Task.Delay(500);
             await route.ContinueAsync();
         });
         var before = await RefreshesAsync(page);
-        static bool IsRefresh(Exchange x) => x.Method == "POST" && x.Url.EndsWith(AuthRoutes.RefreshPath, StringComparison.Ordinal);
+        static bool IsRefresh(Exchange x) => x.Method == "POST" && x.Url.EndsWith(AuthApi.Refresh.Path, StringComparison.Ordinal);
         var sentBefore = network.Count(IsRefresh);
         var statuses = await page.Page.EvaluateAsync<int[][]>(
             "async () => (await Promise.all([demo.verify(), demo.sessions(), demo.verify()])).map(r => [r.status, r.refreshed])");
@@ -181,10 +181,10 @@ public sealed class SessionRefreshTests(BrowserFixture browser) : IAsyncLifetime
         AssertUnauthorized(await tabB.VerifyAsync());
         Assert.Equal(401, await tabB.LastRefreshAsync());
         Assert.Equal("signed-out", await tabB.SessionStateAsync());
-        var verify = await network.WaitForAsync(x => x.Method == "GET" && x.Url.EndsWith(AuthRoutes.VerifyPath, StringComparison.Ordinal), "verify with the old cookies");
+        var verify = await network.WaitForAsync(x => x.Method == "GET" && x.Url.EndsWith(AuthApi.Verify.Path, StringComparison.Ordinal), "verify with the old cookies");
         Assert.Contains(CookieSettings.SameSiteLax.CookieName + "=" + copies[0].Value, verify.RequestHeaders["Cookie"], StringComparison.Ordinal);
         Assert.Equal(401, verify.Status);
-        var refresh = await network.WaitForAsync(x => x.Method == "POST" && x.Url.EndsWith(AuthRoutes.RefreshPath, StringComparison.Ordinal), "refresh with the old cookie");
+        var refresh = await network.WaitForAsync(x => x.Method == "POST" && x.Url.EndsWith(AuthApi.Refresh.Path, StringComparison.Ordinal), "refresh with the old cookie");
         Assert.Contains(CookieSettings.SameSiteLax.RefreshCookieName + "=" + copies[1].Value, refresh.RequestHeaders["Cookie"], StringComparison.Ordinal);
         Assert.Equal(401, refresh.Status);
         Assert.Null(await StoredCookieAsync(context, api)); // the 401 refresh cleared both
@@ -224,7 +224,7 @@ public sealed class SessionRefreshTests(BrowserFixture browser) : IAsyncLifetime
 
         // Control: a request under /api/auth carries both cookies.
         AssertSession(await page.VerifyAsync(), 200, email);
-        var verify = await network.WaitForAsync(x => x.Method == "GET" && x.Url.EndsWith(AuthRoutes.VerifyPath, StringComparison.Ordinal) && x.Status == 200, "verify");
+        var verify = await network.WaitForAsync(x => x.Method == "GET" && x.Url.EndsWith(AuthApi.Verify.Path, StringComparison.Ordinal) && x.Status == 200, "verify");
         Assert.Contains("auth=" + access.Value, verify.RequestHeaders["Cookie"], StringComparison.Ordinal);
         Assert.Contains("refresh=" + refresh.Value, verify.RequestHeaders["Cookie"], StringComparison.Ordinal);
 

@@ -16,14 +16,15 @@ internal abstract record SignupResult
     public sealed record Pending : SignupResult;
 }
 
-internal abstract record LoginResult
+/// <summary>The outcome of checking an email and password: a login, or the re-authentication before a sensitive change.</summary>
+internal abstract record CredentialCheck
 {
     /// <param name="Device">The device cookie the client presented, when the account honours it (it is issued again, not a new one).</param>
-    public sealed record LoggedIn(UserAccount Account, DeviceCookie? Device = null) : LoginResult;
+    public sealed record Matched(UserAccount Account, DeviceCookie? Device = null) : CredentialCheck;
     /// <summary>Unknown email and wrong password alike: callers must not be able to tell them apart.</summary>
-    public sealed record Rejected : LoginResult;
+    public sealed record Rejected : CredentialCheck;
     /// <summary>Too many recent failures for this email (registered or not): wait, whatever the password.</summary>
-    public sealed record Throttled(TimeSpan RetryAfter) : LoginResult;
+    public sealed record Throttled(TimeSpan RetryAfter) : CredentialCheck;
 }
 
 internal abstract record PasswordChangeResult
@@ -95,11 +96,11 @@ internal sealed partial class AccountService(
     /// Runs when the password matched, while the backoff is cleared: the two writes are independent, so
     /// a login waits for one round trip instead of two.
     /// </param>
-    public async Task<LoginResult> LoginAsync(
-        string email, string password, Func<string, DeviceCookie?> presentedDevice, Func<LoginResult.LoggedIn, Task> whenMatched, CancellationToken cancellationToken)
+    public async Task<CredentialCheck> LoginAsync(
+        string email, string password, Func<string, DeviceCookie?> presentedDevice, Func<CredentialCheck.Matched, Task> whenMatched, CancellationToken cancellationToken)
     {
         var (result, clearing) = await CheckAsync(email, password, presentedDevice, cancellationToken);
-        if (result is LoginResult.LoggedIn loggedIn)
+        if (result is CredentialCheck.Matched loggedIn)
         {
             await Task.WhenAll(clearing, whenMatched(loggedIn));
             LogLoggedIn(logger, loggedIn.Account.UserId);
@@ -112,7 +113,7 @@ internal sealed partial class AccountService(
     /// The password check behind password change and deletion, as for login: the owner's trusted device
     /// checks against its own backoff, so an attacker holding the account-wide one does not lock them out.
     /// </summary>
-    public async Task<LoginResult> CheckPasswordAsync(string email, string password, Func<string, DeviceCookie?> presentedDevice, CancellationToken cancellationToken)
+    public async Task<CredentialCheck> CheckPasswordAsync(string email, string password, Func<string, DeviceCookie?> presentedDevice, CancellationToken cancellationToken)
     {
         var (result, clearing) = await CheckAsync(email, password, presentedDevice, cancellationToken);
         await clearing;
@@ -124,13 +125,13 @@ internal sealed partial class AccountService(
     /// device when the client presents a device cookie for this account, else against the account.
     /// Returns the outcome and, for a match, the clearing of the backoff, still under way.
     /// </summary>
-    private async Task<(LoginResult Result, Task Clearing)> CheckAsync(
+    private async Task<(CredentialCheck Result, Task Clearing)> CheckAsync(
         string email, string password, Func<string, DeviceCookie?> presentedDevice, CancellationToken cancellationToken)
     {
         if (!EmailAddress.TryCanonicalize(email, out var canonicalEmail, out _) || policy.IsTooLong(password))
         {
             // No account can match: nothing to look up, nothing worth hashing.
-            return (new LoginResult.Rejected(), Task.CompletedTask);
+            return (new CredentialCheck.Rejected(), Task.CompletedTask);
         }
 
         // A device cookie whose mac checks out chooses its own backoff row before the account is read.
@@ -155,7 +156,7 @@ internal sealed partial class AccountService(
         {
             // Refused before hashing: a blocked account costs an attacker's burst no CPU here.
             LogLoginThrottled(logger);
-            return (new LoginResult.Throttled(wait), Task.CompletedTask);
+            return (new CredentialCheck.Throttled(wait), Task.CompletedTask);
         }
 
         // The attempt is reserved while the hash runs (its write is sent first, the hash then takes this
@@ -172,7 +173,7 @@ internal sealed partial class AccountService(
             // A check already hashing finishes unseen.
             await (checking ?? Task.CompletedTask);
             LogLoginThrottled(logger);
-            return (new LoginResult.Throttled(reservation.RetryAfter), Task.CompletedTask);
+            return (new CredentialCheck.Throttled(reservation.RetryAfter), Task.CompletedTask);
         }
 
         var check = await (checking ?? CheckAgainstAsync(account, password, cancellationToken));
@@ -180,7 +181,7 @@ internal sealed partial class AccountService(
         {
             // Already counted by the reservation.
             LogLoginRejected(logger);
-            return (new LoginResult.Rejected(), Task.CompletedTask);
+            return (new CredentialCheck.Rejected(), Task.CompletedTask);
         }
 
         var clearing = throttle.ClearAsync(key, reservation, cancellationToken);
@@ -194,7 +195,7 @@ internal sealed partial class AccountService(
             }
         }
 
-        return (new LoginResult.LoggedIn(account, device), clearing);
+        return (new CredentialCheck.Matched(account, device), clearing);
     }
 
     private async Task<PasswordCheck> CheckAgainstAsync(UserAccount? account, string password, CancellationToken cancellationToken)

@@ -9,40 +9,32 @@ namespace Serverless.Auth.Accounts;
 
 /// <summary><c>POST /api/auth/password</c>: change the password; every session ends, this browser gets a new one.</summary>
 internal sealed class ChangePasswordEndpoint(
-    RequestGate gate,
-    Authenticator authenticator,
     AccountService accounts,
     SessionService sessions,
     SessionCookies cookies,
     DeviceCookies devices)
 {
-    public static readonly AuthEndpoint Declaration = Declare.Post(
-        "ChangePassword", AuthRoutes.ChangePassword, "Change my password",
-        "Checks the current password (a wrong one counts toward the backoff: the device's own on a trusted device, else the account's), "
-        + "sets the new one, ends every session with every access token issued so far (this one's too), voids every earlier device cookie "
-        + "and answers with the cookies of a new session for this browser. On 503 either nothing changed or the change is complete: "
-        + "sessions are ended before the password is written.",
-        static (ChangePasswordEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context),
-        typeof(PasswordChangeRequest),
-        StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status409Conflict,
-        StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable);
+    public static readonly EndpointDeclaration Declaration = EndpointDeclaration.For(
+        new Operation
+        {
+            Summary = "Change my password",
+            Description = "Checks the current password (a wrong one counts toward the backoff: the device's own on a trusted device, else the account's), "
+                + "sets the new one, ends every session with every access token issued so far (this one's too), voids every earlier device cookie "
+                + "and answers with the cookies of a new session for this browser. On 503 either nothing changed or the change is complete: "
+                + "sessions are ended before the password is written.",
+            RateLimit = RateLimitedAction.Credentials,
+            RequiresSession = true,
+            Answers = [StatusCodes.Status409Conflict],
+        },
+        static (ChangePasswordEndpoint endpoint, EndpointRequest<PasswordChangeRequest> request) => endpoint.HandleAsync(request));
 
-    public async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> HandleAsync(HttpContext context)
+    public async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> HandleAsync(EndpointRequest<PasswordChangeRequest> request)
     {
-        var (request, problem) = await gate.ReadAsync(context, RateLimitedAction.Login, AuthJsonContext.Default.PasswordChangeRequest);
-        if ((problem ?? RequestGate.Required(("currentPassword", "Current password", request!.CurrentPassword), ("newPassword", "New password", request.NewPassword))) is { } refused)
-        {
-            return refused;
-        }
-
-        if (await authenticator.AuthenticateAsync(context) is not { } subject)
-        {
-            return Authenticator.NotAuthenticated(context.Response);
-        }
+        var (context, body, subject) = (request.Context, request.Body, request.Subject);
 
         var cancellationToken = context.RequestAborted;
-        var (account, wrong) = await PasswordConfirmation.CheckAsync(
-            accounts, devices, context, subject.Email, request!.CurrentPassword!, "currentPassword", "The current password is incorrect.");
+        var (account, wrong) = await Reauthentication.CheckAsync(
+            accounts, devices, context, subject.Email, body.CurrentPassword!, "currentPassword", "The current password is incorrect.");
         if (wrong is not null)
         {
             return wrong;
@@ -52,7 +44,7 @@ internal sealed class ChangePasswordEndpoint(
         var remember = await sessions.FindAsync(subject.UserId, subject.SessionId, cancellationToken) is not { Remember: false };
         var cutoff = DateTimeOffset.MinValue;
         var result = await accounts.ChangePasswordAsync(
-            account!, request.NewPassword!, async () => cutoff = await sessions.EndAllAsync(subject.UserId, cancellationToken), cancellationToken);
+            account!, body.NewPassword!, async () => cutoff = await sessions.EndAllAsync(subject.UserId, cancellationToken), cancellationToken);
         if (result is PasswordChangeResult.Invalid(var errors))
         {
             return TypedResults.Problem(Problems.ValidationDetails(errors));

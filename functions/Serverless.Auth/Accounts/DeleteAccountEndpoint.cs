@@ -8,33 +8,26 @@ using Serverless.Auth.Throttling;
 namespace Serverless.Auth.Accounts;
 
 /// <summary><c>POST /api/auth/account/delete</c>: delete my account, after checking my password.</summary>
-internal sealed class DeleteAccountEndpoint(
-    RequestGate gate, Authenticator authenticator, AccountService accounts, SessionService sessions, SessionCookies cookies, DeviceCookies devices)
+internal sealed class DeleteAccountEndpoint(AccountService accounts, SessionService sessions, SessionCookies cookies, DeviceCookies devices)
 {
-    public static readonly AuthEndpoint Declaration = Declare.Post(
-        "DeleteAccount", AuthRoutes.DeleteAccount, "Delete my account",
-        "Checks the password (a wrong one counts toward the backoff: the device's own on a trusted device, else the account's), then deletes the account, its sessions and its backoff state: "
-        + "every token stops working on every instance and the email can sign up again. Clears both cookies.",
-        static (DeleteAccountEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context),
-        typeof(AccountDeleteRequest),
-        StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status409Conflict,
-        StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable);
+    public static readonly EndpointDeclaration Declaration = EndpointDeclaration.For(
+        new Operation
+        {
+            Summary = "Delete my account",
+            Description = "Checks the password (a wrong one counts toward the backoff: the device's own on a trusted device, else the account's), then deletes the account, its sessions and its backoff state: "
+                + "every token stops working on every instance and the email can sign up again. Clears both cookies.",
+            RateLimit = RateLimitedAction.Credentials,
+            RequiresSession = true,
+            Answers = [StatusCodes.Status409Conflict],
+        },
+        static (DeleteAccountEndpoint endpoint, EndpointRequest<AccountDeleteRequest> request) => endpoint.HandleAsync(request));
 
-    public async Task<Results<NoContent, ProblemHttpResult>> HandleAsync(HttpContext context)
+    public async Task<Results<NoContent, ProblemHttpResult>> HandleAsync(EndpointRequest<AccountDeleteRequest> request)
     {
-        var (request, problem) = await gate.ReadAsync(context, RateLimitedAction.Login, AuthJsonContext.Default.AccountDeleteRequest);
-        if ((problem ?? RequestGate.Required(("password", "Password", request!.Password))) is { } refused)
-        {
-            return refused;
-        }
-
-        if (await authenticator.AuthenticateAsync(context) is not { } subject)
-        {
-            return Authenticator.NotAuthenticated(context.Response);
-        }
+        var (context, body, subject) = (request.Context, request.Body, request.Subject);
 
         var cancellationToken = context.RequestAborted;
-        var (account, wrong) = await PasswordConfirmation.CheckAsync(accounts, devices, context, subject.Email, request!.Password!, "password", "The password is incorrect.");
+        var (account, wrong) = await Reauthentication.CheckAsync(accounts, devices, context, subject.Email, body.Password!, "password", "The password is incorrect.");
         if (wrong is not null)
         {
             return wrong;

@@ -11,7 +11,6 @@ namespace Serverless.Auth.Accounts;
 
 /// <summary><c>POST /api/auth/signup</c>: create an account, ask for the confirmation mail and start a session; when confirmation is required, only a pending registration whose link creates the account.</summary>
 internal sealed class SignupEndpoint(
-    RequestGate gate,
     AccountService accounts,
     SessionService sessions,
     SessionCookies cookies,
@@ -21,27 +20,24 @@ internal sealed class SignupEndpoint(
 {
     private readonly bool requireConfirmed = email.Value.RequireConfirmed;
 
-    public static readonly AuthEndpoint Declaration = Declare.Post(
-        "Signup", AuthRoutes.Signup, "Sign up",
-        "Creates an account, sends a confirmation mail and starts a session: sets the HttpOnly access and refresh cookies. The password must meet the "
-        + "policy (errors.password says why not). With Auth__Email__RequireConfirmed: 202 and no cookie for a new and a registered address alike, "
-        + "instead of 201 and 409; no account yet: the link in the confirmation mail creates it (the owner of a registered address gets a mail "
-        + "saying someone tried, and the password stays as it was).",
-        static (SignupEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context),
-        typeof(CredentialsRequest),
-        StatusCodes.Status403Forbidden, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge,
-        StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable);
-
-    public async Task<Results<Created<SignupResponse>, Accepted<AcceptedResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(HttpContext context)
-    {
-        var (credentials, problem) = await gate.ReadAsync(context, RateLimitedAction.Signup, AuthJsonContext.Default.CredentialsRequest);
-        if ((problem ?? RequestGate.Required(("email", "Email", credentials!.Email?.Trim()), ("password", "Password", credentials.Password))) is { } refused)
+    public static readonly EndpointDeclaration Declaration = EndpointDeclaration.For(
+        new Operation
         {
-            return refused;
-        }
+            Summary = "Sign up",
+            Description = "Creates an account, sends a confirmation mail and starts a session: sets the HttpOnly access and refresh cookies. The password must meet the "
+                + "policy (errors.password says why not). With Auth__Email__RequireConfirmed: 202 and no cookie for a new and a registered address alike, "
+                + "instead of 201 and 409; no account yet: the link in the confirmation mail creates it (the owner of a registered address gets a mail "
+                + "saying someone tried, and the password stays as it was).",
+            RateLimit = RateLimitedAction.Signup,
+            Answers = [StatusCodes.Status409Conflict],
+        },
+        static (SignupEndpoint endpoint, EndpointRequest<CredentialsRequest> request) => endpoint.HandleAsync(request));
 
-        var cancellationToken = context.RequestAborted;
-        var result = await accounts.SignupAsync(credentials!.Email!, credentials.Password!, requireConfirmed, cancellationToken);
+    public async Task<Results<Created<SignupResponse>, Accepted<AcceptedResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(EndpointRequest<CredentialsRequest> request)
+    {
+        var (context, credentials, cancellationToken) = (request.Context, request.Body, request.Aborted);
+
+        var result = await accounts.SignupAsync(credentials.Email!, credentials.Password!, requireConfirmed, cancellationToken);
         switch (result)
         {
             case SignupResult.Invalid(var errors):

@@ -36,17 +36,17 @@ internal sealed class UserRepository(AuthTables tables)
     /// False when the email is taken. Uniqueness is the storage insert itself (409), never read-then-write.
     /// The account starts with one device issued: the cookie of the browser that signs up (number 1).
     /// </summary>
-    public Task<bool> TryCreateAsync(string userId, string normalizedEmail, string passwordHash, DateTimeOffset createdAt, CancellationToken cancellationToken) =>
-        TryCreateAsync(userId, normalizedEmail, passwordHash, createdAt, emailConfirmed: false, cancellationToken);
+    public Task<bool> TryCreateAsync(string userId, string canonicalEmail, string passwordHash, DateTimeOffset createdAt, CancellationToken cancellationToken) =>
+        TryCreateAsync(userId, canonicalEmail, passwordHash, createdAt, emailConfirmed: false, cancellationToken);
 
     /// <summary>As above; <paramref name="emailConfirmed"/> when a pending registration's link, which proved the mailbox, creates it.</summary>
     public async Task<bool> TryCreateAsync(
-        string userId, string normalizedEmail, string passwordHash, DateTimeOffset createdAt, bool emailConfirmed, CancellationToken cancellationToken)
+        string userId, string canonicalEmail, string passwordHash, DateTimeOffset createdAt, bool emailConfirmed, CancellationToken cancellationToken)
     {
-        var entity = new TableEntity(KeyFor(normalizedEmail), AccountRow)
+        var entity = new TableEntity(KeyFor(canonicalEmail), AccountRow)
         {
             ["UserId"] = userId,
-            ["Email"] = normalizedEmail,
+            ["Email"] = canonicalEmail,
             ["PasswordHash"] = passwordHash,
             ["CreatedAt"] = createdAt,
             [DevicesIssuedColumn] = FirstDevice,
@@ -66,9 +66,9 @@ internal sealed class UserRepository(AuthTables tables)
         }
     }
 
-    public async Task<UserAccount?> FindAsync(string normalizedEmail, CancellationToken cancellationToken)
+    public async Task<UserAccount?> FindAsync(string canonicalEmail, CancellationToken cancellationToken)
     {
-        var row = await tables.Users.GetEntityIfExistsAsync<TableEntity>(KeyFor(normalizedEmail), AccountRow, cancellationToken: cancellationToken);
+        var row = await tables.Users.GetEntityIfExistsAsync<TableEntity>(KeyFor(canonicalEmail), AccountRow, cancellationToken: cancellationToken);
         if (!row.HasValue || row.Value is not { } entity)
         {
             return null;
@@ -167,5 +167,5 @@ internal sealed class UserRepository(AuthTables tables)
         }
     }
 
-    private static string KeyFor(string normalizedEmail) => EmailAddress.StorageKey(normalizedEmail);
+    private static string KeyFor(string canonicalEmail) => EmailAddress.StorageKey(canonicalEmail);
 }

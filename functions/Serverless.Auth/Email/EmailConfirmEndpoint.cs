@@ -8,29 +8,26 @@ using Serverless.Auth.Throttling;
 namespace Serverless.Auth.Email;
 
 /// <summary><c>POST /api/auth/email/confirm</c>: the token from the confirmation link; the frontend posts it.</summary>
-internal sealed class EmailConfirmEndpoint(RequestGate gate, MailLinks links, SessionService sessions, SessionCookies cookies, DeviceCookies devices)
+internal sealed class EmailConfirmEndpoint(MailLinks links, SessionService sessions, SessionCookies cookies, DeviceCookies devices)
 {
-    public static readonly AuthEndpoint Declaration = Declare.Post(
-        "EmailConfirm", AuthRoutes.EmailConfirm, "Confirm the email address",
-        "Confirms the address with the token from the confirmation link (single use). When the request carries the refresh cookie of "
-        + "a live session of the same user, that session is refreshed (both cookies rotated), so verify shows emailConfirmed at once; "
-        + "other sessions show it from their next refresh. An access token alone (bearer or cookie) never gets cookies. "
-        + "One generic 400 for an unknown, expired or used token.",
-        static (EmailConfirmEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context),
-        typeof(EmailConfirmRequest),
-        StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge,
-        StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable);
-
-    public async Task<Results<Ok<EmailConfirmedResponse>, ProblemHttpResult>> HandleAsync(HttpContext context)
-    {
-        var (request, problem) = await gate.ReadAsync(context, RateLimitedAction.Email, AuthJsonContext.Default.EmailConfirmRequest);
-        if ((problem ?? RequestGate.Required(("token", "Token", request!.Token))) is { } refused)
+    public static readonly EndpointDeclaration Declaration = EndpointDeclaration.For(
+        new Operation
         {
-            return refused;
-        }
+            Summary = "Confirm the email address",
+            Description = "Confirms the address with the token from the confirmation link (single use). When the request carries the refresh cookie of "
+                + "a live session of the same user, that session is refreshed (both cookies rotated), so verify shows emailConfirmed at once; "
+                + "other sessions show it from their next refresh. An access token alone (bearer or cookie) never gets cookies. "
+                + "One generic 400 for an unknown, expired or used token.",
+            RateLimit = RateLimitedAction.Email,
+        },
+        static (EmailConfirmEndpoint endpoint, EndpointRequest<EmailConfirmRequest> request) => endpoint.HandleAsync(request));
+
+    public async Task<Results<Ok<EmailConfirmedResponse>, ProblemHttpResult>> HandleAsync(EndpointRequest<EmailConfirmRequest> request)
+    {
+        var (context, body) = (request.Context, request.Body);
 
         var cancellationToken = context.RequestAborted;
-        if (await links.ConfirmAsync(request!.Token!, cancellationToken) is not { } account)
+        if (await links.ConfirmAsync(body.Token!, cancellationToken) is not { } account)
         {
             return Problems.InvalidMailToken();
         }

@@ -11,45 +11,37 @@ namespace Serverless.Auth.Email;
 /// well-formed address, after the same single queue insert, so neither the answer nor its timing
 /// says whether the address has an account.
 /// </summary>
-internal sealed class MailRequestEndpoint(RequestGate gate, MailOutbox outbox)
+internal sealed class MailRequestEndpoint(MailOutbox outbox)
 {
     private const string Accepted = "Always 202 with the same body for a well-formed address, whether or not it has an account "
         + "(nothing to enumerate); the mail goes out from a queue, at most one of a kind per account per cooldown.";
 
-    private static readonly int[] ProblemStatuses =
-    [
-        StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge,
-        StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable,
-    ];
-
-    public static readonly AuthEndpoint Resend = Declare.Post(
-        "EmailResend", AuthRoutes.EmailResend, "Resend the confirmation mail",
-        "Sends a new confirmation link if the address has an unconfirmed account. " + Accepted,
-        static (MailRequestEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context, MailKind.Confirm),
-        typeof(EmailRequest),
-        ProblemStatuses);
-
-    public static readonly AuthEndpoint Forgot = Declare.Post(
-        "PasswordForgot", AuthRoutes.PasswordForgot, "Forgot password",
-        "Sends a password-reset link if the address has an account; a newer link voids older ones. " + Accepted,
-        static (MailRequestEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context, MailKind.Reset),
-        typeof(EmailRequest),
-        ProblemStatuses);
-
-    public async Task<Results<Accepted<AcceptedResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(HttpContext context, MailKind kind)
-    {
-        var (request, problem) = await gate.ReadAsync(context, RateLimitedAction.Email, AuthJsonContext.Default.EmailRequest);
-        if ((problem ?? RequestGate.Required(("email", "Email", request!.Email?.Trim()))) is { } refused)
+    public static readonly EndpointDeclaration Resend = EndpointDeclaration.For(
+        new Operation
         {
-            return refused;
-        }
+            Summary = "Resend the confirmation mail",
+            Description = "Sends a new confirmation link if the address has an unconfirmed account. " + Accepted,
+            RateLimit = RateLimitedAction.Email,
+        },
+        static (MailRequestEndpoint endpoint, EndpointRequest<EmailRequest> request) => endpoint.HandleAsync(request, MailKind.Confirm));
 
-        if (!EmailAddress.TryCanonicalize(request!.Email!, out var email, out var emailProblem))
+    public static readonly EndpointDeclaration Forgot = EndpointDeclaration.For(
+        new Operation
+        {
+            Summary = "Forgot password",
+            Description = "Sends a password-reset link if the address has an account; a newer link voids older ones. " + Accepted,
+            RateLimit = RateLimitedAction.Email,
+        },
+        static (MailRequestEndpoint endpoint, EndpointRequest<EmailRequest> request) => endpoint.HandleAsync(request, MailKind.Reset));
+
+    public async Task<Results<Accepted<AcceptedResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(EndpointRequest<EmailRequest> request, MailKind kind)
+    {
+        if (!EmailAddress.TryCanonicalize(request.Body.Email!, out var email, out var emailProblem))
         {
             return Problems.Validation(new Dictionary<string, string[]> { ["email"] = [emailProblem] });
         }
 
-        await outbox.RequestAsync(kind, email, context.RequestAborted);
+        await outbox.RequestAsync(kind, email, request.Aborted);
         return TypedResults.Accepted((string?)null, AcceptedResponse.Instance);
     }
 }

@@ -8,25 +8,29 @@ using Serverless.Auth.Tokens;
 
 namespace Serverless.Auth.Http;
 
-/// <summary>The API: every endpoint, declared once (see <see cref="AuthEndpoint"/>). Each has its own Azure Function.</summary>
+/// <summary>
+/// The route table: every endpoint, one line each (name = operation id and Azure Function name, route under /api,
+/// declaration next to its handler). The Azure Functions app's classes are generated from these lines
+/// (functions/Serverless.Functions/Generated/AuthFunctions.cs), so keep each on one line in this form.
+/// </summary>
 public static class AuthApi
 {
-    public static AuthEndpoint Signup { get; } = SignupEndpoint.Declaration;
-    public static AuthEndpoint Login { get; } = LoginEndpoint.Declaration;
-    public static AuthEndpoint Verify { get; } = VerifyEndpoint.Declaration;
-    public static AuthEndpoint Logout { get; } = LogoutEndpoint.Declaration;
-    public static AuthEndpoint Refresh { get; } = RefreshEndpoint.Declaration;
-    public static AuthEndpoint LogoutAll { get; } = LogoutAllEndpoint.Declaration;
-    public static AuthEndpoint Sessions { get; } = SessionListEndpoint.Declaration;
-    public static AuthEndpoint RevokeSession { get; } = RevokeSessionEndpoint.Declaration;
-    public static AuthEndpoint ChangePassword { get; } = ChangePasswordEndpoint.Declaration;
-    public static AuthEndpoint DeleteAccount { get; } = DeleteAccountEndpoint.Declaration;
-    public static AuthEndpoint EmailConfirm { get; } = EmailConfirmEndpoint.Declaration;
-    public static AuthEndpoint EmailResend { get; } = MailRequestEndpoint.Resend;
-    public static AuthEndpoint PasswordForgot { get; } = MailRequestEndpoint.Forgot;
-    public static AuthEndpoint PasswordReset { get; } = PasswordResetEndpoint.Declaration;
-    public static AuthEndpoint Jwks { get; } = JwksEndpoint.Declaration;
-    public static AuthEndpoint OpenIdConfiguration { get; } = OpenIdConfigurationEndpoint.Declaration;
+    public static AuthEndpoint Signup { get; } = Post("Signup", "auth/signup", SignupEndpoint.Declaration);
+    public static AuthEndpoint Login { get; } = Post("Login", "auth/login", LoginEndpoint.Declaration);
+    public static AuthEndpoint Verify { get; } = Get("Verify", "auth/verify", VerifyEndpoint.Declaration);
+    public static AuthEndpoint Logout { get; } = Post("Logout", "auth/logout", LogoutEndpoint.Declaration);
+    public static AuthEndpoint Refresh { get; } = Post("Refresh", "auth/refresh", RefreshEndpoint.Declaration);
+    public static AuthEndpoint LogoutAll { get; } = Post("LogoutAll", "auth/logout-all", LogoutAllEndpoint.Declaration);
+    public static AuthEndpoint Sessions { get; } = Get("Sessions", "auth/sessions", SessionListEndpoint.Declaration);
+    public static AuthEndpoint RevokeSession { get; } = Post("RevokeSession", "auth/sessions/revoke", RevokeSessionEndpoint.Declaration);
+    public static AuthEndpoint ChangePassword { get; } = Post("ChangePassword", "auth/password", ChangePasswordEndpoint.Declaration);
+    public static AuthEndpoint DeleteAccount { get; } = Post("DeleteAccount", "auth/account/delete", DeleteAccountEndpoint.Declaration);
+    public static AuthEndpoint EmailConfirm { get; } = Post("EmailConfirm", "auth/email/confirm", EmailConfirmEndpoint.Declaration);
+    public static AuthEndpoint EmailResend { get; } = Post("EmailResend", "auth/email/resend", MailRequestEndpoint.Resend);
+    public static AuthEndpoint PasswordForgot { get; } = Post("PasswordForgot", "auth/password/forgot", MailRequestEndpoint.Forgot);
+    public static AuthEndpoint PasswordReset { get; } = Post("PasswordReset", "auth/password/reset", PasswordResetEndpoint.Declaration);
+    public static AuthEndpoint Jwks { get; } = Get("Jwks", "auth/.well-known/jwks.json", JwksEndpoint.Declaration);
+    public static AuthEndpoint OpenIdConfiguration { get; } = Get("OpenIdConfiguration", "auth/.well-known/openid-configuration", OpenIdConfigurationEndpoint.Declaration);
 
     public static IReadOnlyList<AuthEndpoint> All { get; } =
         [
@@ -41,9 +45,13 @@ public static class AuthApi
         var group = routes.MapGroup("/" + AuthRoutes.Prefix).WithTags("Auth");
         foreach (var endpoint in All)
         {
-            endpoint.Map(group);
+            endpoint.Declaration.Map(endpoint, group);
         }
 
         return group;
     }
+
+    private static AuthEndpoint Get(string name, string route, EndpointDeclaration declaration) => new(name, HttpMethods.Get, route, declaration);
+
+    private static AuthEndpoint Post(string name, string route, EndpointDeclaration declaration) => new(name, HttpMethods.Post, route, declaration);
 }

@@ -8,22 +8,19 @@ using Microsoft.OpenApi;
 namespace Serverless.Auth.Http;
 
 /// <summary>
-/// One endpoint, declared once: HTTP method, route, name, summary, the request body it reads and the
-/// problem statuses it can answer. Both hosts use the declaration: Serverless.Standalone maps it
-/// (<see cref="AuthApi.MapAuthApi"/>), which also feeds the OpenAPI document; each Azure Function
-/// calls <see cref="InvokeAsync"/>.
+/// One endpoint: its place in the route table (<see cref="AuthApi"/>: name, method, route) and its
+/// declaration next to its handler (<see cref="EndpointDeclaration"/>). Both hosts use it:
+/// Serverless.Standalone maps it (<see cref="AuthApi.MapAuthApi"/>), which also feeds the OpenAPI
+/// document; each Azure Function (generated from the route table) calls <see cref="InvokeAsync"/>.
 /// </summary>
-public abstract class AuthEndpoint
+public sealed class AuthEndpoint
 {
-    private protected AuthEndpoint(string name, string method, string route, string summary, string description, Type? requestBody, int[] problemStatuses)
+    internal AuthEndpoint(string name, string method, string route, EndpointDeclaration declaration)
     {
         Name = name;
         Method = method;
         Route = route;
-        Summary = summary;
-        Description = description;
-        RequestBody = requestBody;
-        ProblemStatuses = problemStatuses;
+        Declaration = declaration;
     }
 
     /// <summary>Operation id and Azure Function name.</summary>
@@ -37,20 +34,109 @@ public abstract class AuthEndpoint
     /// <summary>The full path the browser calls.</summary>
     public string Path => "/" + AuthRoutes.Prefix + "/" + Route;
 
-    public string Summary { get; }
+    public string Summary => Declaration.Operation.Summary;
 
-    public string Description { get; }
+    /// <summary>Every problem status the endpoint can answer besides those its typed result union declares itself.</summary>
+    public IReadOnlyList<int> ProblemStatuses => Declaration.ProblemStatuses(Method);
 
-    /// <summary>The JSON body the endpoint reads, if any (read by the handler, so that every malformed body is a 4xx problem).</summary>
-    public Type? RequestBody { get; }
-
-    /// <summary>Every problem status besides those the typed result union declares itself.</summary>
-    public IReadOnlyList<int> ProblemStatuses { get; }
+    internal EndpointDeclaration Declaration { get; }
 
     /// <summary>Runs the endpoint for an Azure Function (the worker executes the returned IResult).</summary>
-    public abstract Task<IResult> InvokeAsync(HttpContext context);
+    public Task<IResult> InvokeAsync(HttpContext context) => Declaration.InvokeAsync(this, context);
+}
 
-    internal abstract IEndpointConventionBuilder Map(IEndpointRouteBuilder routes);
+/// <summary>What an endpoint says about itself, as named properties; <see cref="EndpointChecks"/> acts on the checks.</summary>
+internal sealed record Operation
+{
+    public required string Summary { get; init; }
+
+    public required string Description { get; init; }
+
+    /// <summary>A browser request must come from this or an allowed origin (CSRF; 403). Public documents and verify skip it.</summary>
+    public bool ChecksOrigin { get; init; } = true;
+
+    /// <summary>The per-client bucket the request draws from (429), if any.</summary>
+    public Throttling.RateLimitedAction? RateLimit { get; init; }
+
+    /// <summary>Only a signed-in caller gets past the checks (401 otherwise).</summary>
+    public bool RequiresSession { get; init; }
+
+    /// <summary>
+    /// Problem statuses the handler answers itself, beyond what the checks and the result union already say
+    /// (for example 409 for a taken address). The shared ones are added for every endpoint (see <see cref="EndpointDeclaration.ProblemStatuses"/>).
+    /// </summary>
+    public IReadOnlyList<int> Answers { get; init; } = [];
+}
+
+/// <summary>The request a handler gets once the declared checks passed: the body read and the caller authenticated, as declared.</summary>
+internal sealed record EndpointRequest<TBody>(HttpContext Context, TBody Body, Tokens.TokenSubject? Caller)
+{
+    /// <summary>The authenticated caller of an endpoint declared with <see cref="Operation.RequiresSession"/>.</summary>
+    public Tokens.TokenSubject Subject => Caller ?? throw new InvalidOperationException("This endpoint does not require a session.");
+
+    public CancellationToken Aborted => Context.RequestAborted;
+}
+
+/// <summary>The body type of an endpoint that reads none.</summary>
+internal sealed record NoBody
+{
+    public static NoBody Instance { get; } = new();
+}
+
+/// <summary>A handler and its <see cref="Operation"/>, declared next to each other in the handler's file.</summary>
+internal abstract class EndpointDeclaration
+{
+    private protected EndpointDeclaration(Operation operation) => Operation = operation;
+
+    public Operation Operation { get; }
+
+    /// <summary>The JSON body the endpoint reads, if any.</summary>
+    public abstract Type? RequestBody { get; }
+
+    /// <summary>Declares an endpoint; the handler class, body and result types are inferred from the lambda.</summary>
+    public static EndpointDeclaration For<THandler, TBody, TResult>(Operation operation, Func<THandler, EndpointRequest<TBody>, Task<TResult>> handle)
+        where THandler : notnull
+        where TBody : class
+        where TResult : IResult, IEndpointMetadataProvider =>
+        new EndpointDeclaration<THandler, TBody, TResult>(operation, handle);
+
+    /// <summary>
+    /// The declared checks' statuses (403 origin, 429 rate limit, 400/413/415 body, 415 for a bodiless POST,
+    /// 401 session), the handler's own <see cref="Operation.Answers"/>, and 503 (overload, storage), which every endpoint can answer.
+    /// </summary>
+    public IReadOnlyList<int> ProblemStatuses(string method)
+    {
+        var statuses = new SortedSet<int>(Operation.Answers) { StatusCodes.Status503ServiceUnavailable };
+        if (RequestBody is not null)
+        {
+            statuses.UnionWith([StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType]);
+        }
+        else if (method == HttpMethods.Post)
+        {
+            statuses.Add(StatusCodes.Status415UnsupportedMediaType);
+        }
+
+        if (Operation.ChecksOrigin)
+        {
+            statuses.Add(StatusCodes.Status403Forbidden);
+        }
+
+        if (Operation.RateLimit is not null)
+        {
+            statuses.Add(StatusCodes.Status429TooManyRequests);
+        }
+
+        if (Operation.RequiresSession)
+        {
+            statuses.Add(StatusCodes.Status401Unauthorized);
+        }
+
+        return [.. statuses];
+    }
+
+    public abstract Task<IResult> InvokeAsync(AuthEndpoint endpoint, HttpContext context);
+
+    internal abstract IEndpointConventionBuilder Map(AuthEndpoint endpoint, IEndpointRouteBuilder routes);
 
     /// <summary>Registers the handler class (a singleton: handlers hold no per-request state).</summary>
     internal abstract void AddHandler(IServiceCollection services);
@@ -59,64 +145,53 @@ public abstract class AuthEndpoint
     internal abstract void ResolveHandler(IServiceProvider services);
 }
 
-/// <summary>Declares endpoints; the handler's types are inferred from its lambda.</summary>
-internal static class Declare
-{
-    public static AuthEndpoint Get<THandler, TResult>(string name, string route, string summary, string description, Func<THandler, HttpContext, Task<TResult>> handle, params int[] problemStatuses)
-        where THandler : notnull
-        where TResult : IResult, IEndpointMetadataProvider =>
-        new AuthEndpoint<THandler, TResult>(name, HttpMethods.Get, route, summary, description, handle, requestBody: null, problemStatuses);
-
-    public static AuthEndpoint Post<THandler, TResult>(string name, string route, string summary, string description, Func<THandler, HttpContext, Task<TResult>> handle, Type? requestBody, params int[] problemStatuses)
-        where THandler : notnull
-        where TResult : IResult, IEndpointMetadataProvider =>
-        new AuthEndpoint<THandler, TResult>(name, HttpMethods.Post, route, summary, description, handle, requestBody, problemStatuses);
-}
-
 /// <summary>
 /// An endpoint whose handler is a method of <typeparamref name="THandler"/> (a singleton) returning a
 /// typed result union, which reaches the framework as declared, so its metadata describes the responses.
 /// </summary>
-internal sealed class AuthEndpoint<THandler, TResult>(
-    string name,
-    string method,
-    string route,
-    string summary,
-    string description,
-    Func<THandler, HttpContext, Task<TResult>> handle,
-    Type? requestBody,
-    int[] problemStatuses)
-    : AuthEndpoint(name, method, route, summary, description, requestBody, problemStatuses)
+internal sealed class EndpointDeclaration<THandler, TBody, TResult>(Operation operation, Func<THandler, EndpointRequest<TBody>, Task<TResult>> handle)
+    : EndpointDeclaration(operation)
     where THandler : notnull
+    where TBody : class
     where TResult : IResult, IEndpointMetadataProvider
 {
-    private readonly Func<HttpContext, Task<TResult>> handleAsync = context => handle(context.RequestServices.GetRequiredService<THandler>(), context);
+    public override Type? RequestBody => typeof(TBody) == typeof(NoBody) ? null : typeof(TBody);
 
-    public Task<TResult> HandleAsync(HttpContext context) => handleAsync(context);
-
-    public override Task<IResult> InvokeAsync(HttpContext context) => ResponseGuard.RunAsync(context, handleAsync);
+    public override Task<IResult> InvokeAsync(AuthEndpoint endpoint, HttpContext context) =>
+        ResponseDefaults.RunAsync(context, async context =>
+        {
+            var checks = context.RequestServices.GetRequiredService<EndpointChecks>();
+            var (request, refused) = await checks.RunAsync<TBody>(context, Operation, endpoint.Method);
+            return refused ?? (IResult)await handle(context.RequestServices.GetRequiredService<THandler>(), request!);
+        });
 
     internal override void AddHandler(IServiceCollection services) => services.AddSingleton(typeof(THandler));
 
     internal override void ResolveHandler(IServiceProvider services) => services.GetRequiredService<THandler>();
 
-    internal override IEndpointConventionBuilder Map(IEndpointRouteBuilder routes)
+    /// <summary>
+    /// Never called: the method the OpenAPI document reads (its typed result union; an HttpContext parameter
+    /// is not a documented input). The handler lambda's own parameters (handler, request) are no API inputs.
+    /// </summary>
+    private static Task<TResult> Describe(HttpContext context) => throw new NotSupportedException();
+
+    internal override IEndpointConventionBuilder Map(AuthEndpoint endpoint, IEndpointRouteBuilder routes)
     {
         // Mapped as a plain RequestDelegate, so routing does not build one per endpoint with
         // RequestDelegateFactory (compiled expression trees: about 50 ms of a cold start for all of them).
         // The metadata that factory would infer is added here: the handler method, which the OpenAPI
         // document reads, and the responses of the typed result union.
-        var handler = ((Func<HttpContext, Task<TResult>>)HandleAsync).Method;
-        var builder = routes.MapMethods(Route, [Method], (RequestDelegate)ExecuteAsync)
+        var handler = ((Func<HttpContext, Task<TResult>>)Describe).Method;
+        var builder = routes.MapMethods(endpoint.Route, [endpoint.Method], async context => await (await endpoint.InvokeAsync(context)).ExecuteAsync(context))
             .WithMetadata(handler)
-            .WithName(Name)
-            .WithSummary(Summary)
-            .WithDescription(Description);
-        builder.Add(endpoint => TResult.PopulateMetadata(handler, endpoint));
+            .WithName(endpoint.Name)
+            .WithSummary(Operation.Summary)
+            .WithDescription(Operation.Description);
+        builder.Add(built => TResult.PopulateMetadata(handler, built));
         if (RequestBody is { } body)
         {
             // Documented only: routing's content-type matching (Accepts) would answer 415 before the
-            // handler's origin check runs, so the handler keeps answering a wrong Content-Type itself.
+            // origin check runs, so the checks keep answering a wrong Content-Type themselves.
             builder.AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
                 operation.RequestBody = new OpenApiRequestBody
                 {
@@ -128,7 +203,7 @@ internal sealed class AuthEndpoint<THandler, TResult>(
                 });
         }
 
-        foreach (var status in ProblemStatuses)
+        foreach (var status in ProblemStatuses(endpoint.Method))
         {
             // A 400 may say what is wrong per field (errors); every other problem is plain.
             _ = status == StatusCodes.Status400BadRequest ? builder.ProducesValidationProblem() : builder.ProducesProblem(status);
@@ -136,6 +211,4 @@ internal sealed class AuthEndpoint<THandler, TResult>(
 
         return builder;
     }
-
-    private async Task ExecuteAsync(HttpContext context) => await (await InvokeAsync(context)).ExecuteAsync(context);
 }

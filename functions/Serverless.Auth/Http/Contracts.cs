@@ -4,25 +4,47 @@ using Serverless.Auth.Tokens;
 
 namespace Serverless.Auth.Http;
 
-// Request bodies: fields are nullable so a missing one is a validation error, not a crash.
+// Request bodies: fields are nullable so a missing one is a validation error, not a crash; each names its
+// required fields (EndpointChecks answers 400 listing every missing one).
 
 /// <summary>Signup and login. <c>remember: false</c> makes both cookies browser-session cookies.</summary>
-public sealed record CredentialsRequest(string? Email, string? Password, bool? Remember = null);
+public sealed record CredentialsRequest(string? Email, string? Password, bool? Remember = null) : IRequiredFields
+{
+    IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("email", "Email", Email?.Trim()), ("password", "Password", Password)];
+}
 
-public sealed record PasswordChangeRequest(string? CurrentPassword, string? NewPassword);
+public sealed record PasswordChangeRequest(string? CurrentPassword, string? NewPassword) : IRequiredFields
+{
+    IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("currentPassword", "Current password", CurrentPassword), ("newPassword", "New password", NewPassword)];
+}
 
-public sealed record AccountDeleteRequest(string? Password);
+public sealed record AccountDeleteRequest(string? Password) : IRequiredFields
+{
+    IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("password", "Password", Password)];
+}
 
-public sealed record SessionRevokeRequest(string? SessionId);
+public sealed record SessionRevokeRequest(string? SessionId) : IRequiredFields
+{
+    IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("sessionId", "Session id", SessionId)];
+}
 
 /// <summary>Resend the confirmation mail, or send a password-reset mail.</summary>
-public sealed record EmailRequest(string? Email);
+public sealed record EmailRequest(string? Email) : IRequiredFields
+{
+    IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("email", "Email", Email?.Trim())];
+}
 
 /// <summary>The token from a confirmation link.</summary>
-public sealed record EmailConfirmRequest(string? Token);
+public sealed record EmailConfirmRequest(string? Token) : IRequiredFields
+{
+    IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("token", "Token", Token)];
+}
 
 /// <summary>The token from a reset link, and the new password.</summary>
-public sealed record PasswordResetRequest(string? Token, string? NewPassword);
+public sealed record PasswordResetRequest(string? Token, string? NewPassword) : IRequiredFields
+{
+    IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("token", "Token", Token), ("newPassword", "New password", NewPassword)];
+}
 
 // Responses.
 

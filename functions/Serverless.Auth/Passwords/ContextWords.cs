@@ -21,9 +21,9 @@ internal sealed class ContextWords(string? serviceName)
     /// The context the folded password is built from, with only cheap additions; null when it is not.
     /// The email wins when both are used.
     /// </summary>
-    public ContextSource? BuiltFrom(string folded, string normalizedEmail)
+    public ContextSource? BuiltFrom(string folded, string canonicalEmail)
     {
-        var emailWords = EmailWords(TextNormalization.Fold(normalizedEmail));
+        var emailWords = EmailWords(TextNormalization.Fold(canonicalEmail));
         if (emailWords.Length == 0 && serviceWords.Length == 0)
         {
             return null;

@@ -20,10 +20,10 @@ internal sealed class PasswordHasher
     private const int HashBytes = 32;
 
     private readonly Argon2Options options;
-    private readonly HashingGate gate;
+    private readonly HashingSlots gate;
     private readonly PhcHash dummyHash;
 
-    public PasswordHasher(IOptions<Argon2Options> options, HashingGate gate)
+    public PasswordHasher(IOptions<Argon2Options> options, HashingSlots gate)
     {
         this.options = options.Value;
         this.gate = gate;

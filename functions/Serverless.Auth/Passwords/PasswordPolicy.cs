@@ -44,7 +44,7 @@ internal sealed class PasswordPolicy(IOptions<PasswordOptions> options)
     private bool IsTooLongToNormalize(string password) => password.Length > options.MaxLength * 4;
 
     /// <summary>Null when acceptable, else a message a user can act on. Never echoes the password.</summary>
-    public string? Check(string password, string normalizedEmail)
+    public string? Check(string password, string canonicalEmail)
     {
         ArgumentNullException.ThrowIfNull(password);
         // The same tests as IsTooLong, with the one normalization the rest of the checks use.
@@ -76,7 +76,7 @@ internal sealed class PasswordPolicy(IOptions<PasswordOptions> options)
             return TooCommon;
         }
 
-        if (contextWords.BuiltFrom(folded, normalizedEmail ?? string.Empty) is { } source)
+        if (contextWords.BuiltFrom(folded, canonicalEmail ?? string.Empty) is { } source)
         {
             return source == ContextSource.Email ? TooCloseToEmail : TooCloseToServiceName;
         }

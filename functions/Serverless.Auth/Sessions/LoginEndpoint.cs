@@ -11,7 +11,6 @@ namespace Serverless.Auth.Sessions;
 
 /// <summary><c>POST /api/auth/login</c>: check the password and start a session.</summary>
 internal sealed class LoginEndpoint(
-    RequestGate gate,
     AccountService accounts,
     SessionService sessions,
     SessionCookies cookies,
@@ -20,30 +19,28 @@ internal sealed class LoginEndpoint(
 {
     private readonly bool requireConfirmed = email.Value.RequireConfirmed;
 
-    public static readonly AuthEndpoint Declaration = Declare.Post(
-        "Login", AuthRoutes.Login, "Log in",
-        "Checks email and password and starts a session: sets the HttpOnly access and refresh cookies (browser-session cookies with remember: false). "
-        + "One generic 401 for an unknown email and a wrong password; 429 + Retry-After during the per-account backoff. With "
-        + "Auth__Email__RequireConfirmed, the right password for an unconfirmed address answers 403 with code email_not_confirmed.",
-        static (LoginEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context),
-        typeof(CredentialsRequest),
-        StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge,
-        StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable);
-
-    public async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> HandleAsync(HttpContext context)
-    {
-        var (credentials, problem) = await gate.ReadAsync(context, RateLimitedAction.Login, AuthJsonContext.Default.CredentialsRequest);
-        if ((problem ?? RequestGate.Required(("email", "Email", credentials!.Email?.Trim()), ("password", "Password", credentials.Password))) is { } refused)
+    public static readonly EndpointDeclaration Declaration = EndpointDeclaration.For(
+        new Operation
         {
-            return refused;
-        }
+            Summary = "Log in",
+            Description = "Checks email and password and starts a session: sets the HttpOnly access and refresh cookies (browser-session cookies with remember: false). "
+                + "One generic 401 for an unknown email and a wrong password; 429 + Retry-After during the per-account backoff. With "
+                + "Auth__Email__RequireConfirmed, the right password for an unconfirmed address answers 403 with code email_not_confirmed.",
+            RateLimit = RateLimitedAction.Credentials,
+            Answers = [StatusCodes.Status401Unauthorized],
+        },
+        static (LoginEndpoint endpoint, EndpointRequest<CredentialsRequest> request) => endpoint.HandleAsync(request));
+
+    public async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> HandleAsync(EndpointRequest<CredentialsRequest> request)
+    {
+        var (context, credentials) = (request.Context, request.Body);
 
         // The session (and a new device, if this browser has none the account honours) is written while
         // the login clears its backoff; not at all when the address must be confirmed first.
         IssuedSession? issued = null;
         (string Id, long Sequence) device = ("", 0);
         var result = await accounts.LoginAsync(
-            credentials!.Email!,
+            credentials.Email!,
             credentials.Password!,
             accountKey => devices.Presented(context.Request, accountKey),
             async loggedIn =>
@@ -63,14 +60,14 @@ internal sealed class LoginEndpoint(
             context.RequestAborted);
         switch (result)
         {
-            case LoginResult.LoggedIn when issued is null:
+            case CredentialCheck.Matched when issued is null:
                 // Only after the right password: the 403 tells nothing to someone who does not know it.
                 return Problems.EmailNotConfirmed();
-            case LoginResult.LoggedIn(var account, _):
+            case CredentialCheck.Matched(var account, _):
                 cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
                 devices.Issue(context.Response, EmailAddress.StorageKey(account.Email), account.UserId, device.Id, device.Sequence);
                 return TypedResults.Ok(SessionResponse.For(issued.Access.Subject));
-            case LoginResult.Throttled(var retryAfter):
+            case CredentialCheck.Throttled(var retryAfter):
                 return Problems.TooManyRequests(context.Response, retryAfter, "Too many failed logins for this account. Wait before trying again.");
             default:
                 return Problems.LoginFailed();

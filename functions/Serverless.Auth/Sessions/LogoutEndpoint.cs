@@ -10,21 +10,19 @@ namespace Serverless.Auth.Sessions;
 /// <c>POST /api/auth/logout</c>: ends the session of every valid credential presented (refresh
 /// cookie, access cookie, bearer) and clears both cookies; 204 even without one.
 /// </summary>
-internal sealed class LogoutEndpoint(RequestGate gate, AccessTokens tokens, SessionService sessions, SessionCookies cookies)
+internal sealed class LogoutEndpoint(AccessTokens tokens, SessionService sessions, SessionCookies cookies)
 {
-    public static readonly AuthEndpoint Declaration = Declare.Post(
-        "Logout", AuthRoutes.Logout, "Log out",
-        "Ends this session on every instance: its refresh token is deleted and its access tokens (cookie and bearer) revoked; both cookies are cleared. 204 also without a session.",
-        static (LogoutEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context),
-        requestBody: null,
-        StatusCodes.Status403Forbidden, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status503ServiceUnavailable);
-
-    public async Task<Results<NoContent, ProblemHttpResult>> HandleAsync(HttpContext context)
-    {
-        if (gate.Admit(context, action: null, bodiless: true) is { } refused)
+    public static readonly EndpointDeclaration Declaration = EndpointDeclaration.For(
+        new Operation
         {
-            return refused;
-        }
+            Summary = "Log out",
+            Description = "Ends this session on every instance: its refresh token is deleted and its access tokens (cookie and bearer) revoked; both cookies are cleared. 204 also without a session.",
+        },
+        static (LogoutEndpoint endpoint, EndpointRequest<NoBody> request) => endpoint.HandleAsync(request));
+
+    public async Task<Results<NoContent, ProblemHttpResult>> HandleAsync(EndpointRequest<NoBody> request)
+    {
+        var context = request.Context;
 
         var cancellationToken = context.RequestAborted;
         // Ending a session revokes every access token of it (verify checks the token's sid), so no token

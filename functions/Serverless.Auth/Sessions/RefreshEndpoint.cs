@@ -7,24 +7,23 @@ using Serverless.Auth.Throttling;
 namespace Serverless.Auth.Sessions;
 
 /// <summary><c>POST /api/auth/refresh</c>: trade the refresh cookie for a new access token and a rotated refresh token.</summary>
-internal sealed class RefreshEndpoint(RequestGate gate, SessionService sessions, SessionCookies cookies, DeviceCookies devices)
+internal sealed class RefreshEndpoint(SessionService sessions, SessionCookies cookies, DeviceCookies devices)
 {
-    public static readonly AuthEndpoint Declaration = Declare.Post(
-        "Refresh", AuthRoutes.Refresh, "Refresh the session",
-        "Rotates the refresh cookie and issues a fresh access cookie. Tabs of the browser the session belongs to (its device cookie) racing with the same "
-        + "token within the grace window share one successor; the just-retired token without that device cookie, or a retired token presented later, "
-        + "ends the whole session (reuse detection). 401 clears both cookies.",
-        static (RefreshEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context),
-        requestBody: null,
-        StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status415UnsupportedMediaType,
-        StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable);
-
-    public async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> HandleAsync(HttpContext context)
-    {
-        if (gate.Admit(context, RateLimitedAction.Refresh, bodiless: true) is { } refused)
+    public static readonly EndpointDeclaration Declaration = EndpointDeclaration.For(
+        new Operation
         {
-            return refused;
-        }
+            Summary = "Refresh the session",
+            Description = "Rotates the refresh cookie and issues a fresh access cookie. Tabs of the browser the session belongs to (its device cookie) racing with the same "
+                + "token within the grace window share one successor; the just-retired token without that device cookie, or a retired token presented later, "
+                + "ends the whole session (reuse detection). 401 clears both cookies.",
+            RateLimit = RateLimitedAction.Refresh,
+            Answers = [StatusCodes.Status401Unauthorized],
+        },
+        static (RefreshEndpoint endpoint, EndpointRequest<NoBody> request) => endpoint.HandleAsync(request));
+
+    public async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> HandleAsync(EndpointRequest<NoBody> request)
+    {
+        var context = request.Context;
 
         if (await sessions.RefreshAsync(cookies.Refresh.ReadAll(context.Request), devices.PresentedIds(context.Request), context.RequestAborted) is not { } issued)
         {

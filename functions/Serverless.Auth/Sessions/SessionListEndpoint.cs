@@ -6,26 +6,22 @@ using Serverless.Auth.Throttling;
 namespace Serverless.Auth.Sessions;
 
 /// <summary><c>GET /api/auth/sessions</c>: where the user is signed in.</summary>
-internal sealed class SessionListEndpoint(RequestGate gate, Authenticator authenticator, SessionService sessions)
+internal sealed class SessionListEndpoint(SessionService sessions)
 {
-    public static readonly AuthEndpoint Declaration = Declare.Get(
-        "Sessions", AuthRoutes.Sessions, "List my sessions",
-        "The signed-in user's live sessions, newest first; current marks the one making the request. Rate-limited per client address "
-        + "with the other session-management requests (its lastUsedAt is no free clock for a thief timing a refresh).",
-        static (SessionListEndpoint endpoint, HttpContext context) => endpoint.HandleAsync(context),
-        StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable);
+    public static readonly EndpointDeclaration Declaration = EndpointDeclaration.For(
+        new Operation
+        {
+            Summary = "List my sessions",
+            Description = "The signed-in user's live sessions, newest first; current marks the one making the request. Rate-limited per client address "
+                + "with the other session-management requests (its lastUsedAt is no free clock for a thief timing a refresh).",
+            RateLimit = RateLimitedAction.Credentials,
+            RequiresSession = true,
+        },
+        static (SessionListEndpoint endpoint, EndpointRequest<NoBody> request) => endpoint.HandleAsync(request));
 
-    public async Task<Results<Ok<SessionInfo[]>, ProblemHttpResult>> HandleAsync(HttpContext context)
+    public async Task<Results<Ok<SessionInfo[]>, ProblemHttpResult>> HandleAsync(EndpointRequest<NoBody> request)
     {
-        if (gate.Admit(context, RateLimitedAction.Login) is { } refused)
-        {
-            return refused;
-        }
-
-        if (await authenticator.AuthenticateAsync(context) is not { } subject)
-        {
-            return Authenticator.NotAuthenticated(context.Response);
-        }
+        var (context, subject) = (request.Context, request.Subject);
 
         var list = await sessions.ListAsync(subject.UserId, context.RequestAborted);
         return TypedResults.Ok(list

@@ -5,10 +5,14 @@ using Microsoft.Extensions.Options;
 
 namespace Serverless.Auth.Throttling;
 
-/// <summary>Which bucket a request draws from. Session management shares login's; refresh has its own.</summary>
+/// <summary>Which bucket a request draws from.</summary>
 internal enum RateLimitedAction
 {
-    Login,
+    /// <summary>
+    /// Everything that checks a password or manages sessions: login, password change, account deletion, the
+    /// session list, revoking a session, sign-out everywhere (one bucket, Auth__Throttling__LoginPerMinute).
+    /// </summary>
+    Credentials,
     Signup,
     Refresh,
 

@@ -9,7 +9,7 @@ namespace Serverless.Auth.Throttling;
 /// <summary>What the backoff is counted against: an account (untrusted clients) or one trusted device.</summary>
 internal readonly record struct ThrottleKey(string PartitionKey, string RowKey)
 {
-    public static ThrottleKey Account(string normalizedEmail) => new(EmailAddress.StorageKey(normalizedEmail), "login");
+    public static ThrottleKey Account(string canonicalEmail) => new(EmailAddress.StorageKey(canonicalEmail), "login");
 
     public static ThrottleKey Device(string deviceId) => new(deviceId, "device");
 }

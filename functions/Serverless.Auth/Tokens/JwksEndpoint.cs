@@ -31,11 +31,15 @@ internal sealed class JwksEndpoint
     /// </summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(5);
 
-    public static readonly AuthEndpoint Declaration = Declare.Get(
-        "Jwks", AuthRoutes.Jwks, "The public keys that verify access tokens (JWKS)",
-        "The ES256 public keys (kty EC, crv P-256, alg ES256, use sig, kid = RFC 7638 thumbprint) that verify access tokens, "
-        + "for APIs that check our tokens themselves. Cacheable for 5 minutes. Empty while tokens are signed with HS256.",
-        static (JwksEndpoint endpoint, HttpContext context) => Task.FromResult(endpoint.Handle(context)));
+    public static readonly EndpointDeclaration Declaration = EndpointDeclaration.For(
+        new Operation
+        {
+            Summary = "The public keys that verify access tokens (JWKS)",
+            Description = "The ES256 public keys (kty EC, crv P-256, alg ES256, use sig, kid = RFC 7638 thumbprint) that verify access tokens, "
+                + "for APIs that check our tokens themselves. Cacheable for 5 minutes. Empty while tokens are signed with HS256.",
+            ChecksOrigin = false,
+        },
+        static (JwksEndpoint endpoint, EndpointRequest<NoBody> request) => Task.FromResult(endpoint.Handle(request.Context)));
 
     private readonly JsonWebKeySetResponse document;
 
@@ -47,7 +51,7 @@ internal sealed class JwksEndpoint
 
     public Ok<JsonWebKeySetResponse> Handle(HttpContext context)
     {
-        ResponseGuard.AllowPublicCaching(context.Response, MaxAge);
+        ResponseDefaults.AllowPublicCaching(context.Response, MaxAge);
         return TypedResults.Ok(document);
     }
 }
@@ -65,11 +69,15 @@ public sealed record OpenIdConfigurationResponse(
 /// </summary>
 internal sealed class OpenIdConfigurationEndpoint
 {
-    public static readonly AuthEndpoint Declaration = Declare.Get(
-        "OpenIdConfiguration", AuthRoutes.OpenIdConfiguration, "Discovery document (issuer, jwks_uri)",
-        "A minimal OpenID Connect discovery document so off-the-shelf JWT bearer handlers can be pointed at the issuer: "
-        + "issuer is Auth__Jwt__Issuer, jwks_uri is the JWKS route on the issuer's host. Cacheable for 5 minutes.",
-        static (OpenIdConfigurationEndpoint endpoint, HttpContext context) => Task.FromResult(endpoint.Handle(context)));
+    public static readonly EndpointDeclaration Declaration = EndpointDeclaration.For(
+        new Operation
+        {
+            Summary = "Discovery document (issuer, jwks_uri)",
+            Description = "A minimal OpenID Connect discovery document so off-the-shelf JWT bearer handlers can be pointed at the issuer: "
+                + "issuer is Auth__Jwt__Issuer, jwks_uri is the JWKS route on the issuer's host. Cacheable for 5 minutes.",
+            ChecksOrigin = false,
+        },
+        static (OpenIdConfigurationEndpoint endpoint, EndpointRequest<NoBody> request) => Task.FromResult(endpoint.Handle(request.Context)));
 
     private readonly OpenIdConfigurationResponse document;
 
@@ -89,22 +97,22 @@ internal sealed class OpenIdConfigurationEndpoint
         var trimmed = issuer.TrimEnd('/');
         if (trimmed.EndsWith(AuthRoutes.AuthPath, StringComparison.Ordinal))
         {
-            return trimmed + AuthRoutes.JwksPath[AuthRoutes.AuthPath.Length..];
+            return trimmed + AuthApi.Jwks.Path[AuthRoutes.AuthPath.Length..];
         }
 
         if (trimmed.EndsWith("/" + AuthRoutes.Prefix, StringComparison.Ordinal))
         {
-            return trimmed + "/" + AuthRoutes.Jwks;
+            return trimmed + "/" + AuthApi.Jwks.Route;
         }
 
         return Uri.TryCreate(trimmed, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
-            ? uri.GetLeftPart(UriPartial.Authority) + AuthRoutes.JwksPath
-            : AuthRoutes.JwksPath;
+            ? uri.GetLeftPart(UriPartial.Authority) + AuthApi.Jwks.Path
+            : AuthApi.Jwks.Path;
     }
 
     public Ok<OpenIdConfigurationResponse> Handle(HttpContext context)
     {
-        ResponseGuard.AllowPublicCaching(context.Response, JwksEndpoint.MaxAge);
+        ResponseDefaults.AllowPublicCaching(context.Response, JwksEndpoint.MaxAge);
         return TypedResults.Ok(document);
     }
 }

@@ -82,7 +82,7 @@ public sealed class EmailFlowTests(MailApi mail, AzuriteFixture azurite) : IClas
         Assert.Equal(HttpStatusCode.Created, (await other.SignupAsync(Emails.Unique("confirm-other"), Password)).StatusCode);
         var token = MailLinks.Token(Assert.Single(await mail.Maildev.WaitForEmailsAsync(email, cancellationToken: Ct)), "confirm");
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, Serverless.Auth.Http.AuthRoutes.EmailConfirmPath)
+        using var request = new HttpRequestMessage(HttpMethod.Post, Serverless.Auth.Http.AuthApi.EmailConfirm.Path)
         {
             Content = System.Net.Http.Json.JsonContent.Create(new { token }),
         };
@@ -118,7 +118,7 @@ public sealed class EmailFlowTests(MailApi mail, AzuriteFixture azurite) : IClas
         var token = MailLinks.Token(Assert.Single(await mail.Maildev.WaitForEmailsAsync(email, cancellationToken: Ct)), "confirm");
         var oldRefresh = owner.Refresh;
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, Serverless.Auth.Http.AuthRoutes.EmailConfirmPath)
+        using var request = new HttpRequestMessage(HttpMethod.Post, Serverless.Auth.Http.AuthApi.EmailConfirm.Path)
         {
             Content = System.Net.Http.Json.JsonContent.Create(new { token }),
         };
@@ -371,7 +371,7 @@ public sealed class EmailFlowTests(MailApi mail, AzuriteFixture azurite) : IClas
     [InlineData("{\"email\":\"a@b.example\",\"email\":\"c@d.example\"}")]
     public async Task MalformedMailRequestsAre400(string json)
     {
-        foreach (var path in new[] { Serverless.Auth.Http.AuthRoutes.PasswordForgotPath, Serverless.Auth.Http.AuthRoutes.EmailResendPath })
+        foreach (var path in new[] { Serverless.Auth.Http.AuthApi.PasswordForgot.Path, Serverless.Auth.Http.AuthApi.EmailResend.Path })
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
             await ResponseAssert.ProblemAsync(await mail.Api.SendAsync(request), HttpStatusCode.BadRequest);

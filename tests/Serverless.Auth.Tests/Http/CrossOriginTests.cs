@@ -14,7 +14,7 @@ public sealed class CrossOriginTests(SharedApi shared) : IClassFixture<SharedApi
     private const string Password = "plum-orchard-lantern-4821";
     private readonly TestApi api = shared.Api;
 
-    private Task<HttpResponseMessage> PreflightAsync(string origin, string path = AuthRoutes.LoginPath)
+    private Task<HttpResponseMessage> PreflightAsync(string origin, string path = "/api/auth/login")
     {
         var request = new HttpRequestMessage(HttpMethod.Options, path);
         request.Headers.Add("Origin", origin);
@@ -49,7 +49,7 @@ public sealed class CrossOriginTests(SharedApi shared) : IClassFixture<SharedApi
     [Fact]
     public async Task ResponsesToAnAllowedOriginCarryCorsCredentialHeaders()
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, AuthRoutes.VerifyPath);
+        var request = new HttpRequestMessage(HttpMethod.Get, AuthApi.Verify.Path);
         request.Headers.Add("Origin", Allowed);
 
         var response = await api.SendAsync(request);
@@ -66,16 +66,16 @@ public sealed class CrossOriginTests(SharedApi shared) : IClassFixture<SharedApi
         Assert.False(preflight.Headers.Contains("Access-Control-Allow-Origin"));
         Assert.False(preflight.Headers.Contains("Access-Control-Allow-Credentials"));
 
-        var request = new HttpRequestMessage(HttpMethod.Get, AuthRoutes.VerifyPath);
+        var request = new HttpRequestMessage(HttpMethod.Get, AuthApi.Verify.Path);
         request.Headers.Add("Origin", Foreign);
         var response = await api.SendAsync(request);
         Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
     }
 
     [Theory]
-    [InlineData(AuthRoutes.SignupPath)]
-    [InlineData(AuthRoutes.LoginPath)]
-    [InlineData(AuthRoutes.LogoutPath)]
+    [InlineData("/api/auth/signup")]
+    [InlineData("/api/auth/login")]
+    [InlineData("/api/auth/logout")]
     public async Task StateChangingRequestFromAForeignOriginIsForbidden(string path)
     {
         var response = await PostWithHeadersAsync(path, new { email = Emails.Unique("csrf"), password = Password }, ("Origin", Foreign));
@@ -91,14 +91,14 @@ public sealed class CrossOriginTests(SharedApi shared) : IClassFixture<SharedApi
     [InlineData("http://localhost:5173.evil.example")]
     public async Task LookalikeAndOpaqueOriginsAreForbidden(string origin)
     {
-        var response = await PostWithHeadersAsync(AuthRoutes.LoginPath, new { email = Emails.Unique("x"), password = Password }, ("Origin", origin));
+        var response = await PostWithHeadersAsync(AuthApi.Login.Path, new { email = Emails.Unique("x"), password = Password }, ("Origin", origin));
         await ResponseAssert.ProblemAsync(response, HttpStatusCode.Forbidden);
     }
 
     [Fact]
     public async Task CrossSiteFetchMetadataWithoutOriginIsForbidden()
     {
-        var response = await PostWithHeadersAsync(AuthRoutes.LoginPath, new { email = Emails.Unique("x"), password = Password }, ("Sec-Fetch-Site", "cross-site"));
+        var response = await PostWithHeadersAsync(AuthApi.Login.Path, new { email = Emails.Unique("x"), password = Password }, ("Sec-Fetch-Site", "cross-site"));
         await ResponseAssert.ProblemAsync(response, HttpStatusCode.Forbidden);
     }
 
@@ -106,13 +106,13 @@ public sealed class CrossOriginTests(SharedApi shared) : IClassFixture<SharedApi
     public async Task AllowedOriginAndNonBrowserClientsPass()
     {
         var email = Emails.Unique("frontend");
-        var fromFrontend = await PostWithHeadersAsync(AuthRoutes.SignupPath, new { email, password = Password }, ("Origin", Allowed), ("Sec-Fetch-Site", "same-site"));
+        var fromFrontend = await PostWithHeadersAsync(AuthApi.Signup.Path, new { email, password = Password }, ("Origin", Allowed), ("Sec-Fetch-Site", "same-site"));
         Assert.Equal(HttpStatusCode.Created, fromFrontend.StatusCode);
 
-        var fromCurl = await PostWithHeadersAsync(AuthRoutes.LoginPath, new { email, password = Password });
+        var fromCurl = await PostWithHeadersAsync(AuthApi.Login.Path, new { email, password = Password });
         Assert.Equal(HttpStatusCode.OK, fromCurl.StatusCode);
 
-        var sameOrigin = await PostWithHeadersAsync(AuthRoutes.LogoutPath, new { }, ("Origin", api.BaseUrl), ("Sec-Fetch-Site", "same-origin"));
+        var sameOrigin = await PostWithHeadersAsync(AuthApi.Logout.Path, new { }, ("Origin", api.BaseUrl), ("Sec-Fetch-Site", "same-origin"));
         Assert.Equal(HttpStatusCode.NoContent, sameOrigin.StatusCode);
     }
 }

@@ -29,7 +29,7 @@ public sealed class EndpointContractTests(SharedApi shared) : IClassFixture<Shar
     [Fact]
     public async Task SignupWithoutFieldsListsEachMissingField()
     {
-        var problem = await ResponseAssert.ProblemAsync(await PostRawAsync(AuthRoutes.SignupPath, "{}"), HttpStatusCode.BadRequest);
+        var problem = await ResponseAssert.ProblemAsync(await PostRawAsync(AuthApi.Signup.Path, "{}"), HttpStatusCode.BadRequest);
 
         var errors = problem.GetProperty("errors");
         Assert.Equal("Email is required.", errors.GetProperty("email")[0].GetString());
@@ -90,7 +90,7 @@ public sealed class EndpointContractTests(SharedApi shared) : IClassFixture<Shar
     [InlineData("application/jsonx")]
     public async Task NonJsonContentTypesAreUnsupportedMediaType(string contentType)
     {
-        foreach (var path in new[] { AuthRoutes.SignupPath, AuthRoutes.LoginPath })
+        foreach (var path in new[] { AuthApi.Signup.Path, AuthApi.Login.Path })
         {
             var problem = await ResponseAssert.ProblemAsync(await PostRawAsync(path, """{"email":"a@b.co","password":"x"}""", contentType), HttpStatusCode.UnsupportedMediaType);
             Assert.Contains("application/json", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
@@ -101,20 +101,20 @@ public sealed class EndpointContractTests(SharedApi shared) : IClassFixture<Shar
     [InlineData("text/plain")]
     [InlineData("application/x-www-form-urlencoded")]
     public async Task LogoutRefusesFormAndTextBodies(string contentType) =>
-        await ResponseAssert.ProblemAsync(await PostRawAsync(AuthRoutes.LogoutPath, "x=1", contentType), HttpStatusCode.UnsupportedMediaType);
+        await ResponseAssert.ProblemAsync(await PostRawAsync(AuthApi.Logout.Path, "x=1", contentType), HttpStatusCode.UnsupportedMediaType);
 
     [Fact]
     public async Task LogoutAcceptsNoBodyOrJson()
     {
-        Assert.Equal(HttpStatusCode.NoContent, (await PostAsync(AuthRoutes.LogoutPath, null)).StatusCode);
-        Assert.Equal(HttpStatusCode.NoContent, (await PostRawAsync(AuthRoutes.LogoutPath, "{}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await PostAsync(AuthApi.Logout.Path, null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await PostRawAsync(AuthApi.Logout.Path, "{}")).StatusCode);
     }
 
     [Fact]
     public async Task MissingContentTypeIsUnsupportedMediaType()
     {
         var content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"email":"a@b.co","password":"x"}"""));
-        await ResponseAssert.ProblemAsync(await PostAsync(AuthRoutes.LoginPath, content), HttpStatusCode.UnsupportedMediaType);
+        await ResponseAssert.ProblemAsync(await PostAsync(AuthApi.Login.Path, content), HttpStatusCode.UnsupportedMediaType);
     }
 
     [Theory]
@@ -130,7 +130,7 @@ public sealed class EndpointContractTests(SharedApi shared) : IClassFixture<Shar
     [InlineData("")]
     public async Task MalformedBodiesAreBadRequest(string body)
     {
-        foreach (var path in new[] { AuthRoutes.SignupPath, AuthRoutes.LoginPath })
+        foreach (var path in new[] { AuthApi.Signup.Path, AuthApi.Login.Path })
         {
             var problem = await ResponseAssert.ProblemAsync(await PostRawAsync(path, body), HttpStatusCode.BadRequest);
             Assert.DoesNotContain("plum-orchard", problem.GetRawText(), StringComparison.Ordinal);
@@ -143,19 +143,19 @@ public sealed class EndpointContractTests(SharedApi shared) : IClassFixture<Shar
         var content = new ByteArrayContent([.. "{\"email\":\"a@b.co\",\"password\":\""u8, 0xC3, 0x28, .. "aaaaaaaaaaaaaaaa\"}"u8]);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
 
-        await ResponseAssert.ProblemAsync(await PostAsync(AuthRoutes.SignupPath, content), HttpStatusCode.BadRequest);
+        await ResponseAssert.ProblemAsync(await PostAsync(AuthApi.Signup.Path, content), HttpStatusCode.BadRequest);
     }
 
     [Fact]
     public async Task BodyOverTheLimitIsTooLarge()
     {
         var big = $$"""{"email":"big@example.com","password":"{{new string('x', JsonBody.MaxBytes)}}"}""";
-        await ResponseAssert.ProblemAsync(await PostRawAsync(AuthRoutes.SignupPath, big), HttpStatusCode.RequestEntityTooLarge);
+        await ResponseAssert.ProblemAsync(await PostRawAsync(AuthApi.Signup.Path, big), HttpStatusCode.RequestEntityTooLarge);
 
         // Without Content-Length (chunked), the limit still holds while reading.
         var chunked = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(big)));
         chunked.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        var request = new HttpRequestMessage(HttpMethod.Post, AuthRoutes.LoginPath) { Content = chunked };
+        var request = new HttpRequestMessage(HttpMethod.Post, AuthApi.Login.Path) { Content = chunked };
         request.Headers.TransferEncodingChunked = true;
         await ResponseAssert.ProblemAsync(await api.SendAsync(request), HttpStatusCode.RequestEntityTooLarge);
     }
@@ -219,7 +219,7 @@ public sealed class EndpointContractTests(SharedApi shared) : IClassFixture<Shar
     [Fact]
     public async Task LoginWithMissingPasswordIsValidationProblem()
     {
-        var problem = await ResponseAssert.ProblemAsync(await PostRawAsync(AuthRoutes.LoginPath, """{"email":"a@b.co"}"""), HttpStatusCode.BadRequest);
+        var problem = await ResponseAssert.ProblemAsync(await PostRawAsync(AuthApi.Login.Path, """{"email":"a@b.co"}"""), HttpStatusCode.BadRequest);
         Assert.True(problem.GetProperty("errors").TryGetProperty("password", out _));
     }
 
@@ -286,7 +286,7 @@ public sealed class EndpointContractTests(SharedApi shared) : IClassFixture<Shar
     [Fact]
     public async Task WrongMethodsAreNotServed()
     {
-        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await api.SendAsync(new HttpRequestMessage(HttpMethod.Get, AuthRoutes.LoginPath))).StatusCode);
-        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await PostAsync(AuthRoutes.VerifyPath, null)).StatusCode);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await api.SendAsync(new HttpRequestMessage(HttpMethod.Get, AuthApi.Login.Path))).StatusCode);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await PostAsync(AuthApi.Verify.Path, null)).StatusCode);
     }
 }

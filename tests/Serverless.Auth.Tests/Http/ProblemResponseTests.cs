@@ -40,10 +40,10 @@ public sealed class ProblemResponseTests(AzuriteFixture azurite) : IAsyncLifetim
     }
 
     [Theory]
-    [InlineData("DELETE", AuthRoutes.LoginPath, "POST")]
-    [InlineData("GET", AuthRoutes.SignupPath, "POST")]
-    [InlineData("POST", AuthRoutes.VerifyPath, "GET")]
-    [InlineData("PUT", AuthRoutes.LogoutPath, "POST")]
+    [InlineData("DELETE", "/api/auth/login", "POST")]
+    [InlineData("GET", "/api/auth/signup", "POST")]
+    [InlineData("POST", "/api/auth/verify", "GET")]
+    [InlineData("PUT", "/api/auth/logout", "POST")]
     public async Task WrongMethodIsMethodNotAllowedProblemWithAllow(string method, string path, string allowed)
     {
         var response = await api.Client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path), TestContext.Current.CancellationToken);
@@ -56,7 +56,7 @@ public sealed class ProblemResponseTests(AzuriteFixture azurite) : IAsyncLifetim
     [Fact]
     public async Task UnexpectedFailureIsInternalErrorProblemWithoutInternals()
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, AuthRoutes.SignupPath)
+        var request = new HttpRequestMessage(HttpMethod.Post, AuthApi.Signup.Path)
         {
             Content = JsonContent.Create(new { email = "explodes@example.com", password = "plum-orchard-lantern-4821" }),
         };

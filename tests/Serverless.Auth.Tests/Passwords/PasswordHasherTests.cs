@@ -13,7 +13,7 @@ public sealed class PasswordHasherTests
     private static PasswordHasher CreateHasher(Argon2Options? options = null)
     {
         var wrapped = Options.Create(options ?? new Argon2Options());
-        return new PasswordHasher(wrapped, new HashingGate(wrapped));
+        return new PasswordHasher(wrapped, new HashingSlots(wrapped));
     }
 
     public static TheoryData<string, string> ReferenceVectors()
@@ -143,10 +143,10 @@ public sealed class PasswordHasherTests
     }
 
     [Fact]
-    public async Task FullHashingGateAnswersBusyAfterTheQueueTimeout()
+    public async Task FullHashingSlotsAnswerBusyAfterTheQueueTimeout()
     {
         var options = Options.Create(new Argon2Options { MaxConcurrentHashes = 1, QueueTimeoutMilliseconds = 50 });
-        using var gate = new HashingGate(options);
+        using var gate = new HashingSlots(options);
         using var release = new ManualResetEventSlim();
         var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var holder = Task.Run(() => gate.RunAsync(() =>

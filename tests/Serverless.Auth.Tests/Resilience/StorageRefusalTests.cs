@@ -41,7 +41,7 @@ public sealed class StorageRefusalTests
         settings["AzureFunctionsJobHost:extensions:queues:maxPollingInterval"] = "00:00:00.5";
         await using var host = await HostProcess.StartStandaloneAsync(settings);
         using var client = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = host.BaseAddress };
-        var before = await client.PostAsJsonAsync(AuthRoutes.SignupPath, new { email = "before@example.com", password = Password }, TestContext.Current.CancellationToken);
+        var before = await client.PostAsJsonAsync(AuthApi.Signup.Path, new { email = "before@example.com", password = Password }, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Created, before.StatusCode);
         var session = SetCookie.CookieHeader(before);
 
@@ -64,12 +64,12 @@ public sealed class StorageRefusalTests
         Assert.False(host.HasExited, "the process stopped while storage refused it:\n" + host.Output);
         proxy.Refuse = false;
 
-        var login = await client.PostAsJsonAsync(AuthRoutes.LoginPath, new { email = "before@example.com", password = Password }, TestContext.Current.CancellationToken);
+        var login = await client.PostAsJsonAsync(AuthApi.Login.Path, new { email = "before@example.com", password = Password }, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, login.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await VerifyAsync(client, session)).StatusCode);
-        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(client, HttpMethod.Post, AuthRoutes.LogoutPath, session)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(client, HttpMethod.Post, AuthApi.Logout.Path, session)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await VerifyAsync(client, session)).StatusCode);
-        var after = await client.PostAsJsonAsync(AuthRoutes.SignupPath, new { email = "after@example.com", password = Password }, TestContext.Current.CancellationToken);
+        var after = await client.PostAsJsonAsync(AuthApi.Signup.Path, new { email = "after@example.com", password = Password }, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Created, after.StatusCode);
         // The mail sender kept polling through the refusals and sends again.
         Assert.Single(await maildev.WaitForEmailsAsync("after@example.com", cancellationToken: TestContext.Current.CancellationToken));
@@ -77,7 +77,7 @@ public sealed class StorageRefusalTests
         Assert.True(host.Output.Contains("Revocation sync failed (RequestFailedException 403 AuthorizationPermissionMismatch)", StringComparison.Ordinal), host.Output);
     }
 
-    private static Task<HttpResponseMessage> VerifyAsync(HttpClient client, string session) => SendAsync(client, HttpMethod.Get, AuthRoutes.VerifyPath, session);
+    private static Task<HttpResponseMessage> VerifyAsync(HttpClient client, string session) => SendAsync(client, HttpMethod.Get, AuthApi.Verify.Path, session);
 
     private static Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path, string session)
     {

@@ -39,7 +39,7 @@ public sealed class PlantedCookieTests(SharedApi shared) : IClassFixture<SharedA
     {
         var victim = await SignedUpAsync();
 
-        await ResponseAssert.ProblemAsync(await SendAsync(HttpMethod.Get, AuthRoutes.VerifyPath, $"{plantedName}={victim.Access}"), HttpStatusCode.Unauthorized);
+        await ResponseAssert.ProblemAsync(await SendAsync(HttpMethod.Get, AuthApi.Verify.Path, $"{plantedName}={victim.Access}"), HttpStatusCode.Unauthorized);
     }
 
     [Fact]
@@ -50,8 +50,8 @@ public sealed class PlantedCookieTests(SharedApi shared) : IClassFixture<SharedA
 
         foreach (var order in new[] { $"auth={attacker.Access}; auth={victim.Access}", $"auth={victim.Access}; auth={attacker.Access}" })
         {
-            await ResponseAssert.ProblemAsync(await SendAsync(HttpMethod.Get, AuthRoutes.VerifyPath, order), HttpStatusCode.Unauthorized);
-            await ResponseAssert.ProblemAsync(await SendAsync(HttpMethod.Get, AuthRoutes.SessionsPath, order), HttpStatusCode.Unauthorized);
+            await ResponseAssert.ProblemAsync(await SendAsync(HttpMethod.Get, AuthApi.Verify.Path, order), HttpStatusCode.Unauthorized);
+            await ResponseAssert.ProblemAsync(await SendAsync(HttpMethod.Get, AuthApi.Sessions.Path, order), HttpStatusCode.Unauthorized);
         }
     }
 
@@ -62,7 +62,7 @@ public sealed class PlantedCookieTests(SharedApi shared) : IClassFixture<SharedA
         var older = user.Access;
         Assert.Equal(HttpStatusCode.OK, (await user.RefreshAsync()).StatusCode);
 
-        var response = await SendAsync(HttpMethod.Get, AuthRoutes.VerifyPath, $"auth=garbage.token.value; auth={older}; auth={user.Access}");
+        var response = await SendAsync(HttpMethod.Get, AuthApi.Verify.Path, $"auth=garbage.token.value; auth={older}; auth={user.Access}");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
@@ -73,7 +73,7 @@ public sealed class PlantedCookieTests(SharedApi shared) : IClassFixture<SharedA
         var victim = await SignedUpAsync();
         var attacker = await SignedUpAsync();
 
-        var response = await SendAsync(HttpMethod.Post, AuthRoutes.RefreshPath, $"refresh={attacker.Refresh}; refresh={victim.Refresh}");
+        var response = await SendAsync(HttpMethod.Post, AuthApi.Refresh.Path, $"refresh={attacker.Refresh}; refresh={victim.Refresh}");
 
         await ResponseAssert.ProblemAsync(response, HttpStatusCode.Unauthorized);
         Assert.Equal(HttpStatusCode.OK, (await victim.RefreshAsync()).StatusCode);
@@ -88,7 +88,7 @@ public sealed class PlantedCookieTests(SharedApi shared) : IClassFixture<SharedA
         Assert.Equal(HttpStatusCode.OK, (await user.RefreshAsync()).StatusCode);
 
         // An older copy (e.g. left over from before a Partitioned switch) next to the live token, from the user's browser.
-        var response = await SendAsync(HttpMethod.Post, AuthRoutes.RefreshPath, $"refresh={retired}; refresh={user.Refresh}; device={user.Device}");
+        var response = await SendAsync(HttpMethod.Post, AuthApi.Refresh.Path, $"refresh={retired}; refresh={user.Refresh}; device={user.Device}");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains(".2.", SetCookie.Raw(response, "refresh"), StringComparison.Ordinal);
@@ -100,7 +100,7 @@ public sealed class PlantedCookieTests(SharedApi shared) : IClassFixture<SharedA
         var user = await SignedUpAsync();
         var forged = Enumerable.Range(0, 10).Select(_ => Serverless.Auth.Sessions.RefreshToken.Start(user.Refresh!.Split('.')[0], Serverless.Auth.Sessions.RefreshToken.NewSessionId()).ToString());
 
-        var response = await SendAsync(HttpMethod.Post, AuthRoutes.RefreshPath, string.Join("; ", forged.Append(user.Refresh).Select(v => "refresh=" + v)));
+        var response = await SendAsync(HttpMethod.Post, AuthApi.Refresh.Path, string.Join("; ", forged.Append(user.Refresh).Select(v => "refresh=" + v)));
 
         await ResponseAssert.ProblemAsync(response, HttpStatusCode.Unauthorized);
         Assert.Equal(HttpStatusCode.OK, (await user.RefreshAsync()).StatusCode);

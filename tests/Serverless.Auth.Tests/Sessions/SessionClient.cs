@@ -39,41 +39,41 @@ public sealed class SessionClient(HttpClient client)
     }
 
     public Task<HttpResponseMessage> SignupAsync(string email, string password, bool? remember = null) =>
-        SendAsync(HttpMethod.Post, AuthRoutes.SignupPath, new CredentialsRequest(email, password, remember));
+        SendAsync(HttpMethod.Post, AuthApi.Signup.Path, new CredentialsRequest(email, password, remember));
 
     public Task<HttpResponseMessage> LoginAsync(string email, string password, bool? remember = null, string? userAgent = null) =>
-        SendAsync(HttpMethod.Post, AuthRoutes.LoginPath, new CredentialsRequest(email, password, remember), userAgent);
+        SendAsync(HttpMethod.Post, AuthApi.Login.Path, new CredentialsRequest(email, password, remember), userAgent);
 
-    public Task<HttpResponseMessage> RefreshAsync() => SendAsync(HttpMethod.Post, AuthRoutes.RefreshPath);
+    public Task<HttpResponseMessage> RefreshAsync() => SendAsync(HttpMethod.Post, AuthApi.Refresh.Path);
 
-    public Task<HttpResponseMessage> VerifyAsync() => SendAsync(HttpMethod.Get, AuthRoutes.VerifyPath);
+    public Task<HttpResponseMessage> VerifyAsync() => SendAsync(HttpMethod.Get, AuthApi.Verify.Path);
 
-    public Task<HttpResponseMessage> LogoutAsync() => SendAsync(HttpMethod.Post, AuthRoutes.LogoutPath);
+    public Task<HttpResponseMessage> LogoutAsync() => SendAsync(HttpMethod.Post, AuthApi.Logout.Path);
 
-    public Task<HttpResponseMessage> LogoutAllAsync() => SendAsync(HttpMethod.Post, AuthRoutes.LogoutAllPath);
+    public Task<HttpResponseMessage> LogoutAllAsync() => SendAsync(HttpMethod.Post, AuthApi.LogoutAll.Path);
 
-    public Task<HttpResponseMessage> SessionsAsync() => SendAsync(HttpMethod.Get, AuthRoutes.SessionsPath);
+    public Task<HttpResponseMessage> SessionsAsync() => SendAsync(HttpMethod.Get, AuthApi.Sessions.Path);
 
     public Task<HttpResponseMessage> RevokeSessionAsync(string sessionId) =>
-        SendAsync(HttpMethod.Post, AuthRoutes.RevokeSessionPath, new SessionRevokeRequest(sessionId));
+        SendAsync(HttpMethod.Post, AuthApi.RevokeSession.Path, new SessionRevokeRequest(sessionId));
 
     public Task<HttpResponseMessage> ChangePasswordAsync(string current, string next) =>
-        SendAsync(HttpMethod.Post, AuthRoutes.ChangePasswordPath, new PasswordChangeRequest(current, next));
+        SendAsync(HttpMethod.Post, AuthApi.ChangePassword.Path, new PasswordChangeRequest(current, next));
 
     public Task<HttpResponseMessage> DeleteAccountAsync(string password) =>
-        SendAsync(HttpMethod.Post, AuthRoutes.DeleteAccountPath, new AccountDeleteRequest(password));
+        SendAsync(HttpMethod.Post, AuthApi.DeleteAccount.Path, new AccountDeleteRequest(password));
 
     public Task<HttpResponseMessage> ForgotPasswordAsync(string email) =>
-        SendAsync(HttpMethod.Post, AuthRoutes.PasswordForgotPath, new EmailRequest(email));
+        SendAsync(HttpMethod.Post, AuthApi.PasswordForgot.Path, new EmailRequest(email));
 
     public Task<HttpResponseMessage> ResendConfirmationAsync(string email) =>
-        SendAsync(HttpMethod.Post, AuthRoutes.EmailResendPath, new EmailRequest(email));
+        SendAsync(HttpMethod.Post, AuthApi.EmailResend.Path, new EmailRequest(email));
 
     public Task<HttpResponseMessage> ConfirmEmailAsync(string token) =>
-        SendAsync(HttpMethod.Post, AuthRoutes.EmailConfirmPath, new EmailConfirmRequest(token));
+        SendAsync(HttpMethod.Post, AuthApi.EmailConfirm.Path, new EmailConfirmRequest(token));
 
     public Task<HttpResponseMessage> ResetPasswordAsync(string token, string newPassword) =>
-        SendAsync(HttpMethod.Post, AuthRoutes.PasswordResetPath, new PasswordResetRequest(token, newPassword));
+        SendAsync(HttpMethod.Post, AuthApi.PasswordReset.Path, new PasswordResetRequest(token, newPassword));
 
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body = null, string? userAgent = null, string? origin = null)
     {

@@ -187,7 +187,7 @@ public sealed class SessionTests(SessionTests.Instances instances) : IClassFixtu
         var planted = duplicate == "x" ? "x" : Serverless.Auth.Sessions.RefreshToken.Start(userId, Serverless.Auth.Sessions.RefreshToken.NewSessionId()).ToString();
 
         // The thief sends the retired token beside a value that matches no session (a sibling subdomain can plant well-formed ones).
-        var request = new HttpRequestMessage(HttpMethod.Post, Serverless.Auth.Http.AuthRoutes.RefreshPath);
+        var request = new HttpRequestMessage(HttpMethod.Post, Serverless.Auth.Http.AuthApi.Refresh.Path);
         request.Headers.Add("Cookie", $"refresh={retired}; refresh={planted}");
         await ResponseAssert.ProblemAsync(await other.Client.SendAsync(request, TestContext.Current.CancellationToken), HttpStatusCode.Unauthorized);
 
@@ -203,7 +203,7 @@ public sealed class SessionTests(SessionTests.Instances instances) : IClassFixtu
         foreach (var generation in new[] { "0", "1", "2" })
         {
             var forged = new SessionClient(other.Client);
-            var request = new HttpRequestMessage(HttpMethod.Post, Serverless.Auth.Http.AuthRoutes.RefreshPath);
+            var request = new HttpRequestMessage(HttpMethod.Post, Serverless.Auth.Http.AuthApi.Refresh.Path);
             request.Headers.Add("Cookie", $"refresh={parts[0]}.{parts[1]}.{generation}.{Serverless.Auth.Sessions.RefreshToken.Start(parts[0], parts[1]).Secret}");
 
             await ResponseAssert.ProblemAsync(await other.Client.SendAsync(request, TestContext.Current.CancellationToken), HttpStatusCode.Unauthorized);
@@ -220,7 +220,7 @@ public sealed class SessionTests(SessionTests.Instances instances) : IClassFixtu
         foreach (var cookie in new[] { null, "garbage", "00000000-0000-0000-0000-000000000000.AAAAAAAAAAAAAAAAAAAAAA.0." + new string('A', 43), "x.y.1.z" })
         {
             var browser = new SessionClient(api.Client);
-            var request = new HttpRequestMessage(HttpMethod.Post, Serverless.Auth.Http.AuthRoutes.RefreshPath);
+            var request = new HttpRequestMessage(HttpMethod.Post, Serverless.Auth.Http.AuthApi.Refresh.Path);
             if (cookie is not null)
             {
                 request.Headers.Add("Cookie", "refresh=" + cookie);
@@ -240,7 +240,7 @@ public sealed class SessionTests(SessionTests.Instances instances) : IClassFixtu
     {
         var (browser, _) = await SignedUpAsync();
 
-        var response = await browser.SendAsync(HttpMethod.Post, Serverless.Auth.Http.AuthRoutes.RefreshPath, origin: "https://evil.example");
+        var response = await browser.SendAsync(HttpMethod.Post, Serverless.Auth.Http.AuthApi.Refresh.Path, origin: "https://evil.example");
 
         await ResponseAssert.ProblemAsync(response, HttpStatusCode.Forbidden);
         Assert.Equal(HttpStatusCode.OK, (await browser.RefreshAsync()).StatusCode);
@@ -419,7 +419,7 @@ public sealed class SessionTests(SessionTests.Instances instances) : IClassFixtu
     public async Task BodiesThatAreNotJsonAreRefusedBeforeAnythingHappens()
     {
         var (browser, _) = await SignedUpAsync();
-        using var form = new HttpRequestMessage(HttpMethod.Post, Serverless.Auth.Http.AuthRoutes.RefreshPath)
+        using var form = new HttpRequestMessage(HttpMethod.Post, Serverless.Auth.Http.AuthApi.Refresh.Path)
         {
             Content = new StringContent("a=b", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"),
         };
@@ -428,7 +428,7 @@ public sealed class SessionTests(SessionTests.Instances instances) : IClassFixtu
         await ResponseAssert.ProblemAsync(await api.Client.SendAsync(form, TestContext.Current.CancellationToken), HttpStatusCode.UnsupportedMediaType);
         Assert.Equal(HttpStatusCode.OK, (await browser.RefreshAsync()).StatusCode);
 
-        var malformed = await browser.SendAsync(HttpMethod.Post, Serverless.Auth.Http.AuthRoutes.RevokeSessionPath, JsonDocument.Parse("[1]").RootElement);
+        var malformed = await browser.SendAsync(HttpMethod.Post, Serverless.Auth.Http.AuthApi.RevokeSession.Path, JsonDocument.Parse("[1]").RootElement);
         await ResponseAssert.ProblemAsync(malformed, HttpStatusCode.BadRequest);
     }
 }

@@ -159,7 +159,7 @@ public sealed class ForwardedClientTests(AzuriteFixture azurite)
     // A new unknown email each time: the per-account backoff never applies, only the client's bucket.
     private static Task<HttpResponseMessage> LoginAsync(HttpClient client, string? forwardedFor = null)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, AuthRoutes.LoginPath)
+        var request = new HttpRequestMessage(HttpMethod.Post, AuthApi.Login.Path)
         {
             Content = JsonContent.Create(new { email = $"{Guid.NewGuid():N}@example.com", password = Password }),
         };

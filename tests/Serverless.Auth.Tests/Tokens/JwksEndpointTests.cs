@@ -17,7 +17,7 @@ public sealed class JwksEndpointTests(AzuriteFixture azurite)
         await using var api = await server.StartAsync(Es256Api.NewPem(), publishedPem: Es256Api.NewPem());
         var token = new JsonWebToken((await Es256Api.SignedInAsync(api)).Access!);
 
-        using var response = await api.Client.GetAsync(AuthRoutes.JwksPath, TestContext.Current.CancellationToken);
+        using var response = await api.Client.GetAsync(AuthApi.Jwks.Path, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
@@ -44,7 +44,7 @@ public sealed class JwksEndpointTests(AzuriteFixture azurite)
         var server = new Es256Api(azurite);
         await using var api = await server.StartAsync(Es256Api.NewPem());
 
-        using var response = await api.Client.GetAsync(AuthRoutes.OpenIdConfigurationPath, TestContext.Current.CancellationToken);
+        using var response = await api.Client.GetAsync(AuthApi.OpenIdConfiguration.Path, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("public, max-age=300", response.Headers.CacheControl?.ToString());
@@ -52,7 +52,7 @@ public sealed class JwksEndpointTests(AzuriteFixture azurite)
         Assert.Equal(server.Issuer, (string?)document["issuer"]);
         Assert.Equal(server.JwksUrl, (string?)document["jwks_uri"]);
         // The layout: issuer + "/.well-known/openid-configuration" is this very route.
-        Assert.Equal(server.Issuer + "/.well-known/openid-configuration", server.BaseUrl + AuthRoutes.OpenIdConfigurationPath);
+        Assert.Equal(server.Issuer + "/.well-known/openid-configuration", server.BaseUrl + AuthApi.OpenIdConfiguration.Path);
     }
 
     /// <summary>Issue 23: jwks_uri was issuer + "/.well-known/jwks.json", a route that does not exist for the HS256 default issuer (…/api).</summary>
@@ -74,11 +74,11 @@ public sealed class JwksEndpointTests(AzuriteFixture azurite)
     {
         await using var api = await azurite.StartApiAsync(s => s["Auth:Jwt:Issuer"] = "https://api.test/api");
 
-        var document = JsonNode.Parse(await api.Client.GetStringAsync(AuthRoutes.OpenIdConfigurationPath, TestContext.Current.CancellationToken))!;
+        var document = JsonNode.Parse(await api.Client.GetStringAsync(AuthApi.OpenIdConfiguration.Path, TestContext.Current.CancellationToken))!;
         var jwksUri = new Uri((string)document["jwks_uri"]!);
         using var jwks = await api.Client.GetAsync(jwksUri.AbsolutePath, TestContext.Current.CancellationToken);
 
-        Assert.Equal(("https", "api.test", AuthRoutes.JwksPath), (jwksUri.Scheme, jwksUri.Host, jwksUri.AbsolutePath));
+        Assert.Equal(("https", "api.test", AuthApi.Jwks.Path), (jwksUri.Scheme, jwksUri.Host, jwksUri.AbsolutePath));
         Assert.Equal(HttpStatusCode.OK, jwks.StatusCode);
         Assert.Equal("""{"keys":[]}""", await jwks.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }
@@ -88,7 +88,7 @@ public sealed class JwksEndpointTests(AzuriteFixture azurite)
     {
         await using var api = await azurite.StartApiAsync();
 
-        using var jwks = await api.Client.GetAsync(AuthRoutes.JwksPath, TestContext.Current.CancellationToken);
+        using var jwks = await api.Client.GetAsync(AuthApi.Jwks.Path, TestContext.Current.CancellationToken);
         using var verify = await api.VerifyAsync();
 
         Assert.Equal(HttpStatusCode.OK, jwks.StatusCode);

@@ -34,13 +34,13 @@ internal sealed class ApiClient : IDisposable
 
     public Uri BaseAddress { get; }
 
-    public Task<HttpResponseMessage> SignupAsync(string email, string password = Password) => PostJsonAsync(AuthRoutes.SignupPath, email, password);
+    public Task<HttpResponseMessage> SignupAsync(string email, string password = Password) => PostJsonAsync(AuthApi.Signup.Path, email, password);
 
-    public Task<HttpResponseMessage> LoginAsync(string email, string password = Password) => PostJsonAsync(AuthRoutes.LoginPath, email, password);
+    public Task<HttpResponseMessage> LoginAsync(string email, string password = Password) => PostJsonAsync(AuthApi.Login.Path, email, password);
 
     public Task<HttpResponseMessage> VerifyAsync(string? token)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, AuthRoutes.VerifyPath);
+        var request = new HttpRequestMessage(HttpMethod.Get, AuthApi.Verify.Path);
         if (token is not null)
         {
             request.Headers.Add("Cookie", $"{CookieName}={token}");
@@ -49,12 +49,12 @@ internal sealed class ApiClient : IDisposable
         return http.SendAsync(request);
     }
 
-    public Task<HttpResponseMessage> LogoutAsync(string token, string? refreshToken = null) => PostWithCookiesAsync(AuthRoutes.LogoutPath, token, refreshToken);
+    public Task<HttpResponseMessage> LogoutAsync(string token, string? refreshToken = null) => PostWithCookiesAsync(AuthApi.Logout.Path, token, refreshToken);
 
-    public Task<HttpResponseMessage> LogoutAllAsync(string token) => PostWithCookiesAsync(AuthRoutes.LogoutAllPath, token, null);
+    public Task<HttpResponseMessage> LogoutAllAsync(string token) => PostWithCookiesAsync(AuthApi.LogoutAll.Path, token, null);
 
     public Task<HttpResponseMessage> ForgotPasswordAsync(string email) =>
-        http.PostAsync(new Uri(AuthRoutes.PasswordForgotPath, UriKind.Relative), new StringContent(JsonSerializer.Serialize(new { email }), Encoding.UTF8, "application/json"));
+        http.PostAsync(new Uri(AuthApi.PasswordForgot.Path, UriKind.Relative), new StringContent(JsonSerializer.Serialize(new { email }), Encoding.UTF8, "application/json"));
 
     private Task<HttpResponseMessage> PostWithCookiesAsync(string path, string token, string? refreshToken)
     {
@@ -66,7 +66,7 @@ internal sealed class ApiClient : IDisposable
     /// <summary><c>POST /api/auth/refresh</c> with the refresh and device cookies, as a browser sends them (the cookies' Path is /api/auth).</summary>
     public Task<HttpResponseMessage> RefreshAsync(string refreshToken, string device)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, AuthRoutes.RefreshPath);
+        var request = new HttpRequestMessage(HttpMethod.Post, AuthApi.Refresh.Path);
         request.Headers.Add("Cookie", $"{RefreshCookieName}={refreshToken}; {DeviceCookieName}={device}");
         return http.SendAsync(request);
     }

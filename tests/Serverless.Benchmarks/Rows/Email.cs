@@ -35,10 +35,10 @@ internal sealed partial class Suite
         {
             var steps = new (string Name, Func<Task<double>> Run)[]
             {
-                ("forgot known", () => TimedAsync(() => client.PostEmailAsync(AuthRoutes.PasswordForgotPath, known[i % emails]), 202)),
-                ("forgot unknown", () => TimedAsync(() => client.PostEmailAsync(AuthRoutes.PasswordForgotPath, unknown[i % emails]), 202)),
-                ("resend known", () => TimedAsync(() => client.PostEmailAsync(AuthRoutes.EmailResendPath, known[i % emails]), 202)),
-                ("resend unknown", () => TimedAsync(() => client.PostEmailAsync(AuthRoutes.EmailResendPath, unknown[i % emails]), 202)),
+                ("forgot known", () => TimedAsync(() => client.PostEmailAsync(AuthApi.PasswordForgot.Path, known[i % emails]), 202)),
+                ("forgot unknown", () => TimedAsync(() => client.PostEmailAsync(AuthApi.PasswordForgot.Path, unknown[i % emails]), 202)),
+                ("resend known", () => TimedAsync(() => client.PostEmailAsync(AuthApi.EmailResend.Path, known[i % emails]), 202)),
+                ("resend unknown", () => TimedAsync(() => client.PostEmailAsync(AuthApi.EmailResend.Path, unknown[i % emails]), 202)),
                 ("verify", () => TimedAsync(() => client.VerifyAsync(token), 200)),
                 ("queue insert", async () =>
                 {

@@ -72,7 +72,7 @@ internal sealed partial class Suite
         {
             await using (var api = ServerProcess.StartStandalone(settings))
             {
-                var (listening, firstOk) = await FirstOkAsync(api, AuthRoutes.VerifyPath, startupToken);
+                var (listening, firstOk) = await FirstOkAsync(api, AuthApi.Verify.Path, startupToken);
                 standaloneListening.Add(listening);
                 standalone.Add(firstOk);
             }

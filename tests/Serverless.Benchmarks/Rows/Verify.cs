@@ -42,7 +42,7 @@ internal sealed partial class Suite
         }
 
         var cookie = $"{ApiClient.CookieName}={token}";
-        var verifyUrl = new Uri(api.BaseAddress, AuthRoutes.VerifyPath);
+        var verifyUrl = new Uri(api.BaseAddress, AuthApi.Verify.Path);
         var bareUrl = new Uri(api.BaseAddress, BareServer.Path);
         // Alternating runs, so drift on the shared 2-core machine (wrk runs on it too) hits both alike; the row's
         // ratio is the median of the per-pair ratios.

@@ -140,16 +140,16 @@ public sealed partial class TestApi : IAsyncDisposable
     public T Service<T>() where T : notnull => App.Services.GetRequiredService<T>();
 
     public Task<HttpResponseMessage> SignupAsync(string email, string password) =>
-        Client.PostAsJsonAsync(AuthRoutes.SignupPath, new { email, password }, RequestCancellation);
+        Client.PostAsJsonAsync(AuthApi.Signup.Path, new { email, password }, RequestCancellation);
 
     public Task<HttpResponseMessage> LoginAsync(string email, string password) =>
-        Client.PostAsJsonAsync(AuthRoutes.LoginPath, new { email, password }, RequestCancellation);
+        Client.PostAsJsonAsync(AuthApi.Login.Path, new { email, password }, RequestCancellation);
 
     public Task<HttpResponseMessage> VerifyAsync(string? cookieHeader = null, string? bearer = null) =>
-        SendAsync(HttpMethod.Get, AuthRoutes.VerifyPath, cookieHeader, bearer);
+        SendAsync(HttpMethod.Get, AuthApi.Verify.Path, cookieHeader, bearer);
 
     public Task<HttpResponseMessage> LogoutAsync(string? cookieHeader = null, string? bearer = null) =>
-        SendAsync(HttpMethod.Post, AuthRoutes.LogoutPath, cookieHeader, bearer);
+        SendAsync(HttpMethod.Post, AuthApi.Logout.Path, cookieHeader, bearer);
 
     /// <summary>Sends a request built by the caller (extra headers, raw bodies) with the current test's token.</summary>
     public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request) => Client.SendAsync(request, RequestCancellation);

@@ -10,7 +10,7 @@ namespace Serverless.Auth.Http;
 /// Origin and Sec-Fetch-Site themselves and page scripts cannot forge them. Requests without either
 /// (curl, server-to-server) carry no ambient browser credentials and pass.
 /// </summary>
-internal sealed class CrossSiteGuard(IOptions<RequestOriginOptions> options)
+internal sealed class OriginCheck(IOptions<RequestOriginOptions> options)
 {
     private readonly HashSet<string> allowed = new(options.Value.Origins, StringComparer.OrdinalIgnoreCase);
 

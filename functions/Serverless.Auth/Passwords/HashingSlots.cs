@@ -6,7 +6,7 @@ namespace Serverless.Auth.Passwords;
 /// Bounds how many Argon2 computations run at once on this instance. Each one holds
 /// <see cref="Argon2Options.MemoryKiB"/> of memory, so unbounded parallel logins are a memory DoS.
 /// </summary>
-internal sealed class HashingGate(IOptions<Argon2Options> options) : IDisposable
+internal sealed class HashingSlots(IOptions<Argon2Options> options) : IDisposable
 {
     private readonly SemaphoreSlim slots = new(options.Value.MaxConcurrentHashes, options.Value.MaxConcurrentHashes);
     private readonly TimeSpan queueTimeout = TimeSpan.FromMilliseconds(options.Value.QueueTimeoutMilliseconds);

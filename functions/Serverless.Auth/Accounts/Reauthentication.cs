@@ -10,7 +10,7 @@ namespace Serverless.Auth.Accounts;
 /// checked under the backoff as a login is (the device's own, for a trusted device; else the account's), a
 /// wrong one answered as a field error on <paramref name="field"/>.
 /// </summary>
-internal static class PasswordConfirmation
+internal static class Reauthentication
 {
     public static async Task<(UserAccount? Account, ProblemHttpResult? Problem)> CheckAsync(
         AccountService accounts, DeviceCookies devices, HttpContext context, string email, string password, string field, string wrongMessage)
@@ -18,8 +18,8 @@ internal static class PasswordConfirmation
         var check = await accounts.CheckPasswordAsync(email, password, accountKey => devices.Presented(context.Request, accountKey), context.RequestAborted);
         return check switch
         {
-            LoginResult.LoggedIn(var account, _) => (account, null),
-            LoginResult.Throttled(var wait) => (null, Problems.TooManyRequests(context.Response, wait, "Too many failed password checks for this account. Wait before trying again.")),
+            CredentialCheck.Matched(var account, _) => (account, null),
+            CredentialCheck.Throttled(var wait) => (null, Problems.TooManyRequests(context.Response, wait, "Too many failed password checks for this account. Wait before trying again.")),
             _ => (null, TypedResults.Problem(Problems.ValidationDetails(new Dictionary<string, string[]> { [field] = [wrongMessage] }))),
         };
     }

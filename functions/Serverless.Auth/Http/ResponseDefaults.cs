@@ -9,7 +9,7 @@ namespace Serverless.Auth.Http;
 /// What every auth response shares, in one place for both hosts: headers, and overload or a storage
 /// outage answered as 503 + Retry-After instead of an error page.
 /// </summary>
-public static partial class ResponseGuard
+public static partial class ResponseDefaults
 {
     internal static async Task<IResult> RunAsync<TResult>(HttpContext context, Func<HttpContext, Task<TResult>> handle)
         where TResult : IResult
@@ -25,7 +25,7 @@ public static partial class ResponseGuard
         }
         catch (Exception e) when (StorageFailure.IsUnavailable(e) && !context.RequestAborted.IsCancellationRequested)
         {
-            LogStorageUnavailable(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ResponseGuard)), StorageFailure.Describe(e));
+            LogStorageUnavailable(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ResponseDefaults)), StorageFailure.Describe(e));
             return Problems.Unavailable(context.Response, TimeSpan.FromSeconds(5), "Storage is not reachable right now. Try again shortly.");
         }
     }
