@@ -18,10 +18,12 @@ public sealed class ConcurrentLoginTests(AzuriteFixture azurite)
         var responses = await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
             i % 2 == 0 ? api.LoginAsync("crowd@example.com", "saffron-glacier-tunnel-8842") : api.LoginAsync($"stranger{i}@example.com", "wrong-guess-" + i)));
 
-        Assert.Equal(200, responses.Length);
-        foreach (var response in responses)
+        foreach (var (response, i) in responses.Select((response, i) => (response, i)))
         {
-            Assert.Contains(response.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests, HttpStatusCode.ServiceUnavailable });
+            // Under load the right password is never refused as wrong, and a stranger never gets in.
+            Assert.Contains(response.StatusCode, i % 2 == 0
+                ? new[] { HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.ServiceUnavailable }
+                : new[] { HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests, HttpStatusCode.ServiceUnavailable });
             if (response.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests)
             {
                 // Load shed by the hashing bound, or the burst on one account held back by its backoff
