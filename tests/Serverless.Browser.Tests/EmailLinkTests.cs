@@ -74,6 +74,41 @@ public sealed partial class EmailLinkTests(BrowserFixture browser) : LaxApiTest(
         Assert.False(await page.Page.IsVisibleAsync("#resend"));
     }
 
+    /// <summary>
+    /// The link opened in another browser (the phone, or after a signup that had to wait for the link): the
+    /// address is confirmed, no session appears there, and the page offers the sign-in, which then works.
+    /// </summary>
+    [Fact]
+    public async Task ConfirmationLinkOpenedElsewhereConfirmsAndOffersTheSignIn()
+    {
+        var email = NewEmail();
+        var password = NewPassword();
+        var (page, _) = await DemoPage.OpenAsync(Context, Browser.Demo.SameSiteOrigin, Api.BaseUrl);
+        AssertSession(await page.SignupAsync(email, password), 201, email);
+        var link = await LinkFromMailAsync(email, "Confirm your email for Serverless Auth", "confirm");
+
+        var elsewhere = await Browser.NewContextAsync();
+        try
+        {
+            // Another browser has not used the demo page on this origin: it is told which API the demo uses.
+            var (setup, _) = await DemoPage.OpenAsync(elsewhere, Browser.Demo.SameSiteOrigin, Api.BaseUrl);
+            var confirmPage = await DemoPage.OpenLinkAsync(elsewhere, link);
+            AssertStatus(await confirmPage.FirstCallAsync(), 200);
+            await confirmPage.Page.WaitForSelectorAsync("#to-login", new() { State = WaitForSelectorState.Visible });
+
+            Assert.Equal(("confirmed", email + " is confirmed. Sign in to continue."), await confirmPage.MessageAsync("confirm-message"));
+            AssertUnauthorized(await confirmPage.FollowToDemoPageAsync("#to-login"));
+            var login = await confirmPage.LoginAsync(email, password);
+            AssertSession(login, 200, email);
+            Assert.True(login.Body!.Value.GetProperty("emailConfirmed").GetBoolean());
+            await setup.Page.CloseAsync();
+        }
+        finally
+        {
+            await elsewhere.CloseAsync();
+        }
+    }
+
     /// <summary>Waits for the mail with <paramref name="subject"/> to <paramref name="email"/> and returns its link to the demo site's /auth/<paramref name="page"/>.</summary>
     private async Task<string> LinkFromMailAsync(string email, string subject, string page)
     {

@@ -315,6 +315,14 @@ async function confirmFromLink(token) {
   const result = await confirmEmail(token);
   if (result.status === 200) {
     say('confirm-message', 'confirmed', `${result.body.email} is confirmed.`);
+    // The answer renews the session only for the browser that holds this user's refresh cookie. Opened
+    // anywhere else (another browser, the phone, or after a signup that had to wait for this link), there
+    // is no session here yet: say so and offer the sign-in.
+    const who = await send('GET', '/api/auth/verify');
+    if (who.status !== 200 || who.body.userId !== result.body.userId) {
+      say('confirm-message', 'confirmed', `${result.body.email} is confirmed. Sign in to continue.`);
+      $('to-login').hidden = false;
+    }
   } else if (result.status === 400) {
     say('confirm-message', 'error', 'This link is invalid, expired or already used. Sign in and ask for a new one (Resend confirmation mail).');
   } else {
