@@ -86,7 +86,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Waits until the server answers anything on <paramref name="path"/> (60 s bound).</summary>
-    public async Task WaitUntilAnsweringAsync(string path = AuthApi.Verify.Path)
+    public async Task WaitUntilAnsweringAsync(string path = "/api/auth/verify")
     {
         using var client = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2) }) { Timeout = TimeSpan.FromSeconds(10) };
         var deadline = Stopwatch.GetTimestamp() + (60 * Stopwatch.Frequency);
