@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Metadata;
@@ -155,13 +156,21 @@ internal sealed class EndpointDeclaration<THandler, TBody, TResult>(Operation op
     where TBody : class
     where TResult : IResult, IEndpointMetadataProvider
 {
-    public override Type? RequestBody => typeof(TBody) == typeof(NoBody) ? null : typeof(TBody);
+    /// <summary>
+    /// The body's JSON contract, looked up once when the route table is built (not per request), so a body type
+    /// missing from <see cref="AuthJsonContext"/> stops the host at start-up; null for <see cref="NoBody"/>.
+    /// </summary>
+    private readonly JsonTypeInfo<TBody>? bodyType = typeof(TBody) == typeof(NoBody) ? null
+        : AuthJsonContext.Default.GetTypeInfo(typeof(TBody)) as JsonTypeInfo<TBody>
+            ?? throw new InvalidOperationException($"{typeof(TBody).Name} is not in AuthJsonContext: add [JsonSerializable(typeof({typeof(TBody).Name}))] to it (Http/Contracts.cs).");
+
+    public override Type? RequestBody => bodyType is null ? null : typeof(TBody);
 
     public override Task<IResult> InvokeAsync(AuthEndpoint endpoint, HttpContext context) =>
         ResponseDefaults.RunAsync(context, async context =>
         {
             var checks = context.RequestServices.GetRequiredService<EndpointChecks>();
-            var (request, refused) = await checks.RunAsync<TBody>(context, Operation, endpoint.Method);
+            var (request, refused) = await checks.RunAsync(context, Operation, endpoint.Method, bodyType);
             return refused ?? (IResult)await handle(context.RequestServices.GetRequiredService<THandler>(), request!);
         });
 
@@ -203,7 +212,7 @@ internal sealed class EndpointDeclaration<THandler, TBody, TResult>(Operation op
                 });
         }
 
-        foreach (var status in ProblemStatuses(endpoint.Method))
+        foreach (var status in endpoint.ProblemStatuses)
         {
             // A 400 may say what is wrong per field (errors); every other problem is plain.
             _ = status == StatusCodes.Status400BadRequest ? builder.ProducesValidationProblem() : builder.ProducesProblem(status);

@@ -19,7 +19,9 @@ internal interface IRequiredFields
 /// </summary>
 internal sealed class EndpointChecks(OriginCheck origins, ClientRateLimiter rateLimiter, Authenticator authenticator)
 {
-    public async Task<(EndpointRequest<TBody>? Request, ProblemHttpResult? Refused)> RunAsync<TBody>(HttpContext context, Operation operation, string method)
+    /// <param name="bodyType">The JSON body to read, or null for an endpoint that reads none (<see cref="NoBody"/>).</param>
+    public async Task<(EndpointRequest<TBody>? Request, ProblemHttpResult? Refused)> RunAsync<TBody>(
+        HttpContext context, Operation operation, string method, JsonTypeInfo<TBody>? bodyType)
         where TBody : class
     {
         if (operation.ChecksOrigin && origins.Check(context.Request) is { } crossSite)
@@ -34,7 +36,7 @@ internal sealed class EndpointChecks(OriginCheck origins, ClientRateLimiter rate
         }
 
         TBody body;
-        if (typeof(TBody) == typeof(NoBody))
+        if (bodyType is null)
         {
             // HTML forms and text/plain always carry a Content-Type: cross-site "simple" requests are refused.
             if (method == HttpMethods.Post && !JsonBody.IsJsonOrAbsent(context.Request))
@@ -46,8 +48,7 @@ internal sealed class EndpointChecks(OriginCheck origins, ClientRateLimiter rate
         }
         else
         {
-            var typeInfo = (JsonTypeInfo<TBody>)AuthJsonContext.Default.GetTypeInfo(typeof(TBody))!;
-            var (read, problem) = await JsonBody.ReadAsync(context.Request, typeInfo);
+            var (read, problem) = await JsonBody.ReadAsync(context.Request, bodyType);
             if ((problem ?? Missing(read!)) is { } refused)
             {
                 return (null, refused);
