@@ -34,7 +34,7 @@ public sealed partial class FunctionsAppTests(InfraFixture infra)
             .Where(function => function.Trigger.Text("type") == "httpTrigger")
             .ToList();
 
-        Assert.Equal(16, operations.Count);
+        Assert.Equal(18, operations.Count);
         Assert.All(httpFunctions, function => Assert.Equal("Anonymous", function.Trigger.Text("authLevel")));
         Assert.Equal(operations, httpFunctions
             .Select(function => $"{function.Name} {Assert.Single(function.Trigger.At("methods").AsArray())!.GetValue<string>()} /{prefix}/{function.Trigger.Text("route")}")

@@ -79,7 +79,7 @@ internal sealed partial class AccountService(
             return new SignupResult.Pending();
         }
 
-        if (!await users.TryCreateAsync(userId, canonicalEmail!, passwordHash, time.GetUtcNow(), cancellationToken))
+        if (!await users.TryCreateAsync(userId, canonicalEmail!, passwordHash, time.GetUtcNow(), emailConfirmed: false, cancellationToken))
         {
             return new SignupResult.EmailTaken(canonicalEmail!);
         }
@@ -99,7 +99,13 @@ internal sealed partial class AccountService(
     public async Task<CredentialCheck> LoginAsync(
         string email, string password, Func<string, DeviceCookie?> presentedDevice, Func<CredentialCheck.Matched, Task> whenMatched, CancellationToken cancellationToken)
     {
-        var (result, clearing) = await CheckAsync(email, password, presentedDevice, cancellationToken);
+        if (!EmailAddress.TryCanonicalize(email, out var canonicalEmail, out _) || policy.IsTooLong(password))
+        {
+            // No account can match: nothing to look up, nothing worth hashing.
+            return new CredentialCheck.Rejected();
+        }
+
+        var (result, clearing) = await CheckAsync(canonicalEmail, users.FindByEmailAsync(canonicalEmail, cancellationToken), password, presentedDevice, cancellationToken);
         if (result is CredentialCheck.Matched loggedIn)
         {
             await Task.WhenAll(clearing, whenMatched(loggedIn));
@@ -110,37 +116,38 @@ internal sealed partial class AccountService(
     }
 
     /// <summary>
-    /// The password check behind password change and deletion, as for login: the owner's trusted device
+    /// The password check behind sensitive changes of the signed-in user (found by the token's subject; the
+    /// token's email finds an account the previous release stored), as for login: the owner's trusted device
     /// checks against its own backoff, so an attacker holding the account-wide one does not lock them out.
     /// </summary>
-    public async Task<CredentialCheck> CheckPasswordAsync(string email, string password, Func<string, DeviceCookie?> presentedDevice, CancellationToken cancellationToken)
+    public async Task<CredentialCheck> CheckPasswordAsync(
+        string userId, string emailHint, string password, Func<string, DeviceCookie?> presentedDevice, CancellationToken cancellationToken)
     {
-        var (result, clearing) = await CheckAsync(email, password, presentedDevice, cancellationToken);
+        if (policy.IsTooLong(password) || await users.FindByIdAsync(userId, emailHint, cancellationToken) is not { } account)
+        {
+            return new CredentialCheck.Rejected();
+        }
+
+        var (result, clearing) = await CheckAsync(account.Email, Task.FromResult<UserAccount?>(account), password, presentedDevice, cancellationToken);
         await clearing;
         return result;
     }
 
     /// <summary>
-    /// Each check is reserved in the backoff and counts as a failure unless it succeeds: against the
-    /// device when the client presents a device cookie for this account, else against the account.
-    /// Returns the outcome and, for a match, the clearing of the backoff, still under way.
+    /// Each check is reserved in the backoff (keyed by the address, registered or not) and counts as a failure unless
+    /// it succeeds: against the device when the client presents a device cookie for this account, else against the
+    /// address. <paramref name="lookup"/> is already under way. Returns the outcome and, for a match, the clearing of
+    /// the backoff, still under way.
     /// </summary>
     private async Task<(CredentialCheck Result, Task Clearing)> CheckAsync(
-        string email, string password, Func<string, DeviceCookie?> presentedDevice, CancellationToken cancellationToken)
+        string canonicalEmail, Task<UserAccount?> lookup, string password, Func<string, DeviceCookie?> presentedDevice, CancellationToken cancellationToken)
     {
-        if (!EmailAddress.TryCanonicalize(email, out var canonicalEmail, out _) || policy.IsTooLong(password))
-        {
-            // No account can match: nothing to look up, nothing worth hashing.
-            return (new CredentialCheck.Rejected(), Task.CompletedTask);
-        }
-
         // A device cookie whose mac checks out chooses its own backoff row before the account is read.
         var device = presentedDevice(EmailAddress.StorageKey(canonicalEmail));
         var key = device is not null ? ThrottleKey.Device(device.DeviceId) : ThrottleKey.Account(canonicalEmail);
 
         // Independent: read the backoff and look the account up at the same time.
         var reading = throttle.ReadAsync(key, cancellationToken);
-        var lookup = users.FindAsync(canonicalEmail, cancellationToken);
         await Task.WhenAll(reading, lookup);
         var backoff = await reading;
         if (device is not null && (await lookup is not { } owner || !device.IsHonouredBy(owner, maxDevices)))
@@ -189,9 +196,11 @@ internal sealed partial class AccountService(
         {
             await clearing;
             var upgraded = await hasher.HashAsync(password, cancellationToken);
-            if (await users.TryUpdatePasswordHashAsync(account, upgraded, cancellationToken))
+            if (await WriteWhilePasswordUnchangedAsync(account, current => users.TryUpdatePasswordHashAsync(current, upgraded, cancellationToken), cancellationToken) is { } written)
             {
                 LogHashUpgraded(logger, account.UserId);
+                // The row as it is now, for the writes this login makes next (a new device).
+                account = await users.FindByIdAsync(written.UserId, null, cancellationToken) ?? written;
             }
         }
 
@@ -246,22 +255,32 @@ internal sealed partial class AccountService(
             : null;
 
     /// <summary>
-    /// Runs a conditional (ETag) write of the account whose password was just checked. When the row
-    /// changed meanwhile, it is read again: an unrelated write (a mail being recorded, the address
-    /// confirmed) does not stop the change, another password change or a deletion does. Returns the
-    /// account as written, or null.
+    /// Runs a conditional (ETag) write of the account whose password was just checked, after moving it to its own
+    /// row if the previous release stored it. When the row changed meanwhile, it is read again: an unrelated write
+    /// (a mail being recorded, the address confirmed) does not stop the change, another password change or a
+    /// deletion does. Returns the account as written, or null.
     /// </summary>
     private async Task<UserAccount?> WriteWhilePasswordUnchangedAsync(UserAccount account, Func<UserAccount, Task<bool>> write, CancellationToken cancellationToken)
     {
+        var checkedHash = account.PasswordHash;
         for (var attempt = 0; attempt < 3; attempt++)
         {
+            if (account.Layout != AccountLayout.Current)
+            {
+                if (await users.EnsureCurrentAsync(account, cancellationToken) is not { } moved || moved.PasswordHash != checkedHash)
+                {
+                    return null;
+                }
+
+                account = moved;
+            }
+
             if (await write(account))
             {
                 return account;
             }
 
-            if (await users.FindAsync(account.Email, cancellationToken) is not { } current
-                || current.UserId != account.UserId || current.PasswordHash != account.PasswordHash)
+            if (await users.FindByIdAsync(account.UserId, account.Email, cancellationToken) is not { } current || current.PasswordHash != checkedHash)
             {
                 return null;
             }
@@ -271,6 +290,10 @@ internal sealed partial class AccountService(
 
         return null;
     }
+
+    /// <summary>The account in its own row, moved there first if the previous release stored it; null when it is gone.</summary>
+    public Task<UserAccount?> EnsureCurrentAsync(UserAccount account, CancellationToken cancellationToken) =>
+        users.EnsureCurrentAsync(account, cancellationToken);
 
     /// <summary>Deletes the account and its per-account backoff; the caller ends its sessions. False when it changed meanwhile.</summary>
     public async Task<bool> DeleteAsync(UserAccount account, CancellationToken cancellationToken)

@@ -34,7 +34,7 @@ internal sealed class ChangePasswordEndpoint(
 
         var cancellationToken = context.RequestAborted;
         var (account, wrong) = await Reauthentication.CheckAsync(
-            accounts, devices, context, subject.Email, body.CurrentPassword!, "currentPassword", "The current password is incorrect.");
+            accounts, devices, context, subject, body.CurrentPassword!, "currentPassword", "The current password is incorrect.");
         if (wrong is not null)
         {
             return wrong;

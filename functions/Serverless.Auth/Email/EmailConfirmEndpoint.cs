@@ -32,16 +32,7 @@ internal sealed class EmailConfirmEndpoint(MailLinks links, SessionService sessi
             return Problems.InvalidMailToken();
         }
 
-        // Only the refresh cookie may renew the session, exactly as refresh does: an access token (short-lived, also
-        // handed to other APIs as a bearer) must never be traded for a new long-lived refresh token here. Refresh
-        // also refuses values of several users (a planted cookie), so the session renewed is this user's.
-        var presented = cookies.Refresh.ReadAll(context.Request);
-        if (presented.Any(value => RefreshToken.TryParse(value, out var token) && token.UserId == account.UserId)
-            && await sessions.RefreshAsync(presented, devices.PresentedIds(context.Request), cancellationToken) is { } issued)
-        {
-            cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
-        }
-
+        await SessionRenewal.RenewIfSignedInAsync(context, sessions, cookies, devices, account.UserId);
         return TypedResults.Ok(new EmailConfirmedResponse(account.UserId, account.Email, EmailConfirmed: true));
     }
 }

@@ -4,15 +4,16 @@ using MimeKit;
 
 namespace Serverless.Auth.Email;
 
-/// <summary>The four mails: plain text plus simple HTML, no images, no tracking, links to the frontend only.</summary>
+/// <summary>The mails: plain text plus simple HTML, no images, no tracking, links to the frontend only.</summary>
 internal sealed class MailComposer(IOptions<EmailOptions> options)
 {
     private readonly EmailOptions settings = options.Value;
 
-    public MimeMessage Compose(MailKind kind, string to, string token)
+    public MimeMessage Compose(MailRequest mail, string to)
     {
         var product = settings.ProductName;
-        var (subject, intro, action, link, outro) = kind switch
+        var token = mail.Token;
+        var (subject, intro, action, link, outro) = mail.Kind switch
         {
             MailKind.Confirm => (
                 $"Confirm your email for {product}",
@@ -32,6 +33,24 @@ internal sealed class MailComposer(IOptions<EmailOptions> options)
                 "Choose a new password",
                 Link("reset", token),
                 $"The link works once and expires in {Duration(settings.ResetTokenLifetime)}. Setting a new password signs you out everywhere. If you did not ask, ignore this mail: your password stays as it is."),
+            MailKind.EmailChange => (
+                $"Confirm your new email for {product}",
+                $"Someone (hopefully you) asked to use this address for their {product} account.",
+                "Use this email address",
+                Link("email-change", token),
+                $"The address changes when you follow the link; then sign in with it. The link works once and expires in {Duration(settings.ResetTokenLifetime)}. If you did not ask, ignore this mail: nothing changes."),
+            MailKind.EmailChangeNotice => (
+                $"Your {product} email address is being changed",
+                $"Someone signed in to your {product} account asked to change its email address to {mail.NewEmail}. It changes once a link sent there is followed.",
+                "Reset your password",
+                Base("forgot"),
+                "If this was you, nothing to do. If it was not, someone knows your password: reset it now with the link, which also signs out every session and voids the change."),
+            MailKind.EmailInUse => (
+                $"Someone tried to use your email for another {product} account",
+                $"Someone signed in to a {product} account asked to change its address to this one, which already has an account. Nothing changed.",
+                "Forgot your password?",
+                Base("forgot"),
+                "You need not do anything. If you cannot sign in to your account, reset your password with the link."),
             _ => (
                 $"Someone tried to sign up to {product} with your email",
                 $"Someone tried to create a {product} account with this address, which already has one. Nothing changed.",

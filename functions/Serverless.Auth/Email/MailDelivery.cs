@@ -56,24 +56,9 @@ internal sealed partial class MailDelivery(
 
         for (var attempt = 1; ; attempt++)
         {
-            var account = await users.FindAsync(email, cancellationToken);
-            if (request.Kind == MailKind.Registration && account is null)
+            if (await TryDeliverAsync(request, email, cancellationToken) is { } outcome)
             {
-                return await SendRegistrationLinkAsync(request, email, cancellationToken);
-            }
-
-            var mail = request.Kind == MailKind.Registration ? await NoticeInsteadOfLinkAsync(request, cancellationToken) : request;
-            if (Skip(mail, account) is { } reason)
-            {
-                LogSkipped(logger, mail.Kind, reason);
-                return MailOutcome.Skipped;
-            }
-
-            if (await RecordAsync(mail, account!, cancellationToken))
-            {
-                await SendAsync(mail, account!.Email, $"user {account.UserId}", cancellationToken);
-                LogSent(logger, mail.Kind, account.UserId);
-                return MailOutcome.Sent;
+                return outcome;
             }
 
             if (attempt == MaxAttempts)
@@ -81,6 +66,53 @@ internal sealed partial class MailDelivery(
                 throw new InvalidOperationException("The account changed during each attempt to record the mail; the queue will retry.");
             }
         }
+    }
+
+    /// <summary>One attempt; null when the account changed while the mail was being recorded (read it again).</summary>
+    private async Task<MailOutcome?> TryDeliverAsync(MailRequest request, string email, CancellationToken cancellationToken)
+    {
+        // An email change's link is the account's (found by its id); every other mail is the address's.
+        var account = request.Kind != MailKind.EmailChange ? await users.FindByEmailAsync(email, cancellationToken)
+            : request.UserId is { Length: > 0 } userId ? await users.FindByIdAsync(userId, null, cancellationToken)
+            : null;
+        if (request.Kind == MailKind.Registration && account is null)
+        {
+            return await SendRegistrationLinkAsync(request, email, cancellationToken);
+        }
+
+        var mail = request;
+        if (request.Kind == MailKind.Registration)
+        {
+            mail = await NoticeInsteadOfLinkAsync(request, cancellationToken);
+        }
+        else if (request.Kind == MailKind.EmailChange && account is not null
+            && await users.FindByEmailAsync(email, cancellationToken) is { } holder && holder.UserId != account.UserId)
+        {
+            // The new address has an account: its owner hears of the attempt, and no link is mailed that could move it.
+            // The requester's earlier change links are voided all the same (the stamp), since whether one still worked
+            // would tell the requester that this address is taken.
+            if (Skip(request, email, account) is null && !await RecordAsync(request, email, account, cancellationToken))
+            {
+                return null;
+            }
+
+            (mail, account) = (request with { Kind = MailKind.EmailInUse }, holder);
+        }
+
+        if (Skip(mail, email, account) is { } reason)
+        {
+            LogSkipped(logger, mail.Kind, reason);
+            return MailOutcome.Skipped;
+        }
+
+        if (!await RecordAsync(mail, email, account!, cancellationToken))
+        {
+            return null;
+        }
+
+        await SendAsync(mail, email, $"user {account!.UserId}", cancellationToken);
+        LogSent(logger, mail.Kind, account.UserId);
+        return MailOutcome.Sent;
     }
 
     /// <summary>The address is free (still): its link goes out. No account to stamp: the caps bound these mails.</summary>
@@ -112,7 +144,7 @@ internal sealed partial class MailDelivery(
     {
         try
         {
-            await smtp.SendAsync(composer.Compose(mail.Kind, to, mail.Token), cancellationToken);
+            await smtp.SendAsync(composer.Compose(mail, to), cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -130,12 +162,18 @@ internal sealed partial class MailDelivery(
         _ => e.GetType().Name,
     };
 
-    private string? Skip(MailRequest request, UserAccount? account)
+    /// <param name="to">The canonical address the mail goes to: the account's, or for an email change the new one.</param>
+    private string? Skip(MailRequest request, string to, UserAccount? account)
     {
         var now = time.GetUtcNow();
         if (account is null)
         {
             return "no account for the address";
+        }
+
+        if (request.Kind == MailKind.EmailChange && account.Email == to)
+        {
+            return "the address is the account's already";
         }
 
         if (request.Kind == MailKind.Confirm && account.EmailConfirmed)
@@ -150,14 +188,18 @@ internal sealed partial class MailDelivery(
 
         var stamp = account.StampOf(request.Kind);
         var isRetry = stamp?.TokenHash == MailRequest.HashOf(request.Token);
-        return !isRetry && stamp is not null && now - stamp.At < settings.MailCooldown ? "cooldown: a mail of this kind went out moments ago" : null;
+        // No cooldown for a change link: the newest request wins at once (a mistyped address is corrected by asking
+        // again). Its recipients are bounded by the per-address caps and the request by the password check's limits.
+        return !isRetry && stamp is not null && request.Kind != MailKind.EmailChange && now - stamp.At < settings.MailCooldown
+            ? "cooldown: a mail of this kind went out moments ago"
+            : null;
     }
 
     /// <summary>
     /// Stores the token (confirm, reset) and stamps the account with its hash. For a reset that stamp
     /// is what makes this token the only valid one: older links stop working. False on a lost race.
     /// </summary>
-    private async Task<bool> RecordAsync(MailRequest request, UserAccount account, CancellationToken cancellationToken)
+    private async Task<bool> RecordAsync(MailRequest request, string to, UserAccount account, CancellationToken cancellationToken)
     {
         var hash = MailRequest.HashOf(request.Token);
         if (account.StampOf(request.Kind)?.TokenHash == hash)
@@ -165,18 +207,25 @@ internal sealed partial class MailDelivery(
             return true;
         }
 
-        if (ExpiresAt(request) is { } expires)
+        // The stamp is written to the account's own row: one the previous release stored is moved there first.
+        if (await users.EnsureCurrentAsync(account, cancellationToken) is not { } current)
         {
-            await tokens.SaveAsync(new MailToken(hash, request.Kind, account.UserId, account.Email, expires), cancellationToken);
+            return false;
         }
 
-        return await users.TryStampMailAsync(account, request.Kind, new MailStamp(hash, time.GetUtcNow()), cancellationToken);
+        if (ExpiresAt(request) is { } expires)
+        {
+            await tokens.SaveAsync(new MailToken(hash, request.Kind, current.UserId, to, expires), cancellationToken);
+        }
+
+        return await users.TryStampMailAsync(current, request.Kind, new MailStamp(hash, time.GetUtcNow()), cancellationToken);
     }
 
     private DateTimeOffset? ExpiresAt(MailRequest request) => request.Kind switch
     {
         MailKind.Confirm or MailKind.Registration => request.RequestedAt + settings.ConfirmTokenLifetime,
         MailKind.Reset => request.RequestedAt + settings.ResetTokenLifetime,
+        MailKind.EmailChange => request.RequestedAt + settings.ResetTokenLifetime,
         _ => null,
     };
 

@@ -6,6 +6,15 @@ using Serverless.Auth.Throttling;
 
 namespace Serverless.Auth.Email;
 
+internal abstract record EmailChangeResult
+{
+    public sealed record Changed(UserAccount Account) : EmailChangeResult;
+    /// <summary>Unknown, expired, used or superseded, or voided by a password change since.</summary>
+    public sealed record InvalidToken : EmailChangeResult;
+    /// <summary>Another account has the new address by now.</summary>
+    public sealed record Taken : EmailChangeResult;
+}
+
 internal abstract record PasswordResetResult
 {
     public sealed record Reset(UserAccount Account) : PasswordResetResult;
@@ -21,7 +30,6 @@ internal sealed partial class MailLinks(
     MailTokenStore tokens,
     PendingRegistrations registrations,
     UserRepository users,
-    SessionStore sessionStore,
     SessionService sessions,
     PasswordPolicy policy,
     PasswordHasher hasher,
@@ -57,7 +65,6 @@ internal sealed partial class MailLinks(
 
             if (await users.TryConfirmEmailAsync(account, cancellationToken))
             {
-                await sessionStore.MarkEmailConfirmedAsync(account.UserId, cancellationToken);
                 // The owner has proven the address: failures counted against it before (by anyone) are cleared.
                 await throttle.ResetAsync(ThrottleKey.Account(account.Email), cancellationToken);
                 await tokens.DeleteAsync(stored.TokenHash, cancellationToken);
@@ -77,7 +84,7 @@ internal sealed partial class MailLinks(
     public async Task<PasswordResetResult> ResetPasswordAsync(string token, string newPassword, CancellationToken cancellationToken)
     {
         if (await FindAsync(token, cancellationToken) is not { Kind: MailKind.Reset } stored
-            || await CurrentResetOwnerAsync(stored, cancellationToken) is not { } account)
+            || await CurrentLinkOwnerAsync(stored, cancellationToken) is not { } account)
         {
             return new PasswordResetResult.InvalidToken();
         }
@@ -101,7 +108,7 @@ internal sealed partial class MailLinks(
             }
 
             // Someone else wrote the account: still this token's turn only if the reset stamp still matches.
-            if (await CurrentResetOwnerAsync(stored, cancellationToken) is not { } reread)
+            if (await CurrentLinkOwnerAsync(stored, cancellationToken) is not { } reread)
             {
                 return new PasswordResetResult.InvalidToken();
             }
@@ -119,16 +126,77 @@ internal sealed partial class MailLinks(
             ? stored
             : null;
 
-    /// <summary>The account the token was made for; null when it was deleted (and maybe registered again by someone else).</summary>
-    private async Task<UserAccount?> OwnerAsync(MailToken stored, CancellationToken cancellationToken) =>
-        await users.FindAsync(stored.Email, cancellationToken) is { } account && account.UserId == stored.UserId ? account : null;
+    /// <summary>
+    /// The account the token was made for, in its own row (moved there first if the previous release stored it); null
+    /// when it was deleted. A confirmation link confirms only the address it was mailed to: after an email change it is void.
+    /// </summary>
+    private async Task<UserAccount?> OwnerAsync(MailToken stored, CancellationToken cancellationToken)
+    {
+        var account = await users.FindByIdAsync(stored.UserId, stored.Email, cancellationToken);
+        if (account is null || (stored.Kind == MailKind.Confirm && account.Email != stored.Email))
+        {
+            return null;
+        }
 
-    /// <summary>The owner, while this token is still the newest reset link and unused.</summary>
-    private async Task<UserAccount?> CurrentResetOwnerAsync(MailToken stored, CancellationToken cancellationToken) =>
-        await OwnerAsync(stored, cancellationToken) is { } account && account.StampOf(MailKind.Reset)?.TokenHash == stored.TokenHash ? account : null;
+        return account.Layout == AccountLayout.Current ? account : await users.EnsureCurrentAsync(account, cancellationToken);
+    }
+
+    /// <summary>The owner, while this token is still the newest link of its kind and unused.</summary>
+    private async Task<UserAccount?> CurrentLinkOwnerAsync(MailToken stored, CancellationToken cancellationToken) =>
+        await OwnerAsync(stored, cancellationToken) is { } account && account.StampOf(stored.Kind)?.TokenHash == stored.TokenHash ? account : null;
+
+    /// <summary>
+    /// Uses an email-change link: the new address's identity is claimed first (if another account has it, nothing
+    /// changes: <see cref="EmailChangeResult.Taken"/>), then the account is pointed at it with the ETag it was read
+    /// with (of two concurrent uses one wins; a password change or a newer change link since voids this one), then the
+    /// old address is freed. Failures counted against the old address move to the new one.
+    /// </summary>
+    public async Task<EmailChangeResult> ChangeEmailAsync(string token, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(token, cancellationToken) is not { Kind: MailKind.EmailChange } stored)
+        {
+            return new EmailChangeResult.InvalidToken();
+        }
+
+        var claimed = false;
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            if (await CurrentLinkOwnerAsync(stored, cancellationToken) is not { } account)
+            {
+                if (claimed)
+                {
+                    // Claimed for a change that cannot happen now: free the address again (unless a concurrent use of this link made it the account's).
+                    await users.ReleaseEmailAsync(stored.Email, stored.UserId, cancellationToken);
+                }
+
+                return new EmailChangeResult.InvalidToken();
+            }
+
+            // Each attempt claims again: an identity that was absent by the rules when someone else needed the address may be gone.
+            if (!await users.TryClaimEmailAsync(stored.Email, account.UserId, cancellationToken))
+            {
+                return new EmailChangeResult.Taken();
+            }
+
+            claimed = true;
+            if (await users.TryChangeEmailAsync(account, stored.Email, cancellationToken))
+            {
+                await users.ReleaseEmailAsync(account.Email, account.UserId, cancellationToken);
+                await throttle.CopyAsync(ThrottleKey.Account(account.Email), ThrottleKey.Account(stored.Email), cancellationToken);
+                await tokens.DeleteAsync(stored.TokenHash, cancellationToken);
+                LogEmailChanged(logger, account.UserId);
+                return new EmailChangeResult.Changed(account with { Email = stored.Email, EmailConfirmed = true });
+            }
+        }
+
+        return new EmailChangeResult.InvalidToken();
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} confirmed their email address")]
     private static partial void LogConfirmed(ILogger logger, string userId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} changed their email address")]
+    private static partial void LogEmailChanged(ILogger logger, string userId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} reset their password; every session ended")]
     private static partial void LogPasswordReset(ILogger logger, string userId);

@@ -23,17 +23,29 @@ public enum MailKind
     /// is free, else the <see cref="SignupAttempt"/> notice instead (the link is then never mailed).
     /// </summary>
     Registration,
+
+    /// <summary>
+    /// An email change: the link goes to the new address (<see cref="MailRequest.Email"/>) for the account
+    /// <see cref="MailRequest.UserId"/>; if the address belongs to another account by then, <see cref="EmailInUse"/> instead.
+    /// </summary>
+    EmailChange,
+
+    /// <summary>To the current address when a change to <see cref="MailRequest.NewEmail"/> is asked for: no token, points to password reset.</summary>
+    EmailChangeNotice,
+
+    /// <summary>Someone tried to change their account's address to this one, which has an account: no token.</summary>
+    EmailInUse,
 }
 
 internal static class MailKinds
 {
     /// <summary>
-    /// Kinds that bypass the per-address caps: security notices (a later "your password was changed"), which
-    /// must reach the owner even after an attacker has used up the address's allowance. None yet. Everything a
-    /// request can ask for counts (confirm, reset, signup notices, and email-change mails to come): that is
-    /// what keeps an inbox from being flooded through the API.
+    /// Kinds that bypass the per-address caps: security notices, which must reach the owner even after an attacker
+    /// has used up the address's allowance (through forgot-password requests, say) to change the address unnoticed.
+    /// Only a request that proved the password asks for one. Everything else counts (confirm, reset, signup notices,
+    /// the change link): that is what keeps an inbox from being flooded through the API.
     /// </summary>
-    private static readonly HashSet<MailKind> SecurityNotices = [];
+    private static readonly HashSet<MailKind> SecurityNotices = [MailKind.EmailChangeNotice];
 
     public static bool CountsTowardAddressCap(this MailKind kind) => !SecurityNotices.Contains(kind);
 }
@@ -46,6 +58,12 @@ internal static class MailKinds
 /// </summary>
 public sealed record MailRequest(MailKind Kind, string Email, string Token, DateTimeOffset RequestedAt)
 {
+    /// <summary>The account an <see cref="MailKind.EmailChange"/> is for (its <see cref="Email"/> is the new address).</summary>
+    public string? UserId { get; init; }
+
+    /// <summary>The address an <see cref="MailKind.EmailChangeNotice"/> names.</summary>
+    public string? NewEmail { get; init; }
+
     /// <summary>256-bit random, base64url (43 characters).</summary>
     internal static string NewToken() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
 
@@ -75,6 +93,7 @@ public sealed record MailRequest(MailKind Kind, string Email, string Token, Date
     }
 }
 
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+// Absent optional fields stay out of the message, so the previous release reads its own kinds as before.
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(MailRequest))]
 internal sealed partial class MailJsonContext : JsonSerializerContext;

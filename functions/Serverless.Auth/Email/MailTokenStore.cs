@@ -17,13 +17,14 @@ internal sealed record MailToken(string TokenHash, MailKind Kind, string UserId,
 /// <summary>
 /// The mail tokens table: partition = SHA-256 of the token (uniformly spread: no hot partition), one
 /// row. Using a token is a point read here plus the account's conditional write (the account row
-/// decides single use); a pending registration is spent by deleting its row with its ETag. Rows of the
+/// decides single use); a pending registration is spent by marking its row with its ETag (then deleted). Rows of the
 /// previous release (confirm and reset, without a password hash) read as before. The only code that
 /// knows its shape.
 /// </summary>
 internal sealed class MailTokenStore(AuthTables tables)
 {
     private const string TokenRow = "token";
+    private const string SpentColumn = "Spent";
 
     /// <summary>Idempotent: a retried mail message writes the same row again.</summary>
     public Task SaveAsync(MailToken token, CancellationToken cancellationToken)
@@ -43,10 +44,11 @@ internal sealed class MailTokenStore(AuthTables tables)
         return tables.MailTokens.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
     }
 
+    /// <summary>The token's row, or null (none, or a pending registration already spent).</summary>
     public async Task<MailToken?> FindAsync(string tokenHash, CancellationToken cancellationToken)
     {
         var row = await tables.MailTokens.GetEntityIfExistsAsync<TableEntity>(tokenHash, TokenRow, cancellationToken: cancellationToken);
-        return row.HasValue && row.Value is { } e && Enum.TryParse<MailKind>(e.GetString("Kind"), out var kind)
+        return row.HasValue && row.Value is { } e && e.GetBoolean(SpentColumn) != true && Enum.TryParse<MailKind>(e.GetString("Kind"), out var kind)
             ? new MailToken(tokenHash, kind, e.GetString("UserId") ?? "", e.GetString("Email") ?? "", e.GetDateTimeOffset("ExpiresAt") ?? DateTimeOffset.UnixEpoch)
             {
                 PasswordHash = e.GetString("PasswordHash"),
@@ -55,12 +57,16 @@ internal sealed class MailTokenStore(AuthTables tables)
             : null;
     }
 
-    /// <summary>Deletes the row if unchanged since it was read (ETag): false when another use got there first.</summary>
+    /// <summary>
+    /// Marks the row spent if unchanged since it was read (ETag): false when another use got there first. A
+    /// conditional update, not a conditional delete: Azurite lets concurrent deletes with one ETag all succeed,
+    /// while it decides conditional updates one at a time, as Azure does both.
+    /// </summary>
     public async Task<bool> TrySpendAsync(MailToken token, CancellationToken cancellationToken)
     {
         try
         {
-            await tables.MailTokens.DeleteEntityAsync(token.TokenHash, TokenRow, token.ETag, cancellationToken);
+            await tables.MailTokens.UpdateEntityAsync(new TableEntity(token.TokenHash, TokenRow) { [SpentColumn] = true }, token.ETag, TableUpdateMode.Merge, cancellationToken);
             return true;
         }
         catch (RequestFailedException e) when (e.Status is 412 or 404)

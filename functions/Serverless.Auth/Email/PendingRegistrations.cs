@@ -50,7 +50,7 @@ internal sealed partial class PendingRegistrations(
     /// </summary>
     public async Task<UserAccount?> CompleteAsync(MailToken pending, CancellationToken cancellationToken)
     {
-        // Spend the link first (delete if unchanged since read): of concurrent uses exactly one goes on, and a
+        // Spend the link first (mark it if unchanged since read): of concurrent uses exactly one goes on, and a
         // spent link can never create a second account, even after this one is deleted.
         if (pending.PasswordHash is not { } passwordHash || !await tokens.TrySpendAsync(pending, cancellationToken))
         {
@@ -78,6 +78,7 @@ internal sealed partial class PendingRegistrations(
 
         // The owner has proven the address: failures counted against it before (by anyone) are cleared, as for a confirmation.
         await throttle.ResetAsync(ThrottleKey.Account(pending.Email), cancellationToken);
+        await tokens.DeleteAsync(pending.TokenHash, cancellationToken);
         LogRegistered(logger, pending.UserId);
         return new UserAccount(pending.UserId, pending.Email, passwordHash, default, EmailConfirmed: true);
     }

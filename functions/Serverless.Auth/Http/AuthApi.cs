@@ -27,6 +27,8 @@ public static class AuthApi
     public static AuthEndpoint DeleteAccount { get; } = Post("DeleteAccount", "auth/account/delete", DeleteAccountEndpoint.Declaration);
     public static AuthEndpoint EmailConfirm { get; } = Post("EmailConfirm", "auth/email/confirm", EmailConfirmEndpoint.Declaration);
     public static AuthEndpoint EmailResend { get; } = Post("EmailResend", "auth/email/resend", MailRequestEndpoint.Resend);
+    public static AuthEndpoint EmailChange { get; } = Post("EmailChange", "auth/email/change", EmailChangeEndpoint.Request);
+    public static AuthEndpoint EmailChangeConfirm { get; } = Post("EmailChangeConfirm", "auth/email/change/confirm", EmailChangeEndpoint.Confirm);
     public static AuthEndpoint PasswordForgot { get; } = Post("PasswordForgot", "auth/password/forgot", MailRequestEndpoint.Forgot);
     public static AuthEndpoint PasswordReset { get; } = Post("PasswordReset", "auth/password/reset", PasswordResetEndpoint.Declaration);
     public static AuthEndpoint Jwks { get; } = Get("Jwks", "auth/.well-known/jwks.json", JwksEndpoint.Declaration);
@@ -35,7 +37,7 @@ public static class AuthApi
     public static IReadOnlyList<AuthEndpoint> All { get; } =
         [
             Signup, Login, Verify, Logout, Refresh, LogoutAll, Sessions, RevokeSession, ChangePassword, DeleteAccount,
-            EmailConfirm, EmailResend, PasswordForgot, PasswordReset, Jwks, OpenIdConfiguration,
+            EmailConfirm, EmailResend, EmailChange, EmailChangeConfirm, PasswordForgot, PasswordReset, Jwks, OpenIdConfiguration,
         ];
 
     /// <summary>Maps every endpoint under /api on a plain ASP.NET Core app (the standalone host).</summary>

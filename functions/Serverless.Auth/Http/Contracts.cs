@@ -40,6 +40,12 @@ public sealed record EmailConfirmRequest(string? Token) : IRequiredFields
     IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("token", "Token", Token)];
 }
 
+/// <summary>Change the signed-in user's address: the new one, and the current password.</summary>
+public sealed record EmailChangeRequest(string? NewEmail, string? Password) : IRequiredFields
+{
+    IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("newEmail", "New email", NewEmail?.Trim()), ("password", "Password", Password)];
+}
+
 /// <summary>The token from a reset link, and the new password.</summary>
 public sealed record PasswordResetRequest(string? Token, string? NewPassword) : IRequiredFields
 {
@@ -78,4 +84,5 @@ public sealed record SessionInfo(string SessionId, DateTimeOffset CreatedAt, Dat
 [JsonSerializable(typeof(EmailRequest))]
 [JsonSerializable(typeof(EmailConfirmRequest))]
 [JsonSerializable(typeof(PasswordResetRequest))]
+[JsonSerializable(typeof(EmailChangeRequest))]
 internal sealed partial class AuthJsonContext : JsonSerializerContext;

@@ -22,6 +22,12 @@ internal static class Problems
         TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The email address is already registered.",
             detail: "Log in instead, or sign up with another email address.");
 
+    /// <summary>An email change whose new address another account took before its link was used: nothing changed.</summary>
+    public static ProblemHttpResult NewEmailTaken() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The new email address has an account by now.",
+            detail: "Nothing changed. Ask for the change again with another address.",
+            extensions: new Dictionary<string, object?> { ["code"] = "email_taken" });
+
     public static ProblemHttpResult LoginFailed() =>
         TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Login failed.",
             detail: "The email address or password is incorrect.");

@@ -49,6 +49,13 @@ internal sealed class PasswordHasher
         return gate.RunAsync(() => Check(password, stored), cancellationToken);
     }
 
+    /// <summary>
+    /// A hash in today's format and parameters that no password matches (random salt and digest): checking a
+    /// password against it costs one full hash and always fails.
+    /// </summary>
+    public string NewUnmatchableHash() =>
+        new PhcHash(options.Parameters, RandomNumberGenerator.GetBytes(SaltBytes), RandomNumberGenerator.GetBytes(HashBytes)).ToString();
+
     /// <summary>Spends the same work as a real verification, for unknown accounts.</summary>
     public Task BurnVerificationAsync(string password, CancellationToken cancellationToken) =>
         gate.RunAsync(() => Check(password, dummyHash), cancellationToken);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Serverless.Auth.Accounts;
 using Serverless.Auth.Secrets;
 using Serverless.Auth.Tokens;
 
@@ -14,6 +15,7 @@ internal sealed record IssuedSession(IssuedToken Access, RefreshToken Refresh, S
 /// </summary>
 internal sealed partial class SessionService(
     SessionStore store,
+    UserRepository users,
     AccessTokens tokens,
     RevocationList revocations,
     ServerKey serverKey,
@@ -77,6 +79,10 @@ internal sealed partial class SessionService(
             return null;
         }
 
+        // The account is read alongside: the tokens carry its email and confirmation as they are now (an email
+        // changed or confirmed since the session started), and a deleted account refreshes nothing.
+        var userId = tokens[0].UserId;
+        var accountRead = users.FindByIdAsync(userId, emailHint: null, cancellationToken);
         var found = new List<(RefreshToken Token, SessionRecord Session)>();
         foreach (var token in tokens.OrderByDescending(t => t.Generation))
         {
@@ -86,10 +92,23 @@ internal sealed partial class SessionService(
             }
         }
 
+        var account = await accountRead;
+        if (found.Count == 0)
+        {
+            return null;
+        }
+
+        // An account the previous release stored is found through the session's address.
+        account ??= await users.FindByIdAsync(userId, found[0].Session.Email, cancellationToken);
+        if (account is null)
+        {
+            return null;
+        }
+
         var deviceHashes = deviceIds.Select(DeviceBinding.Of).ToList();
         foreach (var (token, session) in found)
         {
-            if (await RefreshAsync(token, session, deviceHashes, detectReuse: found.Count == 1, cancellationToken) is { } issued)
+            if (await RefreshAsync(token, session, account, deviceHashes, detectReuse: found.Count == 1, cancellationToken) is { } issued)
             {
                 return issued;
             }
@@ -99,7 +118,7 @@ internal sealed partial class SessionService(
     }
 
     private async Task<IssuedSession?> RefreshAsync(
-        RefreshToken token, SessionRecord? session, List<string> deviceHashes, bool detectReuse, CancellationToken cancellationToken)
+        RefreshToken token, SessionRecord? session, UserAccount account, List<string> deviceHashes, bool detectReuse, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < MaxRotationAttempts; attempt++)
         {
@@ -116,6 +135,7 @@ internal sealed partial class SessionService(
                 return null;
             }
 
+            session = session with { Email = account.Email, EmailConfirmed = account.EmailConfirmed };
             var fromItsBrowser = session.DeviceHash.Length > 0 && deviceHashes.Contains(session.DeviceHash, StringComparer.Ordinal);
             if (token.Generation == session.Generation && token.SecretHash == session.CurrentHash)
             {

@@ -93,26 +93,6 @@ internal sealed class SessionStore(AuthTables tables)
         return sessions;
     }
 
-    /// <summary>
-    /// Records the confirmed address on every session of the user, so their next refresh issues tokens
-    /// saying so. A merge of this one property: a concurrent rotation (an ETag replace) of the same row
-    /// then fails its ETag and re-reads, so it cannot write the old value back.
-    /// </summary>
-    public async Task MarkEmailConfirmedAsync(string userId, CancellationToken cancellationToken)
-    {
-        foreach (var session in await ListAsync(userId, cancellationToken))
-        {
-            try
-            {
-                await tables.Sessions.UpdateEntityAsync(new TableEntity(userId, session.SessionId) { ["EmailConfirmed"] = true }, ETag.All, TableUpdateMode.Merge, cancellationToken);
-            }
-            catch (RequestFailedException e) when (e.Status == 404)
-            {
-                // Ended meanwhile.
-            }
-        }
-    }
-
     /// <summary>Deletes sessions past their expiry (the scheduled clean-up); returns how many.</summary>
     public async Task<int> DeleteExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {

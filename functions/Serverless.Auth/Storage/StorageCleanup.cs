@@ -3,6 +3,7 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Serverless.Auth.Accounts;
 using Serverless.Auth.Email;
 using Serverless.Auth.Sessions;
 using Serverless.Auth.Throttling;
@@ -17,6 +18,8 @@ namespace Serverless.Auth.Storage;
 /// </summary>
 internal sealed partial class StorageCleanup(
     AuthTables tables,
+    UserRepository users,
+    IOptions<StorageOptions> storage,
     SessionStore sessions,
     RevocationStore revocationStore,
     TimeProvider time,
@@ -43,6 +46,12 @@ internal sealed partial class StorageCleanup(
         var mailQuotas = await DeleteAllAsync(tables.MailQuotas, MailQuota.ExpiredFilter(now), cancellationToken);
         LogMailQuotasCleaned(logger, mailQuotas);
 
+        var moved = await users.MoveLegacyAccountsAsync(storage.Value.MoveAccountsPerRun, cancellationToken);
+        if (moved > 0)
+        {
+            LogAccountsMoved(logger, moved);
+        }
+
         LogCleaned(logger, expiredSessions, revocations, throttles, mailTokens);
         return (expiredSessions, revocations, throttles, mailTokens);
     }
@@ -66,6 +75,9 @@ internal sealed partial class StorageCleanup(
 
         return deleted;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Storage clean-up moved {Moved} accounts of the previous release's layout to their own rows")]
+    private static partial void LogAccountsMoved(ILogger logger, int moved);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Storage clean-up deleted {MailQuotas} mail quota rows")]
     private static partial void LogMailQuotasCleaned(ILogger logger, int mailQuotas);

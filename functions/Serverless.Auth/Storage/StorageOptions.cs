@@ -47,6 +47,13 @@ public sealed class StorageOptions
     /// <summary>Queue service endpoint used with a managed identity in Azure (with a connection string, its queue endpoint is used).</summary>
     public Uri? QueueServiceUri { get; set; }
 
+    /// <summary>
+    /// How many accounts of the previous release's layout each scheduled clean-up moves to their own rows (the
+    /// background pass; it resumes where the last run stopped and ends after one pass over the table). 0 turns it off:
+    /// accounts are then moved only when first written.
+    /// </summary>
+    public int MoveAccountsPerRun { get; set; } = 1000;
+
     /// <summary>Per-try network timeout; with <see cref="MaxRetries"/> it bounds how long a request waits on storage.</summary>
     public int TimeoutSeconds { get; set; } = 3;
     public int MaxRetries { get; set; } = 2;
@@ -136,6 +143,11 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         if (options.TimeoutSeconds is < 1 or > 60)
         {
             failures.Add("Auth__Storage__TimeoutSeconds must be between 1 and 60.");
+        }
+
+        if (options.MoveAccountsPerRun is < 0 or > 100000)
+        {
+            failures.Add("Auth__Storage__MoveAccountsPerRun must be between 0 (off) and 100000.");
         }
 
         if (options.MaxRetries is < 0 or > 5)

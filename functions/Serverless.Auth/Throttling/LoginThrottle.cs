@@ -112,6 +112,22 @@ internal sealed class LoginThrottle(AuthTables tables, TimeProvider time, IOptio
         }
     }
 
+    /// <summary>
+    /// The backoff of <paramref name="from"/> now also holds for <paramref name="to"/> (an email change: a guesser
+    /// does not start afresh under the new address). What <paramref name="to"/> counted before belonged to no account.
+    /// </summary>
+    public async Task CopyAsync(ThrottleKey from, ThrottleKey to, CancellationToken cancellationToken)
+    {
+        var row = await ReadAsync(from, cancellationToken);
+        if (row.ETag == default)
+        {
+            await ResetAsync(to, cancellationToken);
+            return;
+        }
+
+        await tables.LoginThrottle.UpsertEntityAsync(ToEntity(to, row), TableUpdateMode.Replace, cancellationToken);
+    }
+
     /// <summary>The key's row as stored now; no row reads as nothing counted.</summary>
     public async Task<ThrottleRow> ReadAsync(ThrottleKey key, CancellationToken cancellationToken)
     {
@@ -124,12 +140,7 @@ internal sealed class LoginThrottle(AuthTables tables, TimeProvider time, IOptio
     /// <summary>Insert when there was no row, else replace if unchanged since read: the new ETag, or null when another request won.</summary>
     private async Task<ETag?> TryWriteAsync(ThrottleKey key, ThrottleRow row, CancellationToken cancellationToken)
     {
-        var entity = new TableEntity(key.PartitionKey, key.RowKey)
-        {
-            ["Reserved"] = row.Reserved,
-            ["ClearedThrough"] = row.ClearedThrough,
-            ["BlockedUntil"] = row.BlockedUntil,
-        };
+        var entity = ToEntity(key, row);
         try
         {
             var response = row.ETag == default
@@ -144,6 +155,13 @@ internal sealed class LoginThrottle(AuthTables tables, TimeProvider time, IOptio
             return null;
         }
     }
+
+    private static TableEntity ToEntity(ThrottleKey key, ThrottleRow row) => new(key.PartitionKey, key.RowKey)
+    {
+        ["Reserved"] = row.Reserved,
+        ["ClearedThrough"] = row.ClearedThrough,
+        ["BlockedUntil"] = row.BlockedUntil,
+    };
 
     private DateTimeOffset BlockedUntil(long failures)
     {

@@ -59,6 +59,14 @@ public static class AuthFunctions
     public static Task<IResult> EmailResend([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/email/resend")] HttpRequest request) =>
         AuthApi.EmailResend.InvokeAsync(request.HttpContext);
 
+    [Function("EmailChange")]
+    public static Task<IResult> EmailChange([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/email/change")] HttpRequest request) =>
+        AuthApi.EmailChange.InvokeAsync(request.HttpContext);
+
+    [Function("EmailChangeConfirm")]
+    public static Task<IResult> EmailChangeConfirm([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/email/change/confirm")] HttpRequest request) =>
+        AuthApi.EmailChangeConfirm.InvokeAsync(request.HttpContext);
+
     [Function("PasswordForgot")]
     public static Task<IResult> PasswordForgot([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/password/forgot")] HttpRequest request) =>
         AuthApi.PasswordForgot.InvokeAsync(request.HttpContext);

@@ -20,7 +20,7 @@ public sealed class AccountWriteRaceTests(SharedApi shared) : IClassFixture<Shar
         var email = Emails.Unique(name);
         Assert.Equal(HttpStatusCode.Created, (await shared.Api.SignupAsync(email, Password)).StatusCode);
         var users = shared.Api.Service<UserRepository>();
-        return (users, shared.Api.Service<AccountService>(), (await users.FindAsync(email, Ct))!);
+        return (users, shared.Api.Service<AccountService>(), (await users.FindByEmailAsync(email, Ct))!);
     }
 
     [Fact]
@@ -40,7 +40,7 @@ public sealed class AccountWriteRaceTests(SharedApi shared) : IClassFixture<Shar
         Assert.True(await users.TryConfirmEmailAsync(stale, Ct));
 
         Assert.True(await accounts.DeleteAsync(stale, Ct));
-        Assert.Null(await users.FindAsync(stale.Email, Ct));
+        Assert.Null(await users.FindByEmailAsync(stale.Email, Ct));
     }
 
     [Fact]

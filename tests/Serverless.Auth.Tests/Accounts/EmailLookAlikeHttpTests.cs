@@ -78,7 +78,8 @@ public sealed class EmailLookAlikeHttpTests(AzuriteFixture azurite) : IAsyncLife
         var row = Assert.Single(await UserRowsAsync());
         Assert.Equal(EmailAddress.StorageKey(address), row.PartitionKey);
         Assert.Equal(43, row.PartitionKey.Length);
-        Assert.Equal(address, row.GetString("Email"));
+        var account = (await api.Service<AuthTables>().Users.GetEntityAsync<TableEntity>(row.GetString("AccountId"), "user", cancellationToken: Ct)).Value;
+        Assert.Equal(address, account.GetString("Email"));
 
         var login = await api.LoginAsync(address.ToUpperInvariant(), Password);
         var session = await ResponseAssert.JsonAsync(login, HttpStatusCode.OK);
@@ -124,7 +125,15 @@ public sealed class EmailLookAlikeHttpTests(AzuriteFixture azurite) : IAsyncLife
     private static string? EmailClaim(HttpResponseMessage response) =>
         new JsonWebToken(SetCookie.Access(response).Value.ToString()).GetPayloadValue<string>("email");
 
-    private Task<List<TableEntity>> UserRowsAsync() => RowsAsync(api.Service<AuthTables>().Users);
+    /// <summary>The email identities (row "account"): one per address that can sign in. Each points at its account row (row "user").</summary>
+    private async Task<List<TableEntity>> UserRowsAsync()
+    {
+        var rows = await RowsAsync(api.Service<AuthTables>().Users);
+        var identities = rows.Where(r => r.RowKey == "account").ToList();
+        Assert.Equal(identities.Count, rows.Count(r => r.RowKey == "user"));
+        Assert.All(identities, i => Assert.Contains(rows, a => a.RowKey == "user" && a.PartitionKey == i.GetString("AccountId")));
+        return identities;
+    }
 
     private static async Task<List<TableEntity>> RowsAsync(TableClient table)
     {

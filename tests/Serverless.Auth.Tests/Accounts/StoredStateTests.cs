@@ -23,23 +23,35 @@ public sealed class StoredStateTests(SharedApi shared) : IClassFixture<SharedApi
     {
         var body = await ResponseAssert.JsonAsync(await api.SignupAsync(" Stored@Example.COM", Password), HttpStatusCode.Created);
 
-        var row = (await api.Service<AuthTables>().Users.GetEntityAsync<TableEntity>(EmailAddress.StorageKey("stored@example.com"), "account", cancellationToken: Ct)).Value;
-        Assert.Equal("stored@example.com", row.GetString("Email"));
-        Assert.Equal(body.GetProperty("userId").GetString(), row.GetString("UserId"));
-        Assert.StartsWith("$argon2id$v=19$m=19456,t=2,p=1$", row.GetString("PasswordHash"), StringComparison.Ordinal);
-        Assert.DoesNotContain(row, p => p.Value?.ToString()?.Contains(Password, StringComparison.Ordinal) == true);
+        var userId = body.GetProperty("userId").GetString()!;
+        var users = api.Service<AuthTables>().Users;
+        var account = (await users.GetEntityAsync<TableEntity>(userId, "user", cancellationToken: Ct)).Value;
+        Assert.Equal("stored@example.com", account.GetString("Email"));
+        Assert.Equal(userId, account.GetString("UserId"));
+        Assert.StartsWith("$argon2id$v=19$m=19456,t=2,p=1$", account.GetString("PasswordHash"), StringComparison.Ordinal);
+        Assert.DoesNotContain(account, p => p.Value?.ToString()?.Contains(Password, StringComparison.Ordinal) == true);
+
+        // The email identity, at the previous release's account key: it points at the account and names no owner
+        // the previous release would recognise (no UserId), with a hash no password matches.
+        var identity = (await users.GetEntityAsync<TableEntity>(EmailAddress.StorageKey("stored@example.com"), "account", cancellationToken: Ct)).Value;
+        Assert.Equal("email", identity.GetString("Kind"));
+        Assert.Equal(userId, identity.GetString("AccountId"));
+        Assert.Null(identity.GetString("UserId"));
+        Assert.Null(identity.GetString("Email"));
+        Assert.StartsWith("$argon2id$v=19$m=19456,t=2,p=1$", identity.GetString("PasswordHash"), StringComparison.Ordinal);
+        Assert.NotEqual(account.GetString("PasswordHash"), identity.GetString("PasswordHash"));
     }
 
     [Fact]
     public async Task LoginUpgradesAHashStoredWithWeakerParameters()
     {
         var weak = PasswordHasher.Compute(Password, Encoding.ASCII.GetBytes("legacy-salt-0001"), new Argon2Parameters(12288, 3, 1)).ToString();
-        var repository = new UserRepository(api.Service<AuthTables>());
-        Assert.True(await repository.TryCreateAsync("legacy-user", "legacy@example.com", weak, DateTimeOffset.UtcNow, Ct));
+        var repository = api.Service<UserRepository>();
+        Assert.True(await repository.TryCreateAsync("legacy-user", "legacy@example.com", weak, DateTimeOffset.UtcNow, emailConfirmed: false, Ct));
 
         Assert.Equal(HttpStatusCode.OK, (await api.LoginAsync("legacy@example.com", Password)).StatusCode);
 
-        var stored = await repository.FindAsync("legacy@example.com", Ct);
+        var stored = await repository.FindByEmailAsync("legacy@example.com", Ct);
         Assert.StartsWith("$argon2id$v=19$m=19456,t=2,p=1$", stored!.PasswordHash, StringComparison.Ordinal);
         Assert.NotEqual(weak, stored.PasswordHash);
         Assert.Equal(HttpStatusCode.OK, (await api.LoginAsync("legacy@example.com", Password)).StatusCode);
@@ -48,14 +60,14 @@ public sealed class StoredStateTests(SharedApi shared) : IClassFixture<SharedApi
     [Fact]
     public async Task UpdateWithAStaleETagLosesQuietly()
     {
-        var repository = new UserRepository(api.Service<AuthTables>());
-        Assert.True(await repository.TryCreateAsync("etag-user", "etag@example.com", "hash-1", DateTimeOffset.UtcNow, Ct));
-        var first = (await repository.FindAsync("etag@example.com", Ct))!;
+        var repository = api.Service<UserRepository>();
+        Assert.True(await repository.TryCreateAsync("etag-user", "etag@example.com", "hash-1", DateTimeOffset.UtcNow, emailConfirmed: false, Ct));
+        var first = (await repository.FindByEmailAsync("etag@example.com", Ct))!;
         Assert.True(await repository.TryUpdatePasswordHashAsync(first, "hash-2", Ct));
 
         Assert.False(await repository.TryUpdatePasswordHashAsync(first, "hash-3", Ct));
 
-        Assert.Equal("hash-2", (await repository.FindAsync("etag@example.com", Ct))!.PasswordHash);
+        Assert.Equal("hash-2", (await repository.FindByEmailAsync("etag@example.com", Ct))!.PasswordHash);
     }
 
     [Fact]

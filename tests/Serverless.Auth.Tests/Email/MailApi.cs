@@ -75,6 +75,6 @@ public static partial class MailLinks
         return match.Groups["token"].Value;
     }
 
-    [GeneratedRegex(@"http://localhost:5173/auth/(?<page>confirm|reset)\?token=(?<token>[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])")]
+    [GeneratedRegex(@"http://localhost:5173/auth/(?<page>confirm|reset|email-change)\?token=(?<token>[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])")]
     private static partial Regex LinkPattern();
 }

@@ -62,7 +62,7 @@ public sealed class PendingRegistrationTests(RequiredConfirmationMailApi mail, A
 
         Assert.Equal(problems[0], problems[1]);
         Assert.Equal(HeaderNames(logins[0]), HeaderNames(logins[1]));
-        Assert.Null(await mail.Api.Service<UserRepository>().FindAsync(free, Ct));
+        Assert.Null(await mail.Api.Service<UserRepository>().FindByEmailAsync(free, Ct));
 
         // The attacker's link went to the mailbox. Its owner signs up too: both registrations wait side by side,
         // and the link used first (the owner's) creates the account; the other then answers as a used link.
@@ -88,7 +88,7 @@ public sealed class PendingRegistrationTests(RequiredConfirmationMailApi mail, A
         var token = MailLinks.Token(message, "confirm");
 
         // Stored: no account; a pending row keyed by the hash of the link's token, with the Argon2 hash of the password.
-        Assert.Null(await mail.Api.Service<UserRepository>().FindAsync(email, Ct));
+        Assert.Null(await mail.Api.Service<UserRepository>().FindByEmailAsync(email, Ct));
         var pending = Assert.IsType<TableEntity>(await MailTokenRowAsync(mail.Api, token));
         Assert.Equal("Registration", pending.GetString("Kind"));
         Assert.Equal(email, pending.GetString("Email"));
@@ -107,7 +107,7 @@ public sealed class PendingRegistrationTests(RequiredConfirmationMailApi mail, A
         // A link is no sign-in: the account exists now, and its owner signs in with the password they chose.
         Assert.Empty(SessionClient.SetCookies(confirm));
 
-        var account = await mail.Api.Service<UserRepository>().FindAsync(email, Ct);
+        var account = await mail.Api.Service<UserRepository>().FindByEmailAsync(email, Ct);
         Assert.NotNull(account);
         Assert.Equal(body.GetProperty("userId").GetString(), account.UserId);
         Assert.True(account.EmailConfirmed);
@@ -132,7 +132,7 @@ public sealed class PendingRegistrationTests(RequiredConfirmationMailApi mail, A
         var winner = Assert.Single(answers, a => a.StatusCode == HttpStatusCode.OK);
         Assert.Equal(2, answers.Count(a => a.StatusCode == HttpStatusCode.BadRequest));
         var userId = (await ResponseAssert.JsonAsync(winner, HttpStatusCode.OK)).GetProperty("userId").GetString();
-        Assert.Equal(userId, (await mail.Api.Service<UserRepository>().FindAsync(email, Ct))!.UserId);
+        Assert.Equal(userId, (await mail.Api.Service<UserRepository>().FindByEmailAsync(email, Ct))!.UserId);
         Assert.Equal(HttpStatusCode.OK, (await Browser().LoginAsync(email, Password)).StatusCode);
     }
 
@@ -179,7 +179,7 @@ public sealed class PendingRegistrationTests(RequiredConfirmationMailApi mail, A
         var registered = Emails.Unique("same-work-registered");
         var free = Emails.Unique("same-work-free");
         var hash = await api.Service<PasswordHasher>().HashAsync(Password, Ct);
-        Assert.True(await api.Service<UserRepository>().TryCreateAsync(Guid.CreateVersion7().ToString(), registered, hash, DateTimeOffset.UtcNow, Ct));
+        Assert.True(await api.Service<UserRepository>().TryCreateAsync(Guid.CreateVersion7().ToString(), registered, hash, DateTimeOffset.UtcNow, emailConfirmed: false, Ct));
 
         counter.Take();
         Assert.Equal(HttpStatusCode.Accepted, (await new SessionClient(api.Client).SignupAsync(registered, AttackerPassword)).StatusCode);
@@ -215,7 +215,7 @@ public sealed class PendingRegistrationTests(RequiredConfirmationMailApi mail, A
 
         clock.Advance(TimeSpan.FromMinutes(1440));
         await ResponseAssert.ProblemAsync(await new SessionClient(api.Client).ConfirmEmailAsync(token), HttpStatusCode.BadRequest);
-        Assert.Null(await api.Service<UserRepository>().FindAsync(email, Ct));
+        Assert.Null(await api.Service<UserRepository>().FindByEmailAsync(email, Ct));
 
         clock.Advance(TimeSpan.FromSeconds(1));
         await api.Service<StorageCleanup>().RunAsync(Ct);

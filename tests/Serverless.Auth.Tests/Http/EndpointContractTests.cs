@@ -172,11 +172,13 @@ public sealed class EndpointContractTests(SharedApi shared) : IClassFixture<Shar
 
         var signup = await ResponseAssert.JsonAsync(await api.SignupAsync(email, Password), HttpStatusCode.Created);
 
-        // Stored under the encoded key, with the address itself intact in the row.
-        var row = await api.Service<AuthTables>().Users.GetEntityAsync<TableEntity>(
-            EmailAddress.StorageKey(normalized), "account", cancellationToken: TestContext.Current.CancellationToken);
+        // The identity under the encoded key points at the account row, which holds the address itself intact.
+        var users = api.Service<AuthTables>().Users;
+        var identity = await users.GetEntityAsync<TableEntity>(EmailAddress.StorageKey(normalized), "account", cancellationToken: TestContext.Current.CancellationToken);
+        var userId = signup.GetProperty("userId").GetString();
+        Assert.Equal(userId, identity.Value.GetString("AccountId"));
+        var row = await users.GetEntityAsync<TableEntity>(userId, "user", cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(normalized, row.Value.GetString("Email"));
-        Assert.Equal(signup.GetProperty("userId").GetString(), row.Value.GetString("UserId"));
         var login = await ResponseAssert.JsonAsync(await api.LoginAsync(email, Password), HttpStatusCode.OK);
         Assert.Equal(normalized, login.GetProperty("email").GetString());
         await ResponseAssert.ProblemAsync(await api.SignupAsync(email, Password), HttpStatusCode.Conflict);

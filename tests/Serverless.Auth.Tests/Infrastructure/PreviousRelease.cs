@@ -14,10 +14,13 @@ public static class PreviousRelease
     /// <summary>The last release before issue 22 changed what sessions, accounts and revocations store.</summary>
     public const string Commit = "c6491338f31f7775470faeec81dda6498633c867";
 
+    /// <summary>The last release with accounts keyed by their email (before issue 26 keyed them by user id).</summary>
+    public const string EmailKeyedAccounts = "d923c7fb84de8a931cf81db7ea23041300a041fc";
+
     private static readonly SemaphoreSlim Building = new(1, 1);
 
     /// <summary>Builds the release once per machine and starts it with <paramref name="settings"/>.</summary>
-    public static async Task<HostProcess> StartAsync(IReadOnlyDictionary<string, string?> settings)
+    public static async Task<HostProcess> StartAsync(IReadOnlyDictionary<string, string?> settings, string commit = Commit)
     {
         var withOldNames = new Dictionary<string, string?>(settings);
         if (settings.TryGetValue("AUTH_EMAIL_QUEUE", out var queue))
@@ -26,21 +29,21 @@ public static class PreviousRelease
             withOldNames["Auth:Storage:EmailQueue"] = queue;
         }
 
-        return await HostProcess.StartStandaloneAsync(withOldNames, await BuildAsync());
+        return await HostProcess.StartStandaloneAsync(withOldNames, await BuildAsync(commit));
     }
 
     /// <summary>.ci/previous-release builds it once per machine (a folder named by the commit) and prints the dll's path.</summary>
-    private static async Task<string> BuildAsync()
+    private static async Task<string> BuildAsync(string commit)
     {
         await Building.WaitAsync();
         try
         {
-            var result = await Command.RunAsync("bash", [RepoPaths.Combine(".ci", "previous-release"), Commit], TimeSpan.FromMinutes(8));
+            var result = await Command.RunAsync("bash", [RepoPaths.Combine(".ci", "previous-release"), commit], TimeSpan.FromMinutes(8));
             var dll = result.StandardOutput.Trim();
             return result.ExitCode == 0 && File.Exists(dll)
                 ? dll
                 : throw new InvalidOperationException(
-                    string.Create(CultureInfo.InvariantCulture, $".ci/previous-release {Commit} exited with {result.ExitCode} (it needs this repository's git history):\n{result.StandardError}"));
+                    string.Create(CultureInfo.InvariantCulture, $".ci/previous-release {commit} exited with {result.ExitCode} (it needs this repository's git history):\n{result.StandardError}"));
         }
         finally
         {

@@ -1,6 +1,9 @@
+using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Net.Http.Headers;
 using Serverless.Auth.Http;
+
+using Serverless.Auth.Tests.Infrastructure;
 
 namespace Serverless.Auth.Tests.Sessions;
 
@@ -74,6 +77,16 @@ public sealed class SessionClient(HttpClient client)
 
     public Task<HttpResponseMessage> ResetPasswordAsync(string token, string newPassword) =>
         SendAsync(HttpMethod.Post, AuthApi.PasswordReset.Path, new PasswordResetRequest(token, newPassword));
+
+    public Task<HttpResponseMessage> ChangeEmailAsync(string newEmail, string password) =>
+        SendAsync(HttpMethod.Post, AuthApi.EmailChange.Path, new EmailChangeRequest(newEmail, password));
+
+    public Task<HttpResponseMessage> ConfirmEmailChangeAsync(string token) =>
+        SendAsync(HttpMethod.Post, AuthApi.EmailChangeConfirm.Path, new EmailConfirmRequest(token));
+
+    /// <summary>Signs up (asserting 201) and returns the new user's id.</summary>
+    public async Task<string> SignUpForUserIdAsync(string email, string password) =>
+        (await ResponseAssert.JsonAsync(await SignupAsync(email, password), HttpStatusCode.Created)).GetProperty("userId").GetString()!;
 
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body = null, string? userAgent = null, string? origin = null)
     {

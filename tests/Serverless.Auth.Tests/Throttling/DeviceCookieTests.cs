@@ -96,7 +96,7 @@ public sealed class DeviceCookieTests(DeviceCookieTests.Instances instances) : I
         var newHash = await api.Service<PasswordHasher>().HashAsync(NewPassword, TestContext.Current.CancellationToken);
 
         // The reset link's write (password/reset), as MailLinks makes it.
-        Assert.True(await users.TryResetPasswordAsync((await users.FindAsync(email, TestContext.Current.CancellationToken))!, newHash, TestContext.Current.CancellationToken));
+        Assert.True(await users.TryResetPasswordAsync((await users.FindByEmailAsync(email, TestContext.Current.CancellationToken))!, newHash, TestContext.Current.CancellationToken));
         await BlockTheAccountAsync(email);
 
         await ResponseAssert.ProblemAsync(await WithOnlyTheDeviceCookieOf(owner).LoginAsync(email, NewPassword), HttpStatusCode.TooManyRequests);
