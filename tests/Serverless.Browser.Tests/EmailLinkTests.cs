@@ -109,23 +109,98 @@ public sealed partial class EmailLinkTests(BrowserFixture browser) : LaxApiTest(
         }
     }
 
-    /// <summary>Waits for the mail with <paramref name="subject"/> to <paramref name="email"/> and returns its link to the demo site's /auth/<paramref name="page"/>.</summary>
-    private async Task<string> LinkFromMailAsync(string email, string subject, string page)
+    /// <summary>
+    /// The address changes only through the link mailed to the new address. Opened in the browser that asked,
+    /// it renews that session (verify shows the new address); the new address then signs in with the same
+    /// password, the old one no longer does, and it is free for a new account.
+    /// </summary>
+    [Fact]
+    public async Task ChangingTheEmailFromTheDemoPageSignsInWithTheNewAddress()
     {
+        var oldEmail = NewEmail();
+        var newEmail = NewEmail();
+        var password = NewPassword();
+        var (page, _) = await DemoPage.OpenAsync(Context, Browser.Demo.SameSiteOrigin, Api.BaseUrl);
+        Assert.False(await page.Page.IsVisibleAsync("#change-email-form")); // signed out: nothing to change
+        var signup = await page.SignupAsync(oldEmail, password);
+        AssertSession(signup, 201, oldEmail);
+        var userId = signup.Body!.Value.GetProperty("userId").GetString();
+
+        var change = await page.ChangeEmailAsync(newEmail, password);
+
+        AssertStatus(change, 202);
+        Assert.Equal("accepted", change.Body!.Value.GetProperty("status").GetString());
+        Assert.Equal(("sent", $"Check {newEmail} for a link. Your address changes when you open it."), await page.MessageAsync("change-email-message"));
+        Assert.Equal("", await page.Page.InputValueAsync("#change-email-password"));
+        AssertSession(await page.VerifyAsync(), 200, oldEmail); // nothing changes before the link is opened
+        var link = await LinkFromMailAsync(newEmail, subject: null, "email-change");
+        // The current address is told, without a link: the confirmation mail from signup, then the notice.
+        var oldMails = await Browser.Maildev.WaitForEmailsAsync(oldEmail, count: 2, cancellationToken: TestContext.Current.CancellationToken);
+        var notice = Assert.Single(oldMails, m => m.Subject != "Confirm your email for Serverless Auth");
+        Assert.DoesNotContain("token=", notice.Text ?? "", StringComparison.Ordinal);
+
+        var linkPage = await DemoPage.OpenLinkAsync(Context, link);
+        var confirmed = await linkPage.FirstCallAsync();
+
+        AssertStatus(confirmed, 200);
+        Assert.Equal(userId, confirmed.Body!.Value.GetProperty("userId").GetString());
+        Assert.Equal(newEmail, confirmed.Body.Value.GetProperty("email").GetString());
+        Assert.True(confirmed.Body.Value.GetProperty("emailConfirmed").GetBoolean());
+        Assert.Equal(Browser.Demo.SameSiteOrigin + "/auth/email-change/", linkPage.Page.Url); // the token left the address bar
+        await linkPage.Page.WaitForSelectorAsync("#email-change-session[data-state]"); // the page's own verify answered
+        Assert.Equal(("changed", $"Your email address is now {newEmail}."), await linkPage.MessageAsync("email-change-message"));
+        Assert.Equal(("signed-in", $"Signed in as {newEmail}."), await linkPage.MessageAsync("email-change-session"));
+        Assert.False(await linkPage.Page.IsVisibleAsync("#to-login"));
+        // The confirm answer renewed this browser's cookies: the first tab's verify shows the new address at once.
+        var verify = await page.VerifyAsync();
+        AssertSession(verify, 200, newEmail);
+        Assert.Equal(userId, verify.Body!.Value.GetProperty("userId").GetString());
+        Assert.True(verify.Body.Value.GetProperty("emailConfirmed").GetBoolean()); // the link reached the new address
+        Assert.StartsWith($"Signed in as {newEmail} ", await page.SessionTextAsync(), StringComparison.Ordinal);
+
+        AssertStatus(await page.LogoutAsync(), 204);
+        AssertUnauthorized(await page.LoginAsync(oldEmail, password));
+        var login = await page.LoginAsync(newEmail, password);
+        AssertSession(login, 200, newEmail);
+        Assert.Equal(userId, login.Body!.Value.GetProperty("userId").GetString());
+        Assert.Equal("signed-in", await page.SessionStateAsync());
+
+        // The old address is free: it signs up as a new account.
+        AssertStatus(await page.LogoutAsync(), 204);
+        var again = await page.SignupAsync(oldEmail, NewPassword());
+        AssertSession(again, 201, oldEmail);
+        Assert.NotEqual(userId, again.Body!.Value.GetProperty("userId").GetString());
+
+        var reused = await DemoPage.OpenLinkAsync(Context, link);
+        var refused = await reused.FirstCallAsync();
+        AssertStatus(refused, 400); // a link works once
+        Assert.Equal("invalid_token", refused.Body!.Value.GetProperty("code").GetString());
+        Assert.Equal("error", (await reused.MessageAsync("email-change-message")).State);
+        Assert.True(await reused.Page.IsVisibleAsync("#to-demo"));
+    }
+
+    /// <summary>
+    /// Waits for the mail with <paramref name="subject"/> (any subject when null: the first mail that links to the
+    /// page) to <paramref name="email"/> and returns its link to the demo site's /auth/<paramref name="page"/>.
+    /// </summary>
+    private async Task<string> LinkFromMailAsync(string email, string? subject, string page)
+    {
+        var target = $"{Browser.Demo.SameSiteOrigin}/auth/{page}?token=";
         var deadline = DateTime.UtcNow.AddSeconds(30);
         ReceivedMail? mail;
-        while ((mail = (await Browser.Maildev.GetEmailsAsync(TestContext.Current.CancellationToken)).FirstOrDefault(m => m.IsTo(email) && m.Subject == subject)) is null)
+        while ((mail = (await Browser.Maildev.GetEmailsAsync(TestContext.Current.CancellationToken)).FirstOrDefault(m =>
+            m.IsTo(email) && (subject is null ? (m.Text ?? "").Contains(target, StringComparison.Ordinal) : m.Subject == subject))) is null)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"No mail '{subject}' to {email} within 30 s.");
+            Assert.True(DateTime.UtcNow < deadline, $"No mail '{subject ?? target}' to {email} within 30 s.");
             await Task.Delay(200, TestContext.Current.CancellationToken);
         }
 
         var link = Assert.Single(Link().Matches(mail.Text ?? "")).Value;
-        Assert.StartsWith($"{Browser.Demo.SameSiteOrigin}/auth/{page}?token=", link, StringComparison.Ordinal);
+        Assert.StartsWith(target, link, StringComparison.Ordinal);
         Assert.Contains(link, mail.Html ?? "", StringComparison.Ordinal);
         return link;
     }
 
-    [GeneratedRegex(@"http://\S+/auth/\w+\?token=[A-Za-z0-9_-]{43}")]
+    [GeneratedRegex(@"http://\S+/auth/[\w-]+\?token=[A-Za-z0-9_-]{43}")]
     private static partial Regex Link();
 }

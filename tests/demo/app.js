@@ -1,7 +1,7 @@
 // Demo frontend for the auth API: plain fetch with credentials, no build step.
 // Everything the page does is also on window.demo, for the browser console and the end-to-end tests.
 // One script for every page: the demo page (index.html) and the pages the mails link to
-// (auth/confirm, auth/reset, auth/forgot), told apart by <body data-page>.
+// (auth/confirm, auth/reset, auth/forgot, auth/email-change), told apart by <body data-page>.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -153,6 +153,9 @@ const forgot = (email) => call('POST', '/api/auth/password/forgot', { email });
 const resend = (email) => call('POST', '/api/auth/email/resend', { email });
 const confirmEmail = (token) => call('POST', '/api/auth/email/confirm', { token });
 const resetPassword = (token, newPassword) => call('POST', '/api/auth/password/reset', { token, newPassword });
+// Changing the address: the first call only mails a link to the new address; the link's page confirms it.
+const changeEmail = (newEmail, password) => call('POST', '/api/auth/email/change', { newEmail, password }, { retry: true });
+const confirmEmailChange = (token) => call('POST', '/api/auth/email/change/confirm', { token });
 
 function render(result) {
   seq += 1;
@@ -175,13 +178,17 @@ function render(result) {
   renderDocumentCookie();
 }
 
-/** The session line (demo page only). Hides "Resend confirmation mail" unless told otherwise. */
+/**
+ * The session line (demo page only). Hides "Resend confirmation mail" unless told otherwise, and shows
+ * the forms that need a session (Change email) only while signed in.
+ */
 function show(state, text) {
   const session = $('session');
   if (!session) return;
   session.dataset.state = state;
   session.textContent = text;
   offerResend(null);
+  $('change-email-form').hidden = state !== 'signed-in';
 }
 
 function showSignedIn(body) {
@@ -207,6 +214,21 @@ function say(id, state, text) {
   line.textContent = text;
 }
 
+/**
+ * A 400's per-field messages (problem+json errors: { field: [messages] }) on the lines under the fields,
+ * given as { field: line id }; every other line is cleared. True when the problem named one of them.
+ */
+function sayFieldErrors(result, lines) {
+  const errors = (result.status === 400 && result.body && result.body.errors) || {};
+  let named = false;
+  for (const [field, id] of Object.entries(lines)) {
+    const messages = errors[field];
+    say(id, messages ? 'error' : '', messages ? messages.join(' ') : '');
+    named = named || Boolean(messages);
+  }
+  return named;
+}
+
 /** Why a request failed, in words; the details are in "Last response". */
 function failure(result) {
   if (result.status === null) return `Cannot reach ${apiBase()}: is the API running?`;
@@ -218,7 +240,8 @@ function failure(result) {
 function renderSession(result) {
   const path = result.request.split(' ')[1];
   const ended = path === '/api/auth/logout' || path === '/api/auth/logout-all';
-  const needsSession = path === '/api/auth/verify' || path === '/api/auth/sessions' || path === '/api/auth/logout-all';
+  const needsSession = path === '/api/auth/verify' || path === '/api/auth/sessions' || path === '/api/auth/logout-all'
+    || path === '/api/auth/email/change';
   const sessionAnswer = path === '/api/auth/signup' || path === '/api/auth/login' || path === '/api/auth/verify';
 
   if (result.status === null) {
@@ -310,6 +333,20 @@ on('forgot-form', 'submit', async (event) => {
     : failure(result));
 });
 
+// Demo page, signed in: the address changes only once the link mailed to the new address is opened.
+on('change-email-form', 'submit', async (event) => {
+  event.preventDefault();
+  const newEmail = $('change-email-new').value;
+  const result = await changeEmail(newEmail, $('change-email-password').value);
+  const named = sayFieldErrors(result, { newEmail: 'change-email-new-error', password: 'change-email-password-error' });
+  if (result.status === 202) {
+    $('change-email-password').value = '';
+    say('change-email-message', 'sent', `Check ${newEmail} for a link. Your address changes when you open it.`);
+  } else {
+    say('change-email-message', 'error', named ? 'Not changed: see the fields above.' : failure(result));
+  }
+});
+
 // /auth/confirm?token=…: confirming needs no typing, so it happens on load (and again on "Try again").
 async function confirmFromLink(token) {
   const result = await confirmEmail(token);
@@ -328,8 +365,36 @@ async function confirmFromLink(token) {
   } else {
     say('confirm-message', 'error', failure(result));
   }
-  // Worth trying again only when the API was not reached or said "later".
-  $('confirm-form').hidden = result.status !== null && result.status !== 429;
+  return result;
+}
+
+// /auth/email-change?token=…: like confirm, on load; then verify says whether this browser is signed in, and as whom.
+async function emailChangeFromLink(token) {
+  const result = await confirmEmailChange(token);
+  const code = result.status === 400 && result.body && result.body.code;
+  if (result.status === 200) {
+    const email = result.body.email;
+    say('email-change-message', 'changed', `Your email address is now ${email}.`);
+    // The answer renews the session only in the browser holding this user's refresh cookie.
+    const who = await send('GET', '/api/auth/verify');
+    if (who.status === 200 && who.body.userId === result.body.userId) {
+      say('email-change-session', 'signed-in', `Signed in as ${who.body.email}.`);
+    } else {
+      say('email-change-session', who.status === 200 ? 'other-account' : 'signed-out', who.status === 200
+        ? `Signed in here as ${who.body.email}, another account. Sign in with ${email} to use this one.`
+        : `Not signed in in this browser. Sign in with ${email} and your password.`);
+      $('to-login').hidden = false;
+    }
+  } else if (code === 'email_taken') {
+    say('email-change-message', 'error', 'Another account has taken this address since you asked: your email address has not changed.');
+    $('to-demo').hidden = false;
+  } else if (result.status === 400) {
+    say('email-change-message', 'error', 'This link is invalid, expired or already used (a newer request, or a password change, cancels it). Ask for a new one on the demo page.');
+    $('to-demo').hidden = false;
+  } else {
+    say('email-change-message', 'error', failure(result));
+  }
+  return result;
 }
 
 // /auth/reset?token=…: the token waits in memory for the new password; a policy refusal keeps the link usable.
@@ -356,23 +421,30 @@ function resetForm(token) {
 
 window.demo = {
   apiBase, call, refreshSession, stopRenewing, signup, login, verify, sessions, logout, logoutAll,
-  forgot, resend, confirmEmail, resetPassword,
+  forgot, resend, confirmEmail, resetPassword, changeEmail, confirmEmailChange,
   page, seq: 0, last: null, refreshes: [], nextRefreshAt: null,
 };
 
-if (page === 'confirm' || page === 'reset') {
+if (page === 'confirm' || page === 'reset' || page === 'email-change') {
   const token = takeToken();
   if (!token) {
     say(`${page}-message`, 'error', 'This address has no ?token=…: open the link from the mail as it is.');
     $(`${page}-form`).hidden = true;
-  } else if (page === 'confirm') {
-    on('confirm-form', 'submit', (event) => {
-      event.preventDefault();
-      confirmFromLink(token);
-    });
-    confirmFromLink(token);
-  } else {
+  } else if (page === 'reset') {
     resetForm(token);
+  } else {
+    // Nothing to type: the token goes on load, and again on "Try again", which is worth it only when the
+    // API was not reached or said "later".
+    const post = page === 'confirm' ? confirmFromLink : emailChangeFromLink;
+    const postAndOfferRetry = async () => {
+      const result = await post(token);
+      $(`${page}-form`).hidden = result.status !== null && result.status !== 429;
+    };
+    on(`${page}-form`, 'submit', (event) => {
+      event.preventDefault();
+      postAndOfferRetry();
+    });
+    postAndOfferRetry();
   }
 } else if (page === 'main') {
   $('page-origin').textContent = location.origin;

@@ -32,8 +32,8 @@ public sealed class DemoPage
     }
 
     /// <summary>
-    /// Opens a link from a mail (/auth/confirm, /auth/reset, /auth/forgot on the demo site) in a new tab of
-    /// <paramref name="context"/>, as a click in a mail client does; nothing waits for a call.
+    /// Opens a link from a mail (/auth/confirm, /auth/reset, /auth/email-change, /auth/forgot on the demo site) in a
+    /// new tab of <paramref name="context"/>, as a click in a mail client does; nothing waits for a call.
     /// </summary>
     public static async Task<DemoPage> OpenLinkAsync(IBrowserContext context, string url)
     {
@@ -76,6 +76,14 @@ public sealed class DemoPage
         await Page.ClickAsync("#forgot");
     });
 
+    /// <summary>Signed in: fills the Change email form (new address, current password) and submits it.</summary>
+    public Task<ApiCall> ChangeEmailAsync(string newEmail, string password) => ActAsync(async () =>
+    {
+        await Page.FillAsync("#change-email-new", newEmail);
+        await Page.FillAsync("#change-email-password", password);
+        await Page.ClickAsync("#change-email");
+    });
+
     /// <summary>On the page a reset link opened: types the new password and submits it.</summary>
     public Task<ApiCall> ResetPasswordAsync(string newPassword) => ActAsync(async () =>
     {
@@ -83,10 +91,10 @@ public sealed class DemoPage
         await Page.ClickAsync("#reset");
     });
 
-    /// <summary>The call a page made by itself on load (the confirm page posts its token), once it has answered.</summary>
+    /// <summary>The call a page made by itself on load (the confirm and email-change pages post their token), once it has answered.</summary>
     public Task<ApiCall> FirstCallAsync() => WaitForCallAsync(0);
 
-    /// <summary>A status line under a form (e.g. forgot-message, reset-message): its data-state and its text.</summary>
+    /// <summary>A status line (e.g. forgot-message, reset-message, change-email-password-error): its data-state and its text.</summary>
     public async Task<(string? State, string Text)> MessageAsync(string id) =>
         (await Page.GetAttributeAsync("#" + id, "data-state"), await Page.InnerTextAsync("#" + id));
 
