@@ -66,6 +66,7 @@ internal sealed partial class Suite(SuiteOptions options)
         }
 
         await RunIfAsync("parity", () => ParityAsync(azurite.ConnectionString, signingKey));
+        await RunIfAsync("layout", () => LayoutAsync(azurite.ConnectionString, signingKey));
         await RunIfAsync("revocation", () => RevocationAndStartupAsync(azurite.ConnectionString, signingKey));
         await RunIfAsync("memory", () => MemoryAsync(azurite.ConnectionString, signingKey));
         await RunIfAsync("scale", () => ScaleAsync(signingKey));

@@ -45,8 +45,14 @@ internal sealed class ServerProcess : IAsyncDisposable
             throw new InvalidOperationException($"{StandaloneDll} is missing: publish it first (.ci/bench does: dotnet publish functions/Serverless.Standalone -c Release -r linux-x64 --self-contained false).");
         }
 
+        return StartStandalone(StandaloneDll, settings);
+    }
+
+    /// <summary>Starts a given build of Serverless.Standalone (e.g. <see cref="PreviousRelease"/>'s) with the settings as environment variables; does not wait.</summary>
+    public static ServerProcess StartStandalone(string dll, IReadOnlyDictionary<string, string?> settings)
+    {
         var port = AzuriteProcess.FreeTcpPort();
-        return Start([StandaloneDll, "--urls", $"http://127.0.0.1:{port}"], AsEnvironment(settings), port);
+        return Start([dll, "--urls", $"http://127.0.0.1:{port}"], AsEnvironment(settings), port);
     }
 
     /// <summary>Starts this program as the bare ASP.NET Core app; does not wait.</summary>

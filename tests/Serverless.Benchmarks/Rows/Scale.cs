@@ -82,15 +82,19 @@ internal sealed partial class Suite
         {
             await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = deadline.Token }, async (i, cancellationToken) =>
             {
+                // As the service stores a user: the account row keyed by user id, then the email identity pointing at it.
                 var email = ScaleEmail(i);
-                var entity = new TableEntity(EmailAddress.StorageKey(email), "account")
+                var userId = Guid.CreateVersion7().ToString();
+                var account = new TableEntity(userId, "user")
                 {
-                    ["UserId"] = Guid.CreateVersion7().ToString(),
+                    ["UserId"] = userId,
                     ["Email"] = email,
                     ["PasswordHash"] = hash,
                     ["CreatedAt"] = createdAt,
                 };
-                await table.AddEntityAsync(entity, CancellationToken.None);
+                await table.AddEntityAsync(account, CancellationToken.None);
+                var identity = new TableEntity(EmailAddress.StorageKey(email), "account") { ["Kind"] = "email", ["AccountId"] = userId, ["PasswordHash"] = hash };
+                await table.AddEntityAsync(identity, CancellationToken.None);
                 inserted[i] = true;
             });
         }
