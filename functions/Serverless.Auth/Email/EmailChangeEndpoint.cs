@@ -27,9 +27,11 @@ internal sealed class EmailChangeEndpoint(
             Description = "Checks the password (a wrong one counts toward the backoff, as for a password change), then mails a link to the new address "
                 + "and a notice to the current one (no link: it points to password reset). Always 202 with the same body for a well-formed new "
                 + "address: if it belongs to another account, that address gets a \"someone tried to use your address\" mail instead of a link. "
-                + "The link works once, only while it is the account's newest and the password has not changed since.",
+                + "The link works once, only while it is the account's newest and the password has not changed since. 409 when the account "
+                + "changed while the request was made (another instance moving or deleting it): try again.",
             RateLimit = RateLimitedAction.Credentials,
             RequiresSession = true,
+            Answers = [StatusCodes.Status409Conflict],
         },
         static (EmailChangeEndpoint endpoint, EndpointRequest<EmailChangeRequest> request) => endpoint.RequestAsync(request));
 

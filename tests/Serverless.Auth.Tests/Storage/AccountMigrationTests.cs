@@ -111,6 +111,46 @@ public sealed class AccountMigrationTests(AzuriteFixture azurite)
     }
 
 
+    [Fact]
+    public async Task TheBackgroundPassResumesWhereTheLastRunStoppedAndEndsAfterOnePass()
+    {
+        await using var api = await azurite.StartApiAsync(s => s["Auth:Storage:MoveAccountsPerRun"] = "2", builder => builder.Services.RemoveMailAndCleanup());
+        var users = api.Service<AuthTables>().Users;
+        var hash = await api.Service<Serverless.Auth.Passwords.PasswordHasher>().HashAsync(Password, Ct);
+        var legacy = new Dictionary<string, string>();
+        for (var i = 0; i < 5; i++)
+        {
+            // As the previous release stored an account: at the email key, with its user id, address and hash.
+            var (email, userId) = (Emails.Unique("pass"), Guid.CreateVersion7().ToString());
+            legacy[email] = userId;
+            await users.AddEntityAsync(new TableEntity(EmailAddress.StorageKey(email), "account") { ["UserId"] = userId, ["Email"] = email, ["PasswordHash"] = hash, ["CreatedAt"] = DateTimeOffset.UtcNow }, Ct);
+        }
+
+        var cleanup = api.Service<StorageCleanup>();
+        var remaining = new List<int>();
+        for (var run = 0; run < 4; run++)
+        {
+            await cleanup.RunAsync(Ct);
+            var left = 0;
+            foreach (var email in legacy.Keys)
+            {
+                left += await IsLegacyAsync(users, email) ? 1 : 0;
+            }
+
+            remaining.Add(left);
+        }
+
+        // Two a run, from where the last one stopped (the cursor row), then done: a fourth run finds nothing to do.
+        Assert.Equal([3, 1, 0, 0], remaining);
+        var cursor = (await users.GetEntityAsync<TableEntity>("~legacy-move", "cursor", cancellationToken: Ct)).Value;
+        Assert.True(cursor.GetBoolean("Done"));
+        foreach (var (email, userId) in legacy)
+        {
+            await AssertMovedAsync(users, email, userId);
+            Assert.Equal(userId, (await ResponseAssert.JsonAsync(await new SessionClient(api.Client).LoginAsync(email, Password), HttpStatusCode.OK)).GetProperty("userId").GetString());
+        }
+    }
+
     /// <summary>The token of the <paramref name="count"/>th mail to the address, a link to <paramref name="page"/>.</summary>
     private static async Task<string> LinkAsync(MaildevProcess maildev, string email, string page, int count)
     {
