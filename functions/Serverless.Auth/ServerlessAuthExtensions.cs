@@ -1,3 +1,7 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -8,6 +12,7 @@ using Serverless.Auth.Cookies;
 using Serverless.Auth.Email;
 using Serverless.Auth.Http;
 using Serverless.Auth.Passwords;
+using Serverless.Auth.Protection;
 using Serverless.Auth.Secrets;
 using Serverless.Auth.Sessions;
 using Serverless.Auth.Storage;
@@ -22,53 +27,38 @@ public static class ServerlessAuthExtensions
     public const string CleanupSchedule = "0 */15 * * * *";
 
     /// <summary>
-    /// Registers everything the auth endpoints need, bound to the <c>Auth</c> configuration section
-    /// (<c>Auth__*</c> environment variables) and validated at start-up: a missing or unsafe setting
-    /// stops the host with a message naming it.
+    /// Registers everything the auth service needs (its endpoints, mail, clean-up), bound to the <c>Auth</c> configuration
+    /// section (<c>Auth__*</c> environment variables) and validated at start-up: a missing or unsafe setting stops the
+    /// host with a message naming it. Includes <see cref="AddSessionAuthentication"/>, so the host's own endpoints can be
+    /// protected with the same sessions.
     /// </summary>
     public static IHostApplicationBuilder AddServerlessAuth(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
+        AddSessionChecks(builder);
+        services.Configure<StorageOptions>(options => options.MailQueueRequired = true);
 
-        // First: a literal Key Vault reference explains every other failure it would cause.
-        services.AddOptionsWithValidateOnStart<UnresolvedKeyVaultReferences, UnresolvedKeyVaultReferencesValidator>()
-            .Configure(options => options.Settings = UnresolvedKeyVaultReferences.Find(builder.Configuration));
-
-        services.AddOptionsWithValidateOnStart<StorageOptions, StorageOptionsValidator>().BindConfiguration(StorageOptions.Section)
-            .Configure<IConfiguration>(StorageOptions.ReadEmailQueue);
-        services.AddOptionsWithValidateOnStart<JwtOptions, JwtOptionsValidator>().BindConfiguration(JwtOptions.Section);
         services.AddOptionsWithValidateOnStart<ServerSecretOptions, ServerSecretOptionsValidator>().BindConfiguration(ServerSecretOptions.Section)
             .Validate<IOptions<JwtOptions>>(
                 (server, jwt) => !ServerSecretOptions.SharesAKeyWith(server, jwt.Value),
                 "Auth__Secrets__ServerKey shares a key with Auth__Jwt__SigningKey(s): the server key must be a key of its own (openssl rand -base64 32).");
         services.AddOptionsWithValidateOnStart<SessionLifetimeOptions, SessionLifetimeOptionsValidator>().BindConfiguration(SessionLifetimeOptions.Section);
-        services.AddOptionsWithValidateOnStart<RevocationOptions, RevocationOptionsValidator>().BindConfiguration(RevocationOptions.Section);
-        services.AddOptionsWithValidateOnStart<AuthCookieOptions, AuthCookieOptionsValidator>().BindConfiguration(AuthCookieOptions.Section);
         services.AddOptionsWithValidateOnStart<PasswordOptions, PasswordOptionsValidator>().BindConfiguration(PasswordOptions.Section);
         services.AddOptionsWithValidateOnStart<Argon2Options, Argon2OptionsValidator>().BindConfiguration(Argon2Options.Section);
         services.AddOptionsWithValidateOnStart<ThrottlingOptions, ThrottlingOptionsValidator>().BindConfiguration(ThrottlingOptions.Section);
-        services.AddOptionsWithValidateOnStart<RequestOriginOptions, RequestOriginOptionsValidator>().BindConfiguration(RequestOriginOptions.Section);
         services.AddOptionsWithValidateOnStart<EmailOptions, EmailOptionsValidator>().BindConfiguration(EmailOptions.Section);
 
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<AuthTables>();
         services.AddSingleton<UserRepository>();
         services.AddSingleton<HashingSlots>();
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<PasswordPolicy>();
-        services.AddSingleton<AccessTokens>();
-        services.AddSingleton<RevocationStore>();
-        services.AddSingleton<RevocationList>();
         services.AddSingleton<ServerKey>();
-        services.AddSingleton<SessionCookies>();
         services.AddSingleton<SessionStore>();
         services.AddSingleton<SessionService>();
-        services.AddSingleton<Authenticator>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<DeviceCookies>();
         services.AddSingleton<ClientRateLimiter>();
-        services.AddSingleton<OriginCheck>();
         services.AddSingleton<AccountService>();
         services.AddSingleton<EndpointChecks>();
         services.AddSingleton<MailQueue>();
@@ -92,6 +82,76 @@ public static class ServerlessAuthExtensions
         services.AddHostedService(sp => sp.GetRequiredService<TableInitializer>());
         services.AddHostedService(sp => sp.GetRequiredService<RevocationList>());
         return builder;
+    }
+
+    /// <summary>
+    /// Only checks sessions, for an API that protects its own endpoints with the sessions the auth service issues (on
+    /// the same storage and signing keys): storage, issuer, audience and keys are required, mail settings never. Adds the
+    /// <see cref="SessionAuthentication.Scheme"/> authentication scheme (the default authorization policy uses it, so
+    /// <c>RequireAuthorization()</c> needs no arguments) and the <see cref="SessionAuthentication.ConfirmedEmailPolicy"/>
+    /// policy. Not needed next to <see cref="AddServerlessAuth"/>, which includes it.
+    /// </summary>
+    public static IHostApplicationBuilder AddSessionAuthentication(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (AddSessionChecks(builder))
+        {
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<RevocationList>());
+        }
+
+        return builder;
+    }
+
+    /// <summary>
+    /// The origin check that protects the auth routes, on an app's own endpoint: its POST, PUT, PATCH and DELETE
+    /// requests from a browser must come from this origin or an allowed one (<c>Auth__RequestOrigin__*</c>), or get
+    /// 403 problem+json. Use it on every unsafe-method endpoint that cookies authenticate.
+    /// </summary>
+    public static TBuilder RequireAllowedOrigin<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter<TBuilder, AllowedOriginFilter>();
+
+    /// <summary>What checking a session needs, once per host: false when it was registered already.</summary>
+    private static bool AddSessionChecks(IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        if (services.Any(service => service.ServiceType == typeof(Authenticator)))
+        {
+            return false;
+        }
+
+        // First: a literal Key Vault reference explains every other failure it would cause.
+        services.AddOptionsWithValidateOnStart<UnresolvedKeyVaultReferences, UnresolvedKeyVaultReferencesValidator>()
+            .Configure(options => options.Settings = UnresolvedKeyVaultReferences.Find(builder.Configuration));
+        services.AddOptionsWithValidateOnStart<StorageOptions, StorageOptionsValidator>().BindConfiguration(StorageOptions.Section)
+            .Configure<IConfiguration>(StorageOptions.ReadEmailQueue);
+        services.AddOptionsWithValidateOnStart<JwtOptions, JwtOptionsValidator>().BindConfiguration(JwtOptions.Section);
+        services.AddOptionsWithValidateOnStart<RevocationOptions, RevocationOptionsValidator>().BindConfiguration(RevocationOptions.Section);
+        services.AddOptionsWithValidateOnStart<AuthCookieOptions, AuthCookieOptionsValidator>().BindConfiguration(AuthCookieOptions.Section);
+        services.AddOptionsWithValidateOnStart<RequestOriginOptions, RequestOriginOptionsValidator>().BindConfiguration(RequestOriginOptions.Section);
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<AuthTables>();
+        services.AddSingleton(sp => new AuthStorage(sp.GetRequiredService<AuthTables>()));
+        services.AddSingleton<AccessTokens>();
+        services.AddSingleton<RevocationStore>();
+        services.AddSingleton<RevocationList>();
+        services.AddSingleton<SessionCookies>();
+        services.AddSingleton<Authenticator>();
+        services.AddSingleton<OriginCheck>();
+
+        // No default authenticate scheme, not even the automatic one a single registered scheme becomes (ASP.NET Core's
+        // switch for that is process-wide): only endpoints that ask for the session are authenticated, so the auth
+        // routes are not checked twice and a fail-closed revocation check never touches an endpoint that does not need it.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, SessionAuthenticationHandler>(SessionAuthentication.Scheme, null);
+        services.AddAuthorizationBuilder()
+            .SetDefaultPolicy(new AuthorizationPolicyBuilder(SessionAuthentication.Scheme).RequireAuthenticatedUser().Build())
+            .AddPolicy(SessionAuthentication.ConfirmedEmailPolicy, policy => policy
+                .AddAuthenticationSchemes(SessionAuthentication.Scheme)
+                .RequireAuthenticatedUser()
+                .RequireClaim(SessionAuthentication.EmailVerifiedClaim, "true"));
+        return true;
     }
 
     /// <summary>

@@ -58,6 +58,12 @@ public sealed class StorageOptions
     public int TimeoutSeconds { get; set; } = 3;
     public int MaxRetries { get; set; } = 2;
 
+    /// <summary>
+    /// Whether this host enqueues mail (the auth service: <c>AddServerlessAuth</c>), so the queue settings are required; a
+    /// host that only checks sessions (<c>AddSessionAuthentication</c>) needs none. Not a setting.
+    /// </summary>
+    internal bool MailQueueRequired { get; set; }
+
     /// <summary>Sees every table and queue request the app sends (tests and benchmarks count storage round trips with it); not a setting.</summary>
     internal HttpPipelinePolicy? PipelineObserver { get; set; }
 
@@ -92,7 +98,7 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
             failures.Add("Auth__Storage__TableServiceUri must be an absolute https URI such as https://<account>.table.core.windows.net.");
         }
 
-        if (hasUri && (options.QueueServiceUri is not { IsAbsoluteUri: true } queueUri || queueUri.Scheme != Uri.UriSchemeHttps))
+        if (options.MailQueueRequired && hasUri && (options.QueueServiceUri is not { IsAbsoluteUri: true } queueUri || queueUri.Scheme != Uri.UriSchemeHttps))
         {
             failures.Add("Auth__Storage__QueueServiceUri is required with Auth__Storage__TableServiceUri: an absolute https URI such as https://<account>.queue.core.windows.net (the mail queue).");
         }
@@ -101,7 +107,7 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
             failures.Add("Auth__Storage__QueueServiceUri only applies with Auth__Storage__TableServiceUri; with a connection string the queue endpoint comes from it.");
         }
 
-        if (!IsValidQueueName(options.EmailQueue))
+        if (options.MailQueueRequired && !IsValidQueueName(options.EmailQueue))
         {
             failures.Add("AUTH_EMAIL_QUEUE must be 3-56 lowercase letters, digits or single hyphens, starting and ending with a letter or digit ('-poison' is appended for failed mail).");
         }

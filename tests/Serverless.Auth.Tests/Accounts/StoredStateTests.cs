@@ -127,9 +127,20 @@ public sealed class StoredStateTests(SharedApi shared) : IClassFixture<SharedApi
             ConnectionString = connectionString,
             TableServiceUri = uri is null ? null : new Uri(uri),
             ManagedIdentityClientId = clientId,
+            MailQueueRequired = true,
         });
 
         Assert.True(result.Failed);
         Assert.Contains(expected, result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AHostThatOnlyChecksSessionsNeedsNoQueue()
+    {
+        var options = new StorageOptions { TableServiceUri = new Uri("https://acct.table.core.windows.net"), EmailQueue = "" };
+
+        Assert.True(new StorageOptionsValidator().Validate(null, options).Succeeded);
+        options.MailQueueRequired = true;
+        Assert.True(new StorageOptionsValidator().Validate(null, options).Failed);
     }
 }

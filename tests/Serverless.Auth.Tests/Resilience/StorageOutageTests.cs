@@ -61,6 +61,11 @@ public sealed class StorageOutageTests
 
         await ResponseAssert.ProblemAsync(verify, HttpStatusCode.ServiceUnavailable);
 
+        // An app endpoint protected by the same sessions fails closed the same way: 503, never 401 or 500.
+        using var me = new HttpRequestMessage(HttpMethod.Get, "/api/me");
+        me.Headers.Add("Cookie", session);
+        await ResponseAssert.ProblemAsync(await api.SendAsync(me), HttpStatusCode.ServiceUnavailable);
+
         await azurite.StartAsync();
 
         foreach (var email in accepted)

@@ -1,0 +1,175 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serverless.Auth.Http;
+using Serverless.Auth.Sessions;
+using Serverless.Auth.Storage;
+using Serverless.Auth.Tokens;
+
+namespace Serverless.Auth.Protection;
+
+/// <summary>
+/// The names of the authentication scheme that protects an app's own endpoints with the sessions of this service, of
+/// the policy it ships, and of the claims it produces.
+/// </summary>
+public static class SessionAuthentication
+{
+    /// <summary>The scheme: the access cookie or <c>Authorization: Bearer</c>, checked exactly as <c>GET /api/auth/verify</c> checks it.</summary>
+    public const string Scheme = "AuthSession";
+
+    /// <summary>A policy: signed in, with a confirmed email address (<c>email_verified</c> is <c>true</c>).</summary>
+    public const string ConfirmedEmailPolicy = "ConfirmedEmail";
+
+    /// <summary>The user id.</summary>
+    public const string SubjectClaim = "sub";
+
+    public const string EmailClaim = "email";
+
+    /// <summary><c>true</c> or <c>false</c>.</summary>
+    public const string EmailVerifiedClaim = AccessTokens.EmailVerifiedClaim;
+
+    /// <summary>The session id: what <c>POST /api/auth/sessions/revoke</c> ends.</summary>
+    public const string SessionIdClaim = "sid";
+
+    /// <summary>When the session began, in Unix seconds.</summary>
+    public const string AuthTimeClaim = AccessTokens.AuthTimeClaim;
+
+    /// <summary>
+    /// The session check for code that is not a mapped endpoint (an Azure Functions HTTP trigger: ASP.NET Core's
+    /// authentication and authorization middleware do not run for functions in the isolated worker). True when the
+    /// request may go on (<see cref="HttpContext.User"/> is then the session's user, meeting <paramref name="policyName"/>,
+    /// or the default policy); else the scheme's own 401 or 403 (or 503 when revocations cannot be checked) is written.
+    /// </summary>
+    public static async Task<bool> AuthorizeAsync(HttpContext context, string? policyName = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var result = await context.AuthenticateAsync(Scheme);
+        if (!result.Succeeded)
+        {
+            await context.ChallengeAsync(Scheme);
+            return false;
+        }
+
+        context.User = result.Principal;
+        var policies = context.RequestServices.GetRequiredService<IAuthorizationPolicyProvider>();
+        var policy = policyName is null
+            ? await policies.GetDefaultPolicyAsync()
+            : await policies.GetPolicyAsync(policyName) ?? throw new InvalidOperationException($"No authorization policy is named {policyName}.");
+        if ((await context.RequestServices.GetRequiredService<IAuthorizationService>().AuthorizeAsync(result.Principal, policy)).Succeeded)
+        {
+            return true;
+        }
+
+        await context.ForbidAsync(Scheme);
+        return false;
+    }
+
+    /// <summary>
+    /// The origin check that guards the auth routes, for a request to an app's own endpoint: null when it may go on (a
+    /// safe method, this origin or an allowed one, or no browser origin at all), else the 403 problem+json to answer.
+    /// <c>RequireAllowedOrigin()</c> applies it to a mapped endpoint; call it directly where there is no endpoint
+    /// pipeline (an Azure Functions HTTP trigger).
+    /// </summary>
+    public static IResult? RefuseForeignOrigin(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var request = context.Request;
+        if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method)
+            || context.RequestServices.GetRequiredService<OriginCheck>().Check(request) is not { } refused)
+        {
+            return null;
+        }
+
+        ResponseDefaults.ApplyHeaders(context.Response);
+        return refused;
+    }
+}
+
+/// <summary>
+/// The scheme's handler: <see cref="Authenticator"/> (signature, lifetime, issuer, audience, type and revocation, from
+/// the in-memory revocation list: no storage read on the hot path). Unauthenticated: 401 problem+json with
+/// <c>WWW-Authenticate: Bearer</c>; a failed policy: 403 problem+json. Every answer it touches is <c>no-store</c>.
+/// </summary>
+internal sealed class SessionAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, Authenticator authenticator)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    // Per request: a handler instance serves one request.
+    private bool storageUnavailable;
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (Request.Headers.Authorization.Count == 0 && !authenticator.SentAccessCookie(Request))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        TokenSubject? subject;
+        try
+        {
+            subject = await authenticator.AuthenticateAsync(Context);
+        }
+        catch (Exception e) when (StorageFailure.IsUnavailable(e) && !Context.RequestAborted.IsCancellationRequested)
+        {
+            // The revocation list is stale and storage cannot be asked either: fail closed, as verify does (503, not 401 or 500).
+            storageUnavailable = true;
+            return AuthenticateResult.Fail("Revocations cannot be checked: storage is not reachable.");
+        }
+
+        if (subject is null)
+        {
+            return AuthenticateResult.Fail("The access token is missing, invalid, expired or revoked.");
+        }
+
+        // An answer that depends on whose session it is must not be kept by a browser or proxy cache (the endpoint can
+        // still set its own Cache-Control after this).
+        ResponseDefaults.ApplyHeaders(Response);
+        return AuthenticateResult.Success(new AuthenticationTicket(PrincipalOf(subject, Scheme.Name), Scheme.Name));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        ResponseDefaults.ApplyHeaders(Response);
+        return storageUnavailable
+            ? Problems.Unavailable(Response, TimeSpan.FromSeconds(5), "Storage is not reachable right now. Try again shortly.").ExecuteAsync(Context)
+            : Authenticator.NotAuthenticated(Response).ExecuteAsync(Context);
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        ResponseDefaults.ApplyHeaders(Response);
+        return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not allowed.",
+            detail: "The signed-in user does not meet this endpoint's policy (for example, a confirmed email address).",
+            extensions: new Dictionary<string, object?> { ["code"] = "policy_not_met" }).ExecuteAsync(Context);
+    }
+
+    internal static ClaimsPrincipal PrincipalOf(TokenSubject subject, string scheme) =>
+        new(new ClaimsIdentity(
+            [
+                new Claim(SessionAuthentication.SubjectClaim, subject.UserId),
+                new Claim(SessionAuthentication.EmailClaim, subject.Email),
+                new Claim(SessionAuthentication.EmailVerifiedClaim, subject.EmailConfirmed ? "true" : "false", ClaimValueTypes.Boolean),
+                new Claim(SessionAuthentication.SessionIdClaim, subject.SessionId),
+                new Claim(SessionAuthentication.AuthTimeClaim, subject.SessionStartedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64),
+            ],
+            scheme,
+            SessionAuthentication.SubjectClaim,
+            roleType: null));
+}
+
+/// <summary>
+/// The origin check that protects the auth routes, as an endpoint filter for an app's own unsafe-method endpoints
+/// (POST, PUT, PATCH, DELETE): a scheme does not check origins, and with <c>SameSite=None</c> cookies a cross-site page
+/// could otherwise send them. Safe methods pass (CORS decides what a foreign page may read).
+/// </summary>
+internal sealed class AllowedOriginFilter : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+        SessionAuthentication.RefuseForeignOrigin(context.HttpContext) ?? await next(context);
+}
