@@ -110,6 +110,11 @@ param mailTokensTableName string = 'MailTokens'
 @maxLength(63)
 param mailQuotasTableName string = 'MailQuotas'
 
+@description('Table of the sample protected API\'s notes (Samples__NotesTable); drop it with the sample.')
+@minLength(3)
+@maxLength(63)
+param notesTableName string = 'Notes'
+
 @description('Storage queue the API puts mail on and the queue-triggered function sends from (app setting AUTH_EMAIL_QUEUE, read by both); messages that fail maxDequeueCount times (host.json) move to <name>-poison. 3-56 lower-case letters, digits and single hyphens, so the poison queue name stays within 63.')
 @minLength(3)
 @maxLength(56)
@@ -240,7 +245,7 @@ var keyVaultSecrets = [
   { name: 'smtp-password', appSetting: 'Auth__Email__SmtpPassword', value: checkedSmtpPassword(smtpPassword, smtpUser, smtpPasswordInKeyVault), used: !empty(smtpUser) }
 ]
 var usedKeyVaultSecrets = filter(keyVaultSecrets, secret => secret.used)
-var tableNames = [usersTableName, revocationsTableName, loginThrottleTableName, sessionsTableName, mailTokensTableName, mailQuotasTableName]
+var tableNames = [usersTableName, revocationsTableName, loginThrottleTableName, sessionsTableName, mailTokensTableName, mailQuotasTableName, notesTableName]
 // The poison queue name is the Functions queue trigger's own convention (<queue>-poison); the Standalone sender uses it too.
 var queueNames = [emailQueueName, '${emailQueueName}-poison']
 
@@ -322,6 +327,7 @@ module functionApp 'app/function.bicep' = {
     sessionsTableName: sessionsTableName
     mailTokensTableName: mailTokensTableName
     mailQuotasTableName: mailQuotasTableName
+    notesTableName: notesTableName
     emailQueueName: emailQueueName
     smtpHost: smtpHost
     smtpPort: smtpPort

@@ -1,5 +1,6 @@
 using Serverless.Auth;
 using Serverless.Auth.Http;
+using Serverless.Samples;
 
 namespace Serverless.Standalone;
 
@@ -27,6 +28,7 @@ public static class StandaloneApp
         }
 
         builder.AddServerlessAuth();
+        builder.AddSampleApi();
         builder.AddScheduledCleanup();
         builder.AddMailQueueSender();
         builder.AddHostCors();
@@ -55,7 +57,11 @@ public static class StandaloneApp
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseCors();
+        // After CORS, so a preflight for a protected endpoint is answered by CORS, not challenged.
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapAuthApi();
+        app.MapSampleApi();
         app.MapApiReference();
         app.Services.WarmUpInBackground();
         return app;

@@ -65,6 +65,8 @@ param sessionsTableName string
 param mailTokensTableName string
 @description('Table of per-address mail counts (the mail caps).')
 param mailQuotasTableName string
+@description('Table of the sample protected API\'s notes.')
+param notesTableName string
 
 @description('Mail queue (its poison queue is <name>-poison); the queue-triggered sender reads it through the AuthQueue connection.')
 param emailQueueName string
@@ -223,6 +225,7 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'Auth__Storage__SessionsTable', value: sessionsTableName }
         { name: 'Auth__Storage__MailTokensTable', value: mailTokensTableName }
         { name: 'Auth__Storage__MailQuotasTable', value: mailQuotasTableName }
+        { name: 'Samples__NotesTable', value: notesTableName }
         // The mail queue: the API enqueues through Auth__Storage__QueueServiceUri with the same identity...
         { name: 'Auth__Storage__QueueServiceUri', value: queueServiceUri }
         // ...to the queue named by one flat setting that the trigger reads too (%AUTH_EMAIL_QUEUE%): on Flex

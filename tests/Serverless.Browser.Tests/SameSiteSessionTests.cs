@@ -40,6 +40,30 @@ public sealed class SameSiteSessionTests(BrowserFixture browser) : LaxApiTest(br
     }
 
     [Fact]
+    public async Task TheDemoPageShowsTheSignedInUsersNotesFromTheProtectedSampleApi()
+    {
+        var (page, _) = await DemoPage.OpenAsync(Context, Browser.Demo.SameSiteOrigin, Api.BaseUrl);
+        var email = NewEmail();
+        AssertSession(await page.SignupAsync(email, NewPassword()), 201, email);
+        Assert.False(await page.Page.IsHiddenAsync("#notes-form"));
+
+        // Each add (POST, 201) lists the notes again (GET): newest first, as text (markup is shown, never rendered).
+        await page.AddNoteAsync("<b>first</b> note");
+        Assert.Equal(["<b>first</b> note"], await page.NotesAsync(1));
+        await page.AddNoteAsync("second note");
+        Assert.Equal(["second note", "<b>first</b> note"], await page.NotesAsync(2));
+
+        // Another user in a fresh visit sees none of them.
+        await Context.ClearCookiesAsync();
+        var other = NewEmail();
+        AssertSession(await page.SignupAsync(other, NewPassword()), 201, other);
+        await page.Page.ClickAsync("#load-notes");
+        Assert.Empty(await page.NotesAsync(0));
+        AssertStatus(await page.LogoutAsync(), 204);
+        Assert.True(await page.Page.IsHiddenAsync("#notes-form"));
+    }
+
+    [Fact]
     public async Task LoginStoresTheCookieAndTheDemoShowsTheSession()
     {
         var email = NewEmail();

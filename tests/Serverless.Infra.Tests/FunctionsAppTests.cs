@@ -34,7 +34,8 @@ public sealed partial class FunctionsAppTests(InfraFixture infra)
             .Where(function => function.Trigger.Text("type") == "httpTrigger")
             .ToList();
 
-        Assert.Equal(18, operations.Count);
+        // The auth routes (AuthApi) and the sample protected API (samples/Serverless.Samples).
+        Assert.Equal(21, operations.Count);
         Assert.All(httpFunctions, function => Assert.Equal("Anonymous", function.Trigger.Text("authLevel")));
         Assert.Equal(operations, httpFunctions
             .Select(function => $"{function.Name} {Assert.Single(function.Trigger.At("methods").AsArray())!.GetValue<string>()} /{prefix}/{function.Trigger.Text("route")}")

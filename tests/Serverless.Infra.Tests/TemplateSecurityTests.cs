@@ -24,7 +24,7 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
     }
 
     [Fact]
-    public void StorageHoldsThePrivateDeploymentContainerAndTheFiveAppTables()
+    public void StorageHoldsThePrivateDeploymentContainerAndTheAppTables()
     {
         var container = infra.Template.One("Microsoft.Storage/storageAccounts/blobServices/containers").Resource;
         Assert.Equal("None", container.Text("properties", "publicAccess"));
@@ -32,7 +32,8 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
         var snapshot = infra.ValidSnapshot;
         Assert.True(snapshot.Succeeded, snapshot.Run.ToString());
         var tables = snapshot.Resources("Microsoft.Storage/storageAccounts/tableServices/tables").Select(table => table.Text("name").Split('/')[^1]);
-        Assert.Equal(["Users", "RevokedTokens", "LoginThrottle", "Sessions", "MailTokens", "MailQuotas"], tables);
+        // The auth service's six, and the sample protected API's notes.
+        Assert.Equal(["Users", "RevokedTokens", "LoginThrottle", "Sessions", "MailTokens", "MailQuotas", "Notes"], tables);
         var deployment = snapshot.One("Microsoft.Storage/storageAccounts/blobServices/containers").Text("name").Split('/')[^1];
         var settings = snapshot.One("Microsoft.Web/sites").AppSettings();
         Assert.Equal("Users", settings["Auth__Storage__UsersTable"]);
@@ -337,7 +338,7 @@ public sealed partial class TemplateSecurityTests(InfraFixture infra)
             ["3913510d-42f4-4e42-8a64-420c390055eb"] = [$"/providers/Microsoft.Insights/components/{outputs.Text("AZURE_APPLICATION_INSIGHTS_NAME")}"], // Monitoring Metrics Publisher
         };
 
-        Assert.Equal(["LoginThrottle", "MailQuotas", "MailTokens", "RevokedTokens", "Sessions", "Users"], tables.Order());
+        Assert.Equal(["LoginThrottle", "MailQuotas", "MailTokens", "Notes", "RevokedTokens", "Sessions", "Users"], tables.Order());
         Assert.Equal(["auth-email", "auth-email-poison"], queues.Order());
         var granted = RoleAssignments().GroupBy(assignment => assignment.Role).ToDictionary(group => group.Key, group => group.Select(assignment => assignment.Scope).Order().ToArray());
         Assert.Equal(expected.Keys.Order(), granted.Keys.Order());

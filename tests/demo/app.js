@@ -156,6 +156,9 @@ const resetPassword = (token, newPassword) => call('POST', '/api/auth/password/r
 // Changing the address: the first call only mails a link to the new address; the link's page confirms it.
 const changeEmail = (newEmail, password) => call('POST', '/api/auth/email/change', { newEmail, password }, { retry: true });
 const confirmEmailChange = (token) => call('POST', '/api/auth/email/change/confirm', { token });
+// The sample protected API: the app's own endpoints, behind the same session (a 401 refreshes once, like verify).
+const listNotes = () => call('GET', '/api/me/notes', undefined, { retry: true });
+const addNote = (text) => call('POST', '/api/me/notes', { text }, { retry: true });
 
 function render(result) {
   seq += 1;
@@ -189,6 +192,7 @@ function show(state, text) {
   session.textContent = text;
   offerResend(null);
   $('change-email-form').hidden = state !== 'signed-in';
+  $('notes-form').hidden = state !== 'signed-in';
 }
 
 function showSignedIn(body) {
@@ -345,6 +349,27 @@ on('change-email-form', 'submit', async (event) => {
   } else {
     say('change-email-message', 'error', named ? 'Not changed: see the fields above.' : failure(result));
   }
+});
+
+// Demo page, signed in: the notes list, as GET /api/me/notes answers it (newest first; text only, never HTML).
+async function renderNotes(result) {
+  const list = $('notes-list');
+  list.replaceChildren();
+  if (result.status !== 200) return;
+  for (const note of result.body) {
+    const item = document.createElement('li');
+    item.textContent = note.text;
+    list.append(item);
+  }
+  list.dataset.count = String(result.body.length);
+}
+
+on('load-notes', 'click', async () => renderNotes(await listNotes()));
+on('notes-form', 'submit', async (event) => {
+  event.preventDefault();
+  const added = await addNote($('note-text').value);
+  if (added.status === 201) $('note-text').value = '';
+  await renderNotes(await listNotes());
 });
 
 // /auth/confirm?token=…: confirming needs no typing, so it happens on load (and again on "Try again").

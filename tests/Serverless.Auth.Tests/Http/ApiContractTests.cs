@@ -53,7 +53,22 @@ public sealed class ApiContractTests(DocumentedApi shared) : IClassFixture<Docum
     {
         var paths = (await LiveDocumentAsync())["paths"]!.AsObject();
 
-        Assert.Equal(AuthApi.All.Count, paths.Sum(p => p.Value!.AsObject().Count));
+        // The auth routes, and the sample protected API the template ships (samples/Serverless.Samples) with its problems.
+        (string Path, string Method, string Name, int[] Problems)[] samples =
+        [
+            ("/api/me", "get", "Me", [401]),
+            ("/api/me/notes", "get", "MyNotes", [401]),
+            ("/api/me/notes", "post", "AddMyNote", [400, 401, 403]),
+        ];
+        Assert.Equal(AuthApi.All.Count + samples.Length, paths.Sum(p => p.Value!.AsObject().Count));
+        foreach (var (path, method, name, problems) in samples)
+        {
+            var operation = paths[path]?[method];
+            Assert.True(operation is not null, $"{method} {path} is missing");
+            Assert.Equal(name, operation["operationId"]!.GetValue<string>());
+            Assert.All(problems, status => Assert.NotNull(operation["responses"]![status.ToString(System.Globalization.CultureInfo.InvariantCulture)]!["content"]!["application/problem+json"]));
+        }
+
         foreach (var endpoint in AuthApi.All)
         {
             var operation = paths[endpoint.Path]?[endpoint.Method.ToLowerInvariant()];

@@ -84,6 +84,20 @@ public sealed class DemoPage
         await Page.ClickAsync("#change-email");
     });
 
+    /// <summary>Adds a note through the sample protected API (POST /api/me/notes); the page then lists the notes again (the call returned is either).</summary>
+    public Task<ApiCall> AddNoteAsync(string text) => ActAsync(async () =>
+    {
+        await Page.FillAsync("#note-text", text);
+        await Page.ClickAsync("#add-note");
+    });
+
+    /// <summary>The notes the page lists, in order, once it shows <paramref name="count"/> of them.</summary>
+    public async Task<IReadOnlyList<string>> NotesAsync(int count)
+    {
+        await Page.WaitForFunctionAsync($"() => document.querySelectorAll('#notes-list li').length === {count}");
+        return await Page.Locator("#notes-list li").AllInnerTextsAsync();
+    }
+
     /// <summary>On the page a reset link opened: types the new password and submits it.</summary>
     public Task<ApiCall> ResetPasswordAsync(string newPassword) => ActAsync(async () =>
     {
