@@ -45,7 +45,7 @@ internal sealed partial class Suite(SuiteOptions options)
         azuritePid = ProcessCpu.AzuritePid(azurite.Port);
         var signingKey = TestApi.NewSigningKey();
 
-        string[] inProcess = ["login", "verify", "enumeration", "load", "refresh", "email"];
+        string[] inProcess = ["login", "verify", "protected", "enumeration", "load", "refresh", "email"];
         if (inProcess.Any(options.Runs))
         {
             var bare = new BareEndpoint();
@@ -59,6 +59,7 @@ internal sealed partial class Suite(SuiteOptions options)
             }
 
             await RunIfAsync("verify", () => VerifyThroughputAsync(api, bare, client, azurite.ConnectionString));
+            await RunIfAsync("protected", () => ProtectedEndpointAsync(api, bare, client));
             await RunIfAsync("enumeration", () => EnumerationAsync(client));
             await RunIfAsync("load", () => ConcurrentLoginsAsync(client));
             await RunIfAsync("refresh", () => RefreshAsync(api, client, azurite.ConnectionString));
