@@ -19,7 +19,10 @@ public sealed class SignOutEverywhereRaceTests(AzuriteFixture azurite)
     [Fact]
     public async Task ARefreshRotatingBetweenTheCutOffAndTheDeletionsGetsNoTokenThatVerifies()
     {
-        var settings = azurite.Settings(s => s["Auth:Revocation:SyncIntervalMilliseconds"] = "200");
+        // Syncs two seconds apart: the refreshing instance must not learn of the cut-off from its sync before the
+        // refresh has read its session (under load that took longer than a short interval), or the refresh is refused
+        // early, never reaches the rotation this test holds, and the interleaving is not the one under test.
+        var settings = azurite.Settings(s => s["Auth:Revocation:SyncIntervalMilliseconds"] = "2000");
         var sessionsTable = settings["Auth:Storage:SessionsTable"]!;
         var (onSigningOut, onRefreshing) = (new StorageHook(), new StorageHook());
         await using var signingOut = await TestApi.StartAsync(settings, Hooked(onSigningOut), cancellationToken: TestContext.Current.CancellationToken);
@@ -48,7 +51,7 @@ public sealed class SignOutEverywhereRaceTests(AzuriteFixture azurite)
             before: async () =>
             {
                 cutOffWritten.SetResult();
-                await rotated.Task;
+                await rotated.Task.WaitAsync(TimeSpan.FromSeconds(20));
             });
 
         var refresh = tab.RefreshAsync();
@@ -59,7 +62,7 @@ public sealed class SignOutEverywhereRaceTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.NoContent, (await signOut).StatusCode);
         await ResponseAssert.ProblemAsync(await refresh, HttpStatusCode.Unauthorized);
         // Whatever a refresh might have handed out: no access token of the session verifies once the instances have synced.
-        await Task.Delay(600, TestContext.Current.CancellationToken);
+        await Task.Delay(4500, TestContext.Current.CancellationToken);
         foreach (var api in new[] { signingOut, refreshing })
         {
             foreach (var token in new[] { laptop.Access, tab.Access }.OfType<string>())
