@@ -38,11 +38,35 @@ public sealed class MaildevProcess : IAsyncDisposable
 
     public int WebPort { get; }
 
+    /// <summary>
+    /// Starts maildev on two free ports, and again on others when it is not the one answering there: a port found free
+    /// can be taken (by another test's host, say) before maildev binds it, and then something else listens on it.
+    /// </summary>
     public static async Task<MaildevProcess> StartNewAsync()
     {
-        var maildev = new MaildevProcess(LocalPorts.FreeTcpPort(), LocalPorts.FreeTcpPort());
-        await maildev.StartAsync();
-        return maildev;
+        for (var attempt = 1; ; attempt++)
+        {
+            var maildev = new MaildevProcess(LocalPorts.FreeTcpPort(), LocalPorts.FreeTcpPort());
+            try
+            {
+                await maildev.StartAsync();
+                await Task.Delay(200);
+                if (maildev.process is { HasExited: false })
+                {
+                    await maildev.GetEmailsAsync();
+                    return maildev;
+                }
+            }
+            catch (Exception e) when (attempt < 5 && e is HttpRequestException or InvalidOperationException or System.Text.Json.JsonException or TimeoutException)
+            {
+            }
+
+            await maildev.DisposeAsync();
+            if (attempt == 5)
+            {
+                throw new InvalidOperationException("maildev could not be started on free ports in five attempts.");
+            }
+        }
     }
 
     public async Task StartAsync()

@@ -18,7 +18,7 @@ namespace Serverless.Auth.Tests.Accounts;
 /// it, the write landed but its answer was lost) or holds it there while another request runs, on real Azurite. No
 /// interleaving leaves an address unusable, an account reachable through two addresses, or two accounts on one.
 /// </summary>
-public sealed class IdentityInterleavingTests(AzuriteFixture azurite)
+public sealed class IdentityInterleavingTests(AzuriteFixture azurite, MaildevFixture mail) : IClassFixture<MaildevFixture>
 {
     private const string Password = "plum-orchard-lantern-4821";
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -59,7 +59,7 @@ public sealed class IdentityInterleavingTests(AzuriteFixture azurite)
     [Fact]
     public async Task AnEmailChangeStoppedAfterClaimingTheNewAddressChangesNothingAndTheAddressStaysFree()
     {
-        await using var maildev = await MaildevProcess.StartNewAsync();
+        var maildev = mail.Maildev;
         var hook = new StorageHook();
         await using var api = await StartAsync(MailApi.Settings(azurite, maildev), hook, withMail: true);
         var (old, wanted) = (Emails.Unique("claim-stop-old"), Emails.Unique("claim-stop-new"));
@@ -86,7 +86,7 @@ public sealed class IdentityInterleavingTests(AzuriteFixture azurite)
     [Fact]
     public async Task AnEmailChangeStoppedAfterClaimingCompletesWhenItsLinkIsUsedAgain()
     {
-        await using var maildev = await MaildevProcess.StartNewAsync();
+        var maildev = mail.Maildev;
         var hook = new StorageHook();
         await using var api = await StartAsync(MailApi.Settings(azurite, maildev), hook, withMail: true);
         var (old, wanted) = (Emails.Unique("claim-retry-old"), Emails.Unique("claim-retry-new"));
@@ -105,7 +105,7 @@ public sealed class IdentityInterleavingTests(AzuriteFixture azurite)
     [Fact]
     public async Task AnEmailChangeStoppedBeforeFreeingTheOldAddressIsCompleteAndTheOldAddressCanSignUpAgain()
     {
-        await using var maildev = await MaildevProcess.StartNewAsync();
+        var maildev = mail.Maildev;
         var hook = new StorageHook();
         await using var api = await StartAsync(MailApi.Settings(azurite, maildev), hook, withMail: true);
         var (old, wanted) = (Emails.Unique("release-stop-old"), Emails.Unique("release-stop-new"));
@@ -156,7 +156,7 @@ public sealed class IdentityInterleavingTests(AzuriteFixture azurite)
         // Two instances: the change holds between claiming the new address and pointing its account at it; a signup
         // for that address on the other instance sees an identity whose account does not point back, removes it
         // (writing that account first) and signs up. The change then loses its ETag and finds the address taken.
-        await using var maildev = await MaildevProcess.StartNewAsync();
+        var maildev = mail.Maildev;
         var settings = MailApi.Settings(azurite, maildev);
         var hook = new StorageHook();
         await using var changing = await StartAsync(settings, hook, withMail: true);

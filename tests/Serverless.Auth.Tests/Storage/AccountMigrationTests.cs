@@ -16,7 +16,7 @@ namespace Serverless.Auth.Tests.Storage;
 /// and outstanding links keep working, confirmed stays confirmed; the old instance refuses what it can no longer read
 /// and corrupts nothing.
 /// </summary>
-public sealed class AccountMigrationTests(AzuriteFixture azurite)
+public sealed class AccountMigrationTests(AzuriteFixture azurite, MaildevFixture mail) : IClassFixture<MaildevFixture>
 {
     private const string Password = "plum-orchard-lantern-4821";
     private const string NewPassword = "copper-heron-glacier-9917";
@@ -27,7 +27,7 @@ public sealed class AccountMigrationTests(AzuriteFixture azurite)
     [InlineData(PreviousRelease.EmailKeyedAccounts)]
     public async Task UsersOfThePreviousReleaseKeepEverythingWhileTwoNewInstancesAndAnOldOneServeThem(string commit)
     {
-        await using var maildev = await MaildevProcess.StartNewAsync();
+        var maildev = mail.Maildev;
         var settings = MailApi.Settings(azurite, maildev);
         var users = new TableServiceClient(azurite.ConnectionString).GetTableClient(settings["Auth:Storage:UsersTable"]);
         var (twoBrowsers, links, confirmed, background, untouched) =
