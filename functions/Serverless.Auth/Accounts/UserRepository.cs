@@ -257,12 +257,13 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
 
     /// <summary>
     /// Points the account at its new address, confirmed (the link reached it), and spends the change link (ETag: of two
-    /// concurrent uses one wins). The caller has claimed the new address's identity first and releases the old one after.
+    /// concurrent uses one wins). Links mailed to the old address (confirmation, reset) die with it: the old address may
+    /// soon be someone else's. The caller has claimed the new address's identity first and releases the old one after.
     /// </summary>
     public Task<bool> TryChangeEmailAsync(UserAccount account, string newEmail, CancellationToken cancellationToken) =>
         TryMergeAsync(
             account,
-            new() { ["Email"] = newEmail, ["EmailConfirmed"] = true, [StampHash(MailKind.EmailChange)] = "", [StampHash(MailKind.Confirm)] = "" },
+            new() { ["Email"] = newEmail, ["EmailConfirmed"] = true, [StampHash(MailKind.EmailChange)] = "", [StampHash(MailKind.Confirm)] = "", [StampHash(MailKind.Reset)] = "" },
             cancellationToken);
 
     /// <summary>

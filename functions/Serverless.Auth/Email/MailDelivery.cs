@@ -71,8 +71,9 @@ internal sealed partial class MailDelivery(
     /// <summary>One attempt; null when the account changed while the mail was being recorded (read it again).</summary>
     private async Task<MailOutcome?> TryDeliverAsync(MailRequest request, string email, CancellationToken cancellationToken)
     {
-        // An email change's link is the account's (found by its id); every other mail is the address's.
-        var account = request.Kind != MailKind.EmailChange ? await users.FindByEmailAsync(email, cancellationToken)
+        // An email change's link and notice are the account's (found by its id: by the time the notice goes out, the old
+        // address it is mailed to may no longer find the account); every other mail is the address's.
+        var account = request.Kind is not (MailKind.EmailChange or MailKind.EmailChangeNotice) ? await users.FindByEmailAsync(email, cancellationToken)
             : request.UserId is { Length: > 0 } userId ? await users.FindByIdAsync(userId, null, cancellationToken)
             : null;
         if (request.Kind == MailKind.Registration && account is null)

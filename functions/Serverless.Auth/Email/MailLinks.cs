@@ -128,12 +128,13 @@ internal sealed partial class MailLinks(
 
     /// <summary>
     /// The account the token was made for, in its own row (moved there first if the previous release stored it); null
-    /// when it was deleted. A confirmation link confirms only the address it was mailed to: after an email change it is void.
+    /// when it was deleted. A confirmation or reset link works only while the account still has the address it was mailed
+    /// to: after an email change it is void (that address may be someone else's by then).
     /// </summary>
     private async Task<UserAccount?> OwnerAsync(MailToken stored, CancellationToken cancellationToken)
     {
         var account = await users.FindByIdAsync(stored.UserId, stored.Email, cancellationToken);
-        if (account is null || (stored.Kind == MailKind.Confirm && account.Email != stored.Email))
+        if (account is null || (stored.Kind is MailKind.Confirm or MailKind.Reset && account.Email != stored.Email))
         {
             return null;
         }

@@ -58,7 +58,7 @@ internal static class MailKinds
 /// </summary>
 public sealed record MailRequest(MailKind Kind, string Email, string Token, DateTimeOffset RequestedAt)
 {
-    /// <summary>The account an <see cref="MailKind.EmailChange"/> is for (its <see cref="Email"/> is the new address).</summary>
+    /// <summary>The account an <see cref="MailKind.EmailChange"/> (its <see cref="Email"/> is the new address) or <see cref="MailKind.EmailChangeNotice"/> is for.</summary>
     public string? UserId { get; init; }
 
     /// <summary>The address an <see cref="MailKind.EmailChangeNotice"/> names.</summary>

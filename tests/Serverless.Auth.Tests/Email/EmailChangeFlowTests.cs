@@ -1,6 +1,7 @@
 using System.Net;
 using Azure.Data.Tables;
 using Serverless.Auth.Accounts;
+using Serverless.Auth.Email;
 using Serverless.Auth.Http;
 using Serverless.Auth.Storage;
 using Serverless.Auth.Tests.Infrastructure;
@@ -68,6 +69,43 @@ public sealed class EmailChangeFlowTests(MailApi mail) : IClassFixture<MailApi>
 
         var reuse = await ResponseAssert.ProblemAsync(await Browser().ConfirmEmailChangeAsync(token), HttpStatusCode.BadRequest);
         Assert.Equal("invalid_token", reuse.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task AResetLinkMailedToTheOldAddressBeforeTheChangeNoLongerWorksAfterIt()
+    {
+        // The old address is someone else's by then: a reset link in its mailbox must not reach the moved account.
+        var (old, wanted) = (Emails.Unique("reset-old"), Emails.Unique("reset-new"));
+        var browser = Browser();
+        var userId = await browser.SignUpForUserIdAsync(old, Password);
+        Assert.Equal(HttpStatusCode.Accepted, (await Browser().ForgotPasswordAsync(old)).StatusCode);
+        var resetToken = MailLinks.Token((await mail.Maildev.WaitForEmailsAsync(old, 2, cancellationToken: Ct)).Single(m => m.Subject.StartsWith("Reset", StringComparison.Ordinal)), "reset");
+        Assert.Equal(HttpStatusCode.OK, (await browser.ConfirmEmailChangeAsync(await LinkAsync(browser, wanted))).StatusCode);
+        var nextOwner = await Browser().SignUpForUserIdAsync(old, "copper-heron-glacier-9917");
+
+        var reset = await ResponseAssert.ProblemAsync(await Browser().ResetPasswordAsync(resetToken, "attacker-chosen-passphrase-99"), HttpStatusCode.BadRequest);
+
+        Assert.Equal("invalid_token", reset.GetProperty("code").GetString());
+        Assert.Equal(userId, await LoginAsync(wanted));
+        Assert.Equal(nextOwner, (await ResponseAssert.JsonAsync(await Browser().LoginAsync(old, "copper-heron-glacier-9917"), HttpStatusCode.OK)).GetProperty("userId").GetString());
+    }
+
+    [Fact]
+    public async Task TheNoticeStillReachesTheOldAddressWhenItIsDeliveredAfterTheLinkWasUsed()
+    {
+        // Queue order is not delivery order (batches, retries): the notice finds the account by its id, not by the old address.
+        var (old, wanted) = (Emails.Unique("late-notice-old"), Emails.Unique("late-notice-new"));
+        var browser = Browser();
+        var userId = await browser.SignUpForUserIdAsync(old, Password);
+        Assert.Equal(HttpStatusCode.OK, (await browser.ConfirmEmailChangeAsync(await LinkAsync(browser, wanted))).StatusCode);
+        var before = (await mail.Maildev.WaitForEmailsAsync(old, 2, cancellationToken: Ct)).Count;
+        var late = new MailRequest(MailKind.EmailChangeNotice, old, MailRequest.NewToken(), DateTimeOffset.UtcNow) { UserId = userId, NewEmail = wanted };
+
+        Assert.Equal(MailOutcome.Sent, await mail.Api.Service<MailDelivery>().DeliverAsync(late.ToJson(), Ct));
+
+        var notices = (await mail.Maildev.WaitForEmailsAsync(old, before + 1, cancellationToken: Ct)).Where(m => m.Subject == NoticeSubject).ToList();
+        Assert.Equal(2, notices.Count);
+        Assert.All(notices, n => Assert.Contains(wanted, n.Text, StringComparison.Ordinal));
     }
 
     [Fact]
