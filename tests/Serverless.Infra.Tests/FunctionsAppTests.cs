@@ -42,6 +42,22 @@ public sealed partial class FunctionsAppTests(InfraFixture infra)
             .Order(StringComparer.Ordinal));
     }
 
+    /// <summary>
+    /// The sample protected API ships in the app with the worker middleware that enforces its <c>[Authorize]</c>
+    /// (Program.cs registers it; FunctionsMiddlewareTests drives it on these very functions).
+    /// </summary>
+    [Fact]
+    public void TheSampleFunctionsAndTheSessionMiddlewareAreInTheBuild()
+    {
+        foreach (var name in new[] { "Me", "MyNotes", "AddMyNote" })
+        {
+            Assert.Equal("Serverless.Functions.Samples.SampleFunctions." + name, Function(name).Text("entryPoint"));
+        }
+
+        Assert.True(File.Exists(Path.Combine(Output, "Serverless.Auth.Functions.dll")));
+        Assert.Contains("builder.UseSessionAuthorization();", File.ReadAllText(RepoPaths.Combine("functions", "Serverless.Functions", "Program.cs")), StringComparison.Ordinal);
+    }
+
     /// <summary>The sender reads the queue the API writes to: one flat app setting, set by the template and the sample settings.</summary>
     [Fact]
     public void MailSenderIsAQueueTriggerOnTheFlatQueueSettingThroughTheIdentityConnection()

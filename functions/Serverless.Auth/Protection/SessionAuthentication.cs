@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -49,24 +50,42 @@ public static class SessionAuthentication
     public static async Task<bool> AuthorizeAsync(HttpContext context, string? policyName = null)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var result = await context.AuthenticateAsync(Scheme);
-        if (!result.Succeeded)
-        {
-            await context.ChallengeAsync(Scheme);
-            return false;
-        }
-
-        context.User = result.Principal;
         var policies = context.RequestServices.GetRequiredService<IAuthorizationPolicyProvider>();
         var policy = policyName is null
             ? await policies.GetDefaultPolicyAsync()
             : await policies.GetPolicyAsync(policyName) ?? throw new InvalidOperationException($"No authorization policy is named {policyName}.");
-        if ((await context.RequestServices.GetRequiredService<IAuthorizationService>().AuthorizeAsync(result.Principal, policy)).Succeeded)
+        return await AuthorizeAsync(context, policy);
+    }
+
+    /// <summary>
+    /// <see cref="AuthorizeAsync(HttpContext, string?)"/> for a policy already built (for example combined from
+    /// <c>[Authorize]</c> attributes): authenticates with the policy's schemes as ASP.NET Core's authorization middleware
+    /// does, and writes their challenge (401) or forbid (403) when it fails.
+    /// </summary>
+    public static async Task<bool> AuthorizeAsync(HttpContext context, AuthorizationPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(policy);
+        if (policy.AuthenticationSchemes.Count == 0)
+        {
+            // Nothing authenticated this request before us (the Functions worker runs no authentication middleware),
+            // so a policy that names no scheme is evaluated against the session scheme rather than an empty user.
+            policy = new AuthorizationPolicyBuilder(policy).AddAuthenticationSchemes(Scheme).Build();
+        }
+
+        var evaluator = context.RequestServices.GetRequiredService<IPolicyEvaluator>();
+        var authentication = await evaluator.AuthenticateAsync(policy, context);
+        var authorization = await evaluator.AuthorizeAsync(policy, authentication, context, resource: null);
+        if (authorization.Succeeded)
         {
             return true;
         }
 
-        await context.ForbidAsync(Scheme);
+        foreach (var scheme in policy.AuthenticationSchemes)
+        {
+            await (authorization.Challenged ? context.ChallengeAsync(scheme) : context.ForbidAsync(scheme));
+        }
+
         return false;
     }
 

@@ -1,40 +1,30 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
-using Serverless.Auth.Protection;
 using Serverless.Samples;
 
 namespace Serverless.Functions.Samples;
 
 /// <summary>
-/// The sample protected API (samples/Serverless.Samples) as functions: the same handlers as on the standalone host,
-/// each behind <see cref="SessionAuthentication.AuthorizeAsync"/> (the session; for the POST also the origin check).
+/// The sample protected API (samples/Serverless.Samples) as functions: the same handlers as on the standalone host.
+/// <c>[Authorize]</c> is enforced by the session middleware (Program.cs: <c>UseSessionAuthorization</c>), and the POST's
+/// origin by <c>UseAllowedOriginCheck</c>; by the time a method runs, <see cref="HttpContext.User"/> is the session's user.
 /// </summary>
+[Authorize]
 public sealed class SampleFunctions(NoteStore notes)
 {
     [Function("Me")]
-    public static async Task<IResult> Me([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "me")] HttpRequest request) =>
-        await SessionAuthentication.AuthorizeAsync(request.HttpContext) ? SampleApi.GetMe(request.HttpContext.User) : Results.Empty;
+    public static IResult Me([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "me")] HttpRequest request) =>
+        SampleApi.GetMe(request.HttpContext.User);
 
     [Function("MyNotes")]
     public async Task<IResult> MyNotes([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "me/notes")] HttpRequest request) =>
-        await SessionAuthentication.AuthorizeAsync(request.HttpContext)
-            ? await SampleApi.ListNotesAsync(request.HttpContext.User, notes, request.HttpContext.RequestAborted)
-            : Results.Empty;
+        await SampleApi.ListNotesAsync(request.HttpContext.User, notes, request.HttpContext.RequestAborted);
 
     [Function("AddMyNote")]
     public async Task<IResult> AddMyNote([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "me/notes")] HttpRequest request)
     {
-        if (SessionAuthentication.RefuseForeignOrigin(request.HttpContext) is { } foreign)
-        {
-            return foreign;
-        }
-
-        if (!await SessionAuthentication.AuthorizeAsync(request.HttpContext))
-        {
-            return Results.Empty;
-        }
-
         NoteRequest? body;
         try
         {

@@ -23,6 +23,8 @@ public sealed partial class ReadmeSnippetTests
                 RepoPaths.Combine("tests", "Serverless.Auth.Tests", "Protection", "SessionAuthenticationTests.cs"),
                 RepoPaths.Combine("samples", "Serverless.Samples", "SampleApi.cs"),
                 RepoPaths.Combine("functions", "Serverless.Functions", "Samples", "SampleFunctions.cs"),
+                RepoPaths.Combine("functions", "Serverless.Functions", "Program.cs"),
+                RepoPaths.Combine("tests", "Serverless.Auth.Tests", "Protection", "FunctionsMiddlewareTests.cs"),
             }
             .SelectMany(File.ReadAllLines)
             .Select(line => line.Trim())
