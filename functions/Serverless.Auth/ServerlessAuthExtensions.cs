@@ -136,6 +136,7 @@ public static class ServerlessAuthExtensions
         services.AddSingleton<AccessTokens>();
         services.AddSingleton<RevocationStore>();
         services.AddSingleton<RevocationList>();
+        services.AddSingleton<AuthMount>();
         services.AddSingleton<SessionCookies>();
         services.AddSingleton<Authenticator>();
         services.AddSingleton<OriginCheck>();

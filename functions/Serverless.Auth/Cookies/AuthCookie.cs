@@ -1,44 +1,49 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using Serverless.Auth.Http;
 
 namespace Serverless.Auth.Cookies;
 
 /// <summary>
 /// Writes, clears and reads one HttpOnly cookie: the access token's (Path=/) or the refresh token's
-/// (<see cref="Refresh"/>, Path=/api/auth). Both follow the same Secure / SameSite / Partitioned / Domain settings.
+/// (<see cref="Refresh"/>, Path = the auth base path, /api/auth by default). Both follow the same Secure / SameSite / Partitioned / Domain settings.
 /// </summary>
 internal sealed class AuthCookie
 {
     public const string HostPrefix = "__Host-";
     public const string SecurePrefix = "__Secure-";
 
+    // The access cookie's path; the others' is read per write from AuthMount (fixed once read).
+    private static readonly Func<string> RootPath = () => "/";
+
     private readonly AuthCookieOptions options;
-    private readonly string path;
+    private readonly Func<string> path;
 
     /// <summary>The access-token cookie.</summary>
     public AuthCookie(IOptions<AuthCookieOptions> options)
-        : this(options.Value, options.Value.Name, "/")
+        : this(options.Value, options.Value.Name, RootPath)
     {
     }
 
-    private AuthCookie(AuthCookieOptions options, string baseName, string path)
+    private AuthCookie(AuthCookieOptions options, string baseName, Func<string> path)
     {
         this.options = options;
         this.path = path;
         // __Host- makes the browser refuse the cookie unless Secure, Path=/ and no Domain: a sibling
-        // subdomain or an http page cannot plant or shadow it. A narrower path can only have __Secure-.
+        // subdomain or an http page cannot plant or shadow it. A narrower path can only have __Secure-
+        // (the auth base path is never the root: AuthMount refuses it).
         Name = !options.Secure ? baseName
-            : path == "/" && string.IsNullOrEmpty(options.Domain) ? HostPrefix + baseName
+            : path == RootPath && string.IsNullOrEmpty(options.Domain) ? HostPrefix + baseName
             : SecurePrefix + baseName;
     }
 
     /// <summary>The refresh-token cookie: sent only to the auth routes, never to the rest of an app on the same host.</summary>
-    public static AuthCookie Refresh(IOptions<AuthCookieOptions> options) =>
-        new(options.Value, options.Value.RefreshName, Http.AuthRoutes.AuthPath);
+    public static AuthCookie Refresh(IOptions<AuthCookieOptions> options, AuthMount mount) =>
+        new(options.Value, options.Value.RefreshName, () => mount.BasePath);
 
     /// <summary>The device cookie of the login backoff (<see cref="Throttling.DeviceCookies"/>): auth routes only.</summary>
-    public static AuthCookie Device(IOptions<AuthCookieOptions> options) =>
-        new(options.Value, options.Value.DeviceName, Http.AuthRoutes.AuthPath);
+    public static AuthCookie Device(IOptions<AuthCookieOptions> options, AuthMount mount) =>
+        new(options.Value, options.Value.DeviceName, () => mount.BasePath);
 
     public string Name { get; }
 
@@ -110,7 +115,7 @@ internal sealed class AuthCookie
             HttpOnly = true,
             Secure = options.Secure,
             SameSite = options.SameSite,
-            Path = path,
+            Path = path(),
             Domain = string.IsNullOrEmpty(options.Domain) ? null : options.Domain,
             MaxAge = maxAge,
             IsEssential = true,

@@ -1,14 +1,15 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using Serverless.Auth.Http;
 using Serverless.Auth.Sessions;
 
 namespace Serverless.Auth.Cookies;
 
 /// <summary>The two cookies of a session, written and cleared together.</summary>
-internal sealed class SessionCookies(IOptions<AuthCookieOptions> options, TimeProvider time)
+internal sealed class SessionCookies(IOptions<AuthCookieOptions> options, AuthMount mount, TimeProvider time)
 {
     public AuthCookie Access { get; } = new(options);
-    public AuthCookie Refresh { get; } = AuthCookie.Refresh(options);
+    public AuthCookie Refresh { get; } = AuthCookie.Refresh(options, mount);
 
     /// <summary>
     /// Remembered sessions: the access cookie lives as long as its token, the refresh cookie as long as

@@ -29,11 +29,14 @@ public sealed class AuthEndpoint
 
     public string Method { get; }
 
-    /// <summary>Relative to the "api" prefix, as Functions routes are (see <see cref="AuthRoutes"/>).</summary>
+    /// <summary>Relative to the auth base path (<see cref="AuthRoutes.DefaultBasePath"/>, or the one given to <see cref="AuthApi.MapAuthApi"/>).</summary>
     public string Route { get; }
 
-    /// <summary>The full path the browser calls.</summary>
-    public string Path => "/" + AuthRoutes.Prefix + "/" + Route;
+    /// <summary>The Azure Function's route, relative to host.json's "api" prefix: the default base path, fixed at compile time.</summary>
+    public string FunctionRoute => AuthRoutes.DefaultBasePath[(AuthRoutes.Prefix.Length + 2)..] + "/" + Route;
+
+    /// <summary>The full path the browser calls under the default base path.</summary>
+    public string Path => AuthRoutes.DefaultBasePath + "/" + Route;
 
     public string Summary => Declaration.Operation.Summary;
 

@@ -1,14 +1,17 @@
 namespace Serverless.Auth.Http;
 
 /// <summary>
-/// The route prefix and the refresh cookie's path. Each endpoint's own route is in the route table
-/// (<see cref="AuthApi"/>; <c>AuthApi.Login.Path</c> is the full path the browser calls).
+/// Where the auth routes live by default. Each endpoint's own route is in the route table (<see cref="AuthApi"/>),
+/// relative to the auth base path; <c>AuthApi.Login.Path</c> is the full default path the browser calls.
 /// </summary>
 public static class AuthRoutes
 {
-    /// <summary>host.json's route prefix: Functions routes are relative to it; the standalone host maps the full paths.</summary>
+    /// <summary>host.json's route prefix: Functions routes are relative to it.</summary>
     public const string Prefix = "api";
 
-    /// <summary>The refresh cookie's path: sent to the auth routes only.</summary>
-    public const string AuthPath = "/" + Prefix + "/auth";
+    /// <summary>
+    /// The auth routes' base path: the Functions app's (fixed at compile time) and <see cref="AuthApi.MapAuthApi"/>'s
+    /// default. The refresh and device cookies are sent to this path only.
+    /// </summary>
+    public const string DefaultBasePath = "/" + Prefix + "/auth";
 }

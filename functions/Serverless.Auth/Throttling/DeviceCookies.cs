@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using Serverless.Auth.Accounts;
 using Serverless.Auth.Cookies;
+using Serverless.Auth.Http;
 using Serverless.Auth.Secrets;
 
 namespace Serverless.Auth.Throttling;
@@ -38,14 +39,14 @@ internal sealed record DeviceCookie(string DeviceId, string UserId, long Sequenc
 /// reset or a deletion voids every earlier cookie, and only the newest few are honoured (see
 /// <see cref="DeviceCookie.IsHonouredBy"/>). The device id also binds the browser's sessions (grace window).
 /// </summary>
-internal sealed class DeviceCookies(IOptions<AuthCookieOptions> options, ServerKey serverKey)
+internal sealed class DeviceCookies(IOptions<AuthCookieOptions> options, AuthMount mount, ServerKey serverKey)
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromDays(180);
     private const int DeviceIdLength = 22;
     private const int MacLength = 43;
     private static readonly byte[] Purpose = "device-cookie-v2"u8.ToArray();
 
-    public AuthCookie Cookie { get; } = AuthCookie.Device(options);
+    public AuthCookie Cookie { get; } = AuthCookie.Device(options, mount);
 
     public static string NewDeviceId() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16));
 

@@ -65,7 +65,7 @@ public sealed record OpenIdConfigurationResponse(
 /// <c>GET /api/auth/.well-known/openid-configuration</c>. A bearer handler with <c>Authority = issuer</c>
 /// reads <c>issuer + "/.well-known/openid-configuration"</c>, so with the recommended
 /// <c>Auth__Jwt__Issuer = https://&lt;host&gt;/api/auth</c> this route is that address. <c>jwks_uri</c> is the
-/// JWKS route on the issuer's host in every mode (<see cref="JwksUri"/>).
+/// JWKS route (under the auth base path) on the issuer's host in every mode (<see cref="JwksUri"/>).
 /// </summary>
 internal sealed class OpenIdConfigurationEndpoint
 {
@@ -81,33 +81,38 @@ internal sealed class OpenIdConfigurationEndpoint
 
     private readonly OpenIdConfigurationResponse document;
 
-    public OpenIdConfigurationEndpoint(IOptions<JwtOptions> options)
+    public OpenIdConfigurationEndpoint(IOptions<JwtOptions> options, AuthMount mount)
     {
-        document = new OpenIdConfigurationResponse(options.Value.Issuer, JwksUri(options.Value.Issuer));
+        document = new OpenIdConfigurationResponse(options.Value.Issuer, JwksUri(options.Value.Issuer, mount.BasePath));
     }
 
     /// <summary>
-    /// Where the JWKS route is, from the issuer and never from the request (a cacheable document must not
-    /// follow a Host header). An issuer that is the auth routes' base (<c>…/api/auth</c>, the ES256 default) or
-    /// the API's base (<c>…/api</c>, the HS256 default) keeps its path, so a proxy that adds a path prefix
-    /// still works; any other URL names the host only. An issuer that is no URL gives the route's path.
+    /// Where the JWKS route is, from the issuer and never from the request (a cacheable document must not follow a
+    /// Host header). An issuer whose path ends with the start of the auth base path (<c>…/api/auth</c>, the ES256
+    /// default, or <c>…/api</c>, the HS256 default) keeps its path, so a proxy that adds a path prefix still works;
+    /// any other URL names the host only. An issuer that is no URL gives the route's path.
     /// </summary>
-    internal static string JwksUri(string issuer)
+    internal static string JwksUri(string issuer, string basePath)
     {
+        var jwks = basePath + "/" + AuthApi.Jwks.Route;
         var trimmed = issuer.TrimEnd('/');
-        if (trimmed.EndsWith(AuthRoutes.AuthPath, StringComparison.Ordinal))
+        if (!Uri.TryCreate(trimmed, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
         {
-            return trimmed + AuthApi.Jwks.Path[AuthRoutes.AuthPath.Length..];
+            return jwks;
         }
 
-        if (trimmed.EndsWith("/" + AuthRoutes.Prefix, StringComparison.Ordinal))
+        // The longest tail of the issuer's path (whole segments) that the base path starts with.
+        var issuerPath = uri.AbsolutePath.TrimEnd('/');
+        for (var start = issuerPath.IndexOf('/'); start >= 0; start = issuerPath.IndexOf('/', start + 1))
         {
-            return trimmed + "/" + AuthApi.Jwks.Route;
+            var tail = issuerPath[start..];
+            if (basePath == tail || basePath.StartsWith(tail + "/", StringComparison.Ordinal))
+            {
+                return trimmed + jwks[tail.Length..];
+            }
         }
 
-        return Uri.TryCreate(trimmed, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
-            ? uri.GetLeftPart(UriPartial.Authority) + AuthApi.Jwks.Path
-            : AuthApi.Jwks.Path;
+        return uri.GetLeftPart(UriPartial.Authority) + jwks;
     }
 
     public Ok<OpenIdConfigurationResponse> Handle(HttpContext context)

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Serverless.Auth.Cookies;
+using Serverless.Auth.Http;
 
 namespace Serverless.Auth.Tests.Cookies;
 
@@ -43,7 +44,7 @@ public sealed class AuthCookieTests
     public void RefreshCookieIsScopedToTheAuthRoutesWithTheSecurePrefix(bool secure, string? domain, string expected)
     {
         var context = new DefaultHttpContext();
-        AuthCookie.Refresh(Options.Create(new AuthCookieOptions { Secure = secure, Domain = domain })).Append(context.Response, "token-value", TimeSpan.FromMinutes(30));
+        AuthCookie.Refresh(Options.Create(new AuthCookieOptions { Secure = secure, Domain = domain }), new AuthMount()).Append(context.Response, "token-value", TimeSpan.FromMinutes(30));
 
         Assert.Equal(expected, context.Response.Headers.SetCookie.ToString());
     }

@@ -130,7 +130,7 @@ public sealed class ApiContractTests(DocumentedApi shared) : IClassFixture<Docum
 
         Assert.Equal(Regex.Count(source, "HttpTrigger"), Regex.Count(source, @"\[Function\("));
         Assert.Equal(
-            AuthApi.All.Select(e => $"{e.Name} {e.Method.ToLowerInvariant()} {e.Route} {e.Name}").Order(),
+            AuthApi.All.Select(e => $"{e.Name} {e.Method.ToLowerInvariant()} {e.FunctionRoute} {e.Name}").Order(),
             functions.Order());
         Assert.DoesNotContain(Directory.GetFiles(RepoPaths.Combine("functions", "Serverless.Functions"), "*.cs"),
             file => File.ReadAllText(file).Contains("[HttpTrigger(", StringComparison.Ordinal));

@@ -65,8 +65,18 @@ public sealed class JwksEndpointTests(AzuriteFixture azurite)
     [InlineData("http://localhost:7071", "http://localhost:7071/api/auth/.well-known/jwks.json")]
     [InlineData("https://api.example.com/tokens", "https://api.example.com/api/auth/.well-known/jwks.json")]
     [InlineData("urn:example:auth", "/api/auth/.well-known/jwks.json")]
+    [InlineData("https://example.com/apis", "https://example.com/api/auth/.well-known/jwks.json")]
     public void JwksUriIsTheJwksRouteOnTheIssuersHost(string issuer, string expected) =>
-        Assert.Equal(expected, OpenIdConfigurationEndpoint.JwksUri(issuer));
+        Assert.Equal(expected, OpenIdConfigurationEndpoint.JwksUri(issuer, AuthRoutes.DefaultBasePath));
+
+    /// <summary>Issue 27: the auth routes mapped under another base path (MapAuthApi("/identity")).</summary>
+    [Theory]
+    [InlineData("https://example.com/identity", "https://example.com/identity/.well-known/jwks.json")]
+    [InlineData("https://example.com/tenant/identity/", "https://example.com/tenant/identity/.well-known/jwks.json")]
+    [InlineData("https://example.com", "https://example.com/identity/.well-known/jwks.json")]
+    [InlineData("https://example.com/api/auth", "https://example.com/identity/.well-known/jwks.json")]
+    public void JwksUriFollowsTheAuthBasePath(string issuer, string expected) =>
+        Assert.Equal(expected, OpenIdConfigurationEndpoint.JwksUri(issuer, "/identity"));
 
     /// <summary>In HS256 mode (the shared test settings' issuer is https://api.test) the document names a route that answers.</summary>
     [Fact]

@@ -31,7 +31,7 @@ public static class Session
 
     /// <summary>Asserts the refresh cookie is stored, sent only to the auth routes, with the same flags as the access cookie.</summary>
     public static async Task<BrowserContextCookiesResult> AssertRefreshStoredAsync(IBrowserContext context, ApiServer api) =>
-        AssertCookie(await context.CookiesAsync(), api.Cookie, api.Cookie.RefreshCookieName, AuthRoutes.AuthPath, SessionIdle);
+        AssertCookie(await context.CookiesAsync(), api.Cookie, api.Cookie.RefreshCookieName, AuthRoutes.DefaultBasePath, SessionIdle);
 
     private static async Task<BrowserContextCookiesResult?> StoredCookieAsync(IBrowserContext context, string name)
     {
