@@ -21,6 +21,7 @@ using Serverless.Auth.Tokens;
 
 namespace Serverless.Auth;
 
+/// <summary>Registers the auth service, or only its session checks, in a host.</summary>
 public static class ServerlessAuthExtensions
 {
     /// <summary>When the storage clean-up runs (NCRONTAB, as the Functions timer trigger reads it): every 15 minutes.</summary>

@@ -15,8 +15,10 @@ public sealed class StartupRefusedException(string message, Exception? innerExce
 /// </summary>
 public static class StartupRefusal
 {
+    /// <summary>The exit code of a refused start-up.</summary>
     public const int ExitCode = 1;
 
+    /// <summary>What each line written to stderr for a refused start-up begins with.</summary>
     public const string LinePrefix = "Start-up error: ";
 
     /// <summary>

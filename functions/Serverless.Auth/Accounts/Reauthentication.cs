@@ -10,7 +10,7 @@ namespace Serverless.Auth.Accounts;
 /// The password a signed-in user re-enters before a sensitive change (password change, deletion, email change), for the
 /// account of the token's subject:
 /// checked under the backoff as a login is (the device's own, for a trusted device; else the account's), a
-/// wrong one answered as a field error on <paramref name="field"/>.
+/// wrong one answered as a field error on the request's password field.
 /// </summary>
 internal static class Reauthentication
 {

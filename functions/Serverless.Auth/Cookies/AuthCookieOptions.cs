@@ -6,6 +6,7 @@ namespace Serverless.Auth.Cookies;
 /// <summary>Settings under <c>Auth__Cookie__*</c>. Defaults are the safe ones: Secure, SameSite=Lax.</summary>
 public sealed class AuthCookieOptions
 {
+    /// <summary>The configuration section these settings bind to (<c>Auth__Cookie__*</c> environment variables).</summary>
     public const string Section = "Auth:Cookie";
 
     /// <summary>Base name; it gets the <c>__Host-</c> prefix when Secure and host-only.</summary>
@@ -16,7 +17,9 @@ public sealed class AuthCookieOptions
 
     /// <summary>Base name of the device cookie (login backoff); it gets the <c>__Secure-</c> prefix when Secure.</summary>
     public string DeviceName { get; set; } = "device";
+    /// <summary>Secure cookies (default true). Only a local http setup may turn it off; SameSite=None requires it.</summary>
     public bool Secure { get; set; } = true;
+    /// <summary>SameSite of every auth cookie (default Lax). None for a frontend on another site, with Secure and the origin in the allowed origins.</summary>
     public SameSiteMode SameSite { get; set; } = SameSiteMode.Lax;
 
     /// <summary>CHIPS: lets browsers that block third-party cookies keep it, partitioned per top-level site.</summary>

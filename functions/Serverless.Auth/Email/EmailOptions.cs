@@ -8,25 +8,35 @@ namespace Serverless.Auth.Email;
 /// <summary>How the mail sender connects: STARTTLS upgrade, TLS from the first byte, or plain text (loopback development servers only).</summary>
 public enum SmtpTls
 {
+    /// <summary>Connect in plain text, then upgrade with STARTTLS; a relay that does not offer it fails (port 587).</summary>
     StartTls,
+    /// <summary>TLS from the first byte (port 465).</summary>
     SslOnConnect,
+    /// <summary>No TLS: refused except for a loopback development server.</summary>
     None,
 }
 
 /// <summary>Settings under <c>Auth__Email__*</c>: the SMTP relay, the sender, the links in mails and the token lifetimes.</summary>
 public sealed class EmailOptions
 {
+    /// <summary>The configuration section these settings bind to (<c>Auth__Email__*</c> environment variables).</summary>
     public const string Section = "Auth:Email";
 
+    /// <summary>The SMTP relay's host name.</summary>
     public string? SmtpHost { get; set; }
+    /// <summary>The relay's port (default 587).</summary>
     public int SmtpPort { get; set; } = 587;
+    /// <summary>The relay's user name, if it asks for one.</summary>
     public string? SmtpUser { get; set; }
+    /// <summary>The relay's password (a secret: a Key Vault reference in Azure).</summary>
     public string? SmtpPassword { get; set; }
+    /// <summary>How the connection is secured (default STARTTLS, required).</summary>
     public SmtpTls UseTls { get; set; } = SmtpTls.StartTls;
 
     /// <summary>The From header, e.g. <c>Example &lt;no-reply@example.com&gt;</c>.</summary>
     public string? From { get; set; }
 
+    /// <summary>The product's name in subjects and bodies.</summary>
     public string ProductName { get; set; } = "Serverless Auth";
 
     /// <summary>The frontend's base for links in mails, e.g. <c>https://app.example.com/auth</c>: <c>/confirm</c>, <c>/reset</c> and <c>/forgot</c> are appended.</summary>
@@ -35,7 +45,9 @@ public sealed class EmailOptions
     /// <summary>Login needs a confirmed address, and signup no longer says whether an address is registered.</summary>
     public bool RequireConfirmed { get; set; }
 
+    /// <summary>How long a confirmation link works (default 24 hours).</summary>
     public int ConfirmTokenMinutes { get; set; } = 1440;
+    /// <summary>How long a reset link works (default 30 minutes).</summary>
     public int ResetTokenMinutes { get; set; } = 30;
 
     /// <summary>At most one mail of each kind per account in this many seconds: nobody can flood an inbox through the API.</summary>

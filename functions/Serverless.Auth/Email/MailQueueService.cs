@@ -13,6 +13,7 @@ namespace Serverless.Auth.Email;
 /// </summary>
 public sealed class MailQueueOptions
 {
+    /// <summary>The section of host.json's queue settings as app settings (<c>AzureFunctionsJobHost__extensions__queues__*</c>).</summary>
     public const string Section = "AzureFunctionsJobHost:extensions:queues";
 
     /// <summary>Attempts before a message moves to the poison queue.</summary>

@@ -5,6 +5,7 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Serverless.Auth.Email;
 
+/// <summary>What a queued mail is for.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<MailKind>))]
 public enum MailKind
 {

@@ -16,25 +16,44 @@ namespace Serverless.Auth.Http;
 /// </summary>
 public static class AuthApi
 {
+    /// <summary><c>POST /api/auth/signup</c>: Sign up.</summary>
     public static AuthEndpoint Signup { get; } = Post("Signup", "signup", SignupEndpoint.Declaration);
+    /// <summary><c>POST /api/auth/login</c>: Log in.</summary>
     public static AuthEndpoint Login { get; } = Post("Login", "login", LoginEndpoint.Declaration);
+    /// <summary><c>GET /api/auth/verify</c>: Who is signed in.</summary>
     public static AuthEndpoint Verify { get; } = Get("Verify", "verify", VerifyEndpoint.Declaration);
+    /// <summary><c>POST /api/auth/logout</c>: Log out.</summary>
     public static AuthEndpoint Logout { get; } = Post("Logout", "logout", LogoutEndpoint.Declaration);
+    /// <summary><c>POST /api/auth/refresh</c>: Refresh the session.</summary>
     public static AuthEndpoint Refresh { get; } = Post("Refresh", "refresh", RefreshEndpoint.Declaration);
+    /// <summary><c>POST /api/auth/logout-all</c>: Log out everywhere.</summary>
     public static AuthEndpoint LogoutAll { get; } = Post("LogoutAll", "logout-all", LogoutAllEndpoint.Declaration);
+    /// <summary><c>GET /api/auth/sessions</c>: List my sessions.</summary>
     public static AuthEndpoint Sessions { get; } = Get("Sessions", "sessions", SessionListEndpoint.Declaration);
+    /// <summary><c>POST /api/auth/sessions/revoke</c>: End one of my sessions.</summary>
     public static AuthEndpoint RevokeSession { get; } = Post("RevokeSession", "sessions/revoke", RevokeSessionEndpoint.Declaration);
+    /// <summary><c>POST /api/auth/password</c>: Change my password.</summary>
     public static AuthEndpoint ChangePassword { get; } = Post("ChangePassword", "password", ChangePasswordEndpoint.Declaration);
+    /// <summary><c>POST /api/auth/account/delete</c>: Delete my account.</summary>
     public static AuthEndpoint DeleteAccount { get; } = Post("DeleteAccount", "account/delete", DeleteAccountEndpoint.Declaration);
+    /// <summary><c>POST /api/auth/email/confirm</c>: Confirm the email address.</summary>
     public static AuthEndpoint EmailConfirm { get; } = Post("EmailConfirm", "email/confirm", EmailConfirmEndpoint.Declaration);
+    /// <summary><c>POST /api/auth/email/resend</c>: Resend the confirmation mail.</summary>
     public static AuthEndpoint EmailResend { get; } = Post("EmailResend", "email/resend", MailRequestEndpoint.Resend);
+    /// <summary><c>POST /api/auth/email/change</c>: Change my email address.</summary>
     public static AuthEndpoint EmailChange { get; } = Post("EmailChange", "email/change", EmailChangeEndpoint.Request);
+    /// <summary><c>POST /api/auth/email/change/confirm</c>: Confirm an email change.</summary>
     public static AuthEndpoint EmailChangeConfirm { get; } = Post("EmailChangeConfirm", "email/change/confirm", EmailChangeEndpoint.Confirm);
+    /// <summary><c>POST /api/auth/password/forgot</c>: Forgot password.</summary>
     public static AuthEndpoint PasswordForgot { get; } = Post("PasswordForgot", "password/forgot", MailRequestEndpoint.Forgot);
+    /// <summary><c>POST /api/auth/password/reset</c>: Reset the password.</summary>
     public static AuthEndpoint PasswordReset { get; } = Post("PasswordReset", "password/reset", PasswordResetEndpoint.Declaration);
+    /// <summary><c>GET /api/auth/.well-known/jwks.json</c>: The public keys that verify access tokens (JWKS).</summary>
     public static AuthEndpoint Jwks { get; } = Get("Jwks", ".well-known/jwks.json", JwksEndpoint.Declaration);
+    /// <summary><c>GET /api/auth/.well-known/openid-configuration</c>: Discovery document (issuer, jwks_uri).</summary>
     public static AuthEndpoint OpenIdConfiguration { get; } = Get("OpenIdConfiguration", ".well-known/openid-configuration", OpenIdConfigurationEndpoint.Declaration);
 
+    /// <summary>Every endpoint, in the order the OpenAPI document lists them.</summary>
     public static IReadOnlyList<AuthEndpoint> All { get; } =
         [
             Signup, Login, Verify, Logout, Refresh, LogoutAll, Sessions, RevokeSession, ChangePassword, DeleteAccount,

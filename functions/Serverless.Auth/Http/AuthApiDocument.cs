@@ -10,9 +10,12 @@ namespace Serverless.Auth.Http;
 /// </summary>
 public static class AuthApiDocument
 {
+    /// <summary>The document name the OpenAPI services register.</summary>
     public const string Name = "v1";
+    /// <summary>Where the standalone host serves the document.</summary>
     public const string Path = "/openapi/" + Name + ".json";
 
+    /// <summary>Registers the OpenAPI document of the auth routes (and whatever else the app maps).</summary>
     public static IServiceCollection AddAuthApiDocument(this IServiceCollection services) =>
         services.AddOpenApi(Name, options =>
         {

@@ -27,6 +27,7 @@ public sealed class AuthEndpoint
     /// <summary>Operation id and Azure Function name.</summary>
     public string Name { get; }
 
+    /// <summary>The HTTP method.</summary>
     public string Method { get; }
 
     /// <summary>Relative to the auth base path (<see cref="AuthRoutes.DefaultBasePath"/>, or the one given to <see cref="AuthApi.MapAuthApi"/>).</summary>
@@ -38,6 +39,7 @@ public sealed class AuthEndpoint
     /// <summary>The full path the browser calls under the default base path.</summary>
     public string Path => AuthRoutes.DefaultBasePath + "/" + Route;
 
+    /// <summary>The one-line summary in the OpenAPI document.</summary>
     public string Summary => Declaration.Operation.Summary;
 
     /// <summary>Every problem status the endpoint can answer besides those its typed result union declares itself.</summary>

@@ -13,16 +13,23 @@ public sealed record CredentialsRequest(string? Email, string? Password, bool? R
     IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("email", "Email", Email?.Trim()), ("password", "Password", Password)];
 }
 
+/// <summary>Change the signed-in user's password.</summary>
+/// <param name="CurrentPassword">The password now in use (re-authentication).</param>
+/// <param name="NewPassword">The new password; the password policy applies.</param>
 public sealed record PasswordChangeRequest(string? CurrentPassword, string? NewPassword) : IRequiredFields
 {
     IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("currentPassword", "Current password", CurrentPassword), ("newPassword", "New password", NewPassword)];
 }
 
+/// <summary>Delete the signed-in user's account.</summary>
+/// <param name="Password">The current password (re-authentication).</param>
 public sealed record AccountDeleteRequest(string? Password) : IRequiredFields
 {
     IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("password", "Password", Password)];
 }
 
+/// <summary>End one of the signed-in user's sessions.</summary>
+/// <param name="SessionId">The session's id, as the session list and the <c>sid</c> claim give it.</param>
 public sealed record SessionRevokeRequest(string? SessionId) : IRequiredFields
 {
     IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("sessionId", "Session id", SessionId)];
@@ -54,8 +61,17 @@ public sealed record PasswordResetRequest(string? Token, string? NewPassword) : 
 
 // Responses.
 
+/// <summary>A new account (its session is in the cookies).</summary>
+/// <param name="UserId">The account's id: the <c>sub</c> claim, stable across email changes.</param>
+/// <param name="Email">The address as stored (canonical form).</param>
+/// <param name="EmailConfirmed">Whether the address is confirmed.</param>
 public sealed record SignupResponse(string UserId, string Email, bool EmailConfirmed);
 
+/// <summary>The signed-in user and when the access token expires.</summary>
+/// <param name="UserId">The account's id (<c>sub</c>).</param>
+/// <param name="Email">The account's address.</param>
+/// <param name="ExpiresAt">When the access token expires (refresh before or on 401).</param>
+/// <param name="EmailConfirmed">Whether the address is confirmed.</param>
 public sealed record SessionResponse(string UserId, string Email, DateTimeOffset ExpiresAt, bool EmailConfirmed)
 {
     internal static SessionResponse For(TokenSubject subject) => new(subject.UserId, subject.Email, subject.ExpiresAt, subject.EmailConfirmed);

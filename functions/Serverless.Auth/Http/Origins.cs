@@ -3,6 +3,7 @@ namespace Serverless.Auth.Http;
 /// <summary>Browser origins as settings hold them: comma-separated <c>scheme://host[:port]</c>.</summary>
 public static class Origins
 {
+    /// <summary>The entries of a comma-separated list, trimmed, empty ones dropped.</summary>
     public static string[] Split(string? list) =>
         (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 

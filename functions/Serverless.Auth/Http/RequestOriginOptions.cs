@@ -8,8 +8,10 @@ namespace Serverless.Auth.Http;
 /// </summary>
 public sealed class RequestOriginOptions
 {
+    /// <summary>The configuration section these settings bind to (<c>Auth__*</c> environment variables).</summary>
     public const string Section = "Auth";
 
+    /// <summary><c>Auth__AllowedOrigins</c>: comma-separated origins (<c>scheme://host[:port]</c>) whose pages may send POSTs besides this host's own.</summary>
     public string? AllowedOrigins { get; set; }
 
     private string[]? origins;

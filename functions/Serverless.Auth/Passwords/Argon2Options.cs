@@ -5,10 +5,14 @@ namespace Serverless.Auth.Passwords;
 /// <summary>Settings under <c>Auth__Argon2__*</c>. Defaults: OWASP's Argon2id m=19 MiB, t=2, p=1.</summary>
 public sealed class Argon2Options
 {
+    /// <summary>The configuration section these settings bind to (<c>Auth__Argon2__*</c> environment variables).</summary>
     public const string Section = "Auth:Argon2";
 
+    /// <summary>Memory per hash in KiB (default 19456, OWASP's minimum for Argon2id).</summary>
     public int MemoryKiB { get; set; } = 19456;
+    /// <summary>Passes over the memory (default 2).</summary>
     public int Iterations { get; set; } = 2;
+    /// <summary>Lanes (default 1).</summary>
     public int Parallelism { get; set; } = 1;
 
     /// <summary>Hashes computed at once per instance; each holds <see cref="MemoryKiB"/> of memory.</summary>
@@ -19,7 +23,9 @@ public sealed class Argon2Options
 
     /// <summary>Stored hashes asking for more than these are refused, never computed (memory / CPU DoS).</summary>
     public int MaxMemoryKiB { get; set; } = 262144;
+    /// <summary>See <see cref="MaxMemoryKiB"/>.</summary>
     public int MaxIterations { get; set; } = 16;
+    /// <summary>See <see cref="MaxMemoryKiB"/>.</summary>
     public int MaxParallelism { get; set; } = 8;
 
     internal Argon2Parameters Parameters => new(MemoryKiB, Iterations, Parallelism);

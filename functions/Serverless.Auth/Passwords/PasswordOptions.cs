@@ -5,6 +5,7 @@ namespace Serverless.Auth.Passwords;
 /// <summary>Settings under <c>Auth__Password__*</c> (NIST SP 800-63B-4: length, no composition rules).</summary>
 public sealed class PasswordOptions
 {
+    /// <summary>The configuration section these settings bind to (<c>Auth__Password__*</c> environment variables).</summary>
     public const string Section = "Auth:Password";
 
     /// <summary>15 for password-only authentication (NIST SP 800-63B-4).</summary>

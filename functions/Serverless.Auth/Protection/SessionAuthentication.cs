@@ -30,6 +30,7 @@ public static class SessionAuthentication
     /// <summary>The user id.</summary>
     public const string SubjectClaim = "sub";
 
+    /// <summary>The account's address.</summary>
     public const string EmailClaim = "email";
 
     /// <summary><c>true</c> or <c>false</c>.</summary>

@@ -10,8 +10,10 @@ namespace Serverless.Auth.Secrets;
 /// </summary>
 public sealed class ServerSecretOptions
 {
+    /// <summary>The configuration section these settings bind to (<c>Auth__Secrets__*</c> environment variables).</summary>
     public const string Section = "Auth:Secrets";
 
+    /// <summary>The server key (base64, 32 bytes or more): keys the MACs of device cookies and other server-side secrets; a key of its own.</summary>
     public string? ServerKey { get; set; }
 
     private (IReadOnlyList<RingKey>? Keys, string Error)? parsed;

@@ -5,6 +5,7 @@ namespace Serverless.Auth.Sessions;
 /// <summary>Settings under <c>Auth__Session__*</c>: how long a refresh session lives.</summary>
 public sealed class SessionLifetimeOptions
 {
+    /// <summary>The configuration section these settings bind to (<c>Auth__Session__*</c> environment variables).</summary>
     public const string Section = "Auth:Session";
 
     /// <summary>Sliding: a session unused this long ends. Default 14 days.</summary>

@@ -7,6 +7,7 @@ namespace Serverless.Auth.Storage;
 /// <summary>Settings under <c>Auth__Storage__*</c>.</summary>
 public sealed class StorageOptions
 {
+    /// <summary>The configuration section these settings bind to (<c>Auth__Storage__*</c> environment variables).</summary>
     public const string Section = "Auth:Storage";
 
     /// <summary>Connection string (Azurite locally). Exclusive with <see cref="TableServiceUri"/>.</summary>
@@ -18,11 +19,17 @@ public sealed class StorageOptions
     /// <summary>Client id of a user-assigned managed identity; empty means system-assigned / developer credentials.</summary>
     public string? ManagedIdentityClientId { get; set; }
 
+    /// <summary>The accounts table.</summary>
     public string UsersTable { get; set; } = "Users";
+    /// <summary>The revocation log's base name.</summary>
     public string RevocationsTable { get; set; } = "RevokedTokens";
+    /// <summary>Login backoff state per account and client.</summary>
     public string LoginThrottleTable { get; set; } = "LoginThrottle";
+    /// <summary>Sessions and their refresh-token chains.</summary>
     public string SessionsTable { get; set; } = "Sessions";
+    /// <summary>Confirmation, reset and email-change tokens (hashes only).</summary>
     public string MailTokensTable { get; set; } = "MailTokens";
+    /// <summary>Per-address mail caps.</summary>
     public string MailQuotasTable { get; set; } = "MailQuotas";
 
     /// <summary>
@@ -36,6 +43,7 @@ public sealed class StorageOptions
     /// <summary>The setting that named the queue before <see cref="EmailQueueSetting"/>; only read to refuse a disagreement.</summary>
     internal const string FormerEmailQueueSetting = Section + ":EmailQueue";
 
+    /// <summary>The mail queue's name when <see cref="EmailQueueSetting"/> is not set.</summary>
     public const string DefaultEmailQueue = "auth-email";
 
     /// <summary>The queue mail requests go through (<see cref="EmailQueueSetting"/>); failed ones end in <c>&lt;name&gt;-poison</c>, as the Functions queue trigger names it.</summary>
@@ -56,6 +64,7 @@ public sealed class StorageOptions
 
     /// <summary>Per-try network timeout; with <see cref="MaxRetries"/> it bounds how long a request waits on storage.</summary>
     public int TimeoutSeconds { get; set; } = 3;
+    /// <summary>Retries per storage call after the first try.</summary>
     public int MaxRetries { get; set; } = 2;
 
     /// <summary>

@@ -6,6 +6,7 @@ namespace Serverless.Auth.Throttling;
 /// <summary>Settings under <c>Auth__Throttling__*</c>: per-account backoff and per-client rate limits.</summary>
 public sealed class ThrottlingOptions
 {
+    /// <summary>The configuration section these settings bind to (<c>Auth__Throttling__*</c> environment variables).</summary>
     public const string Section = "Auth:Throttling";
 
     /// <summary>Consecutive failed logins for one email before backoff starts.</summary>

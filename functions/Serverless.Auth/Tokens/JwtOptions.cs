@@ -5,9 +5,12 @@ namespace Serverless.Auth.Tokens;
 /// <summary>Settings under <c>Auth__Jwt__*</c>.</summary>
 public sealed class JwtOptions
 {
+    /// <summary>The configuration section these settings bind to (<c>Auth__Jwt__*</c> environment variables).</summary>
     public const string Section = "Auth:Jwt";
 
+    /// <summary><c>iss</c> of every token, and what verification requires (the auth routes' public base URL when ES256 keys are published).</summary>
     public string Issuer { get; set; } = "";
+    /// <summary><c>aud</c> of every token, and what verification requires.</summary>
     public string Audience { get; set; } = "";
 
     /// <summary>One base64 HMAC key (32+ bytes). Its key id is derived from the key.</summary>
@@ -34,6 +37,7 @@ public sealed class JwtOptions
     /// <summary>The older form of <see cref="LifetimeSeconds"/>, still accepted; never both.</summary>
     public int? LifetimeMinutes { get; set; }
 
+    /// <summary>The access token's lifetime when none is set: 15 minutes.</summary>
     public const int DefaultLifetimeSeconds = 900;
 
     internal TimeSpan Lifetime => TimeSpan.FromSeconds(LifetimeSeconds ?? (LifetimeMinutes * 60) ?? DefaultLifetimeSeconds);

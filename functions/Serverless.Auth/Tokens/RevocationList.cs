@@ -112,7 +112,7 @@ internal sealed partial class RevocationList(
     /// refresh racing this call ends too). Returns the cut-off: a session started at or after it lives.
     /// Memory forgets the cut-off once every access token it covers has expired; its keyed row stays for
     /// <paramref name="sessionLifetime"/>, so a session row that escaped deletion (its login racing this
-    /// call) is still refused by a refresh's storage check (<see cref="IsSessionEndedInStorageAsync"/>).
+    /// call) is still refused by a refresh's storage check (<see cref="IsCutOffInStorageAsync"/>).
     /// </summary>
     public async Task<DateTimeOffset> RevokeUserAsync(string userId, TimeSpan sessionLifetime, CancellationToken cancellationToken)
     {

@@ -5,6 +5,7 @@ namespace Serverless.Auth.Tokens;
 /// <summary>Settings under <c>Auth__Revocation__*</c>: how the in-memory revocation list stays current.</summary>
 public sealed class RevocationOptions
 {
+    /// <summary>The configuration section these settings bind to (<c>Auth__Revocation__*</c> environment variables).</summary>
     public const string Section = "Auth:Revocation";
 
     /// <summary>How often each instance pulls new revocations from Table Storage.</summary>

@@ -130,7 +130,7 @@ internal sealed class RevocationStore(AuthTables tables, IOptions<StorageOptions
         return pruned;
     }
 
-    /// <summary>The change-log table a writer uses at <paramref name="now"/> (benchmarks fill it directly).</summary>
+    /// <summary>The change-log table a writer uses in <paramref name="period"/> (benchmarks fill it directly).</summary>
     internal TableClient LogTable(DateTimeOffset period) =>
         tables.Service.GetTableClient(logPrefix + Floor(period).UtcDateTime.ToString(PeriodFormat, CultureInfo.InvariantCulture));
 

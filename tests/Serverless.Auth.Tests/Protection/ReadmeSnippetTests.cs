@@ -13,10 +13,10 @@ public sealed partial class ReadmeSnippetTests
     public void EveryLineOfTheProtectionSnippetsIsCompiledCode()
     {
         var readme = File.ReadAllText(RepoPaths.Combine("README.md"));
-        var section = SectionPattern().Match(readme);
-        Assert.True(section.Success, "README has no \"## Protect your own endpoints\" section");
-        var snippets = SnippetPattern().Matches(section.Value).Select(m => m.Groups["code"].Value).ToList();
-        Assert.NotEmpty(snippets);
+        var sections = SectionPattern().Matches(readme);
+        Assert.Equal(2, sections.Count);
+        var snippets = sections.SelectMany(section => SnippetPattern().Matches(section.Value)).Select(m => m.Groups["code"].Value).ToList();
+        Assert.True(snippets.Count >= 4, "README's library and protection sections lost their snippets");
 
         var compiled = new[]
             {
@@ -25,6 +25,7 @@ public sealed partial class ReadmeSnippetTests
                 RepoPaths.Combine("functions", "Serverless.Functions", "Samples", "SampleFunctions.cs"),
                 RepoPaths.Combine("functions", "Serverless.Functions", "Program.cs"),
                 RepoPaths.Combine("tests", "Serverless.Auth.Tests", "Protection", "FunctionsMiddlewareTests.cs"),
+                RepoPaths.Combine("tests", "Serverless.Auth.Tests", "Packaging", "LibraryApp", "Program.cs"),
             }
             .SelectMany(File.ReadAllLines)
             .Select(line => line.Trim())
@@ -35,7 +36,7 @@ public sealed partial class ReadmeSnippetTests
         }
     }
 
-    [GeneratedRegex(@"^## Protect your own endpoints\n.*?(?=^## )", RegexOptions.Multiline | RegexOptions.Singleline)]
+    [GeneratedRegex(@"^## (Use it as a library|Protect your own endpoints)\n.*?(?=^## )", RegexOptions.Multiline | RegexOptions.Singleline)]
     private static partial Regex SectionPattern();
 
     [GeneratedRegex(@"```csharp\n(?<code>.*?)```", RegexOptions.Singleline)]
