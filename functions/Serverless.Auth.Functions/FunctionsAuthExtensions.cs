@@ -19,7 +19,7 @@ public static class FunctionsAuthExtensions
 
     /// <summary>
     /// Every HTTP-triggered POST, PUT, PATCH and DELETE from a browser must come from this origin or an allowed one
-    /// (<c>Auth__RequestOrigin__*</c>), or gets 403 problem+json: the CSRF check of the auth routes, for the app's own functions.
+    /// (<c>Auth__AllowedOrigins</c>), or gets 403 problem+json: the CSRF check of the auth routes, for the app's own functions.
     /// </summary>
     public static IFunctionsWorkerApplicationBuilder UseAllowedOriginCheck(this IFunctionsWorkerApplicationBuilder builder) =>
         builder.UseMiddleware<AllowedOriginMiddleware>();

@@ -105,7 +105,7 @@ public static class ServerlessAuthExtensions
 
     /// <summary>
     /// The origin check that protects the auth routes, on an app's own endpoint: its POST, PUT, PATCH and DELETE
-    /// requests from a browser must come from this origin or an allowed one (<c>Auth__RequestOrigin__*</c>), or get
+    /// requests from a browser must come from this origin or an allowed one (<c>Auth__AllowedOrigins</c>), or get
     /// 403 problem+json. Use it on every unsafe-method endpoint that cookies authenticate.
     /// </summary>
     public static TBuilder RequireAllowedOrigin<TBuilder>(this TBuilder builder)

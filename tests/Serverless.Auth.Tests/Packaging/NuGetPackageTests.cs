@@ -30,9 +30,14 @@ public sealed class NuGetPackageTests(AzuriteFixture azurite)
         using var http = new HttpClient { BaseAddress = app.BaseAddress };
         var browser = new SessionClient(http);
 
-        var signup = await browser.SendAsync(HttpMethod.Post, "/identity/signup", new { email = Emails.Unique("package"), password = Password });
+        var email = Emails.Unique("package");
+        var signup = await browser.SendAsync(HttpMethod.Post, "/identity/signup", new { email, password = Password });
         var userId = (await ResponseAssert.JsonAsync(signup, HttpStatusCode.Created)).GetProperty("userId").GetString();
         Assert.Equal("/identity", SessionClient.Cookie(signup, "refresh").Path.ToString());
+        browser = new SessionClient(http);
+        var login = await browser.SendAsync(HttpMethod.Post, "/identity/login", new { email, password = Password });
+        Assert.Equal(userId, (await ResponseAssert.JsonAsync(login, HttpStatusCode.OK)).GetProperty("userId").GetString());
+        Assert.Equal("/identity", SessionClient.Cookie(login, "device").Path.ToString());
         Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsJsonAsync("/api/auth/login", new { email = "a@example.com", password = Password }, TestContext.Current.CancellationToken)).StatusCode);
 
         var orders = await browser.SendAsync(HttpMethod.Get, "/api/orders");
