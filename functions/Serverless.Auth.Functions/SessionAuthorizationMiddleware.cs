@@ -69,7 +69,10 @@ internal static class FunctionMethod
         var typeName = entryPoint[..dot];
         var methodName = entryPoint[(dot + 1)..];
         var type = LoadedType(typeName) ?? AssemblyLoadContext.Default.LoadFromAssemblyPath(function.PathToAssembly).GetType(typeName);
-        return type?.GetMethod(methodName)
+        // Overloads of one name: the one marked [Function] is the function, as the worker decides.
+        var candidates = type?.GetMethods().Where(method => method.Name == methodName).ToList() ?? [];
+        return candidates.FirstOrDefault(method => method.IsDefined(typeof(FunctionAttribute), inherit: false))
+            ?? candidates.FirstOrDefault()
             ?? throw new InvalidOperationException($"Function {function.Name}: no method {methodName} on {typeName}.");
     }
 

@@ -228,4 +228,8 @@ public sealed class OrderFunctions
 
     [AllowAnonymous]
     public static string Status() => "up";
+
+    // An overload that is no function must not confuse the middleware: the [Function] one decides.
+    [AllowAnonymous]
+    public static IResult MyOrders(string userId) => TypedResults.Ok(userId);
 }
