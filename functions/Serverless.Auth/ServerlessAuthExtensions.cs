@@ -30,7 +30,8 @@ public static class ServerlessAuthExtensions
     /// Registers everything the auth service needs (its endpoints, mail, clean-up), bound to the <c>Auth</c> configuration
     /// section (<c>Auth__*</c> environment variables) and validated at start-up: a missing or unsafe setting stops the
     /// host with a message naming it. Includes <see cref="AddSessionAuthentication"/>, so the host's own endpoints can be
-    /// protected with the same sessions.
+    /// protected with the same sessions. Mail goes out through the <see cref="IAuthMailSender"/>: SMTP, unless the app
+    /// registers its own (before or after this call).
     /// </summary>
     public static IHostApplicationBuilder AddServerlessAuth(this IHostApplicationBuilder builder)
     {
@@ -67,7 +68,11 @@ public static class ServerlessAuthExtensions
         services.AddSingleton<PendingRegistrations>();
         services.AddSingleton<MailLinks>();
         services.AddSingleton<MailComposer>();
-        services.AddSingleton<SmtpMailSender>();
+        // The app's own sender wins whether it is registered before this (no default is added) or after (the last
+        // registration is the one resolved); the SMTP settings are only required while the default is the one in use.
+        var smtp = ServiceDescriptor.Singleton<IAuthMailSender, SmtpMailSender>();
+        services.TryAdd(smtp);
+        services.AddSingleton(new MailSenderChoice(services, smtp));
         services.AddSingleton<MailDelivery>();
         services.AddSingleton<MailQuota>();
         foreach (var endpoint in AuthApi.All)
