@@ -4,17 +4,19 @@ using Serverless.Testing;
 namespace Serverless.Auth.Tests.Protection;
 
 /// <summary>
-/// The README's C# snippets for protecting endpoints are compiled: each of their lines is a line of code this test
-/// project (or the sample) compiles and runs, so a snippet that stops compiling fails here.
+/// The README's C# snippets for protecting endpoints and for the extension points are compiled: each of their lines is
+/// a line of code this test project (or the sample) compiles and runs, so a snippet that stops compiling fails here.
 /// </summary>
 public sealed partial class ReadmeSnippetTests
 {
-    [Fact]
-    public void EveryLineOfTheProtectionSnippetsIsCompiledCode()
+    [Theory]
+    [InlineData("Protect your own endpoints")]
+    [InlineData("Extension points")]
+    public void EveryLineOfTheSectionsSnippetsIsCompiledCode(string heading)
     {
         var readme = File.ReadAllText(RepoPaths.Combine("README.md"));
-        var section = SectionPattern().Match(readme);
-        Assert.True(section.Success, "README has no \"## Protect your own endpoints\" section");
+        var section = Regex.Match(readme, $@"^## {Regex.Escape(heading)}\n.*?(?=^## )", RegexOptions.Multiline | RegexOptions.Singleline);
+        Assert.True(section.Success, $"README has no \"## {heading}\" section");
         var snippets = SnippetPattern().Matches(section.Value).Select(m => m.Groups["code"].Value).ToList();
         Assert.NotEmpty(snippets);
 
@@ -25,6 +27,8 @@ public sealed partial class ReadmeSnippetTests
                 RepoPaths.Combine("functions", "Serverless.Functions", "Samples", "SampleFunctions.cs"),
                 RepoPaths.Combine("functions", "Serverless.Functions", "Program.cs"),
                 RepoPaths.Combine("tests", "Serverless.Auth.Tests", "Protection", "FunctionsMiddlewareTests.cs"),
+                RepoPaths.Combine("tests", "Serverless.Auth.Tests", "Email", "MailSenderSeamTests.cs"),
+                RepoPaths.Combine("tests", "Serverless.Auth.Tests", "Events", "AuthEventTests.cs"),
             }
             .SelectMany(File.ReadAllLines)
             .Select(line => line.Trim())
@@ -34,9 +38,6 @@ public sealed partial class ReadmeSnippetTests
             Assert.True(compiled.Contains(line), $"README snippet line is not compiled anywhere: {line}");
         }
     }
-
-    [GeneratedRegex(@"^## Protect your own endpoints\n.*?(?=^## )", RegexOptions.Multiline | RegexOptions.Singleline)]
-    private static partial Regex SectionPattern();
 
     [GeneratedRegex(@"```csharp\n(?<code>.*?)```", RegexOptions.Singleline)]
     private static partial Regex SnippetPattern();
