@@ -10,6 +10,7 @@ using Microsoft.Extensions.Options;
 using Serverless.Auth.Accounts;
 using Serverless.Auth.Cookies;
 using Serverless.Auth.Email;
+using Serverless.Auth.Events;
 using Serverless.Auth.Http;
 using Serverless.Auth.Passwords;
 using Serverless.Auth.Protection;
@@ -31,7 +32,9 @@ public static class ServerlessAuthExtensions
     /// Registers everything the auth service needs (its endpoints, mail, clean-up), bound to the <c>Auth</c> configuration
     /// section (<c>Auth__*</c> environment variables) and validated at start-up: a missing or unsafe setting stops the
     /// host with a message naming it. Includes <see cref="AddSessionAuthentication"/>, so the host's own endpoints can be
-    /// protected with the same sessions.
+    /// protected with the same sessions. Mail goes out through the <see cref="IAuthMailSender"/>: SMTP, unless the app
+    /// registers its own (before or after this call). Every <see cref="IAuthEventSink"/> registered hears of the account
+    /// events (signed up, signed in, password changed, account deleted, ...).
     /// </summary>
     public static IHostApplicationBuilder AddServerlessAuth(this IHostApplicationBuilder builder)
     {
@@ -49,6 +52,7 @@ public static class ServerlessAuthExtensions
         services.AddOptionsWithValidateOnStart<Argon2Options, Argon2OptionsValidator>().BindConfiguration(Argon2Options.Section);
         services.AddOptionsWithValidateOnStart<ThrottlingOptions, ThrottlingOptionsValidator>().BindConfiguration(ThrottlingOptions.Section);
         services.AddOptionsWithValidateOnStart<EmailOptions, EmailOptionsValidator>().BindConfiguration(EmailOptions.Section);
+        services.AddOptionsWithValidateOnStart<AuthEventOptions, AuthEventOptionsValidator>().BindConfiguration(AuthEventOptions.Section);
 
         services.AddSingleton<UserRepository>();
         services.AddSingleton<HashingSlots>();
@@ -62,13 +66,18 @@ public static class ServerlessAuthExtensions
         services.AddSingleton<ClientRateLimiter>();
         services.AddSingleton<AccountService>();
         services.AddSingleton<EndpointChecks>();
+        services.AddSingleton<AuthEvents>();
         services.AddSingleton<MailQueue>();
         services.AddSingleton<MailOutbox>();
         services.AddSingleton<MailTokenStore>();
         services.AddSingleton<PendingRegistrations>();
         services.AddSingleton<MailLinks>();
         services.AddSingleton<MailComposer>();
-        services.AddSingleton<SmtpMailSender>();
+        // The app's own sender wins whether it is registered before this (no default is added) or after (the last
+        // registration is the one resolved); the SMTP settings are only required while the default is the one in use.
+        var smtp = ServiceDescriptor.Singleton<IAuthMailSender, SmtpMailSender>();
+        services.TryAdd(smtp);
+        services.AddSingleton(new MailSenderChoice(services, smtp));
         services.AddSingleton<MailDelivery>();
         services.AddSingleton<MailQuota>();
         foreach (var endpoint in AuthApi.All)

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Serverless.Auth.Cookies;
+using Serverless.Auth.Events;
 using Serverless.Auth.Http;
 using Serverless.Auth.Sessions;
 using Serverless.Auth.Throttling;
@@ -12,7 +13,8 @@ internal sealed class ChangePasswordEndpoint(
     AccountService accounts,
     SessionService sessions,
     SessionCookies cookies,
-    DeviceCookies devices)
+    DeviceCookies devices,
+    AuthEvents events)
 {
     public static readonly EndpointDeclaration Declaration = EndpointDeclaration.For(
         new Operation
@@ -60,6 +62,7 @@ internal sealed class ChangePasswordEndpoint(
             changed.UserId, changed.Email, changed.EmailConfirmed, remember, context.Request.Headers.UserAgent, cancellationToken, deviceId, notBefore: cutoff);
         cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
         devices.Issue(context.Response, EmailAddress.StorageKey(changed.Email), changed.UserId, deviceId, changed.DevicesIssued);
+        await events.RaiseAsync(context, AuthEventKind.PasswordChanged, changed.UserId, subject.SessionId);
         return TypedResults.Ok(SessionResponse.For(issued.Access.Subject));
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Serverless.Auth.Cookies;
+using Serverless.Auth.Events;
 using Serverless.Auth.Http;
 using Serverless.Auth.Sessions;
 using Serverless.Auth.Throttling;
@@ -8,7 +9,7 @@ using Serverless.Auth.Throttling;
 namespace Serverless.Auth.Accounts;
 
 /// <summary><c>POST /api/auth/account/delete</c>: delete my account, after checking my password.</summary>
-internal sealed class DeleteAccountEndpoint(AccountService accounts, SessionService sessions, SessionCookies cookies, DeviceCookies devices)
+internal sealed class DeleteAccountEndpoint(AccountService accounts, SessionService sessions, SessionCookies cookies, DeviceCookies devices, AuthEvents events)
 {
     public static readonly EndpointDeclaration Declaration = EndpointDeclaration.For(
         new Operation
@@ -41,6 +42,7 @@ internal sealed class DeleteAccountEndpoint(AccountService accounts, SessionServ
         }
 
         cookies.Clear(context.Response);
+        await events.RaiseAsync(context, AuthEventKind.AccountDeleted, account.UserId, subject.SessionId);
         return TypedResults.NoContent();
     }
 }

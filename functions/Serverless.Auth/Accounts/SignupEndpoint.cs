@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Serverless.Auth.Cookies;
 using Serverless.Auth.Email;
+using Serverless.Auth.Events;
 using Serverless.Auth.Http;
 using Serverless.Auth.Sessions;
 using Serverless.Auth.Throttling;
@@ -16,6 +17,7 @@ internal sealed class SignupEndpoint(
     SessionCookies cookies,
     DeviceCookies devices,
     MailOutbox outbox,
+    AuthEvents events,
     IOptions<EmailOptions> email)
 {
     private readonly bool requireConfirmed = email.Value.RequireConfirmed;
@@ -55,6 +57,7 @@ internal sealed class SignupEndpoint(
         var issued = await sessions.StartAsync(userId, email, emailConfirmed: false, credentials.Remember ?? true, context.Request.Headers.UserAgent, cancellationToken, deviceId);
         cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
         devices.Issue(context.Response, EmailAddress.StorageKey(email), userId, deviceId, UserRepository.FirstDevice);
+        await events.RaiseAsync(context, AuthEventKind.SignedUp, userId, issued.Session.SessionId);
         return TypedResults.Created((string?)null, new SignupResponse(userId, email, EmailConfirmed: false));
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Serverless.Auth.Accounts;
 using Serverless.Auth.Cookies;
+using Serverless.Auth.Events;
 using Serverless.Auth.Http;
 using Serverless.Auth.Sessions;
 using Serverless.Auth.Throttling;
@@ -18,7 +19,8 @@ internal sealed class EmailChangeEndpoint(
     MailLinks links,
     SessionService sessions,
     SessionCookies cookies,
-    DeviceCookies devices)
+    DeviceCookies devices,
+    AuthEvents events)
 {
     public static readonly EndpointDeclaration Request = EndpointDeclaration.For(
         new Operation
@@ -89,6 +91,7 @@ internal sealed class EmailChangeEndpoint(
                 return Problems.NewEmailTaken();
             case EmailChangeResult.Changed(var account):
                 await SessionRenewal.RenewIfSignedInAsync(context, sessions, cookies, devices, account.UserId);
+                await events.RaiseAsync(context, AuthEventKind.EmailChanged, account.UserId, null);
                 return TypedResults.Ok(new EmailConfirmedResponse(account.UserId, account.Email, EmailConfirmed: true));
             default:
                 return Problems.InvalidMailToken();

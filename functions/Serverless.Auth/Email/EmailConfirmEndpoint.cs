@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Serverless.Auth.Cookies;
+using Serverless.Auth.Events;
 using Serverless.Auth.Http;
 using Serverless.Auth.Sessions;
 using Serverless.Auth.Throttling;
@@ -8,7 +9,7 @@ using Serverless.Auth.Throttling;
 namespace Serverless.Auth.Email;
 
 /// <summary><c>POST /api/auth/email/confirm</c>: the token from the confirmation link; the frontend posts it.</summary>
-internal sealed class EmailConfirmEndpoint(MailLinks links, SessionService sessions, SessionCookies cookies, DeviceCookies devices)
+internal sealed class EmailConfirmEndpoint(MailLinks links, SessionService sessions, SessionCookies cookies, DeviceCookies devices, AuthEvents events)
 {
     public static readonly EndpointDeclaration Declaration = EndpointDeclaration.For(
         new Operation
@@ -27,12 +28,13 @@ internal sealed class EmailConfirmEndpoint(MailLinks links, SessionService sessi
         var (context, body) = (request.Context, request.Body);
 
         var cancellationToken = context.RequestAborted;
-        if (await links.ConfirmAsync(body.Token!, cancellationToken) is not { } account)
+        if (await links.ConfirmAsync(body.Token!, cancellationToken) is not (var account, var created))
         {
             return Problems.InvalidMailToken();
         }
 
         await SessionRenewal.RenewIfSignedInAsync(context, sessions, cookies, devices, account.UserId);
+        await events.RaiseAsync(context, created ? AuthEventKind.SignedUp : AuthEventKind.EmailConfirmed, account.UserId, null);
         return TypedResults.Ok(new EmailConfirmedResponse(account.UserId, account.Email, EmailConfirmed: true));
     }
 }

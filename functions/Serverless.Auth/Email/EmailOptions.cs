@@ -1,42 +1,53 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using Serverless.Auth.Http;
 
 namespace Serverless.Auth.Email;
 
-/// <summary>How the mail sender connects: STARTTLS upgrade, TLS from the first byte, or plain text (loopback development servers only).</summary>
+/// <summary>How the SMTP sender connects: STARTTLS upgrade, TLS from the first byte, or plain text (loopback development servers only).</summary>
 public enum SmtpTls
 {
-    /// <summary>Connect in plain text, then upgrade with STARTTLS; a relay that does not offer it fails (port 587).</summary>
+    /// <summary>Connect in plain text and upgrade with STARTTLS, required (port 587).</summary>
     StartTls,
+
     /// <summary>TLS from the first byte (port 465).</summary>
     SslOnConnect,
-    /// <summary>No TLS: refused except for a loopback development server.</summary>
+
+    /// <summary>Plain text: refused in Azure and for any host but loopback.</summary>
     None,
 }
 
-/// <summary>Settings under <c>Auth__Email__*</c>: the SMTP relay, the sender, the links in mails and the token lifetimes.</summary>
+/// <summary>
+/// Settings under <c>Auth__Email__*</c>: the SMTP relay, the sender, the links in mails and the token lifetimes. The
+/// <c>Smtp*</c> and <see cref="UseTls"/> settings are the default sender's: with an <see cref="IAuthMailSender"/> of the
+/// app's own they are neither required nor read.
+/// </summary>
 public sealed class EmailOptions
 {
-    /// <summary>The configuration section these settings bind to (<c>Auth__Email__*</c> environment variables).</summary>
+    /// <summary>The configuration section: <c>Auth:Email</c>.</summary>
     public const string Section = "Auth:Email";
 
-    /// <summary>The SMTP relay's host name.</summary>
+    /// <summary>The SMTP relay's host name; required unless the app registers its own <see cref="IAuthMailSender"/>.</summary>
     public string? SmtpHost { get; set; }
-    /// <summary>The relay's port (default 587).</summary>
+
+    /// <summary>The SMTP relay's port.</summary>
     public int SmtpPort { get; set; } = 587;
-    /// <summary>The relay's user name, if it asks for one.</summary>
+
+    /// <summary>The SMTP user name; empty for a relay without authentication.</summary>
     public string? SmtpUser { get; set; }
-    /// <summary>The relay's password (a secret: a Key Vault reference in Azure).</summary>
+
+    /// <summary>The SMTP password (a Key Vault reference in Azure).</summary>
     public string? SmtpPassword { get; set; }
-    /// <summary>How the connection is secured (default STARTTLS, required).</summary>
+
+    /// <summary>How the SMTP sender secures the connection.</summary>
     public SmtpTls UseTls { get; set; } = SmtpTls.StartTls;
 
     /// <summary>The From header, e.g. <c>Example &lt;no-reply@example.com&gt;</c>.</summary>
     public string? From { get; set; }
 
-    /// <summary>The product's name in subjects and bodies.</summary>
+    /// <summary>The name in subjects and bodies.</summary>
     public string ProductName { get; set; } = "Serverless Auth";
 
     /// <summary>The frontend's base for links in mails, e.g. <c>https://app.example.com/auth</c>: <c>/confirm</c>, <c>/reset</c> and <c>/forgot</c> are appended.</summary>
@@ -45,9 +56,10 @@ public sealed class EmailOptions
     /// <summary>Login needs a confirmed address, and signup no longer says whether an address is registered.</summary>
     public bool RequireConfirmed { get; set; }
 
-    /// <summary>How long a confirmation link works (default 24 hours).</summary>
+    /// <summary>How long a confirmation link works, from the request.</summary>
     public int ConfirmTokenMinutes { get; set; } = 1440;
-    /// <summary>How long a reset link works (default 30 minutes).</summary>
+
+    /// <summary>How long a reset or email-change link works, from the request.</summary>
     public int ResetTokenMinutes { get; set; } = 30;
 
     /// <summary>At most one mail of each kind per account in this many seconds: nobody can flood an inbox through the API.</summary>
@@ -67,34 +79,27 @@ public sealed class EmailOptions
     internal TimeSpan MailCooldown => TimeSpan.FromSeconds(MailCooldownSeconds);
 }
 
-internal sealed class EmailOptionsValidator(IOptions<RequestOriginOptions> origins) : IValidateOptions<EmailOptions>
+/// <summary>
+/// Whether the default SMTP sender is the one in use: the last <see cref="IAuthMailSender"/> registration (the one the
+/// container resolves) is the default's. Read from the registrations, so the check constructs no sender.
+/// </summary>
+internal sealed class MailSenderChoice(IEnumerable<ServiceDescriptor> registrations, ServiceDescriptor smtp)
+{
+    private readonly Lazy<bool> usesSmtp = new(() =>
+        registrations.LastOrDefault(r => r.ServiceType == typeof(IAuthMailSender) && !r.IsKeyedService) == smtp);
+
+    public bool UsesSmtp => usesSmtp.Value;
+}
+
+internal sealed class EmailOptionsValidator(IOptions<RequestOriginOptions> origins, MailSenderChoice sender) : IValidateOptions<EmailOptions>
 {
     public ValidateOptionsResult Validate(string? name, EmailOptions options)
     {
         var failures = new List<string>();
-        var host = options.SmtpHost?.Trim();
-        if (string.IsNullOrEmpty(host) || host.Any(char.IsWhiteSpace) || Uri.CheckHostName(host) == UriHostNameType.Unknown)
+        // The relay's settings only matter to the SMTP sender: with a sender of the app's own they are not read.
+        if (sender.UsesSmtp)
         {
-            failures.Add("Auth__Email__SmtpHost is required: the SMTP relay's host name (e.g. smtp.azurecomm.net; 127.0.0.1 for the local maildev).");
-        }
-
-        if (options.SmtpPort is < 1 or > 65535)
-        {
-            failures.Add("Auth__Email__SmtpPort must be a TCP port (1-65535), e.g. 587 for StartTls or 465 for SslOnConnect.");
-        }
-
-        if (!Enum.IsDefined(options.UseTls))
-        {
-            failures.Add("Auth__Email__UseTls must be StartTls, SslOnConnect or None.");
-        }
-        else if (options.UseTls == SmtpTls.None && (DeploymentEnvironment.Current.RunningInAzure || !IsLoopback(host)))
-        {
-            failures.Add("Auth__Email__UseTls=None sends mail (links that sign people in) and any SMTP password in plain text: it is refused in Azure and for any SMTP host but a loopback development server. Use StartTls or SslOnConnect.");
-        }
-
-        if (!string.IsNullOrEmpty(options.SmtpPassword) && string.IsNullOrWhiteSpace(options.SmtpUser))
-        {
-            failures.Add("Auth__Email__SmtpPassword is set but Auth__Email__SmtpUser is not: set both (SMTP authentication) or neither.");
+            AddSmtpProblems(options, failures);
         }
 
         if (string.IsNullOrWhiteSpace(options.From) || !MailboxAddress.TryParse(options.From, out var from) || !from.Address.Contains('@', StringComparison.Ordinal))
@@ -139,6 +144,34 @@ internal sealed class EmailOptionsValidator(IOptions<RequestOriginOptions> origi
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void AddSmtpProblems(EmailOptions options, List<string> failures)
+    {
+        var host = options.SmtpHost?.Trim();
+        if (string.IsNullOrEmpty(host) || host.Any(char.IsWhiteSpace) || Uri.CheckHostName(host) == UriHostNameType.Unknown)
+        {
+            failures.Add("Auth__Email__SmtpHost is required: the SMTP relay's host name (e.g. smtp.azurecomm.net; 127.0.0.1 for the local maildev), unless the app registers a mail sender of its own (IAuthMailSender).");
+        }
+
+        if (options.SmtpPort is < 1 or > 65535)
+        {
+            failures.Add("Auth__Email__SmtpPort must be a TCP port (1-65535), e.g. 587 for StartTls or 465 for SslOnConnect.");
+        }
+
+        if (!Enum.IsDefined(options.UseTls))
+        {
+            failures.Add("Auth__Email__UseTls must be StartTls, SslOnConnect or None.");
+        }
+        else if (options.UseTls == SmtpTls.None && (DeploymentEnvironment.Current.RunningInAzure || !IsLoopback(host)))
+        {
+            failures.Add("Auth__Email__UseTls=None sends mail (links that sign people in) and any SMTP password in plain text: it is refused in Azure and for any SMTP host but a loopback development server. Use StartTls or SslOnConnect.");
+        }
+
+        if (!string.IsNullOrEmpty(options.SmtpPassword) && string.IsNullOrWhiteSpace(options.SmtpUser))
+        {
+            failures.Add("Auth__Email__SmtpPassword is set but Auth__Email__SmtpUser is not: set both (SMTP authentication) or neither.");
+        }
     }
 
     /// <summary>

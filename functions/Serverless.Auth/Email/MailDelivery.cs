@@ -30,7 +30,7 @@ internal sealed partial class MailDelivery(
     UserRepository users,
     MailTokenStore tokens,
     MailComposer composer,
-    SmtpMailSender smtp,
+    IAuthMailSender sender,
     IOptions<EmailOptions> options,
     TimeProvider time,
     ILogger<MailDelivery> logger)
@@ -145,11 +145,11 @@ internal sealed partial class MailDelivery(
     {
         try
         {
-            await smtp.SendAsync(composer.Compose(mail, to), cancellationToken);
+            await sender.SendAsync(composer.Compose(mail, to), cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // A relay's refusal often quotes the recipient: keep only the kind of failure (hosts log what we throw).
+            // A relay's or an API's refusal often quotes the recipient: keep only the kind of failure (hosts log what we throw).
             throw new MailDeliveryException($"{mail.Kind} mail for {recipient} could not be sent: {Describe(e)}. The queue retries it.");
         }
     }

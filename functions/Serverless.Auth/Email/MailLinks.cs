@@ -15,6 +15,9 @@ internal abstract record EmailChangeResult
     public sealed record Taken : EmailChangeResult;
 }
 
+/// <summary>A confirmed address: <paramref name="Created"/> when the link was a pending registration's, which created the account.</summary>
+internal sealed record EmailConfirmation(UserAccount Account, bool Created);
+
 internal abstract record PasswordResetResult
 {
     public sealed record Reset(UserAccount Account) : PasswordResetResult;
@@ -43,12 +46,12 @@ internal sealed partial class MailLinks(
     /// The confirmed account, or null for an unknown, expired or used token. A pending registration's link
     /// creates its account here; an account's own link (also one the previous release mailed) confirms it.
     /// </summary>
-    public async Task<UserAccount?> ConfirmAsync(string token, CancellationToken cancellationToken)
+    public async Task<EmailConfirmation?> ConfirmAsync(string token, CancellationToken cancellationToken)
     {
         var found = await FindAsync(token, cancellationToken);
         if (found is { Kind: MailKind.Registration })
         {
-            return await registrations.CompleteAsync(found, cancellationToken);
+            return await registrations.CompleteAsync(found, cancellationToken) is { } created ? new EmailConfirmation(created, Created: true) : null;
         }
 
         if (found is not { Kind: MailKind.Confirm } stored)
@@ -69,7 +72,7 @@ internal sealed partial class MailLinks(
                 await throttle.ResetAsync(ThrottleKey.Account(account.Email), cancellationToken);
                 await tokens.DeleteAsync(stored.TokenHash, cancellationToken);
                 LogConfirmed(logger, account.UserId);
-                return account with { EmailConfirmed = true };
+                return new EmailConfirmation(account with { EmailConfirmed = true }, Created: false);
             }
         }
 

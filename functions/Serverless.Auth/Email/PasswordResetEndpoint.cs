@@ -1,13 +1,14 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Serverless.Auth.Cookies;
+using Serverless.Auth.Events;
 using Serverless.Auth.Http;
 using Serverless.Auth.Throttling;
 
 namespace Serverless.Auth.Email;
 
 /// <summary><c>POST /api/auth/password/reset</c>: the token from the reset link and a new password.</summary>
-internal sealed class PasswordResetEndpoint(MailLinks links, SessionCookies cookies)
+internal sealed class PasswordResetEndpoint(MailLinks links, SessionCookies cookies, AuthEvents events)
 {
     public static readonly EndpointDeclaration Declaration = EndpointDeclaration.For(
         new Operation
@@ -28,12 +29,13 @@ internal sealed class PasswordResetEndpoint(MailLinks links, SessionCookies cook
         {
             case PasswordResetResult.InvalidPassword(var errors):
                 return TypedResults.Problem(Problems.ValidationDetails(errors));
-            case PasswordResetResult.InvalidToken:
+            case PasswordResetResult.Reset(var account):
+                // Every session ended, this browser's too: it signs in again with the new password.
+                cookies.Clear(context.Response);
+                await events.RaiseAsync(context, AuthEventKind.PasswordReset, account.UserId, null);
+                return TypedResults.NoContent();
+            default:
                 return Problems.InvalidMailToken();
         }
-
-        // Every session ended, this browser's too: it signs in again with the new password.
-        cookies.Clear(context.Response);
-        return TypedResults.NoContent();
     }
 }

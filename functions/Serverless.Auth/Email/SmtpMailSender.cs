@@ -5,8 +5,11 @@ using MimeKit;
 
 namespace Serverless.Auth.Email;
 
-/// <summary>Sends one message over SMTP (MailKit). Throws when the relay is unreachable or refuses: the queue retries.</summary>
-internal sealed class SmtpMailSender(IOptions<EmailOptions> options)
+/// <summary>
+/// The default <see cref="IAuthMailSender"/>: one message over SMTP (MailKit). Throws when the relay is unreachable or
+/// refuses: the queue retries.
+/// </summary>
+internal sealed class SmtpMailSender(IOptions<EmailOptions> options) : IAuthMailSender
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
     private readonly EmailOptions settings = options.Value;

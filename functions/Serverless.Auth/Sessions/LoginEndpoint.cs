@@ -4,6 +4,7 @@ using Serverless.Auth.Accounts;
 using Microsoft.Extensions.Options;
 using Serverless.Auth.Cookies;
 using Serverless.Auth.Email;
+using Serverless.Auth.Events;
 using Serverless.Auth.Http;
 using Serverless.Auth.Throttling;
 
@@ -15,6 +16,7 @@ internal sealed class LoginEndpoint(
     SessionService sessions,
     SessionCookies cookies,
     DeviceCookies devices,
+    AuthEvents events,
     IOptions<EmailOptions> email)
 {
     private readonly bool requireConfirmed = email.Value.RequireConfirmed;
@@ -66,6 +68,7 @@ internal sealed class LoginEndpoint(
             case CredentialCheck.Matched(var account, _):
                 cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
                 devices.Issue(context.Response, EmailAddress.StorageKey(account.Email), account.UserId, device.Id, device.Sequence);
+                await events.RaiseAsync(context, AuthEventKind.SignedIn, account.UserId, issued.Session.SessionId);
                 return TypedResults.Ok(SessionResponse.For(issued.Access.Subject));
             case CredentialCheck.Throttled(var retryAfter):
                 return Problems.TooManyRequests(context.Response, retryAfter, "Too many failed logins for this account. Wait before trying again.");

@@ -1,13 +1,14 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Serverless.Auth.Cookies;
+using Serverless.Auth.Events;
 using Serverless.Auth.Http;
 using Serverless.Auth.Throttling;
 
 namespace Serverless.Auth.Sessions;
 
 /// <summary><c>POST /api/auth/logout-all</c>: sign out everywhere.</summary>
-internal sealed class LogoutAllEndpoint(SessionService sessions, SessionCookies cookies)
+internal sealed class LogoutAllEndpoint(SessionService sessions, SessionCookies cookies, AuthEvents events)
 {
     public static readonly EndpointDeclaration Declaration = EndpointDeclaration.For(
         new Operation
@@ -25,6 +26,7 @@ internal sealed class LogoutAllEndpoint(SessionService sessions, SessionCookies 
 
         await sessions.EndAllAsync(subject.UserId, context.RequestAborted);
         cookies.Clear(context.Response);
+        await events.RaiseAsync(context, AuthEventKind.SignedOutEverywhere, subject.UserId, subject.SessionId);
         return TypedResults.NoContent();
     }
 }

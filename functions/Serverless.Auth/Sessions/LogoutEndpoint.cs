@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Serverless.Auth.Cookies;
+using Serverless.Auth.Events;
 using Serverless.Auth.Http;
 using Serverless.Auth.Tokens;
 
@@ -10,7 +11,7 @@ namespace Serverless.Auth.Sessions;
 /// <c>POST /api/auth/logout</c>: ends the session of every valid credential presented (refresh
 /// cookie, access cookie, bearer) and clears both cookies; 204 even without one.
 /// </summary>
-internal sealed class LogoutEndpoint(AccessTokens tokens, SessionService sessions, SessionCookies cookies)
+internal sealed class LogoutEndpoint(AccessTokens tokens, SessionService sessions, SessionCookies cookies, AuthEvents events)
 {
     public static readonly EndpointDeclaration Declaration = EndpointDeclaration.For(
         new Operation
@@ -33,6 +34,7 @@ internal sealed class LogoutEndpoint(AccessTokens tokens, SessionService session
             if (await sessions.FindCurrentAsync(refresh, cancellationToken) is { } session && ended.Add(session.SessionId))
             {
                 await sessions.EndAsync(session.UserId, session.SessionId, cancellationToken);
+                await events.RaiseAsync(context, AuthEventKind.SignedOut, session.UserId, session.SessionId);
             }
         }
 
@@ -42,6 +44,7 @@ internal sealed class LogoutEndpoint(AccessTokens tokens, SessionService session
             if (await tokens.ValidateAsync(token) is { } subject && ended.Add(subject.SessionId))
             {
                 await sessions.EndAsync(subject.UserId, subject.SessionId, cancellationToken);
+                await events.RaiseAsync(context, AuthEventKind.SignedOut, subject.UserId, subject.SessionId);
             }
         }
 

@@ -1,13 +1,14 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Serverless.Auth.Cookies;
+using Serverless.Auth.Events;
 using Serverless.Auth.Http;
 using Serverless.Auth.Throttling;
 
 namespace Serverless.Auth.Sessions;
 
 /// <summary><c>POST /api/auth/sessions/revoke</c>: sign one of my sessions out.</summary>
-internal sealed class RevokeSessionEndpoint(SessionService sessions, SessionCookies cookies)
+internal sealed class RevokeSessionEndpoint(SessionService sessions, SessionCookies cookies, AuthEvents events)
 {
     public static readonly EndpointDeclaration Declaration = EndpointDeclaration.For(
         new Operation
@@ -36,6 +37,7 @@ internal sealed class RevokeSessionEndpoint(SessionService sessions, SessionCook
             cookies.Clear(context.Response);
         }
 
+        await events.RaiseAsync(context, AuthEventKind.SessionRevoked, subject.UserId, body.SessionId);
         return TypedResults.NoContent();
     }
 }

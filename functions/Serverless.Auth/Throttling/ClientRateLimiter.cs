@@ -78,17 +78,15 @@ internal sealed class ClientRateLimiter : IDisposable
     /// left are client-supplied and can be forged). IPv6 clients are keyed per /64 (one subscriber's
     /// allocation); IPv4-mapped IPv6 counts as the IPv4 address.
     /// </summary>
-    internal string ClientAddress(HttpContext context)
+    internal string ClientAddress(HttpContext context) => ClientIp(context) is { } client ? Key(client) : "unknown";
+
+    /// <summary>The client's address as <see cref="ClientAddress"/> finds it, whole (not keyed per /64); null when the host knows no peer.</summary>
+    internal IPAddress? ClientIp(HttpContext context)
     {
         var peer = context.Connection.RemoteIpAddress;
-        if (peer is null)
+        if (peer is null || !IsTrusted(peer))
         {
-            return "unknown";
-        }
-
-        if (!IsTrusted(peer))
-        {
-            return Key(peer);
+            return peer;
         }
 
         var forwarded = context.Request.Headers["X-Forwarded-For"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -101,13 +99,13 @@ internal sealed class ClientRateLimiter : IDisposable
 
             if (!IsTrusted(address))
             {
-                return Key(address);
+                return address;
             }
 
             peer = address;
         }
 
-        return Key(peer);
+        return peer;
     }
 
     /// <summary>
