@@ -155,7 +155,8 @@ public static class ServerlessAuthExtensions
         // switch for that is process-wide): only endpoints that ask for the session are authenticated, so the auth
         // routes are not checked twice and a fail-closed revocation check never touches an endpoint that does not need it.
         AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
-        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, SessionAuthenticationHandler>(SessionAuthentication.Scheme, null);
+        services.TryAddTransient<SessionAuthenticationHandler>();
+        services.AddAuthentication(options => options.AddScheme<SessionAuthenticationHandler>(SessionAuthentication.Scheme, displayName: null));
         services.AddAuthorizationBuilder()
             .SetDefaultPolicy(new AuthorizationPolicyBuilder(SessionAuthentication.Scheme).RequireAuthenticatedUser().Build())
             .AddPolicy(SessionAuthentication.ConfirmedEmailPolicy, policy => policy

@@ -30,7 +30,11 @@ public static partial class ResponseDefaults
         }
     }
 
-    private static readonly object PublicDocument = new();
+    /// <summary>Marks a public document's response (a feature, not an Items entry: reading Items makes its dictionary on every request).</summary>
+    private sealed class PublicDocument
+    {
+        public static readonly PublicDocument Marker = new();
+    }
 
     /// <summary>
     /// Identity and tokens must never be cached by the browser or a proxy; no MIME sniffing of bodies.
@@ -40,7 +44,7 @@ public static partial class ResponseDefaults
     public static void ApplyHeaders(HttpResponse response)
     {
         ArgumentNullException.ThrowIfNull(response);
-        if (!response.HttpContext.Items.ContainsKey(PublicDocument))
+        if (response.HttpContext.Features.Get<PublicDocument>() is null)
         {
             response.Headers.CacheControl = "no-store";
         }
@@ -54,7 +58,7 @@ public static partial class ResponseDefaults
     /// </summary>
     internal static void AllowPublicCaching(HttpResponse response, TimeSpan maxAge)
     {
-        response.HttpContext.Items[PublicDocument] = true;
+        response.HttpContext.Features.Set(PublicDocument.Marker);
         response.Headers.CacheControl = $"public, max-age={(int)maxAge.TotalSeconds}";
     }
 

@@ -1,13 +1,11 @@
 using System.Globalization;
 using System.Security.Claims;
-using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Serverless.Auth.Http;
 using Serverless.Auth.Sessions;
 using Serverless.Auth.Storage;
@@ -116,26 +114,38 @@ public static class SessionAuthentication
 /// the in-memory revocation list: no storage read on the hot path). Unauthenticated: 401 problem+json with
 /// <c>WWW-Authenticate: Bearer</c>; a failed policy: 403 problem+json. Every answer it touches is <c>no-store</c>.
 /// </summary>
-internal sealed class SessionAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, Authenticator authenticator)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+/// <remarks>
+/// A plain <see cref="IAuthenticationHandler"/> rather than <c>AuthenticationHandler&lt;TOptions&gt;</c>: the scheme
+/// has no options, events or forwarding, and the base class's per-request set-up (a logger made from the factory, the
+/// options lookup, the events object) cost more than the token check itself on a protected endpoint's hot path.
+/// Resolved per request (transient): ASP.NET Core makes one handler per scheme per request and initializes it there.
+/// </remarks>
+internal sealed partial class SessionAuthenticationHandler(Authenticator authenticator, ILogger<SessionAuthenticationHandler> logger)
+    : IAuthenticationHandler
 {
-    // Per request: a handler instance serves one request.
+    private HttpContext context = null!;
+    private Task<AuthenticateResult>? authentication;
     private bool storageUnavailable;
+    private string schemeName = SessionAuthentication.Scheme;
 
-    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    public Task InitializeAsync(AuthenticationScheme scheme, HttpContext httpContext)
     {
-        if (Request.Headers.Authorization.Count == 0 && !authenticator.SentAccessCookie(Request))
-        {
-            return AuthenticateResult.NoResult();
-        }
+        schemeName = scheme.Name;
+        context = httpContext;
+        return Task.CompletedTask;
+    }
 
+    // Once per request, however many policies or calls ask (as the base class does).
+    public Task<AuthenticateResult> AuthenticateAsync() => authentication ??= AuthenticateOnceAsync();
+
+    private async Task<AuthenticateResult> AuthenticateOnceAsync()
+    {
         TokenSubject? subject;
         try
         {
-            subject = await authenticator.AuthenticateAsync(Context);
+            subject = await authenticator.AuthenticateAsync(context);
         }
-        catch (Exception e) when (StorageFailure.IsUnavailable(e) && !Context.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (StorageFailure.IsUnavailable(e) && !context.RequestAborted.IsCancellationRequested)
         {
             // The revocation list is stale and storage cannot be asked either: fail closed, as verify does (503, not 401 or 500).
             storageUnavailable = true;
@@ -144,43 +154,54 @@ internal sealed class SessionAuthenticationHandler(
 
         if (subject is null)
         {
+            if (context.Request.Headers.Authorization.Count == 0 && !authenticator.SentAccessCookie(context.Request))
+            {
+                return AuthenticateResult.NoResult();
+            }
+
+            LogRefused(logger, schemeName);
             return AuthenticateResult.Fail("The access token is missing, invalid, expired or revoked.");
         }
 
         // An answer that depends on whose session it is must not be kept by a browser or proxy cache (the endpoint can
         // still set its own Cache-Control after this).
-        ResponseDefaults.ApplyHeaders(Response);
-        return AuthenticateResult.Success(new AuthenticationTicket(PrincipalOf(subject, Scheme.Name), Scheme.Name));
+        ResponseDefaults.ApplyHeaders(context.Response);
+        return AuthenticateResult.Success(new AuthenticationTicket(PrincipalOf(subject, schemeName), schemeName));
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    public Task ChallengeAsync(AuthenticationProperties? properties)
     {
-        ResponseDefaults.ApplyHeaders(Response);
+        ResponseDefaults.ApplyHeaders(context.Response);
         return storageUnavailable
-            ? Problems.Unavailable(Response, TimeSpan.FromSeconds(5), "Storage is not reachable right now. Try again shortly.").ExecuteAsync(Context)
-            : Authenticator.NotAuthenticated(Response).ExecuteAsync(Context);
+            ? Problems.Unavailable(context.Response, TimeSpan.FromSeconds(5), "Storage is not reachable right now. Try again shortly.").ExecuteAsync(context)
+            : Authenticator.NotAuthenticated(context.Response).ExecuteAsync(context);
     }
 
-    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    public Task ForbidAsync(AuthenticationProperties? properties)
     {
-        ResponseDefaults.ApplyHeaders(Response);
+        ResponseDefaults.ApplyHeaders(context.Response);
         return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not allowed.",
             detail: "The signed-in user does not meet this endpoint's policy (for example, a confirmed email address).",
-            extensions: new Dictionary<string, object?> { ["code"] = "policy_not_met" }).ExecuteAsync(Context);
+            extensions: new Dictionary<string, object?> { ["code"] = "policy_not_met" }).ExecuteAsync(context);
     }
 
-    internal static ClaimsPrincipal PrincipalOf(TokenSubject subject, string scheme) =>
-        new(new ClaimsIdentity(
-            [
-                new Claim(SessionAuthentication.SubjectClaim, subject.UserId),
-                new Claim(SessionAuthentication.EmailClaim, subject.Email),
-                new Claim(SessionAuthentication.EmailVerifiedClaim, subject.EmailConfirmed ? "true" : "false", ClaimValueTypes.Boolean),
-                new Claim(SessionAuthentication.SessionIdClaim, subject.SessionId),
-                new Claim(SessionAuthentication.AuthTimeClaim, subject.SessionStartedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64),
-            ],
-            scheme,
-            SessionAuthentication.SubjectClaim,
-            roleType: null));
+    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "{Scheme}: the access token presented is invalid, expired or revoked.")]
+    private static partial void LogRefused(ILogger logger, string scheme);
+
+    internal static ClaimsPrincipal PrincipalOf(TokenSubject subject, string scheme)
+    {
+        var identity = new ClaimsIdentity(scheme, SessionAuthentication.SubjectClaim, roleType: null);
+        // Claims made with their subject set are added as they are; any other claim is copied by ClaimsIdentity.
+        void Add(string type, string value, string valueType = ClaimValueTypes.String) =>
+            identity.AddClaim(new Claim(type, value, valueType, ClaimsIdentity.DefaultIssuer, ClaimsIdentity.DefaultIssuer, identity));
+
+        Add(SessionAuthentication.SubjectClaim, subject.UserId);
+        Add(SessionAuthentication.EmailClaim, subject.Email);
+        Add(SessionAuthentication.EmailVerifiedClaim, subject.EmailConfirmed ? "true" : "false", ClaimValueTypes.Boolean);
+        Add(SessionAuthentication.SessionIdClaim, subject.SessionId);
+        Add(SessionAuthentication.AuthTimeClaim, subject.SessionStartedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64);
+        return new ClaimsPrincipal(identity);
+    }
 }
 
 /// <summary>

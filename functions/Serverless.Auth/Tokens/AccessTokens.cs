@@ -113,7 +113,8 @@ internal sealed class AccessTokens
     /// <summary>Signature, algorithm, type, issuer, audience and lifetime; null when any check fails.</summary>
     public async Task<TokenSubject?> ValidateAsync(string? token)
     {
-        if (string.IsNullOrEmpty(token) || token.Length > MaxTokenBytes)
+        // A compact JWT is ASCII (base64url and dots) by definition; anything else is refused before it is hashed.
+        if (string.IsNullOrEmpty(token) || token.Length > MaxTokenBytes || !System.Text.Ascii.IsValid(token))
         {
             return null;
         }

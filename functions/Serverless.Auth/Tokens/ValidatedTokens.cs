@@ -24,11 +24,23 @@ internal sealed class ValidatedTokens
     /// <summary>SHA-256 of the token, as two 128-bit halves: equal digests mean the same token.</summary>
     internal readonly record struct Digest(UInt128 High, UInt128 Low)
     {
+        /// <param name="token">An ASCII token of at most <see cref="AccessTokens.MaxTokenBytes"/> characters (the caller checks both).</param>
         public static Digest Of(string token)
         {
+            // The ASCII bytes, not the UTF-16 ones: half the input to hash on every protected request.
+            if (token.Length > AccessTokens.MaxTokenBytes)
+            {
+                throw new ArgumentException("Tokens longer than MaxTokenBytes are never hashed.", nameof(token));
+            }
+
+            Span<byte> ascii = stackalloc byte[token.Length];
+            if (System.Text.Ascii.FromUtf16(token, ascii, out var length) != System.Buffers.OperationStatus.Done)
+            {
+                throw new ArgumentException("Only ASCII tokens are hashed.", nameof(token));
+            }
+
             Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-            // Tokens are ASCII (base64url and dots), checked before they get here; UTF-16 bytes hash them as well.
-            SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(token.AsSpan()), hash);
+            SHA256.HashData(ascii[..length], hash);
             return new Digest(BinaryPrimitives.ReadUInt128LittleEndian(hash), BinaryPrimitives.ReadUInt128LittleEndian(hash[16..]));
         }
 

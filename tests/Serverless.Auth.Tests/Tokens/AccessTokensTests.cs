@@ -105,6 +105,21 @@ public sealed class AccessTokensTests
     public async Task MalformedTokensAreRejected(string token) => Assert.Null(await Create().ValidateAsync(token));
 
     [Fact]
+    public async Task AValidTokenWithANonAsciiCharacterAddedIsRefusedAndTheOriginalStillValidates()
+    {
+        // The validated-token cache hashes a token's ASCII bytes: a character outside ASCII must be refused before that,
+        // never folded into a digest that could equal a cached token's.
+        var tokens = Create();
+        var issued = tokens.Issue("user-1", "ann@example.com", "session-1");
+        Assert.NotNull(await tokens.ValidateAsync(issued.Value));
+
+        Assert.Null(await tokens.ValidateAsync(issued.Value + "\u00e9"));
+        Assert.Null(await tokens.ValidateAsync(issued.Value.Replace('.', '\u2024')));
+        Assert.Null(await tokens.ValidateAsync(issued.Value[..^1] + "\uff41"));
+        Assert.NotNull(await tokens.ValidateAsync(issued.Value));
+    }
+
+    [Fact]
     public async Task RotatedKeysSignWithTheNewestAndValidateAll()
     {
         var oldKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
