@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Serverless.Auth.Cookies;
 using Serverless.Auth.Events;
 using Serverless.Auth.Http;
+using Serverless.Auth.Mfa;
 using Serverless.Auth.Sessions;
 using Serverless.Auth.Throttling;
 
@@ -14,13 +15,15 @@ internal sealed class ChangePasswordEndpoint(
     SessionService sessions,
     SessionCookies cookies,
     DeviceCookies devices,
+    StepUp stepUp,
     AuthEvents events)
 {
     public static readonly EndpointDeclaration Declaration = EndpointDeclaration.For(
         new Operation
         {
             Summary = "Change my password",
-            Description = "Checks the current password (a wrong one counts toward the backoff: the device's own on a trusted device, else the account's), "
+            Description = "Checks the current password (a wrong one counts toward the backoff: the device's own on a trusted device, else the account's) and, "
+                + "for an account with a second factor, a code or recovery code unless this session checked one within Auth__Mfa__StepUpSeconds (400 errors.code), "
                 + "sets the new one, ends every session with every access token issued so far (this one's too), voids every earlier device cookie "
                 + "and answers with the cookies of a new session for this browser. On 503 either nothing changed or the change is complete: "
                 + "sessions are ended before the password is written.",
@@ -35,8 +38,8 @@ internal sealed class ChangePasswordEndpoint(
         var (context, body, subject) = (request.Context, request.Body, request.Subject);
 
         var cancellationToken = context.RequestAborted;
-        var (account, wrong) = await Reauthentication.CheckAsync(
-            accounts, devices, context, subject, body.CurrentPassword!, "currentPassword", "The current password is incorrect.");
+        var (account, wrong, secondFactor) = await Reauthentication.CheckAsync(
+            accounts, devices, context, subject, body.CurrentPassword!, "currentPassword", "The current password is incorrect.", body);
         if (wrong is not null)
         {
             return wrong;
@@ -58,8 +61,11 @@ internal sealed class ChangePasswordEndpoint(
         }
 
         var deviceId = DeviceCookies.NewDeviceId();
+        // The new session keeps how this one was signed in (and a code checked just now counts as its latest).
+        var (amr, secondFactorAt) = stepUp.Carried(subject, secondFactor);
         var issued = await sessions.StartAsync(
-            changed.UserId, changed.Email, changed.EmailConfirmed, remember, context.Request.Headers.UserAgent, cancellationToken, deviceId, notBefore: cutoff);
+            changed.UserId, changed.Email, changed.EmailConfirmed, remember, context.Request.Headers.UserAgent, cancellationToken, deviceId, notBefore: cutoff,
+            amr: amr, secondFactorAt: secondFactorAt);
         cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
         devices.Issue(context.Response, EmailAddress.StorageKey(changed.Email), changed.UserId, deviceId, changed.DevicesIssued);
         await events.RaiseAsync(context, AuthEventKind.PasswordChanged, changed.UserId, subject.SessionId);

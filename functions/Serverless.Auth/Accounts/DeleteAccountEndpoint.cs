@@ -28,7 +28,7 @@ internal sealed class DeleteAccountEndpoint(AccountService accounts, SessionServ
         var (context, body, subject) = (request.Context, request.Body, request.Subject);
 
         var cancellationToken = context.RequestAborted;
-        var (account, wrong) = await Reauthentication.CheckAsync(accounts, devices, context, subject, body.Password!, "password", "The password is incorrect.");
+        var (account, wrong, _) = await Reauthentication.CheckAsync(accounts, devices, context, subject, body.Password!, "password", "The password is incorrect.", body);
         if (wrong is not null)
         {
             return wrong;

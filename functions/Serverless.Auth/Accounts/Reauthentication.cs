@@ -1,29 +1,38 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.DependencyInjection;
 using Serverless.Auth.Http;
+using Serverless.Auth.Mfa;
 using Serverless.Auth.Throttling;
 using Serverless.Auth.Tokens;
 
 namespace Serverless.Auth.Accounts;
 
 /// <summary>
-/// The password a signed-in user re-enters before a sensitive change (password change, deletion, email change), for the
-/// account of the token's subject:
-/// checked under the backoff as a login is (the device's own, for a trusted device; else the account's), a
-/// wrong one answered as a field error on the request's password field.
+/// The re-authentication before a sensitive change (password change, deletion, email change, MFA changes), for the
+/// account of the token's subject: the password, checked under the backoff as a login is (the device's own, for a
+/// trusted device; else the account's), a wrong one answered as a field error on the request's password field; then,
+/// for an account with a second factor, the step-up (<see cref="StepUp"/>).
 /// </summary>
 internal static class Reauthentication
 {
-    public static async Task<(UserAccount? Account, ProblemHttpResult? Problem)> CheckAsync(
-        AccountService accounts, DeviceCookies devices, HttpContext context, TokenSubject subject, string password, string field, string wrongMessage)
+    /// <returns>The account to change (as written, if a code was spent) and the second-factor method checked now, if any; or the problem to answer.</returns>
+    public static async Task<(UserAccount? Account, ProblemHttpResult? Problem, string? SecondFactorMethod)> CheckAsync(
+        AccountService accounts, DeviceCookies devices, HttpContext context, TokenSubject subject, string password, string field, string wrongMessage,
+        ISecondFactorAnswer secondFactor)
     {
         var check = await accounts.CheckPasswordAsync(
             subject.UserId, subject.Email, password, accountKey => devices.Presented(context.Request, accountKey), context.RequestAborted);
-        return check switch
+        switch (check)
         {
-            CredentialCheck.Matched(var account, _) => (account, null),
-            CredentialCheck.Throttled(var wait) => (null, Problems.TooManyRequests(context.Response, wait, "Too many failed password checks for this account. Wait before trying again.")),
-            _ => (null, TypedResults.Problem(Problems.ValidationDetails(new Dictionary<string, string[]> { [field] = [wrongMessage] }))),
-        };
+            case CredentialCheck.Matched(var account, _):
+                var (stepped, method, problem) = await context.RequestServices.GetRequiredService<StepUp>()
+                    .CheckAsync(account, subject, secondFactor, context.Response, context.RequestAborted);
+                return (stepped, problem, method);
+            case CredentialCheck.Throttled(var wait):
+                return (null, Problems.TooManyRequests(context.Response, wait, "Too many failed password checks for this account. Wait before trying again."), null);
+            default:
+                return (null, Problems.Invalid(field, wrongMessage), null);
+        }
     }
 }

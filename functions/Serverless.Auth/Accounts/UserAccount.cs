@@ -32,6 +32,9 @@ internal sealed record UserAccount(string UserId, string Email, string PasswordH
     /// <summary>Device cookies numbered at or below this were voided by a password change or reset.</summary>
     public long DeviceFloor { get; init; }
 
+    /// <summary>Its second factors (none in rows written before they existed).</summary>
+    public Mfa.MfaState Mfa { get; init; } = Serverless.Auth.Mfa.MfaState.None;
+
     /// <summary>Where it was read from; <see cref="ETag"/> is that row's.</summary>
     public AccountLayout Layout { get; init; } = AccountLayout.Current;
 }

@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
 using Serverless.Auth.Email;
+using Serverless.Auth.Mfa;
 using Serverless.Auth.Passwords;
 using Serverless.Auth.Storage;
 
@@ -40,6 +41,11 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
     private const string DevicesIssuedColumn = "DevicesIssued";
     private const string DeviceFloorColumn = "DeviceFloor";
     private const int MaxAttempts = 4;
+    private const string TotpSecretColumn = "TotpSecret";
+    private const string TotpPendingColumn = "TotpPending";
+    private const string TotpLastStepColumn = "TotpLastStep";
+    private const string RecoveryCodesColumn = "RecoveryCodes";
+    private const string MfaPendingFloorColumn = "MfaPendingFloor";
 
     // The background pass's cursor: a partition no email hash or user id can be.
     private const string CursorPartition = "~legacy-move";
@@ -287,6 +293,28 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
     public Task<bool> TryRecordDeviceAsync(UserAccount account, CancellationToken cancellationToken) =>
         TryMergeAsync(account, new() { [DevicesIssuedColumn] = account.DevicesIssued + 1 }, cancellationToken);
 
+    /// <summary>
+    /// Writes the account's second factors as <paramref name="next"/> says, if the row is unchanged since it was read
+    /// (ETag): of two code checks, recovery-code uses or pending sign-ins racing on one account, exactly one lands.
+    /// </summary>
+    /// <returns>The account as written (its new ETag), or null when the row changed or vanished.</returns>
+    public async Task<UserAccount?> TryWriteMfaAsync(UserAccount account, MfaState next, CancellationToken cancellationToken)
+    {
+        RequireCurrent(account);
+        var patch = new TableEntity(account.UserId, AccountRow)
+        {
+            [TotpSecretColumn] = next.TotpSecret,
+            [TotpPendingColumn] = next.TotpPending,
+            [TotpLastStepColumn] = next.TotpLastStep,
+            [RecoveryCodesColumn] = string.Join(',', next.RecoveryCodes),
+            [MfaPendingFloorColumn] = next.PendingFloor,
+        };
+        ETag written = default;
+        return await TryWriteAsync(async () => written = (await tables.Users.UpdateEntityAsync(patch, account.ETag, TableUpdateMode.Merge, cancellationToken)).Headers.ETag ?? default)
+            ? account with { Mfa = next, ETag = written }
+            : null;
+    }
+
     /// <summary>Replaces the hash if the row is unchanged since it was read (ETag); a lost race is harmless.</summary>
     public Task<bool> TryUpdatePasswordHashAsync(UserAccount account, string passwordHash, CancellationToken cancellationToken) =>
         TryMergeAsync(account, new() { ["PasswordHash"] = passwordHash }, cancellationToken);
@@ -458,6 +486,12 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
             // Absent in rows written before device cookies were counted: nothing issued, nothing voided.
             DevicesIssued = entity.GetInt64(prefix + DevicesIssuedColumn) ?? 0,
             DeviceFloor = entity.GetInt64(prefix + DeviceFloorColumn) ?? 0,
+            Mfa = new MfaState(
+                entity.GetString(prefix + TotpSecretColumn) ?? "",
+                entity.GetString(prefix + TotpPendingColumn) ?? "",
+                entity.GetInt64(prefix + TotpLastStepColumn) ?? 0,
+                (entity.GetString(prefix + RecoveryCodesColumn) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries),
+                entity.GetInt64(prefix + MfaPendingFloorColumn) ?? 0),
             Layout = layout,
         };
     }

@@ -45,6 +45,10 @@ internal sealed class AuthCookie
     public static AuthCookie Device(IOptions<AuthCookieOptions> options, AuthMount mount) =>
         new(options.Value, options.Value.DeviceName, () => mount.BasePath);
 
+    /// <summary>The pending sign-in cookie between the password and the second step: only the MFA routes get it.</summary>
+    public static AuthCookie PendingSignIn(IOptions<AuthCookieOptions> options, AuthMount mount) =>
+        new(options.Value, options.Value.Name + "-mfa", () => mount.BasePath + "/mfa");
+
     public string Name { get; }
 
     /// <summary>A null lifetime writes a browser-session cookie (no Max-Age): gone when the browser closes.</summary>

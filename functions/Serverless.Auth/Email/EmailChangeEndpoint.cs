@@ -58,7 +58,7 @@ internal sealed class EmailChangeEndpoint(
             return NewEmailProblem(emailProblem);
         }
 
-        var (account, wrong) = await Reauthentication.CheckAsync(accounts, devices, context, subject, body.Password!, "password", "The password is incorrect.");
+        var (account, wrong, _) = await Reauthentication.CheckAsync(accounts, devices, context, subject, body.Password!, "password", "The password is incorrect.", body);
         if (wrong is not null)
         {
             return wrong;

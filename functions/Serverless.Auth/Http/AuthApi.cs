@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Auth.Accounts;
 using Serverless.Auth.Email;
+using Serverless.Auth.Mfa;
 using Serverless.Auth.Sessions;
 using Serverless.Auth.Tokens;
 
@@ -48,6 +49,18 @@ public static class AuthApi
     public static AuthEndpoint PasswordForgot { get; } = Post("PasswordForgot", "password/forgot", MailRequestEndpoint.Forgot);
     /// <summary><c>POST /api/auth/password/reset</c>: Reset the password.</summary>
     public static AuthEndpoint PasswordReset { get; } = Post("PasswordReset", "password/reset", PasswordResetEndpoint.Declaration);
+    /// <summary><c>POST /api/auth/mfa/verify</c>: Complete a sign-in with a second factor.</summary>
+    public static AuthEndpoint MfaVerify { get; } = Post("MfaVerify", "mfa/verify", MfaVerifyEndpoint.Declaration);
+    /// <summary><c>GET /api/auth/mfa</c>: My second factors.</summary>
+    public static AuthEndpoint MfaStatus { get; } = Get("MfaStatus", "mfa", MfaEndpoints.Status);
+    /// <summary><c>POST /api/auth/mfa/totp/setup</c>: Set up TOTP.</summary>
+    public static AuthEndpoint MfaTotpSetup { get; } = Post("MfaTotpSetup", "mfa/totp/setup", MfaEndpoints.Setup);
+    /// <summary><c>POST /api/auth/mfa/totp/enable</c>: Enable TOTP.</summary>
+    public static AuthEndpoint MfaTotpEnable { get; } = Post("MfaTotpEnable", "mfa/totp/enable", MfaEndpoints.Enable);
+    /// <summary><c>POST /api/auth/mfa/totp/disable</c>: Disable TOTP.</summary>
+    public static AuthEndpoint MfaTotpDisable { get; } = Post("MfaTotpDisable", "mfa/totp/disable", MfaEndpoints.Disable);
+    /// <summary><c>POST /api/auth/mfa/recovery-codes</c>: New recovery codes.</summary>
+    public static AuthEndpoint MfaRecoveryCodes { get; } = Post("MfaRecoveryCodes", "mfa/recovery-codes", MfaEndpoints.NewRecoveryCodes);
     /// <summary><c>GET /api/auth/.well-known/jwks.json</c>: The public keys that verify access tokens (JWKS).</summary>
     public static AuthEndpoint Jwks { get; } = Get("Jwks", ".well-known/jwks.json", JwksEndpoint.Declaration);
     /// <summary><c>GET /api/auth/.well-known/openid-configuration</c>: Discovery document (issuer, jwks_uri).</summary>
@@ -57,7 +70,8 @@ public static class AuthApi
     public static IReadOnlyList<AuthEndpoint> All { get; } =
         [
             Signup, Login, Verify, Logout, Refresh, LogoutAll, Sessions, RevokeSession, ChangePassword, DeleteAccount,
-            EmailConfirm, EmailResend, EmailChange, EmailChangeConfirm, PasswordForgot, PasswordReset, Jwks, OpenIdConfiguration,
+            EmailConfirm, EmailResend, EmailChange, EmailChangeConfirm, PasswordForgot, PasswordReset,
+            MfaVerify, MfaStatus, MfaTotpSetup, MfaTotpEnable, MfaTotpDisable, MfaRecoveryCodes, Jwks, OpenIdConfiguration,
         ];
 
     /// <summary>

@@ -16,14 +16,18 @@ public sealed record CredentialsRequest(string? Email, string? Password, bool? R
 /// <summary>Change the signed-in user's password.</summary>
 /// <param name="CurrentPassword">The password now in use (re-authentication).</param>
 /// <param name="NewPassword">The new password; the password policy applies.</param>
-public sealed record PasswordChangeRequest(string? CurrentPassword, string? NewPassword) : IRequiredFields
+/// <param name="Code">With a second factor: a TOTP code, unless this session checked one within <c>Auth__Mfa__StepUpSeconds</c>.</param>
+/// <param name="RecoveryCode">A recovery code instead of a code.</param>
+public sealed record PasswordChangeRequest(string? CurrentPassword, string? NewPassword, string? Code = null, string? RecoveryCode = null) : IRequiredFields, Mfa.ISecondFactorAnswer
 {
     IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("currentPassword", "Current password", CurrentPassword), ("newPassword", "New password", NewPassword)];
 }
 
 /// <summary>Delete the signed-in user's account.</summary>
 /// <param name="Password">The current password (re-authentication).</param>
-public sealed record AccountDeleteRequest(string? Password) : IRequiredFields
+/// <param name="Code">With a second factor: a TOTP code, unless this session checked one within <c>Auth__Mfa__StepUpSeconds</c>.</param>
+/// <param name="RecoveryCode">A recovery code instead of a code.</param>
+public sealed record AccountDeleteRequest(string? Password, string? Code = null, string? RecoveryCode = null) : IRequiredFields, Mfa.ISecondFactorAnswer
 {
     IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("password", "Password", Password)];
 }
@@ -48,7 +52,11 @@ public sealed record EmailConfirmRequest(string? Token) : IRequiredFields
 }
 
 /// <summary>Change the signed-in user's address: the new one, and the current password.</summary>
-public sealed record EmailChangeRequest(string? NewEmail, string? Password) : IRequiredFields
+/// <param name="NewEmail">The new address.</param>
+/// <param name="Password">The current password.</param>
+/// <param name="Code">With a second factor: a TOTP code, unless this session checked one within <c>Auth__Mfa__StepUpSeconds</c>.</param>
+/// <param name="RecoveryCode">A recovery code instead of a code.</param>
+public sealed record EmailChangeRequest(string? NewEmail, string? Password, string? Code = null, string? RecoveryCode = null) : IRequiredFields, Mfa.ISecondFactorAnswer
 {
     IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("newEmail", "New email", NewEmail?.Trim()), ("password", "Password", Password)];
 }
@@ -59,7 +67,46 @@ public sealed record PasswordResetRequest(string? Token, string? NewPassword) : 
     IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("token", "Token", Token), ("newPassword", "New password", NewPassword)];
 }
 
+/// <summary>A second factor: a TOTP code, or instead one of the recovery codes.</summary>
+/// <param name="Code">The 6-digit code the authenticator app shows.</param>
+/// <param name="RecoveryCode">A recovery code (<c>xxxxx-xxxxx</c>), usable once, instead of a code.</param>
+public sealed record MfaCodeRequest(string? Code, string? RecoveryCode) : IRequiredFields, Mfa.ISecondFactorAnswer
+{
+    IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields =>
+        string.IsNullOrEmpty(RecoveryCode) ? [("code", "Code", Code)] : [];
+}
+
+/// <summary>The password (re-authentication) to set up a TOTP factor.</summary>
+public sealed record MfaSetupRequest(string? Password) : IRequiredFields
+{
+    IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("password", "Password", Password)];
+}
+
+/// <summary>The password and a second factor, for disabling TOTP or new recovery codes.</summary>
+/// <param name="Password">The current password.</param>
+/// <param name="Code">A TOTP code (not needed when this session checked one within <c>Auth__Mfa__StepUpSeconds</c>).</param>
+/// <param name="RecoveryCode">A recovery code instead of a code.</param>
+public sealed record MfaChangeRequest(string? Password, string? Code, string? RecoveryCode) : IRequiredFields, Mfa.ISecondFactorAnswer
+{
+    IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("password", "Password", Password)];
+}
+
 // Responses.
+
+/// <summary>A TOTP factor set up but not active: confirm it with a code (<c>POST /api/auth/mfa/totp/enable</c>).</summary>
+/// <param name="Secret">The secret, base32, for typing into an app. Shown now only; never returned again.</param>
+/// <param name="OtpauthUri">The <c>otpauth://</c> URI the QR code carries.</param>
+/// <param name="QrSvg">The QR code of <c>otpauthUri</c> as an SVG document.</param>
+public sealed record MfaSetupResponse(string Secret, string OtpauthUri, string QrSvg);
+
+/// <summary>Recovery codes, shown once: each signs in once instead of a code.</summary>
+public sealed record RecoveryCodesResponse(IReadOnlyList<string> RecoveryCodes);
+
+/// <summary>The signed-in user's second factors.</summary>
+/// <param name="Totp">Whether a TOTP factor is active.</param>
+/// <param name="RecoveryCodesLeft">Unused recovery codes.</param>
+/// <param name="Passkeys">Registered passkeys (none until passkeys land).</param>
+public sealed record MfaStatusResponse(bool Totp, int RecoveryCodesLeft, int Passkeys);
 
 /// <summary>A new account (its session is in the cookies).</summary>
 /// <param name="UserId">The account's id: the <c>sub</c> claim, stable across email changes.</param>
@@ -67,14 +114,33 @@ public sealed record PasswordResetRequest(string? Token, string? NewPassword) : 
 /// <param name="EmailConfirmed">Whether the address is confirmed.</param>
 public sealed record SignupResponse(string UserId, string Email, bool EmailConfirmed);
 
-/// <summary>The signed-in user and when the access token expires.</summary>
-/// <param name="UserId">The account's id (<c>sub</c>).</param>
-/// <param name="Email">The account's address.</param>
-/// <param name="ExpiresAt">When the access token expires (refresh before or on 401).</param>
-/// <param name="EmailConfirmed">Whether the address is confirmed.</param>
-public sealed record SessionResponse(string UserId, string Email, DateTimeOffset ExpiresAt, bool EmailConfirmed)
+/// <summary>
+/// A sign-in's answer: <c>status: "signed_in"</c>, the signed-in user and when the access token expires; or, after the
+/// right password for an account with a second factor, <c>status: "mfa_required"</c> with the second step's
+/// <c>methods</c> and when the step expires (and no user fields: no session exists yet).
+/// </summary>
+/// <param name="Status"><c>signed_in</c> or <c>mfa_required</c>.</param>
+/// <param name="UserId">The account's id (<c>sub</c>); absent while a second step is pending.</param>
+/// <param name="Email">The account's address; absent while a second step is pending.</param>
+/// <param name="ExpiresAt">When the access token expires (refresh before or on 401); for <c>mfa_required</c>, when the second step expires.</param>
+/// <param name="EmailConfirmed">Whether the address is confirmed; absent while a second step is pending.</param>
+/// <param name="Amr">How the session was signed in (RFC 8176): <c>["pwd"]</c>, <c>["pwd","otp","mfa"]</c>, or for a recovery code <c>["pwd","mfa","rcv"]</c> (<c>rcv</c> is a local value).</param>
+/// <param name="Methods">For <c>mfa_required</c>: what <c>POST /api/auth/mfa/verify</c> accepts (<c>totp</c>, <c>recovery</c>).</param>
+public sealed record SessionResponse(
+    string Status,
+    DateTimeOffset ExpiresAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? UserId = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Email = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? EmailConfirmed = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Amr = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Methods = null)
 {
-    internal static SessionResponse For(TokenSubject subject) => new(subject.UserId, subject.Email, subject.ExpiresAt, subject.EmailConfirmed);
+    internal const string SignedIn = "signed_in";
+    internal const string MfaRequired = "mfa_required";
+
+    internal static SessionResponse For(TokenSubject subject) => new(SignedIn, subject.ExpiresAt, subject.UserId, subject.Email, subject.EmailConfirmed, subject.Amr);
+
+    internal static SessionResponse SecondStep(IReadOnlyList<string> methods, DateTimeOffset expiresAt) => new(MfaRequired, expiresAt, Methods: methods);
 }
 
 /// <summary>The answer of the confirmation link.</summary>
@@ -101,4 +167,7 @@ public sealed record SessionInfo(string SessionId, DateTimeOffset CreatedAt, Dat
 [JsonSerializable(typeof(EmailConfirmRequest))]
 [JsonSerializable(typeof(PasswordResetRequest))]
 [JsonSerializable(typeof(EmailChangeRequest))]
+[JsonSerializable(typeof(MfaCodeRequest))]
+[JsonSerializable(typeof(MfaSetupRequest))]
+[JsonSerializable(typeof(MfaChangeRequest))]
 internal sealed partial class AuthJsonContext : JsonSerializerContext;

@@ -75,6 +75,10 @@ internal static class Problems
     public static ProblemHttpResult Unavailable(HttpResponse response, TimeSpan retryAfter, string detail) =>
         RetryLater(response, StatusCodes.Status503ServiceUnavailable, retryAfter, "The service is temporarily unavailable.", detail);
 
+    /// <summary>400 with one field's error (the shape every validation problem has).</summary>
+    public static ProblemHttpResult Invalid(string field, string message) =>
+        TypedResults.Problem(ValidationDetails(new Dictionary<string, string[]> { [field] = [message] }));
+
     public static ValidationProblem Validation(IDictionary<string, string[]> errors) =>
         TypedResults.ValidationProblem(errors, title: ValidationTitle);
 

@@ -37,6 +37,9 @@ public static class SessionAuthentication
     /// <summary>The session id: what <c>POST /api/auth/sessions/revoke</c> ends.</summary>
     public const string SessionIdClaim = "sid";
 
+    /// <summary>How the session was signed in (RFC 8176), one claim per method: <c>pwd</c>; with a second factor also <c>mfa</c> and <c>otp</c> (or <c>rcv</c>, a recovery code).</summary>
+    public const string AmrClaim = AccessTokens.AmrClaim;
+
     /// <summary>When the session began, in Unix seconds.</summary>
     public const string AuthTimeClaim = AccessTokens.AuthTimeClaim;
 
@@ -200,6 +203,11 @@ internal sealed partial class SessionAuthenticationHandler(Authenticator authent
         Add(SessionAuthentication.EmailVerifiedClaim, subject.EmailConfirmed ? "true" : "false", ClaimValueTypes.Boolean);
         Add(SessionAuthentication.SessionIdClaim, subject.SessionId);
         Add(SessionAuthentication.AuthTimeClaim, subject.SessionStartedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64);
+        foreach (var method in subject.Amr)
+        {
+            Add(SessionAuthentication.AmrClaim, method);
+        }
+
         return new ClaimsPrincipal(identity);
     }
 }

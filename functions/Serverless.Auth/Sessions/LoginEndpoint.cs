@@ -2,10 +2,10 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Serverless.Auth.Accounts;
 using Microsoft.Extensions.Options;
-using Serverless.Auth.Cookies;
 using Serverless.Auth.Email;
 using Serverless.Auth.Events;
 using Serverless.Auth.Http;
+using Serverless.Auth.Mfa;
 using Serverless.Auth.Throttling;
 
 namespace Serverless.Auth.Sessions;
@@ -13,10 +13,10 @@ namespace Serverless.Auth.Sessions;
 /// <summary><c>POST /api/auth/login</c>: check the password and start a session.</summary>
 internal sealed class LoginEndpoint(
     AccountService accounts,
-    SessionService sessions,
-    SessionCookies cookies,
+    BrowserSignIn browser,
     DeviceCookies devices,
     AuthEvents events,
+    PendingSignIns pending,
     IOptions<EmailOptions> email)
 {
     private readonly bool requireConfirmed = email.Value.RequireConfirmed;
@@ -27,7 +27,9 @@ internal sealed class LoginEndpoint(
             Summary = "Log in",
             Description = "Checks email and password and starts a session: sets the HttpOnly access and refresh cookies (browser-session cookies with remember: false). "
                 + "One generic 401 for an unknown email and a wrong password; 429 + Retry-After during the per-account backoff. With "
-                + "Auth__Email__RequireConfirmed, the right password for an unconfirmed address answers 403 with code email_not_confirmed.",
+                + "Auth__Email__RequireConfirmed, the right password for an unconfirmed address answers 403 with code email_not_confirmed. For an account "
+                + "with a second factor, the right password answers 200 with status mfa_required, the methods and when the step expires, and sets no "
+                + "session cookie: only the pending sign-in cookie (Path = the auth base path + /mfa) for POST /api/auth/mfa/verify.",
             RateLimit = RateLimitedAction.Credentials,
             Answers = [StatusCodes.Status401Unauthorized],
         },
@@ -39,8 +41,7 @@ internal sealed class LoginEndpoint(
 
         // The session (and a new device, if this browser has none the account honours) is written while
         // the login clears its backoff; not at all when the address must be confirmed first.
-        IssuedSession? issued = null;
-        (string Id, long Sequence) device = ("", 0);
+        SignedInBrowser? signedIn = null;
         var result = await accounts.LoginAsync(
             credentials.Email!,
             credentials.Password!,
@@ -48,28 +49,26 @@ internal sealed class LoginEndpoint(
             async loggedIn =>
             {
                 var account = loggedIn.Account;
-                if (!requireConfirmed || account.EmailConfirmed)
+                // A second factor comes first: no session, no device cookie, only the pending sign-in (below).
+                if ((!requireConfirmed || account.EmailConfirmed) && !account.Mfa.TotpEnabled)
                 {
-                    var deviceId = loggedIn.Device?.DeviceId ?? DeviceCookies.NewDeviceId();
-                    var recording = loggedIn.Device is { } known ? Task.FromResult<long?>(known.Sequence) : accounts.RecordDeviceAsync(account, context.RequestAborted);
-                    var starting = sessions.StartAsync(
-                        account.UserId, account.Email, account.EmailConfirmed, credentials.Remember ?? true, context.Request.Headers.UserAgent, context.RequestAborted,
-                        deviceId);
-                    await Task.WhenAll(recording, starting);
-                    (issued, device) = (await starting, (deviceId, await recording ?? 0));
+                    signedIn = await browser.StartAsync(context, account, loggedIn.Device, credentials.Remember ?? true, amr: null, secondFactorAt: null, context.RequestAborted);
                 }
             },
             context.RequestAborted);
         switch (result)
         {
-            case CredentialCheck.Matched when issued is null:
+            case CredentialCheck.Matched(var account, _) when signedIn is null && (!requireConfirmed || account.EmailConfirmed):
+                // The right password for an account with a second factor: the pending cookie, and the methods to offer.
+                var stepExpiresAt = pending.Issue(context.Response, account, credentials.Remember ?? true);
+                return TypedResults.Ok(SessionResponse.SecondStep(account.Mfa.Methods, stepExpiresAt));
+            case CredentialCheck.Matched when signedIn is null:
                 // Only after the right password: the 403 tells nothing to someone who does not know it.
                 return Problems.EmailNotConfirmed();
             case CredentialCheck.Matched(var account, _):
-                cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
-                devices.Issue(context.Response, EmailAddress.StorageKey(account.Email), account.UserId, device.Id, device.Sequence);
-                await events.RaiseAsync(context, AuthEventKind.SignedIn, account.UserId, issued.Session.SessionId);
-                return TypedResults.Ok(SessionResponse.For(issued.Access.Subject));
+                browser.Append(context.Response, account, signedIn);
+                await events.RaiseAsync(context, AuthEventKind.SignedIn, account.UserId, signedIn.Issued.Session.SessionId);
+                return TypedResults.Ok(SessionResponse.For(signedIn.Issued.Access.Subject));
             case CredentialCheck.Throttled(var retryAfter):
                 return Problems.TooManyRequests(context.Response, retryAfter, "Too many failed logins for this account. Wait before trying again.");
             default:

@@ -33,9 +33,11 @@ internal sealed partial class SessionService(
 
     /// <param name="deviceId">The device cookie the response leaves in this browser: the session is bound to it (grace window).</param>
     /// <param name="notBefore">A cut-off just written (password change): the session starts at it, so the cut-off spares it.</param>
+    /// <param name="amr">How the user signed in (RFC 8176); null: a password.</param>
+    /// <param name="secondFactorAt">When a second factor was checked for this sign-in; null: none was.</param>
     public async Task<IssuedSession> StartAsync(
         string userId, string email, bool emailConfirmed, bool remember, string? userAgent, CancellationToken cancellationToken,
-        string? deviceId = null, DateTimeOffset? notBefore = null)
+        string? deviceId = null, DateTimeOffset? notBefore = null, IReadOnlyList<string>? amr = null, DateTimeOffset? secondFactorAt = null)
     {
         var now = time.GetUtcNow();
         var startedAt = Milliseconds.Floor(notBefore is { } floor && floor > now ? floor : now);
@@ -46,6 +48,8 @@ internal sealed partial class SessionService(
             Truncate(userAgent), refresh.Generation, refresh.SecretHash, now, EmailConfirmed: emailConfirmed)
         {
             DeviceHash = deviceId is null ? "" : DeviceBinding.Of(deviceId),
+            Amr = string.Join(' ', amr ?? ["pwd"]),
+            SecondFactorAt = secondFactorAt,
         };
 
         // The user's other sessions are listed while the new one is written: beyond the cap, the least recently used end.
@@ -310,7 +314,9 @@ internal sealed partial class SessionService(
     }
 
     /// <summary>An access token for the session, as its row says (the address's confirmation travels with it).</summary>
-    public IssuedToken Issue(SessionRecord session) => tokens.Issue(session.UserId, session.Email, session.SessionId, session.EmailConfirmed, session.CreatedAt);
+    public IssuedToken Issue(SessionRecord session) => tokens.Issue(
+        session.UserId, session.Email, session.SessionId, session.EmailConfirmed, session.CreatedAt,
+        session.Amr.Split(' ', StringSplitOptions.RemoveEmptyEntries), session.SecondFactorAt);
 
     public DateTimeOffset ExpiryOf(SessionRecord session) => Min(session.LastUsedAt + settings.Idle, session.AbsoluteExpiresAt);
 

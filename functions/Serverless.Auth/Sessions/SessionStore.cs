@@ -27,6 +27,12 @@ internal sealed record SessionRecord(
     /// shared with that browser only, never with whoever else presents it.
     /// </summary>
     public string DeviceHash { get; init; } = "";
+
+    /// <summary>How the session was signed in (RFC 8176 <c>amr</c> values, space-separated); rows from before it: a password.</summary>
+    public string Amr { get; init; } = "pwd";
+
+    /// <summary>When a second factor was last checked for this session (sign-in or step-up); null: never.</summary>
+    public DateTimeOffset? SecondFactorAt { get; init; }
 }
 
 /// <summary>
@@ -120,6 +126,8 @@ internal sealed class SessionStore(AuthTables tables)
         ["RotatedAt"] = s.RotatedAt,
         ["EmailConfirmed"] = s.EmailConfirmed,
         ["DeviceHash"] = s.DeviceHash,
+        ["Amr"] = s.Amr,
+        ["SecondFactorAt"] = s.SecondFactorAt,
     };
 
     private static SessionRecord FromEntity(TableEntity e) => new(
@@ -139,5 +147,7 @@ internal sealed class SessionStore(AuthTables tables)
         e.GetBoolean("EmailConfirmed") ?? false)
     {
         DeviceHash = e.GetString("DeviceHash") ?? "",
+        Amr = e.GetString("Amr") is { Length: > 0 } amr ? amr : "pwd",
+        SecondFactorAt = e.GetDateTimeOffset("SecondFactorAt"),
     };
 }

@@ -12,6 +12,9 @@ internal readonly record struct ThrottleKey(string PartitionKey, string RowKey)
     public static ThrottleKey Account(string canonicalEmail) => new(EmailAddress.StorageKey(canonicalEmail), "login");
 
     public static ThrottleKey Device(string deviceId) => new(deviceId, "device");
+
+    /// <summary>Second-factor checks of one account: a counter of their own, which a right password does not clear.</summary>
+    public static ThrottleKey SecondFactor(string userId) => new(userId, "mfa");
 }
 
 /// <summary>

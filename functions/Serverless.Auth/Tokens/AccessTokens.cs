@@ -14,6 +14,12 @@ internal sealed record TokenSubject(
     string UserId, string Email, DateTimeOffset ExpiresAt, string TokenId, string SessionId, DateTimeOffset IssuedAt, bool EmailConfirmed = false)
 {
     public DateTimeOffset SessionStartedAt { get; init; } = IssuedAt;
+
+    /// <summary>How the session was signed in (RFC 8176): <c>["pwd"]</c>, or with a second factor <c>["pwd","otp","mfa"]</c> / <c>["pwd","mfa","rcv"]</c>.</summary>
+    public IReadOnlyList<string> Amr { get; init; } = ["pwd"];
+
+    /// <summary>When a second factor was last checked for the session (whole seconds); null: never.</summary>
+    public DateTimeOffset? SecondFactorAt { get; init; }
 }
 
 internal sealed record IssuedToken(string Value, TokenSubject Subject);
@@ -31,6 +37,12 @@ internal sealed class AccessTokens
     /// tokens issued before it existed: read as <c>iat</c>, which is never later than the session's start.
     /// </summary>
     public const string AuthTimeClaim = "auth_time";
+
+    /// <summary>RFC 8176's authentication methods (a JSON array of strings).</summary>
+    public const string AmrClaim = "amr";
+
+    /// <summary>When a second factor was last checked for the session, NumericDate; absent when never (the step-up window reads it).</summary>
+    public const string SecondFactorTimeClaim = "mfa_time";
     public const int MaxTokenBytes = 8 * 1024;
     private static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
 
@@ -79,8 +91,14 @@ internal sealed class AccessTokens
     internal ValidatedTokens Validated => validated;
 
     /// <param name="sessionStartedAt">When the session began; null: now (tests and benchmarks that need no session).</param>
-    public IssuedToken Issue(string userId, string email, string sessionId, bool emailConfirmed = false, DateTimeOffset? sessionStartedAt = null)
+    /// <param name="amr">RFC 8176 methods; null: a password.</param>
+    /// <param name="secondFactorAt">When a second factor was last checked for the session; null: never.</param>
+    public IssuedToken Issue(
+        string userId, string email, string sessionId, bool emailConfirmed = false, DateTimeOffset? sessionStartedAt = null,
+        IReadOnlyList<string>? amr = null, DateTimeOffset? secondFactorAt = null)
     {
+        amr ??= ["pwd"];
+        var secondFactorTime = secondFactorAt is { } at ? DateTimeOffset.FromUnixTimeSeconds(at.ToUnixTimeSeconds()) : (DateTimeOffset?)null;
         // Whole seconds: JWT times are NumericDate seconds, and expiresAt must equal the token's exp.
         var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
         var expires = now + Lifetime;
@@ -103,11 +121,17 @@ internal sealed class AccessTokens
                 [JwtRegisteredClaimNames.Sid] = sessionId,
                 [EmailVerifiedClaim] = emailConfirmed,
                 [AuthTimeClaim] = started.ToUnixTimeMilliseconds() / 1000.0,
+                [AmrClaim] = amr.ToArray(),
             },
         };
+        if (secondFactorTime is { } factorTime)
+        {
+            descriptor.Claims[SecondFactorTimeClaim] = factorTime.ToUnixTimeSeconds();
+        }
+
         return new IssuedToken(
             handler.CreateToken(descriptor),
-            new TokenSubject(userId, email, expires, tokenId, sessionId, now, emailConfirmed) { SessionStartedAt = started });
+            new TokenSubject(userId, email, expires, tokenId, sessionId, now, emailConfirmed) { SessionStartedAt = started, Amr = amr, SecondFactorAt = secondFactorTime });
     }
 
     /// <summary>Signature, algorithm, type, issuer, audience and lifetime; null when any check fails.</summary>
@@ -155,6 +179,10 @@ internal sealed class AccessTokens
                     jwt.TryGetPayloadValue<bool>(EmailVerifiedClaim, out var emailConfirmed) && emailConfirmed)
                 {
                     SessionStartedAt = SessionStart(jwt) ?? DateTimeOffset.FromUnixTimeSeconds(issuedAt),
+                    Amr = jwt.TryGetPayloadValue<List<string>>(AmrClaim, out var amr) && amr is { Count: > 0 and <= 8 } ? amr : ["pwd"],
+                    SecondFactorAt = jwt.TryGetPayloadValue<long>(SecondFactorTimeClaim, out var factorAt) && factorAt is > 0 and < 253402300799
+                        ? DateTimeOffset.FromUnixTimeSeconds(factorAt)
+                        : null,
                 }
                 : null;
 

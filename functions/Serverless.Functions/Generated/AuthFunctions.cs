@@ -75,6 +75,30 @@ public static class AuthFunctions
     public static Task<IResult> PasswordReset([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/password/reset")] HttpRequest request) =>
         AuthApi.PasswordReset.InvokeAsync(request.HttpContext);
 
+    [Function("MfaVerify")]
+    public static Task<IResult> MfaVerify([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/mfa/verify")] HttpRequest request) =>
+        AuthApi.MfaVerify.InvokeAsync(request.HttpContext);
+
+    [Function("MfaStatus")]
+    public static Task<IResult> MfaStatus([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "auth/mfa")] HttpRequest request) =>
+        AuthApi.MfaStatus.InvokeAsync(request.HttpContext);
+
+    [Function("MfaTotpSetup")]
+    public static Task<IResult> MfaTotpSetup([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/mfa/totp/setup")] HttpRequest request) =>
+        AuthApi.MfaTotpSetup.InvokeAsync(request.HttpContext);
+
+    [Function("MfaTotpEnable")]
+    public static Task<IResult> MfaTotpEnable([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/mfa/totp/enable")] HttpRequest request) =>
+        AuthApi.MfaTotpEnable.InvokeAsync(request.HttpContext);
+
+    [Function("MfaTotpDisable")]
+    public static Task<IResult> MfaTotpDisable([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/mfa/totp/disable")] HttpRequest request) =>
+        AuthApi.MfaTotpDisable.InvokeAsync(request.HttpContext);
+
+    [Function("MfaRecoveryCodes")]
+    public static Task<IResult> MfaRecoveryCodes([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/mfa/recovery-codes")] HttpRequest request) =>
+        AuthApi.MfaRecoveryCodes.InvokeAsync(request.HttpContext);
+
     [Function("Jwks")]
     public static Task<IResult> Jwks([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "auth/.well-known/jwks.json")] HttpRequest request) =>
         AuthApi.Jwks.InvokeAsync(request.HttpContext);

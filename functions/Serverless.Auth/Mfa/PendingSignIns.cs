@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using Serverless.Auth.Accounts;
+using Serverless.Auth.Cookies;
+using Serverless.Auth.Http;
+using Serverless.Auth.Secrets;
+
+namespace Serverless.Auth.Mfa;
+
+/// <summary>A sign-in waiting for its second step, as its cookie says (MAC checked).</summary>
+/// <param name="IssuedAt">Unix milliseconds; spent once the account's pending floor reaches it.</param>
+/// <param name="Remember">The login's <c>remember</c>, for the session the second step starts.</param>
+internal sealed record PendingSignIn(string UserId, long IssuedAt, bool Remember, string PasswordStamp)
+{
+    public DateTimeOffset IssuedAtTime => DateTimeOffset.FromUnixTimeMilliseconds(IssuedAt);
+}
+
+/// <summary>
+/// The pending cookie between the right password and the second step: HttpOnly, the session cookies' Secure / SameSite /
+/// Partitioned settings, <c>Path</c> = the auth base path + <c>/mfa</c>, <c>Auth__Mfa__PendingSeconds</c>. Its value is
+/// MAC'd with the server key and names the account, when it was issued, and a stamp of the password hash it was issued
+/// under, so a password change or reset in between voids it. Single use: the code that completes the sign-in also
+/// writes the account's pending floor (<see cref="MfaState.PendingFloor"/>) in the same conditional write.
+/// </summary>
+internal sealed class PendingSignIns(IOptions<AuthCookieOptions> cookieOptions, AuthMount mount, ServerKey serverKey, IOptions<MfaOptions> options, TimeProvider time)
+{
+    private const string Version = "p1";
+    private static readonly byte[] Purpose = "mfa-pending-v1"u8.ToArray();
+    private readonly TimeSpan lifetime = options.Value.PendingLifetime;
+
+    public AuthCookie Cookie { get; } = AuthCookie.PendingSignIn(cookieOptions, mount);
+
+    /// <summary>Issues the cookie for an account whose password just matched; returns when the step expires.</summary>
+    public DateTimeOffset Issue(HttpResponse response, UserAccount account, bool remember)
+    {
+        var now = time.GetUtcNow();
+        var body = string.Join('.', Version, account.UserId, now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), remember ? "1" : "0", PasswordStamp(account));
+        Cookie.Append(response, body + "." + Mac(serverKey.Keys[0], body), lifetime);
+        return now + lifetime;
+    }
+
+    /// <summary>The pending sign-in the request's cookie names, if its MAC holds and it has not expired; else null.</summary>
+    public PendingSignIn? Read(HttpRequest request)
+    {
+        var values = Cookie.ReadAll(request);
+        if (values.Count != 1)
+        {
+            return null;
+        }
+
+        var parts = values[0].Split('.');
+        if (parts is not [Version, var userId, var issued, var remember, var stamp, var mac]
+            || !long.TryParse(issued, NumberStyles.None, CultureInfo.InvariantCulture, out var issuedAt))
+        {
+            return null;
+        }
+
+        var body = values[0][..values[0].LastIndexOf('.')];
+        var expected = Encoding.ASCII.GetBytes(mac);
+        if (!serverKey.Keys.Any(key => CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Mac(key, body)), expected)))
+        {
+            return null;
+        }
+
+        var pending = new PendingSignIn(userId, issuedAt, remember == "1", stamp);
+        var age = time.GetUtcNow() - pending.IssuedAtTime;
+        return age >= TimeSpan.Zero && age < lifetime ? pending : null;
+    }
+
+    /// <summary>Whether the pending sign-in may still complete for the account as it is now.</summary>
+    public static bool IsLiveFor(PendingSignIn pending, UserAccount account) =>
+        account.UserId == pending.UserId
+        && account.Mfa.TotpEnabled
+        && pending.IssuedAt > account.Mfa.PendingFloor
+        && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(PasswordStamp(account)), Encoding.ASCII.GetBytes(pending.PasswordStamp));
+
+    public void Clear(HttpResponse response) => Cookie.Clear(response);
+
+    private static string Mac(RingKey key, string body) => Base64UrlEncoder.Encode(ServerKey.Derive(key, Purpose, Encoding.UTF8.GetBytes(body)));
+
+    // Not the hash itself: 96 bits of its SHA-256 tell whether it changed, and nothing about the password.
+    private static string PasswordStamp(UserAccount account) => Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(account.PasswordHash))[..12]);
+}

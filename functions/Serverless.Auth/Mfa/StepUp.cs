@@ -1,0 +1,59 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Serverless.Auth.Accounts;
+using Serverless.Auth.Http;
+using Serverless.Auth.Tokens;
+
+namespace Serverless.Auth.Mfa;
+
+/// <summary>
+/// The second factor a sensitive change asks for on an account that has one (after the password): a code or a recovery
+/// code, unless this session's last second-factor check (its token's <c>mfa_time</c>) is within
+/// <c>Auth__Mfa__StepUpSeconds</c>. Codes are checked and spent as at sign-in, under the same counter.
+/// </summary>
+internal sealed class StepUp(SecondFactor secondFactor, IOptions<MfaOptions> options, TimeProvider time)
+{
+    private readonly TimeSpan window = options.Value.StepUpWindow;
+
+    /// <returns>
+    /// The account to go on with (as written, when a code was spent) and the method checked now ("otp", "rcv", or null
+    /// when none was needed); or the problem to answer.
+    /// </returns>
+    public async Task<(UserAccount? Account, string? Method, ProblemHttpResult? Problem)> CheckAsync(
+        UserAccount account, TokenSubject subject, ISecondFactorAnswer answer, HttpResponse response, CancellationToken cancellationToken)
+    {
+        if (!account.Mfa.TotpEnabled || IsRecent(subject))
+        {
+            return (account, null, null);
+        }
+
+        if (string.IsNullOrEmpty(answer.Code) && string.IsNullOrEmpty(answer.RecoveryCode))
+        {
+            return (null, null, Problems.Invalid("code", "A code from your authenticator app (or a recovery code) is required for this change."));
+        }
+
+        return await secondFactor.CheckAsync(account, answer, state => state.TotpSecret, alsoWrite: null, cancellationToken) switch
+        {
+            SecondFactorCheck.Accepted(var written, var method, _) => (written, method, null),
+            SecondFactorCheck.Rejected(var field) => (null, null, Problems.Invalid(field, field == "code" ? "The code is incorrect or was used already." : "The recovery code is incorrect or was used already.")),
+            SecondFactorCheck.Throttled(var wait) => (null, null, Problems.TooManyRequests(response, wait, "Too many wrong codes for this account. Wait before trying again.")),
+            _ => (null, null, Problems.Conflict("The account's second factor changed meanwhile. Try again.")),
+        };
+    }
+
+    /// <summary>How a session started from this one was signed in: its methods, plus the second factor checked now, if any.</summary>
+    public (IReadOnlyList<string> Amr, DateTimeOffset? SecondFactorAt) Carried(TokenSubject subject, string? methodNow) =>
+        methodNow is null ? (subject.Amr, subject.SecondFactorAt) : (Amr.WithSecondFactor(methodNow), time.GetUtcNow());
+
+    /// <summary>Whether this session checked a second factor within the step-up window (a time ahead of the clock counts as not recent).</summary>
+    public bool IsRecent(TokenSubject subject) =>
+        window > TimeSpan.Zero && subject.SecondFactorAt is { } at && time.GetUtcNow() - at is var age && age >= TimeSpan.FromSeconds(-1) && age <= window;
+}
+
+/// <summary>RFC 8176 authentication method lists.</summary>
+internal static class Amr
+{
+    /// <summary>A password and then <paramref name="method"/>: <c>["pwd","otp","mfa"]</c>, or for a recovery code <c>["pwd","mfa","rcv"]</c>.</summary>
+    public static IReadOnlyList<string> WithSecondFactor(string method) => method == "otp" ? ["pwd", "otp", "mfa"] : ["pwd", "mfa", method];
+}
