@@ -41,6 +41,11 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
     private const string DevicesIssuedColumn = "DevicesIssued";
     private const string DeviceFloorColumn = "DeviceFloor";
     private const int MaxAttempts = 4;
+    private const string PasswordHashColumn = "PasswordHash";
+
+    // An account with a second factor stores its hash behind this prefix: a release from before second factors cannot
+    // parse it and refuses the password (fails closed) instead of signing the account in with the password alone.
+    private const string SecondFactorFence = "2fa:";
     private const string TotpSecretColumn = "TotpSecret";
     private const string TotpPendingColumn = "TotpPending";
     private const string TotpLastStepColumn = "TotpLastStep";
@@ -281,7 +286,7 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
             account,
             new()
             {
-                ["PasswordHash"] = passwordHash,
+                [PasswordHashColumn] = StoredHash(passwordHash, account.Mfa.TotpEnabled),
                 ["EmailConfirmed"] = true,
                 [StampHash(MailKind.Reset)] = "",
                 [StampHash(MailKind.EmailChange)] = "",
@@ -303,6 +308,7 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
         RequireCurrent(account);
         var patch = new TableEntity(account.UserId, AccountRow)
         {
+            [PasswordHashColumn] = StoredHash(account.PasswordHash, next.TotpEnabled),
             [TotpSecretColumn] = next.TotpSecret,
             [TotpPendingColumn] = next.TotpPending,
             [TotpLastStepColumn] = next.TotpLastStep,
@@ -317,7 +323,7 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
 
     /// <summary>Replaces the hash if the row is unchanged since it was read (ETag); a lost race is harmless.</summary>
     public Task<bool> TryUpdatePasswordHashAsync(UserAccount account, string passwordHash, CancellationToken cancellationToken) =>
-        TryMergeAsync(account, new() { ["PasswordHash"] = passwordHash }, cancellationToken);
+        TryMergeAsync(account, new() { [PasswordHashColumn] = StoredHash(passwordHash, account.Mfa.TotpEnabled) }, cancellationToken);
 
     /// <summary>
     /// A new password chosen by the signed-in user: also voids any reset or email-change link still out and every
@@ -329,7 +335,7 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
             account,
             new()
             {
-                ["PasswordHash"] = passwordHash,
+                [PasswordHashColumn] = StoredHash(passwordHash, account.Mfa.TotpEnabled),
                 [StampHash(MailKind.Reset)] = "",
                 [StampHash(MailKind.EmailChange)] = "",
                 [DeviceFloorColumn] = account.DevicesIssued,
@@ -478,7 +484,7 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
         return new UserAccount(
             entity.GetString(prefix + "UserId"),
             entity.GetString(prefix + "Email"),
-            entity.GetString(prefix + "PasswordHash"),
+            PasswordHashOf(entity.GetString(prefix + PasswordHashColumn)),
             entity.ETag,
             entity.GetBoolean(prefix + "EmailConfirmed") ?? false)
         {
@@ -508,6 +514,11 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
     private static bool IsSystemColumn(string name) => name is "PartitionKey" or "RowKey" or "Timestamp" or "odata.etag";
 
     private static string StampHash(MailKind kind) => kind + "MailHash";
+
+    private static string StoredHash(string passwordHash, bool secondFactor) => secondFactor ? SecondFactorFence + passwordHash : passwordHash;
+
+    private static string PasswordHashOf(string? stored) =>
+        stored is not null && stored.StartsWith(SecondFactorFence, StringComparison.Ordinal) ? stored[SecondFactorFence.Length..] : stored ?? "";
 
     private static string StampAt(MailKind kind) => kind + "MailAt";
 

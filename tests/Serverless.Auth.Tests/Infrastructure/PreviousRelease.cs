@@ -17,6 +17,9 @@ public static class PreviousRelease
     /// <summary>The last release with accounts keyed by their email (before issue 26 keyed them by user id).</summary>
     public const string EmailKeyedAccounts = "d923c7fb84de8a931cf81db7ea23041300a041fc";
 
+    /// <summary>The last release before second factors (issue 28): it knows no MFA column and no fenced hash.</summary>
+    public const string BeforeSecondFactors = "cbb43a45ab4caca8e4945377a0cdd867be60385f";
+
     private static readonly SemaphoreSlim Building = new(1, 1);
 
     /// <summary>Builds the release once per machine and starts it with <paramref name="settings"/>.</summary>

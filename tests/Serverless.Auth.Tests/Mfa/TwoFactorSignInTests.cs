@@ -42,7 +42,7 @@ public sealed class TwoFactorSignInTests(AzuriteFixture azurite) : IAsyncLifetim
             builder.Logging.AddFilter<LogCollector>(category: null, LogLevel.Trace);
         }
 
-        api = await TestApi.StartAsync(settings, Configure, cancellationToken: Ct);
+        api = await TestApi.StartAsync(settings, Configure, MapSensitiveEndpoint, cancellationToken: Ct);
         other = await TestApi.StartAsync(settings, Configure, cancellationToken: Ct);
     }
 
@@ -51,6 +51,14 @@ public sealed class TwoFactorSignInTests(AzuriteFixture azurite) : IAsyncLifetim
         await api.DisposeAsync();
         await other.DisposeAsync();
     }
+
+    private const string SensitivePath = "/api/app/sensitive";
+
+    /// <summary>An app's own endpoint that wants a second factor checked within a minute.</summary>
+    private static void MapSensitiveEndpoint(Microsoft.AspNetCore.Builder.WebApplication app) =>
+        Microsoft.AspNetCore.Builder.AuthorizationEndpointConventionBuilderExtensions.RequireAuthorization(
+            Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(app, SensitivePath, () => "ok"),
+            policy => Serverless.Auth.Protection.SessionAuthentication.RequireRecentSecondFactor(policy, TimeSpan.FromSeconds(60)));
 
     private sealed record Enrolled(string Email, string UserId, string Secret, IReadOnlyList<string> RecoveryCodes, SessionClient Session);
 
@@ -328,6 +336,42 @@ public sealed class TwoFactorSignInTests(AzuriteFixture azurite) : IAsyncLifetim
         var plain = await ResponseAssert.JsonAsync(await new SessionClient(other.Client).LoginAsync(user.Email, "copper-heron-glacier-9917"), HttpStatusCode.OK);
         Assert.Equal("signed_in", plain.GetProperty("status").GetString());
         Assert.Equal(["pwd"], plain.GetProperty("amr").EnumerateArray().Select(m => m.GetString()));
+    }
+
+    [Fact]
+    public async Task AnAppEndpointCanRequireARecentSecondFactor()
+    {
+        var user = await EnrolAsync("mfa-policy");
+        var passwordOnly = new SessionClient(api.Client);
+        Assert.Equal(HttpStatusCode.Created, (await passwordOnly.SignupAsync(Emails.Unique("mfa-none"), Password)).StatusCode);
+        var refused = await ResponseAssert.ProblemAsync(await passwordOnly.SendAsync(HttpMethod.Get, SensitivePath), HttpStatusCode.Forbidden);
+        Assert.Equal("policy_not_met", refused.GetProperty("code").GetString());
+        await ResponseAssert.ProblemAsync(await new SessionClient(api.Client).SendAsync(HttpMethod.Get, SensitivePath), HttpStatusCode.Unauthorized);
+
+        var (client, _) = await FirstStepAsync(api, user.Email);
+        await ResponseAssert.JsonAsync(await VerifyAsync(client, new { code = await CodeAsync(user.Secret) }), HttpStatusCode.OK);
+        var allowed = await client.SendAsync(HttpMethod.Get, SensitivePath);
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.Equal("ok", await allowed.Content.ReadAsStringAsync(Ct));
+
+        clock.Advance(TimeSpan.FromSeconds(61));
+        await ResponseAssert.ProblemAsync(await client.SendAsync(HttpMethod.Get, SensitivePath), HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task TheStoredHashIsFencedWhileAFactorIsOnSoAnEarlierReleaseRefusesThePassword()
+    {
+        var user = await EnrolAsync("mfa-fence");
+        var table = new TableClient(azurite.ConnectionString, settings["Auth:Storage:UsersTable"]!);
+        var fenced = (await table.GetEntityAsync<TableEntity>(user.UserId, "user", cancellationToken: Ct)).Value.GetString("PasswordHash");
+        Assert.StartsWith("2fa:$argon2id$", fenced, StringComparison.Ordinal);
+
+        var (client, _) = await FirstStepAsync(api, user.Email);
+        await ResponseAssert.JsonAsync(await VerifyAsync(client, new { code = await CodeAsync(user.Secret) }), HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.SendAsync(HttpMethod.Post, AuthApi.MfaTotpDisable.Path, new { password = Password })).StatusCode);
+        var plain = (await table.GetEntityAsync<TableEntity>(user.UserId, "user", cancellationToken: Ct)).Value.GetString("PasswordHash");
+        Assert.StartsWith("$argon2id$", plain, StringComparison.Ordinal);
+        Assert.Equal(fenced!["2fa:".Length..], plain);
     }
 
     [Fact]
