@@ -35,7 +35,7 @@ public sealed partial class FunctionsAppTests(InfraFixture infra)
             .ToList();
 
         // The auth routes (AuthApi) and the sample protected API (samples/Serverless.Samples).
-        Assert.Equal(21, operations.Count);
+        Assert.Equal(27, operations.Count);
         Assert.All(httpFunctions, function => Assert.Equal("Anonymous", function.Trigger.Text("authLevel")));
         Assert.Equal(operations, httpFunctions
             .Select(function => $"{function.Name} {Assert.Single(function.Trigger.At("methods").AsArray())!.GetValue<string>()} /{prefix}/{function.Trigger.Text("route")}")
