@@ -18,6 +18,9 @@ public sealed class MfaOptions
     /// <summary>How recent a second-factor check of this session must be to skip re-entering a code before a sensitive change, 0-3600.</summary>
     public int StepUpSeconds { get; set; } = 600;
 
+    /// <summary>How far instances' clocks may disagree about a time one of them wrote (as for access tokens).</summary>
+    internal static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
+
     internal TimeSpan PendingLifetime => TimeSpan.FromSeconds(PendingSeconds);
 
     internal TimeSpan StepUpWindow => TimeSpan.FromSeconds(StepUpSeconds);

@@ -67,8 +67,9 @@ internal sealed class PendingSignIns(IOptions<AuthCookieOptions> cookieOptions, 
         }
 
         var pending = new PendingSignIn(userId, issuedAt, remember == "1", stamp);
+        // Another instance issued it: its clock may be a little ahead of this one's (the skew tokens are allowed too).
         var age = time.GetUtcNow() - pending.IssuedAtTime;
-        return age >= TimeSpan.Zero && age < lifetime ? pending : null;
+        return age >= -MfaOptions.ClockSkew && age < lifetime ? pending : null;
     }
 
     /// <summary>Whether the pending sign-in may still complete for the account as it is now.</summary>

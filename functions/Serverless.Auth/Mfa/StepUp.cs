@@ -46,9 +46,9 @@ internal sealed class StepUp(SecondFactor secondFactor, IOptions<MfaOptions> opt
     public (IReadOnlyList<string> Amr, DateTimeOffset? SecondFactorAt) Carried(TokenSubject subject, string? methodNow) =>
         methodNow is null ? (subject.Amr, subject.SecondFactorAt) : (Amr.WithSecondFactor(methodNow), time.GetUtcNow());
 
-    /// <summary>Whether this session checked a second factor within the step-up window (a time ahead of the clock counts as not recent).</summary>
+    /// <summary>Whether this session checked a second factor within the step-up window (a time further ahead of the clock than instances may disagree counts as not recent).</summary>
     public bool IsRecent(TokenSubject subject) =>
-        window > TimeSpan.Zero && subject.SecondFactorAt is { } at && time.GetUtcNow() - at is var age && age >= TimeSpan.FromSeconds(-1) && age <= window;
+        window > TimeSpan.Zero && subject.SecondFactorAt is { } at && time.GetUtcNow() - at is var age && age >= -MfaOptions.ClockSkew && age <= window;
 }
 
 /// <summary>RFC 8176 authentication method lists.</summary>

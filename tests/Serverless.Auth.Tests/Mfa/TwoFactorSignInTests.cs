@@ -375,6 +375,17 @@ public sealed class TwoFactorSignInTests(AzuriteFixture azurite) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task APendingSignInFromAnInstanceWhoseClockIsAFewSecondsAheadCompletesOnAnother()
+    {
+        var user = await EnrolAsync("mfa-skew");
+        var ahead = new FakeTimeProvider(clock.GetUtcNow() + TimeSpan.FromSeconds(10));
+        await using var aheadApi = await TestApi.StartAsync(
+            settings, builder => { builder.Services.AddSingleton<TimeProvider>(ahead); builder.Services.RemoveMailAndCleanup(); }, cancellationToken: Ct);
+        var (client, _) = await FirstStepAsync(aheadApi, user.Email);
+        await ResponseAssert.JsonAsync(await VerifyAsync(client.CopyTo(api.Client), new { code = await CodeAsync(user.Secret) }), HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task APasswordResetKeepsTheFactor()
     {
         var user = await EnrolAsync("mfa-reset");
