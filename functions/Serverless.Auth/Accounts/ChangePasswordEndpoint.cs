@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Serverless.Auth.Cookies;
+using Serverless.Auth.Email;
 using Serverless.Auth.Events;
 using Serverless.Auth.Http;
 using Serverless.Auth.Mfa;
@@ -16,7 +17,8 @@ internal sealed class ChangePasswordEndpoint(
     SessionCookies cookies,
     DeviceCookies devices,
     StepUp stepUp,
-    AuthEvents events)
+    AuthEvents events,
+    MailOutbox outbox)
 {
     public static readonly EndpointDeclaration Declaration = EndpointDeclaration.For(
         new Operation
@@ -68,7 +70,9 @@ internal sealed class ChangePasswordEndpoint(
             amr: amr, secondFactorAt: secondFactorAt);
         cookies.Append(context.Response, issued, sessions.ExpiryOf(issued.Session));
         devices.Issue(context.Response, EmailAddress.StorageKey(changed.Email), changed.UserId, deviceId, changed.DevicesIssued);
-        await events.RaiseAsync(context, AuthEventKind.PasswordChanged, changed.UserId, subject.SessionId);
+        await Task.WhenAll(
+            events.RaiseAsync(context, AuthEventKind.PasswordChanged, changed.UserId, subject.SessionId),
+            outbox.NotifyAsync(changed.UserId, changed.Email, SecurityNotice.PasswordChanged, cancellationToken));
         return TypedResults.Ok(SessionResponse.For(issued.Access.Subject));
     }
 }

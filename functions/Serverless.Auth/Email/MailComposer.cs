@@ -45,6 +45,7 @@ internal sealed class MailComposer(IOptions<EmailOptions> options)
                 "Reset your password",
                 Base("forgot"),
                 "If this was you, nothing to do. If it was not, someone knows your password: reset it now with the link, which also signs out every session and voids the change."),
+            MailKind.SecurityNotice => Notice(mail, product),
             MailKind.EmailInUse => (
                 $"Someone tried to use your email for another {product} account",
                 $"Someone signed in to a {product} account asked to change its address to this one, which already has an account. Nothing changed.",
@@ -79,6 +80,28 @@ internal sealed class MailComposer(IOptions<EmailOptions> options)
         };
         message.Body = body.ToMessageBody();
         return message;
+    }
+
+    /// <summary>A security notice: what happened and when; no link but the forgot-password page, never a token or code.</summary>
+    private (string Subject, string Intro, string Action, string Link, string Outro) Notice(MailRequest mail, string product)
+    {
+        var at = mail.RequestedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
+        var (subject, what) = mail.Notice switch
+        {
+            SecurityNotice.TotpEnabled => ($"Two-factor sign-in is on for your {product} account", "turned on two-factor sign-in with an authenticator app. Signing in now asks for a code after the password."),
+            SecurityNotice.TotpDisabled => ($"Two-factor sign-in is off for your {product} account", "turned off two-factor sign-in. Signing in now needs the password only."),
+            SecurityNotice.RecoveryCodesRegenerated => ($"New recovery codes for your {product} account", "made new recovery codes. The old ones no longer work."),
+            SecurityNotice.RecoveryCodeUsed => (
+                $"A recovery code was used to sign in to your {product} account",
+                $"signed in with one of your recovery codes. {mail.RecoveryCodesLeft ?? 0} unused code{(mail.RecoveryCodesLeft == 1 ? "" : "s")} left; make new ones once you are signed in."),
+            _ => ($"Your {product} password was changed", "changed your password. Every other session was signed out."),
+        };
+        return (
+            subject,
+            $"On {at}, someone signed in to your {product} account {what}",
+            "Reset your password",
+            Base("forgot"),
+            "If this was you, nothing to do. If it was not, someone can sign in to your account: reset your password now with the link, which also signs out every session.");
     }
 
     private string Base(string page) => settings.LinkBaseUrl!.TrimEnd('/') + "/" + page;

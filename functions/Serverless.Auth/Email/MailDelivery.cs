@@ -71,9 +71,9 @@ internal sealed partial class MailDelivery(
     /// <summary>One attempt; null when the account changed while the mail was being recorded (read it again).</summary>
     private async Task<MailOutcome?> TryDeliverAsync(MailRequest request, string email, CancellationToken cancellationToken)
     {
-        // An email change's link and notice are the account's (found by its id: by the time the notice goes out, the old
+        // An email change's link and notice, and a security notice, are the account's (found by its id: by the time the notice goes out, the old
         // address it is mailed to may no longer find the account); every other mail is the address's.
-        var account = request.Kind is not (MailKind.EmailChange or MailKind.EmailChangeNotice) ? await users.FindByEmailAsync(email, cancellationToken)
+        var account = request.Kind is not (MailKind.EmailChange or MailKind.EmailChangeNotice or MailKind.SecurityNotice) ? await users.FindByEmailAsync(email, cancellationToken)
             : request.UserId is { Length: > 0 } userId ? await users.FindByIdAsync(userId, null, cancellationToken)
             : null;
         if (request.Kind == MailKind.Registration && account is null)
@@ -191,7 +191,8 @@ internal sealed partial class MailDelivery(
         var isRetry = stamp?.TokenHash == MailRequest.HashOf(request.Token);
         // No cooldown for a change link: the newest request wins at once (a mistyped address is corrected by asking
         // again). Its recipients are bounded by the per-address caps and the request by the password check's limits.
-        return !isRetry && stamp is not null && request.Kind != MailKind.EmailChange && now - stamp.At < settings.MailCooldown
+        // Nor for a security notice: each event is the owner's to hear of (only a request that proved the account asks for one).
+        return !isRetry && stamp is not null && request.Kind is not (MailKind.EmailChange or MailKind.SecurityNotice) && now - stamp.At < settings.MailCooldown
             ? "cooldown: a mail of this kind went out moments ago"
             : null;
     }

@@ -36,6 +36,25 @@ internal sealed partial class MailOutbox(MailQueue queue, TimeProvider time, ILo
         }
     }
 
+    /// <summary>
+    /// A security notice to the account's address, after the change it tells of is stored: a queue outage must not
+    /// turn a change that happened into an error (logged, the change stands).
+    /// </summary>
+    public async Task NotifyAsync(string userId, string canonicalEmail, SecurityNotice notice, CancellationToken cancellationToken, int? recoveryCodesLeft = null)
+    {
+        try
+        {
+            await EnqueueAsync(NewRequest(MailKind.SecurityNotice, canonicalEmail) with { UserId = userId, Notice = notice, RecoveryCodesLeft = recoveryCodesLeft }, cancellationToken);
+        }
+        catch (Exception e) when (StorageFailure.IsUnavailable(e) && !cancellationToken.IsCancellationRequested)
+        {
+            LogNoticeNotQueued(logger, notice, userId);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Notice} notice for user {UserId} could not be queued (storage unreachable)")]
+    private static partial void LogNoticeNotQueued(ILogger logger, SecurityNotice notice, string userId);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Kind} mail after a signup could not be queued (storage unreachable); the user can ask for it again")]
     private static partial void LogNotQueued(ILogger logger, MailKind kind);
 }

@@ -36,6 +36,32 @@ public enum MailKind
 
     /// <summary>Someone tried to change their account's address to this one, which has an account: no token.</summary>
     EmailInUse,
+
+    /// <summary>
+    /// A security notice to the account <see cref="MailRequest.UserId"/> (<see cref="MailRequest.Notice"/> says which): a
+    /// second factor enabled or disabled, new recovery codes, a recovery code used, the password changed. No token.
+    /// </summary>
+    SecurityNotice,
+}
+
+/// <summary>What a <see cref="MailKind.SecurityNotice"/> tells the account's owner.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<SecurityNotice>))]
+public enum SecurityNotice
+{
+    /// <summary>A TOTP factor was turned on.</summary>
+    TotpEnabled,
+
+    /// <summary>The TOTP factor was turned off.</summary>
+    TotpDisabled,
+
+    /// <summary>New recovery codes replaced the old ones.</summary>
+    RecoveryCodesRegenerated,
+
+    /// <summary>A recovery code signed in (with <see cref="MailRequest.RecoveryCodesLeft"/>).</summary>
+    RecoveryCodeUsed,
+
+    /// <summary>The password was changed by the signed-in user.</summary>
+    PasswordChanged,
 }
 
 internal static class MailKinds
@@ -46,7 +72,7 @@ internal static class MailKinds
     /// Only a request that proved the password asks for one. Everything else counts (confirm, reset, signup notices,
     /// the change link): that is what keeps an inbox from being flooded through the API.
     /// </summary>
-    private static readonly HashSet<MailKind> SecurityNotices = [MailKind.EmailChangeNotice];
+    private static readonly HashSet<MailKind> SecurityNotices = [MailKind.EmailChangeNotice, MailKind.SecurityNotice];
 
     public static bool CountsTowardAddressCap(this MailKind kind) => !SecurityNotices.Contains(kind);
 }
@@ -64,6 +90,12 @@ public sealed record MailRequest(MailKind Kind, string Email, string Token, Date
 
     /// <summary>The address an <see cref="MailKind.EmailChangeNotice"/> names.</summary>
     public string? NewEmail { get; init; }
+
+    /// <summary>What a <see cref="MailKind.SecurityNotice"/> is about.</summary>
+    public SecurityNotice? Notice { get; init; }
+
+    /// <summary>For <see cref="SecurityNotice.RecoveryCodeUsed"/>: how many unused recovery codes are left.</summary>
+    public int? RecoveryCodesLeft { get; init; }
 
     /// <summary>256-bit random, base64url (43 characters).</summary>
     internal static string NewToken() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
@@ -84,6 +116,7 @@ public sealed record MailRequest(MailKind Kind, string Email, string Token, Date
         {
             return JsonSerializer.Deserialize(json, MailJsonContext.Default.MailRequest) is { Email.Length: > 0 } request
                 && Enum.IsDefined(request.Kind) && IsWellFormed(request.Token)
+                && (request.Kind != MailKind.SecurityNotice || request.Notice is { } notice && Enum.IsDefined(notice) && request.UserId is { Length: > 0 })
                 ? request
                 : null;
         }

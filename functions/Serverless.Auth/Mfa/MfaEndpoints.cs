@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using QRCoder;
 using Serverless.Auth.Accounts;
+using Serverless.Auth.Email;
 using Serverless.Auth.Http;
 using Serverless.Auth.Sessions;
 using Serverless.Auth.Throttling;
@@ -21,7 +22,8 @@ internal sealed class MfaEndpoints(
     TotpSecretBox secrets,
     RecoveryCodes recoveryCodes,
     MfaIssuer issuer,
-    SessionService sessions)
+    SessionService sessions,
+    MailOutbox outbox)
 {
     private const int MaxWriteAttempts = 4;
 
@@ -140,6 +142,7 @@ internal sealed class MfaEndpoints(
             case SecondFactorCheck.Accepted(var enabled, _, _):
                 // Whoever else is signed in (perhaps with the leaked password this factor is meant to stop) is signed out.
                 await sessions.EndOthersAsync(enabled.UserId, subject.SessionId, request.Aborted);
+                await outbox.NotifyAsync(enabled.UserId, enabled.Email, SecurityNotice.TotpEnabled, request.Aborted);
                 return TypedResults.Ok(new RecoveryCodesResponse(codes));
             case SecondFactorCheck.Rejected:
                 return Problems.Invalid("code", "The code is incorrect. Check the app was set up with the secret just shown, and the device's clock.");
@@ -158,12 +161,17 @@ internal sealed class MfaEndpoints(
             return problem;
         }
 
-        if (account!.Mfa.TotpEnabled
-            && await UpdateAsync(account, state => state with { TotpSecret = "", TotpPending = "", RecoveryCodes = [] }, request.Aborted) is null)
+        if (!account!.Mfa.TotpEnabled)
+        {
+            return TypedResults.NoContent();
+        }
+
+        if (await UpdateAsync(account, state => state with { TotpSecret = "", TotpPending = "", RecoveryCodes = [] }, request.Aborted) is not { } disabled)
         {
             return Problems.Conflict("The account changed meanwhile. Try again.");
         }
 
+        await outbox.NotifyAsync(disabled.UserId, disabled.Email, SecurityNotice.TotpDisabled, request.Aborted);
         return TypedResults.NoContent();
     }
 
@@ -177,9 +185,13 @@ internal sealed class MfaEndpoints(
 
         var codes = RecoveryCodes.Generate();
         var hashes = codes.Select(recoveryCodes.Hash).ToList();
-        return await UpdateAsync(account!, state => state.TotpEnabled ? state with { RecoveryCodes = hashes } : null, request.Aborted) is null
-            ? Problems.Conflict("Recovery codes come with a second factor: enable TOTP first.")
-            : TypedResults.Ok(new RecoveryCodesResponse(codes));
+        if (await UpdateAsync(account!, state => state.TotpEnabled ? state with { RecoveryCodes = hashes } : null, request.Aborted) is not { } written)
+        {
+            return Problems.Conflict("Recovery codes come with a second factor: enable TOTP first.");
+        }
+
+        await outbox.NotifyAsync(written.UserId, written.Email, SecurityNotice.RecoveryCodesRegenerated, request.Aborted);
+        return TypedResults.Ok(new RecoveryCodesResponse(codes));
     }
 
     public async Task<Results<Ok<MfaStatusResponse>, ProblemHttpResult>> StatusAsync(EndpointRequest<NoBody> request)

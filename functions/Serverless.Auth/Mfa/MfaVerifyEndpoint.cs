@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Serverless.Auth.Accounts;
+using Serverless.Auth.Email;
 using Serverless.Auth.Events;
 using Serverless.Auth.Http;
 using Serverless.Auth.Sessions;
@@ -17,6 +18,7 @@ internal sealed class MfaVerifyEndpoint(
     BrowserSignIn browser,
     DeviceCookies devices,
     AuthEvents events,
+    MailOutbox outbox,
     TimeProvider time,
     IOptions<ThrottlingOptions> throttling)
 {
@@ -62,7 +64,10 @@ internal sealed class MfaVerifyEndpoint(
                 pending.Clear(context.Response);
                 await Task.WhenAll(
                     secondFactor.ClearAsync(written.UserId, reservation, cancellationToken),
-                    events.RaiseAsync(context, AuthEventKind.SignedIn, written.UserId, issued.Session.SessionId));
+                    events.RaiseAsync(context, AuthEventKind.SignedIn, written.UserId, issued.Session.SessionId),
+                    method == "rcv"
+                        ? outbox.NotifyAsync(written.UserId, written.Email, SecurityNotice.RecoveryCodeUsed, cancellationToken, written.Mfa.RecoveryCodes.Count)
+                        : Task.CompletedTask);
                 return TypedResults.Ok(SessionResponse.For(issued.Access.Subject));
             default:
                 return NoPendingSignIn(context.Response);
