@@ -43,10 +43,8 @@ public sealed class SecondFactorRolloutTests(AzuriteFixture azurite)
         var setup = await ResponseAssert.JsonAsync(
             await laptopHere.SendAsync(HttpMethod.Post, AuthApi.MfaTotpSetup.Path, new { password = Password }), HttpStatusCode.OK);
         var secret = setup.GetProperty("secret").GetString()!;
-        var code = await Command.RunAsync("oathtool", ["--totp", "-b", secret], TimeSpan.FromSeconds(30));
-        Assert.Equal(0, code.ExitCode);
         await ResponseAssert.JsonAsync(
-            await laptopHere.SendAsync(HttpMethod.Post, AuthApi.MfaTotpEnable.Path, new { code = code.StandardOutput.Trim() }), HttpStatusCode.OK);
+            await laptopHere.SendAsync(HttpMethod.Post, AuthApi.MfaTotpEnable.Path, new { code = await Oathtool.CodeAsync(secret) }), HttpStatusCode.OK);
 
         // Both new instances at once ask for the second step; the old release refuses the password (it cannot read the
         // fenced hash) rather than skip the factor it does not know, and still signs the other account in.

@@ -5,6 +5,8 @@ using Serverless.Auth.Mfa;
 using Serverless.Auth.Secrets;
 using Serverless.Testing;
 
+using Serverless.Auth.Tests.Infrastructure;
+
 namespace Serverless.Auth.Tests.Mfa;
 
 /// <summary>
@@ -143,13 +145,7 @@ public sealed partial class TotpFactorTests
 
     private static ServerKey ServerKeys(string ring) => new(Options.Create(new ServerSecretOptions { ServerKey = ring }));
 
-    private static async Task<string> OathtoolAsync(byte[] secret, DateTimeOffset at)
-    {
-        var time = at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " UTC";
-        var result = await Command.RunAsync("oathtool", ["--totp", "-b", "--now", time, TotpCodes.Base32(secret)], TimeSpan.FromSeconds(30));
-        Assert.True(result.ExitCode == 0, result.StandardError);
-        return result.StandardOutput.Trim();
-    }
+    private static Task<string> OathtoolAsync(byte[] secret, DateTimeOffset at) => Oathtool.CodeAsync(TotpCodes.Base32(secret), at);
 
     [GeneratedRegex("^[0-9abcdefghjkmnpqrstvwxyz]{5}-[0-9abcdefghjkmnpqrstvwxyz]{5}$")]
     private static partial Regex CodeFormat();

@@ -84,13 +84,7 @@ public sealed class TwoFactorSignInTests(AzuriteFixture azurite) : IAsyncLifetim
         return new Enrolled(email, userId, secret, codes, session);
     }
 
-    private async Task<string> CodeAsync(string secret, TimeSpan offset = default)
-    {
-        var time = (clock.GetUtcNow() + offset).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " UTC";
-        var result = await Command.RunAsync("oathtool", ["--totp", "-b", "--now", time, secret], TimeSpan.FromSeconds(30));
-        Assert.True(result.ExitCode == 0, result.StandardError);
-        return result.StandardOutput.Trim();
-    }
+    private Task<string> CodeAsync(string secret, TimeSpan offset = default) => Oathtool.CodeAsync(secret, clock.GetUtcNow() + offset);
 
     /// <summary>The first step on <paramref name="on"/>: asserts mfa_required and returns the client holding the pending cookie.</summary>
     private async Task<(SessionClient Client, HttpResponseMessage Response)> FirstStepAsync(TestApi on, string email)
