@@ -45,7 +45,7 @@ internal sealed partial class Suite(SuiteOptions options)
         azuritePid = ProcessCpu.AzuritePid(azurite.Port);
         var signingKey = TestApi.NewSigningKey();
 
-        string[] inProcess = ["login", "verify", "protected", "enumeration", "load", "refresh", "email"];
+        string[] inProcess = ["login", "verify", "protected", "enumeration", "load", "refresh", "email", "mfa"];
         if (inProcess.Any(options.Runs))
         {
             var bare = new BareEndpoint();
@@ -64,6 +64,7 @@ internal sealed partial class Suite(SuiteOptions options)
             await RunIfAsync("load", () => ConcurrentLoginsAsync(client));
             await RunIfAsync("refresh", () => RefreshAsync(api, client, azurite.ConnectionString));
             await RunIfAsync("email", () => EmailRequestsAsync(api, client));
+            await RunIfAsync("mfa", () => MfaAsync(api));
         }
 
         await RunIfAsync("parity", () => ParityAsync(azurite.ConnectionString, signingKey));
