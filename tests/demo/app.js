@@ -159,6 +159,11 @@ const confirmEmailChange = (token) => call('POST', '/api/auth/email/change/confi
 // The sample protected API: the app's own endpoints, behind the same session (a 401 refreshes once, like verify).
 const listNotes = () => call('GET', '/api/me/notes', undefined, { retry: true });
 const addNote = (text) => call('POST', '/api/me/notes', { text }, { retry: true });
+// Two-factor sign-in: the second step after a login that answered mfa_required, and the signed-in user's factor.
+const mfaVerify = (answer) => call('POST', '/api/auth/mfa/verify', answer);
+const mfaSetup = (password) => call('POST', '/api/auth/mfa/totp/setup', { password }, { retry: true });
+const mfaEnable = (code) => call('POST', '/api/auth/mfa/totp/enable', { code }, { retry: true });
+const mfaDisable = (password, code) => call('POST', '/api/auth/mfa/totp/disable', code ? { password, code } : { password }, { retry: true });
 
 function render(result) {
   seq += 1;
@@ -193,6 +198,22 @@ function show(state, text) {
   offerResend(null);
   $('change-email-form').hidden = state !== 'signed-in';
   $('notes-form').hidden = state !== 'signed-in';
+  const mfaShown = !$('mfa-form').hidden;
+  $('mfa-form').hidden = state !== 'signed-in';
+  $('mfa-step-form').hidden = state !== 'mfa-required';
+  // The panel's status, each time it appears (quietly: "Last response" keeps the call that signed in); when it
+  // hides, what it said goes (the next user to sign in here must not see this one's).
+  if (state === 'signed-in' && !mfaShown) {
+    renderMfa();
+  } else if (state !== 'signed-in') {
+    delete $('mfa-status').dataset.totp;
+    delete $('mfa-status').dataset.recoveryCodesLeft;
+    $('mfa-status').textContent = '';
+    $('mfa-recovery').hidden = true;
+    $('mfa-recovery-codes').replaceChildren();
+    $('mfa-qr').hidden = true;
+    $('mfa-secret').textContent = '';
+  }
 }
 
 function showSignedIn(body) {
@@ -200,8 +221,10 @@ function showSignedIn(body) {
   const confirmed = body && body.emailConfirmed;
   const address = confirmed === true ? ' Email confirmed.'
     : confirmed === false ? ' Email not confirmed yet: open the link in the confirmation mail.' : '';
-  show('signed-in', `Signed in as ${body && body.email}${until}.${address}`);
+  const methods = body && Array.isArray(body.amr) ? ` Signed in with: ${body.amr.join(', ')}.` : '';
+  show('signed-in', `Signed in as ${body && body.email}${until}.${address}${methods}`);
   $('session').dataset.emailConfirmed = String(confirmed);
+  $('session').dataset.amr = body && Array.isArray(body.amr) ? body.amr.join(' ') : '';
   if (confirmed === false) offerResend(body.email);
 }
 
@@ -246,7 +269,7 @@ function renderSession(result) {
   const ended = path === '/api/auth/logout' || path === '/api/auth/logout-all';
   const needsSession = path === '/api/auth/verify' || path === '/api/auth/sessions' || path === '/api/auth/logout-all'
     || path === '/api/auth/email/change';
-  const sessionAnswer = path === '/api/auth/signup' || path === '/api/auth/login' || path === '/api/auth/verify';
+  const sessionAnswer = path === '/api/auth/signup' || path === '/api/auth/login' || path === '/api/auth/verify' || path === '/api/auth/mfa/verify';
 
   if (result.status === null) {
     show('error', `Cannot reach ${apiBase()} from this origin: ${result.error}. Is the API running, and is ${location.origin} in its Host.CORS list?`);
@@ -256,6 +279,11 @@ function renderSession(result) {
   } else if (path === '/api/auth/login' && result.status === 403 && result.body && result.body.code === 'email_not_confirmed') {
     sessionEnded('Right password, but this address is not confirmed yet: open the link in the confirmation mail, then log in.');
     offerResend($('login-email').value);
+  } else if (path === '/api/auth/login' && result.status === 200 && result.body && result.body.status === 'mfa_required') {
+    // No session yet: only the pending sign-in cookie, for the second step until expiresAt.
+    stopRenewing();
+    expectSession = false;
+    show('mfa-required', `Password right. Enter a code from your authenticator app (or a recovery code) before ${new Date(result.body.expiresAt).toLocaleTimeString()}.`);
   } else if ((result.status === 200 || result.status === 201) && sessionAnswer) {
     showSignedIn(result.body);
     if (path === '/api/auth/verify') {
@@ -365,6 +393,91 @@ async function renderNotes(result) {
 }
 
 on('load-notes', 'click', async () => renderNotes(await listNotes()));
+
+// The second step: a code, or a recovery code; a wrong one keeps the step open (the pending cookie stays).
+on('mfa-step-form', 'submit', async (event) => {
+  event.preventDefault();
+  const code = $('mfa-step-code').value.trim();
+  const recoveryCode = $('mfa-step-recovery').value.trim();
+  const result = await mfaVerify(code ? { code } : { recoveryCode });
+  if (result.status === 200) {
+    $('mfa-step-code').value = '';
+    $('mfa-step-recovery').value = '';
+    say('mfa-step-error', '', '');
+  } else if (result.status === 401) {
+    sessionEnded('The second step expired or was used already: log in again.');
+  } else {
+    const errors = (result.status === 400 && result.body && result.body.errors) || {};
+    say('mfa-step-error', 'error', (errors.code || errors.recoveryCode || [failure(result)]).join(' '));
+  }
+});
+
+/** The signed-in user's factor, as GET /api/auth/mfa says (never a secret); quiet: not shown in "Last response". */
+async function renderMfa() {
+  const result = await send('GET', '/api/auth/mfa');
+  const line = $('mfa-status');
+  if (result.status !== 200) return result;
+  line.dataset.totp = String(result.body.totp);
+  line.dataset.recoveryCodesLeft = String(result.body.recoveryCodesLeft);
+  line.textContent = result.body.totp
+    ? `On: sign-in asks for a code after the password. ${result.body.recoveryCodesLeft} recovery codes left.`
+    : 'Off: the password alone signs in.';
+  return result;
+}
+
+on('mfa-setup', 'click', async () => {
+  const result = await mfaSetup($('mfa-password').value);
+  if (result.status === 200) {
+    // The QR code is the server's SVG as an image (never inserted as markup), and the secret as text.
+    const svg = new TextEncoder().encode(result.body.qrSvg);
+    $('mfa-qr-image').src = 'data:image/svg+xml;base64,' + btoa(String.fromCharCode(...svg));
+    $('mfa-secret').textContent = result.body.secret;
+    $('mfa-qr').hidden = false;
+    $('mfa-password').value = '';
+    say('mfa-message', 'setup', 'Scan the code (or type the secret) in your app, then enter the code it shows and Enable.');
+  } else {
+    say('mfa-message', 'error', sayFieldErrorsText(result) || failure(result));
+  }
+});
+
+on('mfa-enable', 'click', async () => {
+  const result = await mfaEnable($('mfa-code').value.trim());
+  if (result.status === 200) {
+    const list = $('mfa-recovery-codes');
+    list.replaceChildren(...result.body.recoveryCodes.map((code) => {
+      const item = document.createElement('li');
+      item.textContent = code;
+      return item;
+    }));
+    $('mfa-recovery').hidden = false;
+    $('mfa-qr').hidden = true;
+    $('mfa-secret').textContent = '';
+    $('mfa-code').value = '';
+    say('mfa-message', 'enabled', 'Two-factor sign-in is on. Your other sessions were signed out.');
+    await renderMfa();
+  } else {
+    say('mfa-message', 'error', sayFieldErrorsText(result) || failure(result));
+  }
+});
+
+on('mfa-disable', 'click', async () => {
+  const result = await mfaDisable($('mfa-password').value, $('mfa-code').value.trim());
+  if (result.status === 204) {
+    $('mfa-password').value = '';
+    $('mfa-code').value = '';
+    $('mfa-recovery').hidden = true;
+    say('mfa-message', 'disabled', 'Two-factor sign-in is off.');
+    await renderMfa();
+  } else {
+    say('mfa-message', 'error', sayFieldErrorsText(result) || failure(result));
+  }
+});
+
+/** A 400's field messages as one line (password, code, recovery code), or '' when there are none. */
+function sayFieldErrorsText(result) {
+  const errors = (result.status === 400 && result.body && result.body.errors) || {};
+  return Object.values(errors).flat().join(' ');
+}
 on('notes-form', 'submit', async (event) => {
   event.preventDefault();
   const added = await addNote($('note-text').value);
@@ -447,6 +560,7 @@ function resetForm(token) {
 window.demo = {
   apiBase, call, refreshSession, stopRenewing, signup, login, verify, sessions, logout, logoutAll,
   forgot, resend, confirmEmail, resetPassword, changeEmail, confirmEmailChange,
+  mfaVerify, mfaSetup, mfaEnable, mfaDisable, renderMfa,
   page, seq: 0, last: null, refreshes: [], nextRefreshAt: null,
 };
 

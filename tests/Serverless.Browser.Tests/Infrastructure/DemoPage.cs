@@ -139,6 +139,49 @@ public sealed class DemoPage
 
     public Task<string> ApiBaseAsync() => Page.EvaluateAsync<string>("() => demo.apiBase()");
 
+    /// <summary>Two-factor panel: set up with the password; the call and the secret the page shows.</summary>
+    public async Task<(ApiCall Call, string Secret)> SetUpTotpAsync(string password)
+    {
+        var call = await ActAsync(async () =>
+        {
+            await Page.FillAsync("#mfa-password", password);
+            await Page.ClickAsync("#mfa-setup");
+        });
+        return (call, await Page.InnerTextAsync("#mfa-secret"));
+    }
+
+    /// <summary>Two-factor panel: enable with a code; the call and the recovery codes the page lists.</summary>
+    public async Task<(ApiCall Call, IReadOnlyList<string> RecoveryCodes)> EnableTotpAsync(string code)
+    {
+        var call = await ActAsync(async () =>
+        {
+            await Page.FillAsync("#mfa-code", code);
+            await Page.ClickAsync("#mfa-enable");
+        });
+        return (call, await Page.Locator("#mfa-recovery-codes li").AllInnerTextsAsync());
+    }
+
+    public Task<ApiCall> DisableTotpAsync(string password, string code) => ActAsync(async () =>
+    {
+        await Page.FillAsync("#mfa-password", password);
+        await Page.FillAsync("#mfa-code", code);
+        await Page.ClickAsync("#mfa-disable");
+    });
+
+    /// <summary>The second step of a sign-in: a code, or (when <paramref name="code"/> is null) a recovery code.</summary>
+    public Task<ApiCall> SecondStepAsync(string? code, string? recoveryCode = null) => ActAsync(async () =>
+    {
+        await Page.FillAsync("#mfa-step-code", code ?? "");
+        await Page.FillAsync("#mfa-step-recovery", recoveryCode ?? "");
+        await Page.ClickAsync("#mfa-step");
+    });
+
+    /// <summary>Waits until the panel shows, from GET /api/auth/mfa, TOTP <paramref name="totp"/> with <paramref name="recoveryCodesLeft"/> codes left.</summary>
+    public Task WaitForTotpStatusAsync(bool totp, int recoveryCodesLeft) =>
+        Page.WaitForFunctionAsync(
+            "([on, left]) => { const d = document.getElementById('mfa-status').dataset; return d.totp === String(on) && d.recoveryCodesLeft === String(left); }",
+            new object[] { totp, recoveryCodesLeft });
+
     /// <summary>
     /// Acts in this tab as a user would: in front. A tab left behind another gets its animation frames
     /// throttled, and waiting for the page's answer polls on them (seconds per call in the background).
