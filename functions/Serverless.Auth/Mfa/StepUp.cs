@@ -51,9 +51,22 @@ internal sealed class StepUp(SecondFactor secondFactor, IOptions<MfaOptions> opt
         window > TimeSpan.Zero && subject.SecondFactorAt is { } at && time.GetUtcNow() - at is var age && age >= -MfaOptions.ClockSkew && age <= window;
 }
 
-/// <summary>RFC 8176 authentication method lists.</summary>
+/// <summary>
+/// RFC 8176 authentication method lists. The ones this service issues are shared instances, so a token subject
+/// read back from a token equals the one issued (records compare lists by reference).
+/// </summary>
 internal static class Amr
 {
+    public static readonly IReadOnlyList<string> Password = ["pwd"];
+    public static readonly IReadOnlyList<string> PasswordAndCode = ["pwd", "otp", "mfa"];
+    public static readonly IReadOnlyList<string> PasswordAndRecoveryCode = ["pwd", "mfa", "rcv"];
+
     /// <summary>A password and then <paramref name="method"/>: <c>["pwd","otp","mfa"]</c>, or for a recovery code <c>["pwd","mfa","rcv"]</c>.</summary>
-    public static IReadOnlyList<string> WithSecondFactor(string method) => method == "otp" ? ["pwd", "otp", "mfa"] : ["pwd", "mfa", method];
+    public static IReadOnlyList<string> WithSecondFactor(string method) => method == "otp" ? PasswordAndCode : PasswordAndRecoveryCode;
+
+    private static readonly IReadOnlyList<string>[] Issued = [Password, PasswordAndCode, PasswordAndRecoveryCode];
+
+    /// <summary>The shared instance of a list this service issues; any other list as it is.</summary>
+    public static IReadOnlyList<string> Canonical(IReadOnlyList<string> methods) =>
+        Issued.FirstOrDefault(known => known.SequenceEqual(methods, StringComparer.Ordinal)) ?? methods;
 }

@@ -16,7 +16,7 @@ internal sealed record TokenSubject(
     public DateTimeOffset SessionStartedAt { get; init; } = IssuedAt;
 
     /// <summary>How the session was signed in (RFC 8176): <c>["pwd"]</c>, or with a second factor <c>["pwd","otp","mfa"]</c> / <c>["pwd","mfa","rcv"]</c>.</summary>
-    public IReadOnlyList<string> Amr { get; init; } = ["pwd"];
+    public IReadOnlyList<string> Amr { get; init; } = Mfa.Amr.Password;
 
     /// <summary>When a second factor was last checked for the session (whole seconds); null: never.</summary>
     public DateTimeOffset? SecondFactorAt { get; init; }
@@ -97,7 +97,7 @@ internal sealed class AccessTokens
         string userId, string email, string sessionId, bool emailConfirmed = false, DateTimeOffset? sessionStartedAt = null,
         IReadOnlyList<string>? amr = null, DateTimeOffset? secondFactorAt = null)
     {
-        amr ??= ["pwd"];
+        amr = Mfa.Amr.Canonical(amr ?? Mfa.Amr.Password);
         var secondFactorTime = secondFactorAt is { } at ? DateTimeOffset.FromUnixTimeSeconds(at.ToUnixTimeSeconds()) : (DateTimeOffset?)null;
         // Whole seconds: JWT times are NumericDate seconds, and expiresAt must equal the token's exp.
         var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
@@ -179,7 +179,7 @@ internal sealed class AccessTokens
                     jwt.TryGetPayloadValue<bool>(EmailVerifiedClaim, out var emailConfirmed) && emailConfirmed)
                 {
                     SessionStartedAt = SessionStart(jwt) ?? DateTimeOffset.FromUnixTimeSeconds(issuedAt),
-                    Amr = jwt.TryGetPayloadValue<List<string>>(AmrClaim, out var amr) && amr is { Count: > 0 and <= 8 } ? amr : ["pwd"],
+                    Amr = jwt.TryGetPayloadValue<List<string>>(AmrClaim, out var amr) && amr is { Count: > 0 and <= 8 } ? Mfa.Amr.Canonical(amr) : Mfa.Amr.Password,
                     SecondFactorAt = jwt.TryGetPayloadValue<long>(SecondFactorTimeClaim, out var factorAt) && factorAt is > 0 and < 253402300799
                         ? DateTimeOffset.FromUnixTimeSeconds(factorAt)
                         : null,

@@ -66,6 +66,7 @@ public sealed class AuthEventTests(AzuriteFixture azurite)
 
         Assert.Equal(HttpStatusCode.OK, (await browser.ChangePasswordAsync(Password, NewPassword)).StatusCode);
         Assert.Equal([new(AuthEventKind.PasswordChanged, userId, signupSession)], first.Take());
+        Assert.Equal("Your Serverless Auth password was changed", (await mail.NextToAsync(email)).Subject);
 
         Assert.Equal(HttpStatusCode.Accepted, (await browser.ForgotPasswordAsync(email)).StatusCode);
         var resetToken = MailLinks.Token(await mail.NextToAsync(email), "reset");
