@@ -1,4 +1,6 @@
 using System.Net;
+using System.Text.RegularExpressions;
+using Serverless.Auth.Email;
 using Serverless.Auth.Http;
 using Serverless.Auth.Tests.Infrastructure;
 using Serverless.Auth.Tests.Sessions;
@@ -11,7 +13,7 @@ namespace Serverless.Auth.Tests.Email;
 /// codes, a recovery code used (with how many are left), the password changed. Each reaches the owner even with the
 /// per-address cap used up and within the mail cooldown, and carries no token and no code.
 /// </summary>
-public sealed class SecurityNoticeTests(MailApi mail, AzuriteFixture azurite) : IClassFixture<MailApi>
+public sealed partial class SecurityNoticeTests(MailApi mail, AzuriteFixture azurite) : IClassFixture<MailApi>
 {
     private const string Password = "plum-orchard-lantern-4821";
     private const string NewPassword = "copper-heron-glacier-9917";
@@ -64,8 +66,7 @@ public sealed class SecurityNoticeTests(MailApi mail, AzuriteFixture azurite) : 
         foreach (var subject in expected)
         {
             var notice = Assert.Single(received, m => m.Subject == subject);
-            Assert.Contains("/forgot", notice.Text, StringComparison.Ordinal);
-            Assert.DoesNotContain("token=", notice.Text + notice.Html, StringComparison.Ordinal);
+            AssertOnlyTheForgotLink(notice);
             Assert.DoesNotContain(secret, notice.Text + notice.Html, StringComparison.OrdinalIgnoreCase);
             Assert.DoesNotContain(codes.Concat(firstCodes), code => (notice.Text + notice.Html).Contains(code, StringComparison.OrdinalIgnoreCase));
             Assert.Matches(@"On \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", notice.Text);
@@ -75,6 +76,43 @@ public sealed class SecurityNoticeTests(MailApi mail, AzuriteFixture azurite) : 
         // of the new set (the first code was of the old set, which the new codes replaced).
         Assert.Contains("9 unused codes left", received.Single(m => m.Subject == expected[2]).Text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task TheRecoveryCodeNoticeCountsTheLastCodesQueuedStraightFromTheOutbox()
+    {
+        await using var api = await MailApi.StartApiAsync(azurite, mail.Maildev, settings =>
+        {
+            settings["Auth:Email:MaxPerAddressPerHour"] = "1";
+            settings["Auth:Email:MaxPerAddressPerDay"] = "1";
+        });
+        var email = Emails.Unique("last-codes");
+        var userId = await new SessionClient(api.Client).SignUpForUserIdAsync(email, Password);
+        Assert.Single(await mail.Maildev.WaitForEmailsAsync(email, 1, cancellationToken: Ct));
+
+        // The endpoints queue through this same call; the outbox is what they share, so the two edge counts need no sign-ins.
+        var outbox = api.Service<MailOutbox>();
+        await outbox.NotifyAsync(userId, email, SecurityNotice.RecoveryCodeUsed, Ct, recoveryCodesLeft: 1);
+        await outbox.NotifyAsync(userId, email, SecurityNotice.RecoveryCodeUsed, Ct, recoveryCodesLeft: 0);
+
+        var notices = (await mail.Maildev.WaitForEmailsAsync(email, 3, cancellationToken: Ct))
+            .Where(m => m.Subject == "A recovery code was used to sign in to your Serverless Auth account").ToList();
+        Assert.Equal(2, notices.Count);
+        // Queue order is not delivery order: each count appears in exactly one notice, in its text and its HTML.
+        Assert.Single(notices, m => m.Text!.Contains("1 unused code left;", StringComparison.Ordinal) && m.Html!.Contains("1 unused code left;", StringComparison.Ordinal));
+        Assert.Single(notices, m => m.Text!.Contains("0 unused codes left;", StringComparison.Ordinal) && m.Html!.Contains("0 unused codes left;", StringComparison.Ordinal));
+        Assert.All(notices, AssertOnlyTheForgotLink);
+    }
+
+    /// <summary>The one place a notice points to is the forgot-password page, bare: no token, no query string, in the text and the HTML.</summary>
+    private static void AssertOnlyTheForgotLink(ReceivedMail notice)
+    {
+        var urls = UrlPattern().Matches(notice.Text + " " + notice.Html).Select(m => m.Value).Distinct().ToList();
+        Assert.Equal(["http://localhost:5173/auth/forgot"], urls);
+        Assert.DoesNotContain("token", notice.Text + notice.Html, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [GeneratedRegex(@"https?://[^\s""<>]+")]
+    private static partial Regex UrlPattern();
 
     private static Task<string> CodeAsync(string secret) => Oathtool.CodeAsync(secret);
 }
