@@ -163,7 +163,14 @@ const addNote = (text) => call('POST', '/api/me/notes', { text }, { retry: true 
 const mfaVerify = (answer) => call('POST', '/api/auth/mfa/verify', answer);
 const mfaSetup = (password) => call('POST', '/api/auth/mfa/totp/setup', { password }, { retry: true });
 const mfaEnable = (code) => call('POST', '/api/auth/mfa/totp/enable', { code }, { retry: true });
-const mfaDisable = (password, code) => call('POST', '/api/auth/mfa/totp/disable', code ? { password, code } : { password }, { retry: true });
+const mfaDisable = (password, code) => call('POST', '/api/auth/mfa/totp/disable', { password, ...secondFactorAnswer(code) }, { retry: true });
+
+/** What a code box holds, as the API takes it: digits are an app's code, anything else a recovery code (xxxxx-xxxxx); empty: none. */
+function secondFactorAnswer(text) {
+  const value = (text || '').trim();
+  if (value === '') return {};
+  return /^[0-9 ]+$/.test(value) ? { code: value.replaceAll(' ', '') } : { recoveryCode: value };
+}
 
 function render(result) {
   seq += 1;
@@ -201,6 +208,13 @@ function show(state, text) {
   const mfaShown = !$('mfa-form').hidden;
   $('mfa-form').hidden = state !== 'signed-in';
   $('mfa-step-form').hidden = state !== 'mfa-required';
+  // Each second step starts empty, asking for the app's code (a wrong answer keeps the step, and this, as it is).
+  if (state !== 'mfa-required') {
+    useRecoveryCode(false);
+    $('mfa-step-code').value = '';
+    $('mfa-step-recovery').value = '';
+    say('mfa-step-error', '', '');
+  }
   // The panel's status, each time it appears (quietly: "Last response" keeps the call that signed in); when it
   // hides, what it said goes (the next user to sign in here must not see this one's).
   if (state === 'signed-in' && !mfaShown) {
@@ -259,7 +273,11 @@ function sayFieldErrors(result, lines) {
 /** Why a request failed, in words; the details are in "Last response". */
 function failure(result) {
   if (result.status === null) return `Cannot reach ${apiBase()}: is the API running?`;
-  if (result.status === 429) return 'Too many requests: wait a minute and try again.';
+  if (result.status === 429) {
+    // Retry-After is not readable cross-origin (Azure's CORS exposes no headers): the problem body repeats it.
+    const wait = result.body && Number.isInteger(result.body.retryAfter) ? `${result.body.retryAfter} s` : 'a minute';
+    return `Too many attempts: wait ${wait} and try again.`;
+  }
   const problem = result.body && typeof result.body === 'object' ? result.body : {};
   return `${result.status}: ${problem.detail || problem.title || result.statusText}`;
 }
@@ -394,12 +412,27 @@ async function renderNotes(result) {
 
 on('load-notes', 'click', async () => renderNotes(await listNotes()));
 
+/** The second step asks for a recovery code (true) or the app's code (false); the link offers the other. */
+function useRecoveryCode(recovery) {
+  $('mfa-step-with-code').hidden = recovery;
+  $('mfa-step-with-recovery').hidden = !recovery;
+  $('mfa-step-switch').textContent = recovery ? 'Use a code from the app' : 'Use a recovery code';
+  $('mfa-step-form').dataset.method = recovery ? 'recovery' : 'totp';
+}
+
+on('mfa-step-switch', 'click', (event) => {
+  event.preventDefault();
+  const recovery = $('mfa-step-with-recovery').hidden;
+  useRecoveryCode(recovery);
+  $(recovery ? 'mfa-step-recovery' : 'mfa-step-code').focus();
+});
+
 // The second step: a code, or a recovery code; a wrong one keeps the step open (the pending cookie stays).
 on('mfa-step-form', 'submit', async (event) => {
   event.preventDefault();
-  const code = $('mfa-step-code').value.trim();
-  const recoveryCode = $('mfa-step-recovery').value.trim();
-  const result = await mfaVerify(code ? { code } : { recoveryCode });
+  const result = await mfaVerify($('mfa-step-with-recovery').hidden
+    ? { code: $('mfa-step-code').value.trim() }
+    : { recoveryCode: $('mfa-step-recovery').value.trim() });
   if (result.status === 200) {
     $('mfa-step-code').value = '';
     $('mfa-step-recovery').value = '';

@@ -168,11 +168,22 @@ public sealed class DemoPage
         await Page.ClickAsync("#mfa-disable");
     });
 
-    /// <summary>The second step of a sign-in: a code, or (when <paramref name="code"/> is null) a recovery code.</summary>
-    public Task<ApiCall> SecondStepAsync(string? code, string? recoveryCode = null) => ActAsync(async () =>
+    /// <summary>The second step of a sign-in with a code from the app (the form's first field).</summary>
+    public Task<ApiCall> SecondStepAsync(string code) => ActAsync(async () =>
     {
-        await Page.FillAsync("#mfa-step-code", code ?? "");
-        await Page.FillAsync("#mfa-step-recovery", recoveryCode ?? "");
+        await Page.FillAsync("#mfa-step-code", code);
+        await Page.ClickAsync("#mfa-step");
+    });
+
+    /// <summary>The second step with a recovery code: follows the form's "Use a recovery code" link first, unless it already asks for one.</summary>
+    public Task<ApiCall> SecondStepWithRecoveryCodeAsync(string recoveryCode) => ActAsync(async () =>
+    {
+        if (await Page.IsHiddenAsync("#mfa-step-recovery"))
+        {
+            await Page.ClickAsync("#mfa-step-switch");
+        }
+
+        await Page.FillAsync("#mfa-step-recovery", recoveryCode);
         await Page.ClickAsync("#mfa-step");
     });
 

@@ -14,9 +14,12 @@ public abstract class LaxApiTest(BrowserFixture browser) : IAsyncLifetime
 
     protected IBrowserContext Context { get; private set; } = null!;
 
+    /// <summary>Settings this test class's API gets on top of the local setup (see <see cref="ApiServer.StartAsync"/>).</summary>
+    protected virtual IReadOnlyDictionary<string, string?>? ApiSettings => null;
+
     public async ValueTask InitializeAsync()
     {
-        Api = await ApiServer.StartAsync(browser, CookieSettings.SameSiteLax);
+        Api = await ApiServer.StartAsync(browser, CookieSettings.SameSiteLax, ApiSettings);
         Context = await browser.NewContextAsync();
     }
 
