@@ -21,6 +21,13 @@ public sealed class MfaOptions
     /// <summary>How far instances' clocks may disagree about a time one of them wrote (as for access tokens).</summary>
     internal static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Whether a second factor checked at <paramref name="checkedAt"/> (perhaps by another instance, whose clock may run a
+    /// little ahead) is within <paramref name="window"/> of <paramref name="now"/>: the one rule of step-up and the app policy.
+    /// </summary>
+    internal static bool IsRecent(DateTimeOffset checkedAt, DateTimeOffset now, TimeSpan window) =>
+        window > TimeSpan.Zero && now - checkedAt is var age && age >= -ClockSkew && age <= window;
+
     internal TimeSpan PendingLifetime => TimeSpan.FromSeconds(PendingSeconds);
 
     internal TimeSpan StepUpWindow => TimeSpan.FromSeconds(StepUpSeconds);

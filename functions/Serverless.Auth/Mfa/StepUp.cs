@@ -48,7 +48,7 @@ internal sealed class StepUp(SecondFactor secondFactor, IOptions<MfaOptions> opt
 
     /// <summary>Whether this session checked a second factor within the step-up window (a time further ahead of the clock than instances may disagree counts as not recent).</summary>
     public bool IsRecent(TokenSubject subject) =>
-        window > TimeSpan.Zero && subject.SecondFactorAt is { } at && time.GetUtcNow() - at is var age && age >= -MfaOptions.ClockSkew && age <= window;
+        subject.SecondFactorAt is { } at && MfaOptions.IsRecent(at, time.GetUtcNow(), window);
 }
 
 /// <summary>

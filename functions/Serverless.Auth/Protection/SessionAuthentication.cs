@@ -254,7 +254,7 @@ internal sealed class RecentSecondFactorRequirement(TimeSpan within) : Authoriza
         var now = (services?.GetService<TimeProvider>() ?? TimeProvider.System).GetUtcNow();
         if (context.User.FindFirst(SessionAuthentication.SecondFactorTimeClaim)?.Value is { } value
             && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
-            && now - DateTimeOffset.FromUnixTimeSeconds(seconds) is var age && age >= -Mfa.MfaOptions.ClockSkew && age <= requirement.Within)
+            && Mfa.MfaOptions.IsRecent(DateTimeOffset.FromUnixTimeSeconds(seconds), now, requirement.Within))
         {
             context.Succeed(requirement);
         }

@@ -1,7 +1,6 @@
 using System.Globalization;
-using Serverless.Testing;
 
-namespace Serverless.Auth.Tests.Infrastructure;
+namespace Serverless.Testing;
 
 /// <summary>TOTP codes from an independent implementation: Debian's oathtool (installed by the test command).</summary>
 public static class Oathtool
