@@ -13,6 +13,7 @@ using Serverless.Auth.Email;
 using Serverless.Auth.Events;
 using Serverless.Auth.Http;
 using Serverless.Auth.Mfa;
+using Serverless.Auth.Passkeys;
 using Serverless.Auth.Passwords;
 using Serverless.Auth.Protection;
 using Serverless.Auth.Secrets;
@@ -55,6 +56,7 @@ public static class ServerlessAuthExtensions
         services.AddOptionsWithValidateOnStart<EmailOptions, EmailOptionsValidator>().BindConfiguration(EmailOptions.Section);
         services.AddOptionsWithValidateOnStart<AuthEventOptions, AuthEventOptionsValidator>().BindConfiguration(AuthEventOptions.Section);
         services.AddOptionsWithValidateOnStart<MfaOptions, MfaOptionsValidator>().BindConfiguration(MfaOptions.Section);
+        services.AddOptionsWithValidateOnStart<PasskeyOptions, PasskeyOptionsValidator>().BindConfiguration(PasskeyOptions.Section);
 
         services.AddSingleton<UserRepository>();
         services.AddSingleton<MfaIssuer>();
@@ -63,6 +65,10 @@ public static class ServerlessAuthExtensions
         services.AddSingleton<SecondFactor>();
         services.AddSingleton<StepUp>();
         services.AddSingleton<PendingSignIns>();
+        services.AddSingleton<PasskeyRepository>();
+        services.AddSingleton<PasskeyCeremony>();
+        services.AddSingleton<PasskeyChallenges>();
+        services.AddSingleton<PasskeySignIns>();
         services.AddSingleton<HashingSlots>();
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<PasswordPolicy>();

@@ -39,6 +39,7 @@ internal abstract record PasswordChangeResult
 /// <summary>Signup, login, password change and deletion: the account rules, independent of HTTP.</summary>
 internal sealed partial class AccountService(
     UserRepository users,
+    Passkeys.PasskeyRepository passkeys,
     PendingRegistrations registrations,
     PasswordHasher hasher,
     PasswordPolicy policy,
@@ -303,7 +304,7 @@ internal sealed partial class AccountService(
             return false;
         }
 
-        await throttle.ResetAsync(ThrottleKey.Account(account.Email), cancellationToken);
+        await Task.WhenAll(throttle.ResetAsync(ThrottleKey.Account(account.Email), cancellationToken), passkeys.RemoveAllAsync(account.UserId, cancellationToken));
         LogAccountDeleted(logger, account.UserId);
         return true;
     }

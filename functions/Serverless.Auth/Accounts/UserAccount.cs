@@ -35,6 +35,23 @@ internal sealed record UserAccount(string UserId, string Email, string PasswordH
     /// <summary>Its second factors (none in rows written before they existed).</summary>
     public Mfa.MfaState Mfa { get; init; } = Serverless.Auth.Mfa.MfaState.None;
 
+    /// <summary>How many passkeys it has (their rows are in its partition; written in one transaction with them).</summary>
+    public int Passkeys { get; init; }
+
+    /// <summary>Unix milliseconds: a registration challenge issued at or before it is spent (<see cref="Passkeys.PasskeyChallenges"/>).</summary>
+    public long PasskeyFloor { get; init; }
+
+    /// <summary>Whether a password can sign it in (accounts made by other means, such as a social sign-in, may have none).</summary>
+    public bool HasPassword => PasswordHash.Length > 0;
+
+    /// <summary>
+    /// The second-step methods a sign-in with the password offers (<c>mfa_required</c>'s <c>methods</c>): with an active
+    /// TOTP factor, <c>totp</c>, then <c>passkey</c> when it has one, then <c>recovery</c> when codes are left.
+    /// </summary>
+    public IReadOnlyList<string> SecondStepMethods =>
+        !Mfa.TotpEnabled ? []
+        : [.. new[] { "totp", Passkeys > 0 ? "passkey" : null, Mfa.RecoveryCodes.Count > 0 ? "recovery" : null }.OfType<string>()];
+
     /// <summary>Where it was read from; <see cref="ETag"/> is that row's.</summary>
     public AccountLayout Layout { get; init; } = AccountLayout.Current;
 }

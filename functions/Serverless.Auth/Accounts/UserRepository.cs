@@ -21,7 +21,8 @@ namespace Serverless.Auth.Accounts;
 /// Rows of the previous release at the email key (legacy accounts) are read as accounts and moved before their first
 /// write (<see cref="EnsureCurrentAsync"/>). An identity counts only while its account exists and points back (its
 /// email hashes to the identity's key); any other is treated as absent and taken over when someone claims the address.
-/// A freed address keeps a released identity (no account) until then.
+/// A freed address keeps a released identity (no account) until then. Passkeys add rows of their own (an identity per
+/// credential and a row per passkey in the account's partition): <see cref="Passkeys.PasskeyRepository"/> knows their shape.
 /// Accounts are written before the identities that point at them, and deleted (tombstoned) before them, so a crash
 /// between two writes leaves at worst an identity that is absent by that rule.
 /// </summary>
@@ -51,6 +52,8 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
     private const string TotpLastStepColumn = "TotpLastStep";
     private const string RecoveryCodesColumn = "RecoveryCodes";
     private const string MfaPendingFloorColumn = "MfaPendingFloor";
+    private const string PasskeyCountColumn = "PasskeyCount";
+    private const string PasskeyFloorColumn = "PasskeyFloor";
 
     // The background pass's cursor: a partition no email hash or user id can be.
     private const string CursorPartition = "~legacy-move";
@@ -305,8 +308,18 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
     /// <returns>The account as written (its new ETag), or null when the row changed or vanished.</returns>
     public async Task<UserAccount?> TryWriteMfaAsync(UserAccount account, MfaState next, CancellationToken cancellationToken)
     {
+        var patch = MfaPatch(account, next);
+        ETag written = default;
+        return await TryWriteAsync(async () => written = (await tables.Users.UpdateEntityAsync(patch, account.ETag, TableUpdateMode.Merge, cancellationToken)).Headers.ETag ?? default)
+            ? account with { Mfa = next, ETag = written }
+            : null;
+    }
+
+    /// <summary>The merge that writes the account's second factors as <paramref name="next"/> says (apply it with the account's ETag).</summary>
+    public static TableEntity MfaPatch(UserAccount account, MfaState next)
+    {
         RequireCurrent(account);
-        var patch = new TableEntity(account.UserId, AccountRow)
+        return new TableEntity(account.UserId, AccountRow)
         {
             [PasswordHashColumn] = StoredHash(account.PasswordHash, next.TotpEnabled),
             [TotpSecretColumn] = next.TotpSecret,
@@ -315,10 +328,16 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
             [RecoveryCodesColumn] = string.Join(',', next.RecoveryCodes),
             [MfaPendingFloorColumn] = next.PendingFloor,
         };
-        ETag written = default;
-        return await TryWriteAsync(async () => written = (await tables.Users.UpdateEntityAsync(patch, account.ETag, TableUpdateMode.Merge, cancellationToken)).Headers.ETag ?? default)
-            ? account with { Mfa = next, ETag = written }
-            : null;
+    }
+
+    /// <summary>
+    /// The merge that sets the account's passkey count (and the registration challenges' floor), applied with the
+    /// account's ETag in one transaction with the passkey row it adds or removes (<see cref="Passkeys.PasskeyRepository"/>).
+    /// </summary>
+    public static TableEntity PasskeyCountPatch(UserAccount account, int count, long floor)
+    {
+        RequireCurrent(account);
+        return new TableEntity(account.UserId, AccountRow) { [PasskeyCountColumn] = count, [PasskeyFloorColumn] = floor };
     }
 
     /// <summary>Replaces the hash if the row is unchanged since it was read (ETag); a lost race is harmless.</summary>
@@ -498,6 +517,8 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
                 entity.GetInt64(prefix + TotpLastStepColumn) ?? 0,
                 (entity.GetString(prefix + RecoveryCodesColumn) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries),
                 entity.GetInt64(prefix + MfaPendingFloorColumn) ?? 0),
+            Passkeys = entity.GetInt32(prefix + PasskeyCountColumn) ?? 0,
+            PasskeyFloor = entity.GetInt64(prefix + PasskeyFloorColumn) ?? 0,
             Layout = layout,
         };
     }

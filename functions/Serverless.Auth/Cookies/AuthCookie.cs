@@ -49,6 +49,10 @@ internal sealed class AuthCookie
     public static AuthCookie PendingSignIn(IOptions<AuthCookieOptions> options, AuthMount mount) =>
         new(options.Value, options.Value.Name + "-mfa", () => mount.BasePath + "/mfa");
 
+    /// <summary>A passkey ceremony's challenge, between its options and its answer: the auth routes only.</summary>
+    public static AuthCookie PasskeyChallenge(IOptions<AuthCookieOptions> options, AuthMount mount) =>
+        new(options.Value, options.Value.Name + "-webauthn", () => mount.BasePath);
+
     public string Name { get; }
 
     /// <summary>A null lifetime writes a browser-session cookie (no Max-Age): gone when the browser closes.</summary>

@@ -94,6 +94,10 @@ internal sealed class MailComposer(IOptions<EmailOptions> options)
             SecurityNotice.RecoveryCodeUsed => (
                 $"A recovery code was used to sign in to your {product} account",
                 $"signed in with one of your recovery codes. {mail.RecoveryCodesLeft ?? 0} unused code{(mail.RecoveryCodesLeft == 1 ? "" : "s")} left; make new ones once you are signed in."),
+            SecurityNotice.PasskeyAdded => (
+                $"A passkey was added to your {product} account",
+                "added a passkey, which signs in without the password. If it was not you, a password reset alone does not remove it: reset your password, sign in, and delete the passkey from your list of passkeys."),
+            SecurityNotice.PasskeyRemoved => ($"A passkey was removed from your {product} account", "deleted one of your passkeys. It no longer signs in."),
             _ => ($"Your {product} password was changed", "changed your password. Every other session was signed out."),
         };
         return (

@@ -62,6 +62,12 @@ public enum SecurityNotice
 
     /// <summary>The password was changed by the signed-in user.</summary>
     PasswordChanged,
+
+    /// <summary>A passkey was added.</summary>
+    PasskeyAdded,
+
+    /// <summary>A passkey was deleted.</summary>
+    PasskeyRemoved,
 }
 
 internal static class MailKinds

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Serverless.Auth.Accounts;
 using Serverless.Auth.Email;
 using Serverless.Auth.Mfa;
+using Serverless.Auth.Passkeys;
 using Serverless.Auth.Sessions;
 using Serverless.Auth.Tokens;
 
@@ -61,6 +62,22 @@ public static class AuthApi
     public static AuthEndpoint MfaTotpDisable { get; } = Post("MfaTotpDisable", "mfa/totp/disable", MfaEndpoints.Disable);
     /// <summary><c>POST /api/auth/mfa/recovery-codes</c>: New recovery codes.</summary>
     public static AuthEndpoint MfaRecoveryCodes { get; } = Post("MfaRecoveryCodes", "mfa/recovery-codes", MfaEndpoints.NewRecoveryCodes);
+    /// <summary><c>POST /api/auth/mfa/passkey/options</c>: Options for a passkey as the second step.</summary>
+    public static AuthEndpoint MfaPasskeyOptions { get; } = Post("MfaPasskeyOptions", "mfa/passkey/options", PasskeyLoginEndpoints.SecondStepOptions);
+    /// <summary><c>POST /api/auth/passkeys/register/options</c>: Options to add a passkey.</summary>
+    public static AuthEndpoint PasskeyRegisterOptions { get; } = Post("PasskeyRegisterOptions", "passkeys/register/options", PasskeyEndpoints.RegisterOptions);
+    /// <summary><c>POST /api/auth/passkeys/register</c>: Add a passkey.</summary>
+    public static AuthEndpoint PasskeyRegister { get; } = Post("PasskeyRegister", "passkeys/register", PasskeyEndpoints.Register);
+    /// <summary><c>POST /api/auth/passkeys/login/options</c>: Options to sign in with a passkey.</summary>
+    public static AuthEndpoint PasskeyLoginOptions { get; } = Post("PasskeyLoginOptions", "passkeys/login/options", PasskeyLoginEndpoints.LoginOptions);
+    /// <summary><c>POST /api/auth/passkeys/login</c>: Sign in with a passkey.</summary>
+    public static AuthEndpoint PasskeyLogin { get; } = Post("PasskeyLogin", "passkeys/login", PasskeyLoginEndpoints.Login);
+    /// <summary><c>GET /api/auth/passkeys</c>: My passkeys.</summary>
+    public static AuthEndpoint Passkeys { get; } = Get("Passkeys", "passkeys", PasskeyEndpoints.List);
+    /// <summary><c>POST /api/auth/passkeys/rename</c>: Rename a passkey.</summary>
+    public static AuthEndpoint PasskeyRename { get; } = Post("PasskeyRename", "passkeys/rename", PasskeyEndpoints.Rename);
+    /// <summary><c>POST /api/auth/passkeys/delete</c>: Delete a passkey.</summary>
+    public static AuthEndpoint PasskeyDelete { get; } = Post("PasskeyDelete", "passkeys/delete", PasskeyEndpoints.Delete);
     /// <summary><c>GET /api/auth/.well-known/jwks.json</c>: The public keys that verify access tokens (JWKS).</summary>
     public static AuthEndpoint Jwks { get; } = Get("Jwks", ".well-known/jwks.json", JwksEndpoint.Declaration);
     /// <summary><c>GET /api/auth/.well-known/openid-configuration</c>: Discovery document (issuer, jwks_uri).</summary>
@@ -71,7 +88,8 @@ public static class AuthApi
         [
             Signup, Login, Verify, Logout, Refresh, LogoutAll, Sessions, RevokeSession, ChangePassword, DeleteAccount,
             EmailConfirm, EmailResend, EmailChange, EmailChangeConfirm, PasswordForgot, PasswordReset,
-            MfaVerify, MfaStatus, MfaTotpSetup, MfaTotpEnable, MfaTotpDisable, MfaRecoveryCodes, Jwks, OpenIdConfiguration,
+            MfaVerify, MfaStatus, MfaTotpSetup, MfaTotpEnable, MfaTotpDisable, MfaRecoveryCodes, MfaPasskeyOptions,
+            PasskeyRegisterOptions, PasskeyRegister, PasskeyLoginOptions, PasskeyLogin, Passkeys, PasskeyRename, PasskeyDelete, Jwks, OpenIdConfiguration,
         ];
 
     /// <summary>

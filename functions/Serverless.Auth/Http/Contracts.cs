@@ -67,13 +67,14 @@ public sealed record PasswordResetRequest(string? Token, string? NewPassword) : 
     IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("token", "Token", Token), ("newPassword", "New password", NewPassword)];
 }
 
-/// <summary>A second factor: a TOTP code, or instead one of the recovery codes.</summary>
+/// <summary>A second factor: a TOTP code, or instead one of the recovery codes, or a passkey's answer (at sign-in).</summary>
 /// <param name="Code">The 6-digit code the authenticator app shows.</param>
 /// <param name="RecoveryCode">A recovery code (<c>xxxxx-xxxxx</c>), usable once, instead of a code.</param>
-public sealed record MfaCodeRequest(string? Code, string? RecoveryCode) : IRequiredFields, Mfa.ISecondFactorAnswer
+/// <param name="Credential">At <c>POST /api/auth/mfa/verify</c>: what <c>navigator.credentials.get()</c> gave for the options of <c>POST /api/auth/mfa/passkey/options</c>, instead of a code.</param>
+public sealed record MfaCodeRequest(string? Code, string? RecoveryCode, PasskeyCredential? Credential = null) : IRequiredFields, Mfa.ISecondFactorAnswer
 {
     IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields =>
-        string.IsNullOrEmpty(RecoveryCode) ? [("code", "Code", Code)] : [];
+        string.IsNullOrEmpty(RecoveryCode) && Credential is null ? [("code", "Code", Code)] : [];
 }
 
 /// <summary>The password (re-authentication) to set up a TOTP factor.</summary>
@@ -105,7 +106,7 @@ public sealed record RecoveryCodesResponse(IReadOnlyList<string> RecoveryCodes);
 /// <summary>The signed-in user's second factors.</summary>
 /// <param name="Totp">Whether a TOTP factor is active.</param>
 /// <param name="RecoveryCodesLeft">Unused recovery codes.</param>
-/// <param name="Passkeys">Registered passkeys (none until passkeys land).</param>
+/// <param name="Passkeys">Registered passkeys.</param>
 public sealed record MfaStatusResponse(bool Totp, int RecoveryCodesLeft, int Passkeys);
 
 /// <summary>A new account (its session is in the cookies).</summary>
@@ -124,8 +125,12 @@ public sealed record SignupResponse(string UserId, string Email, bool EmailConfi
 /// <param name="Email">The account's address; absent while a second step is pending.</param>
 /// <param name="ExpiresAt">When the access token expires (refresh before or on 401); for <c>mfa_required</c>, when the second step expires.</param>
 /// <param name="EmailConfirmed">Whether the address is confirmed; absent while a second step is pending.</param>
-/// <param name="Amr">How the session was signed in (RFC 8176): <c>["pwd"]</c>, <c>["pwd","otp","mfa"]</c>, or for a recovery code <c>["pwd","mfa","rcv"]</c> (<c>rcv</c> is a local value).</param>
-/// <param name="Methods">For <c>mfa_required</c>: what <c>POST /api/auth/mfa/verify</c> accepts (<c>totp</c>, <c>recovery</c>).</param>
+/// <param name="Amr">
+/// How the session was signed in (RFC 8176): <c>["pwd"]</c>, <c>["pwd","otp","mfa"]</c>, for a recovery code <c>["pwd","mfa","rcv"]</c>
+/// (<c>rcv</c> is a local value), for a passkey <c>["swk","mfa"]</c> (synced) or <c>["hwk","mfa"]</c>, or <c>["pwd","swk","mfa"]</c> /
+/// <c>["pwd","hwk","mfa"]</c> for a passkey as the second step.
+/// </param>
+/// <param name="Methods">For <c>mfa_required</c>: what <c>POST /api/auth/mfa/verify</c> accepts (<c>totp</c>, <c>passkey</c>, <c>recovery</c>).</param>
 public sealed record SessionResponse(
     string Status,
     DateTimeOffset ExpiresAt,
@@ -170,4 +175,9 @@ public sealed record SessionInfo(string SessionId, DateTimeOffset CreatedAt, Dat
 [JsonSerializable(typeof(MfaCodeRequest))]
 [JsonSerializable(typeof(MfaSetupRequest))]
 [JsonSerializable(typeof(MfaChangeRequest))]
+[JsonSerializable(typeof(PasskeyRegisterOptionsRequest))]
+[JsonSerializable(typeof(PasskeyRegisterRequest))]
+[JsonSerializable(typeof(PasskeyLoginRequest))]
+[JsonSerializable(typeof(PasskeyRenameRequest))]
+[JsonSerializable(typeof(PasskeyDeleteRequest))]
 internal sealed partial class AuthJsonContext : JsonSerializerContext;

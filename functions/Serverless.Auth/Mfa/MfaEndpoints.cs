@@ -197,8 +197,9 @@ internal sealed class MfaEndpoints(
     public async Task<Results<Ok<MfaStatusResponse>, ProblemHttpResult>> StatusAsync(EndpointRequest<NoBody> request)
     {
         var subject = request.Subject;
-        var mfa = (await users.FindByIdAsync(subject.UserId, subject.Email, request.Aborted))?.Mfa ?? MfaState.None;
-        return TypedResults.Ok(new MfaStatusResponse(mfa.TotpEnabled, mfa.TotpEnabled ? mfa.RecoveryCodes.Count : 0, Passkeys: 0));
+        var account = await users.FindByIdAsync(subject.UserId, subject.Email, request.Aborted);
+        var mfa = account?.Mfa ?? MfaState.None;
+        return TypedResults.Ok(new MfaStatusResponse(mfa.TotpEnabled, mfa.TotpEnabled ? mfa.RecoveryCodes.Count : 0, account?.Passkeys ?? 0));
     }
 
     /// <summary>The password, then the step-up's code unless this session checked one recently.</summary>

@@ -17,7 +17,4 @@ internal sealed record MfaState(string TotpSecret, string TotpPending, long Totp
     public static MfaState None { get; } = new("", "", 0, [], 0);
 
     public bool TotpEnabled => TotpSecret.Length > 0;
-
-    /// <summary>The second-step methods this account offers (<c>mfa_required</c>'s <c>methods</c>).</summary>
-    public IReadOnlyList<string> Methods => TotpEnabled ? RecoveryCodes.Count > 0 ? ["totp", "recovery"] : ["totp"] : [];
 }

@@ -1,10 +1,10 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 using Serverless.Auth.Accounts;
 using Serverless.Auth.Email;
 using Serverless.Auth.Events;
 using Serverless.Auth.Http;
+using Serverless.Auth.Passkeys;
 using Serverless.Auth.Sessions;
 using Serverless.Auth.Throttling;
 
@@ -16,23 +16,22 @@ internal sealed class MfaVerifyEndpoint(
     SecondFactor secondFactor,
     PendingSignIns pending,
     BrowserSignIn browser,
-    DeviceCookies devices,
+    PasskeyChallenges challenges,
+    PasskeySignIns passkeys,
     AuthEvents events,
-    MailOutbox outbox,
-    TimeProvider time,
-    IOptions<ThrottlingOptions> throttling)
+    MailOutbox outbox)
 {
-    private readonly int maxDevices = throttling.Value.MaxDevicesPerAccount;
-
     public static readonly EndpointDeclaration Declaration = EndpointDeclaration.For(
         new Operation
         {
             Summary = "Complete a sign-in with a second factor",
-            Description = "With the pending sign-in cookie a login with the right password left (status mfa_required): a TOTP code, or a recovery code "
-                + "(each usable once). Starts the session (cookies as a login sets them; amr [\"pwd\",\"otp\",\"mfa\"], or [\"pwd\",\"mfa\",\"rcv\"] for a recovery "
-                + "code) and only now issues the device cookie. A wrong or reused code is 400 errors.code (or errors.recoveryCode) and the step can be retried; "
-                + "wrong codes count toward a backoff of the account's own (429), which only a completed sign-in clears. 401 when the pending sign-in is "
-                + "missing, expired, already completed, or was issued before a password change.",
+            Description = "With the pending sign-in cookie a login with the right password left (status mfa_required): a TOTP code, a recovery code "
+                + "(each usable once), or a passkey's answer (credential, to the options of POST /api/auth/mfa/passkey/options). Starts the session (cookies as "
+                + "a login sets them; amr [\"pwd\",\"otp\",\"mfa\"], [\"pwd\",\"mfa\",\"rcv\"] for a recovery code, [\"pwd\",\"swk\",\"mfa\"] or "
+                + "[\"pwd\",\"hwk\",\"mfa\"] for a synced or device-bound passkey) and only now issues the device cookie. A wrong or reused code is 400 "
+                + "errors.code (or errors.recoveryCode, errors.credential) and the step can be retried; wrong answers count toward a backoff of the account's "
+                + "own (429), which only a completed sign-in clears. 401 when the pending sign-in is missing, expired, already completed, or was issued "
+                + "before a password change.",
             RateLimit = RateLimitedAction.Credentials,
             Answers = [StatusCodes.Status401Unauthorized],
         },
@@ -46,50 +45,81 @@ internal sealed class MfaVerifyEndpoint(
             || await users.FindByIdAsync(signIn.UserId, emailHint: null, cancellationToken) is not { } account
             || !PendingSignIns.IsLiveFor(signIn, account))
         {
-            return NoPendingSignIn(context.Response);
+            return pending.Refuse(context.Response);
+        }
+
+        if (body.Credential is not null)
+        {
+            return await PasskeyAsync(context, signIn, body.Credential);
         }
 
         // The code is spent together with the pending sign-in (its floor): of two completions of one cookie, one wins.
         var check = await secondFactor.CheckAsync(
-            account, body, state => state.TotpSecret, state => state with { PendingFloor = Math.Max(state.PendingFloor, signIn.IssuedAt) }, cancellationToken,
+            account, body, state => state.TotpSecret, state => Spend(state, signIn), cancellationToken,
             stillApplies: current => PendingSignIns.IsLiveFor(signIn, current));
         switch (check)
         {
             case SecondFactorCheck.Rejected(var field):
                 return Problems.Invalid(field, field == "code" ? "The code is incorrect or was used already." : "The recovery code is incorrect or was used already.");
             case SecondFactorCheck.Throttled(var wait):
-                return Problems.TooManyRequests(context.Response, wait, "Too many wrong codes for this account. Wait before trying again.");
+                return TooManyWrongAnswers(context.Response, wait);
             case SecondFactorCheck.Accepted(var written, var method, var reservation):
-                var issued = await StartSessionAsync(context, written, signIn.Remember, Amr.WithSecondFactor(method), cancellationToken);
-                pending.Clear(context.Response);
-                await Task.WhenAll(
-                    secondFactor.ClearAsync(written.UserId, reservation, cancellationToken),
-                    events.RaiseAsync(context, AuthEventKind.SignedIn, written.UserId, issued.Session.SessionId),
-                    method == "rcv"
-                        ? outbox.NotifyAsync(written.UserId, written.Email, SecurityNotice.RecoveryCodeUsed, cancellationToken, written.Mfa.RecoveryCodes.Count)
-                        : Task.CompletedTask);
+                var issued = await CompleteAsync(context, written, signIn, method, reservation);
+                if (method == "rcv")
+                {
+                    await outbox.NotifyAsync(written.UserId, written.Email, SecurityNotice.RecoveryCodeUsed, cancellationToken, written.Mfa.RecoveryCodes.Count);
+                }
+
                 return TypedResults.Ok(SessionResponse.For(issued.Access.Subject));
             default:
-                return NoPendingSignIn(context.Response);
+                return pending.Refuse(context.Response);
         }
     }
 
-    /// <summary>The session and the device cookie, as a login without a second factor makes them.</summary>
-    private async Task<IssuedSession> StartSessionAsync(HttpContext context, UserAccount account, bool remember, IReadOnlyList<string> amr, CancellationToken cancellationToken)
+    /// <summary>The second step with a passkey: its answer is checked, counted and spent like a code, with the pending sign-in in the same write.</summary>
+    private async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> PasskeyAsync(HttpContext context, PendingSignIn signIn, PasskeyCredential credential)
     {
-        var presented = devices.Presented(context.Request, EmailAddress.StorageKey(account.Email));
-        var honoured = presented is not null && presented.IsHonouredBy(account, maxDevices) ? presented : null;
-        var signedIn = await browser.StartAsync(context, account, honoured, remember, amr, time.GetUtcNow(), cancellationToken);
-        browser.Append(context.Response, account, signedIn);
-        return signedIn.Issued;
+        var cancellationToken = context.RequestAborted;
+        if (challenges.Read(context.Request, CeremonyKind.SecondStep, signIn.UserId) is not { } challenge)
+        {
+            return Problems.Invalid("credential", "The passkey step expired or was not started: ask for options again (POST /api/auth/mfa/passkey/options).");
+        }
+
+        var reservation = await secondFactor.ReserveAsync(signIn.UserId, cancellationToken);
+        if (!reservation.Granted)
+        {
+            return TooManyWrongAnswers(context.Response, reservation.RetryAfter);
+        }
+
+        var check = await passkeys.CheckAsync(
+            credential, challenge, signIn.UserId, current => PendingSignIns.IsLiveFor(signIn, current) ? Spend(current.Mfa, signIn) : null, cancellationToken);
+        switch (check)
+        {
+            case PasskeyCheck.Accepted(var account, _, var method):
+                challenges.Clear(context.Response);
+                var issued = await CompleteAsync(context, account, signIn, method, reservation);
+                return TypedResults.Ok(SessionResponse.For(issued.Access.Subject));
+            case PasskeyCheck.Refused(var refusal):
+                return Problems.Invalid("credential", refusal.Reason);
+            default:
+                return pending.Refuse(context.Response);
+        }
     }
 
-    private ProblemHttpResult NoPendingSignIn(HttpResponse response)
+    /// <summary>The session (and the device cookie), the pending cookie gone, the counter cleared, the event raised.</summary>
+    private async Task<IssuedSession> CompleteAsync(HttpContext context, UserAccount account, PendingSignIn signIn, string method, Reservation reservation)
     {
-        pending.Clear(response);
-        return TypedResults.Problem(
-            statusCode: StatusCodes.Status401Unauthorized, title: "No sign-in to complete.",
-            detail: "The second step expired, was completed already, or was never started. Sign in again.",
-            extensions: new Dictionary<string, object?> { ["code"] = "mfa_pending_invalid" });
+        var issued = await browser.SignInCheckedNowAsync(context, account, signIn.Remember, Amr.WithSecondFactor(method), context.RequestAborted);
+        pending.Clear(context.Response);
+        await Task.WhenAll(
+            secondFactor.ClearAsync(account.UserId, reservation, context.RequestAborted),
+            events.RaiseAsync(context, AuthEventKind.SignedIn, account.UserId, issued.Session.SessionId));
+        return issued;
     }
+
+    /// <summary>The pending sign-in spent: its issue time becomes the account's floor.</summary>
+    private static MfaState Spend(MfaState state, PendingSignIn signIn) => state with { PendingFloor = Math.Max(state.PendingFloor, signIn.IssuedAt) };
+
+    private static ProblemHttpResult TooManyWrongAnswers(HttpResponse response, TimeSpan wait) =>
+        Problems.TooManyRequests(response, wait, "Too many wrong codes for this account. Wait before trying again.");
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using Serverless.Auth.Accounts;
@@ -39,7 +40,7 @@ internal sealed class PendingSignIns(IOptions<AuthCookieOptions> cookieOptions, 
     {
         var now = time.GetUtcNow();
         var body = string.Join('.', Version, account.UserId, now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), remember ? "1" : "0", PasswordStamp(account));
-        Cookie.Append(response, body + "." + Mac(serverKey.Keys[0], body), lifetime);
+        Cookie.Append(response, serverKey.Sign(Purpose, body), lifetime);
         return now + lifetime;
     }
 
@@ -52,16 +53,8 @@ internal sealed class PendingSignIns(IOptions<AuthCookieOptions> cookieOptions, 
             return null;
         }
 
-        var parts = values[0].Split('.');
-        if (parts is not [Version, var userId, var issued, var remember, var stamp, var mac]
+        if (serverKey.Verified(Purpose, values[0])?.Split('.') is not [Version, var userId, var issued, var remember, var stamp]
             || !long.TryParse(issued, NumberStyles.None, CultureInfo.InvariantCulture, out var issuedAt))
-        {
-            return null;
-        }
-
-        var body = values[0][..values[0].LastIndexOf('.')];
-        var expected = Encoding.ASCII.GetBytes(mac);
-        if (!serverKey.Keys.Any(key => CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Mac(key, body)), expected)))
         {
             return null;
         }
@@ -81,7 +74,15 @@ internal sealed class PendingSignIns(IOptions<AuthCookieOptions> cookieOptions, 
 
     public void Clear(HttpResponse response) => Cookie.Clear(response);
 
-    private static string Mac(RingKey key, string body) => Base64UrlEncoder.Encode(ServerKey.Derive(key, Purpose, Encoding.UTF8.GetBytes(body)));
+    /// <summary>401 for a second step without a live pending sign-in (the cookie cleared).</summary>
+    public ProblemHttpResult Refuse(HttpResponse response)
+    {
+        Clear(response);
+        return TypedResults.Problem(
+            statusCode: StatusCodes.Status401Unauthorized, title: "No sign-in to complete.",
+            detail: "The second step expired, was completed already, or was never started. Sign in again.",
+            extensions: new Dictionary<string, object?> { ["code"] = "mfa_pending_invalid" });
+    }
 
     // Not the hash itself: 96 bits of its SHA-256 tell whether it changed, and nothing about the password.
     private static string PasswordStamp(UserAccount account) => Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(account.PasswordHash))[..12]);

@@ -50,8 +50,7 @@ internal sealed partial class SecondFactor(
         UserAccount account, ISecondFactorAnswer answer, Func<MfaState, string> secretOf, Func<MfaState, MfaState>? alsoWrite, CancellationToken cancellationToken,
         Func<UserAccount, bool>? stillApplies = null)
     {
-        var key = ThrottleKey.SecondFactor(account.UserId);
-        var reservation = await throttle.ReserveAsync(key, known: null, cancellationToken);
+        var reservation = await ReserveAsync(account.UserId, cancellationToken);
         if (!reservation.Granted)
         {
             LogThrottled(logger, account.UserId);
@@ -117,6 +116,13 @@ internal sealed partial class SecondFactor(
 
         return new SecondFactorCheck.Throttled(TimeSpan.FromSeconds(1));
     }
+
+    /// <summary>
+    /// A place in the account's second-factor counter, taken before a check's outcome is used (a passkey's answer at the
+    /// second step takes one as a code does).
+    /// </summary>
+    public Task<Reservation> ReserveAsync(string userId, CancellationToken cancellationToken) =>
+        throttle.ReserveAsync(ThrottleKey.SecondFactor(userId), known: null, cancellationToken);
 
     /// <summary>A complete sign-in: the counter forgets the failures up to this check.</summary>
     public Task ClearAsync(string userId, Reservation reservation, CancellationToken cancellationToken) =>

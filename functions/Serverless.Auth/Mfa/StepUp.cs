@@ -61,10 +61,31 @@ internal static class Amr
     public static readonly IReadOnlyList<string> PasswordAndCode = ["pwd", "otp", "mfa"];
     public static readonly IReadOnlyList<string> PasswordAndRecoveryCode = ["pwd", "mfa", "rcv"];
 
-    /// <summary>A password and then <paramref name="method"/>: <c>["pwd","otp","mfa"]</c>, or for a recovery code <c>["pwd","mfa","rcv"]</c>.</summary>
-    public static IReadOnlyList<string> WithSecondFactor(string method) => method == "otp" ? PasswordAndCode : PasswordAndRecoveryCode;
+    public static readonly IReadOnlyList<string> SyncedPasskey = ["swk", "mfa"];
+    public static readonly IReadOnlyList<string> DevicePasskey = ["hwk", "mfa"];
+    public static readonly IReadOnlyList<string> PasswordAndSyncedPasskey = ["pwd", "swk", "mfa"];
+    public static readonly IReadOnlyList<string> PasswordAndDevicePasskey = ["pwd", "hwk", "mfa"];
 
-    private static readonly IReadOnlyList<string>[] Issued = [Password, PasswordAndCode, PasswordAndRecoveryCode];
+    /// <summary>
+    /// A password and then <paramref name="method"/>: <c>["pwd","otp","mfa"]</c>, for a recovery code <c>["pwd","mfa","rcv"]</c>,
+    /// for a passkey <c>["pwd","swk","mfa"]</c> (synced) or <c>["pwd","hwk","mfa"]</c>.
+    /// </summary>
+    public static IReadOnlyList<string> WithSecondFactor(string method) => method switch
+    {
+        "otp" => PasswordAndCode,
+        "swk" => PasswordAndSyncedPasskey,
+        "hwk" => PasswordAndDevicePasskey,
+        _ => PasswordAndRecoveryCode,
+    };
+
+    /// <summary>
+    /// A passkey alone (<c>swk</c> synced, <c>hwk</c> device-bound): two factors, since user verification (a PIN or
+    /// biometrics on the authenticator) is required, so <c>mfa</c> too.
+    /// </summary>
+    public static IReadOnlyList<string> WithPasskey(string method) => method == "swk" ? SyncedPasskey : DevicePasskey;
+
+    private static readonly IReadOnlyList<string>[] Issued =
+        [Password, PasswordAndCode, PasswordAndRecoveryCode, SyncedPasskey, DevicePasskey, PasswordAndSyncedPasskey, PasswordAndDevicePasskey];
 
     /// <summary>The shared instance of a list this service issues; any other list as it is.</summary>
     public static IReadOnlyList<string> Canonical(IReadOnlyList<string> methods) =>

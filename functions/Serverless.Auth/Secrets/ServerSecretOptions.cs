@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using System.Text;
+using Microsoft.IdentityModel.Tokens;
 using Microsoft.Extensions.Options;
 
 namespace Serverless.Auth.Secrets;
@@ -75,4 +77,31 @@ internal sealed class ServerKey(IOptions<ServerSecretOptions> options)
         input.CopyTo(message[(purpose.Length + 1)..]);
         return HMACSHA256.HashData(key.Bytes, message);
     }
+
+    /// <summary><paramref name="body"/> (no '.' at its end) with a MAC for <paramref name="purpose"/> appended: <c>body.mac</c>, for a cookie value.</summary>
+    public string Sign(ReadOnlySpan<byte> purpose, string body) => body + "." + Mac(keys[0], purpose, body);
+
+    /// <summary>The body of a <see cref="Sign"/>ed value when its MAC holds under any key of the ring; else null.</summary>
+    public string? Verified(ReadOnlySpan<byte> purpose, string value)
+    {
+        var dot = value.LastIndexOf('.');
+        if (dot <= 0)
+        {
+            return null;
+        }
+
+        var body = value[..dot];
+        var mac = Encoding.ASCII.GetBytes(value[(dot + 1)..]);
+        foreach (var key in keys)
+        {
+            if (CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Mac(key, purpose, body)), mac))
+            {
+                return body;
+            }
+        }
+
+        return null;
+    }
+
+    private static string Mac(RingKey key, ReadOnlySpan<byte> purpose, string body) => Base64UrlEncoder.Encode(Derive(key, purpose, Encoding.UTF8.GetBytes(body)));
 }

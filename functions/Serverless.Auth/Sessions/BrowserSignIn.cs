@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
 using Serverless.Auth.Accounts;
 using Serverless.Auth.Cookies;
 using Serverless.Auth.Throttling;
@@ -13,8 +14,25 @@ internal sealed record SignedInBrowser(IssuedSession Issued, string DeviceId, lo
 /// device cookie (the one it presented, when the account honours it; else a new one, counted on the account), then
 /// both cookies and the device cookie on the response.
 /// </summary>
-internal sealed class BrowserSignIn(AccountService accounts, SessionService sessions, SessionCookies cookies, DeviceCookies devices)
+internal sealed class BrowserSignIn(
+    AccountService accounts, SessionService sessions, SessionCookies cookies, DeviceCookies devices, IOptions<ThrottlingOptions> throttling, TimeProvider time)
 {
+    private readonly int maxDevices = throttling.Value.MaxDevicesPerAccount;
+
+    /// <summary>
+    /// A sign-in by a second factor or a passkey (no password check decided on the device cookie): the device cookie the
+    /// browser presents is honoured if the account honours it, else a new one is issued; the session records
+    /// <paramref name="amr"/> and that a second factor was checked now. Both cookies are on the response.
+    /// </summary>
+    public async Task<IssuedSession> SignInCheckedNowAsync(HttpContext context, UserAccount account, bool remember, IReadOnlyList<string> amr, CancellationToken cancellationToken)
+    {
+        var presented = devices.Presented(context.Request, EmailAddress.StorageKey(account.Email));
+        var honoured = presented is not null && presented.IsHonouredBy(account, maxDevices) ? presented : null;
+        var signedIn = await StartAsync(context, account, honoured, remember, amr, time.GetUtcNow(), cancellationToken);
+        Append(context.Response, account, signedIn);
+        return signedIn.Issued;
+    }
+
     /// <param name="honouredDevice">The device cookie the browser presented, if the account honours it: issued again, not a new one.</param>
     public async Task<SignedInBrowser> StartAsync(
         HttpContext context, UserAccount account, DeviceCookie? honouredDevice, bool remember, IReadOnlyList<string>? amr, DateTimeOffset? secondFactorAt,

@@ -61,7 +61,7 @@ internal sealed class LoginEndpoint(
             case CredentialCheck.Matched(var account, _) when signedIn is null && (!requireConfirmed || account.EmailConfirmed):
                 // The right password for an account with a second factor: the pending cookie, and the methods to offer.
                 var stepExpiresAt = pending.Issue(context.Response, account, credentials.Remember ?? true);
-                return TypedResults.Ok(SessionResponse.SecondStep(account.Mfa.Methods, stepExpiresAt));
+                return TypedResults.Ok(SessionResponse.SecondStep(account.SecondStepMethods, stepExpiresAt));
             case CredentialCheck.Matched when signedIn is null:
                 // Only after the right password: the 403 tells nothing to someone who does not know it.
                 return Problems.EmailNotConfirmed();

@@ -99,6 +99,38 @@ public static class AuthFunctions
     public static Task<IResult> MfaRecoveryCodes([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/mfa/recovery-codes")] HttpRequest request) =>
         AuthApi.MfaRecoveryCodes.InvokeAsync(request.HttpContext);
 
+    [Function("MfaPasskeyOptions")]
+    public static Task<IResult> MfaPasskeyOptions([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/mfa/passkey/options")] HttpRequest request) =>
+        AuthApi.MfaPasskeyOptions.InvokeAsync(request.HttpContext);
+
+    [Function("PasskeyRegisterOptions")]
+    public static Task<IResult> PasskeyRegisterOptions([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/passkeys/register/options")] HttpRequest request) =>
+        AuthApi.PasskeyRegisterOptions.InvokeAsync(request.HttpContext);
+
+    [Function("PasskeyRegister")]
+    public static Task<IResult> PasskeyRegister([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/passkeys/register")] HttpRequest request) =>
+        AuthApi.PasskeyRegister.InvokeAsync(request.HttpContext);
+
+    [Function("PasskeyLoginOptions")]
+    public static Task<IResult> PasskeyLoginOptions([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/passkeys/login/options")] HttpRequest request) =>
+        AuthApi.PasskeyLoginOptions.InvokeAsync(request.HttpContext);
+
+    [Function("PasskeyLogin")]
+    public static Task<IResult> PasskeyLogin([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/passkeys/login")] HttpRequest request) =>
+        AuthApi.PasskeyLogin.InvokeAsync(request.HttpContext);
+
+    [Function("Passkeys")]
+    public static Task<IResult> Passkeys([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "auth/passkeys")] HttpRequest request) =>
+        AuthApi.Passkeys.InvokeAsync(request.HttpContext);
+
+    [Function("PasskeyRename")]
+    public static Task<IResult> PasskeyRename([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/passkeys/rename")] HttpRequest request) =>
+        AuthApi.PasskeyRename.InvokeAsync(request.HttpContext);
+
+    [Function("PasskeyDelete")]
+    public static Task<IResult> PasskeyDelete([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/passkeys/delete")] HttpRequest request) =>
+        AuthApi.PasskeyDelete.InvokeAsync(request.HttpContext);
+
     [Function("Jwks")]
     public static Task<IResult> Jwks([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "auth/.well-known/jwks.json")] HttpRequest request) =>
         AuthApi.Jwks.InvokeAsync(request.HttpContext);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Serverless.Auth.Cookies;
 using Serverless.Auth.Http;
+using Serverless.Auth.Passkeys;
 using Serverless.Auth.Passwords;
 using Serverless.Auth.Storage;
 using Serverless.Auth.Tests.Infrastructure;
@@ -32,6 +33,7 @@ public sealed partial class StartupValidationTests(AzuriteFixture azurite)
         { "Auth:Throttling:TrustedProxies", "not-an-ip", "Auth__Throttling__TrustedProxies" },
         { "Auth:AllowedOrigins", "*", "Auth__AllowedOrigins" },
         { "Host:CORS", "*", "Host.CORS contains '*' while Host.CORSCredentials is true" },
+        { "Auth:Passkeys:RpId", "azurewebsites.net", "Auth__Passkeys__RpId must be a registrable domain" },
     };
 
     [Fact]
@@ -48,6 +50,11 @@ public sealed partial class StartupValidationTests(AzuriteFixture azurite)
     [InlineData("Auth:Storage:TableServiceUri", "https://acct.table.core.windows.net", "both set")]
     [InlineData("Auth:AllowedOrigins", "https://app.example/path", "Auth__AllowedOrigins")]
     [InlineData("Host:CORS", "http://localhost:5173/", "Host.CORS has entries that are not origins")]
+    [InlineData("Auth:Passkeys:RpId", "com", "Auth__Passkeys__RpId must be a registrable domain")]
+    [InlineData("Auth:Passkeys:RpId", "127.0.0.1", "Auth__Passkeys__RpId must be a registrable domain")]
+    [InlineData("Auth:Passkeys:RpId", "example.com", "Auth__Passkeys__Origins: no frontend origin may use the RP id example.com")]
+    [InlineData("Auth:Passkeys:Origins", "https://evil.example", "Auth__Passkeys__Origins must list https origins")]
+    [InlineData("Auth:Passkeys:MaxPerUser", "0", "Auth__Passkeys__MaxPerUser")]
     public void UnsafeOrMissingSettingIsRefusedNamingIt(string key, string? value, string expected)
     {
         var failures = ValidationFailures(azurite.Settings(s => s[key] = value));
@@ -95,16 +102,23 @@ public sealed partial class StartupValidationTests(AzuriteFixture azurite)
             .. Validate(configuration, "Auth:Throttling", new ThrottlingOptionsValidator()),
             .. Validate(configuration, "Auth", new RequestOriginOptionsValidator()),
             .. Validate(configuration, "Host", new HostCorsOptionsValidator()),
+            .. Validate(configuration, "Auth:Passkeys", new PasskeyOptionsValidator(Options.Create(Bound<RequestOriginOptions>(configuration, "Auth")))),
         ];
     }
 
     private static IEnumerable<string> Validate<TOptions>(IConfiguration configuration, string section, IValidateOptions<TOptions> validator)
         where TOptions : class, new()
     {
+        var result = validator.Validate(Options.DefaultName, Bound<TOptions>(configuration, section));
+        return result.Failed ? result.Failures ?? [result.FailureMessage] : [];
+    }
+
+    private static TOptions Bound<TOptions>(IConfiguration configuration, string section)
+        where TOptions : class, new()
+    {
         var options = new TOptions();
         configuration.GetSection(section).Bind(options);
-        var result = validator.Validate(Options.DefaultName, options);
-        return result.Failed ? result.Failures ?? [result.FailureMessage] : [];
+        return options;
     }
 
     [GeneratedRegex(@"127\.0\.0\.1:\d+")]

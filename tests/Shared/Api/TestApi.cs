@@ -93,6 +93,8 @@ public sealed partial class TestApi : IAsyncDisposable
             ["Auth:Email:UseTls"] = "None",
             ["Auth:Email:From"] = "Test Auth <no-reply@app.test>",
             ["Auth:Email:LinkBaseUrl"] = Frontend + "/auth",
+            // The frontend's host is the RP id: passkey ceremonies run on it.
+            ["Auth:Passkeys:RpId"] = "localhost",
         };
     }
 

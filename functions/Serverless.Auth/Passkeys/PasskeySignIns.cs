@@ -1,0 +1,93 @@
+using Microsoft.Extensions.Logging;
+using Serverless.Auth.Accounts;
+using Serverless.Auth.Http;
+using Serverless.Auth.Mfa;
+
+namespace Serverless.Auth.Passkeys;
+
+/// <summary>The outcome of a passkey assertion check.</summary>
+internal abstract record PasskeyCheck
+{
+    /// <param name="Account">The account signed in (as read; its row is written only at the second step).</param>
+    /// <param name="Method">RFC 8176: <c>swk</c> for a backup-eligible (synced) passkey, else <c>hwk</c>.</param>
+    public sealed record Accepted(UserAccount Account, PasskeyRecord Passkey, string Method) : PasskeyCheck;
+
+    public sealed record Refused(PasskeyRefusal Refusal) : PasskeyCheck;
+
+    /// <summary>The second step no longer applies (its pending sign-in was spent or voided meanwhile).</summary>
+    public sealed record Gone : PasskeyCheck;
+}
+
+/// <summary>
+/// Checks an assertion and spends its challenge: the passkey is found by its credential id (its identity, or for the
+/// second step the pending account's own row), the account and the passkey's row are read at once, the library verifies
+/// the answer, the signature counter must move forward (a regression is refused and recorded), and the use is written
+/// to the passkey's row with its ETag, raising its challenge floor. Of two answers to one challenge (a replay, two
+/// instances at once) one write lands; the other reads the row again and finds the challenge spent.
+/// </summary>
+internal sealed partial class PasskeySignIns(PasskeyRepository passkeys, UserRepository users, PasskeyCeremony ceremony, ILogger<PasskeySignIns> logger)
+{
+    private const int MaxAttempts = 4;
+
+    /// <param name="pendingUserId">The second step's account: only its passkeys count; null: any account's (anonymous sign-in).</param>
+    /// <param name="spendPending">
+    /// The second step: the account's second-factor columns with the pending sign-in spent, written in the same transaction
+    /// as the use; null when the pending sign-in no longer applies to the account as read.
+    /// </param>
+    public async Task<PasskeyCheck> CheckAsync(
+        PasskeyCredential credential, IssuedChallenge challenge, string? pendingUserId, Func<UserAccount, MfaState?>? spendPending, CancellationToken cancellationToken)
+    {
+        var (credentialId, malformed) = PasskeyCeremony.CredentialIdOf(credential);
+        if (credentialId is null)
+        {
+            return new PasskeyCheck.Refused(malformed!);
+        }
+
+        var owner = pendingUserId ?? await passkeys.FindOwnerAsync(credentialId, cancellationToken);
+        for (var attempt = 0; owner is not null && attempt < MaxAttempts; attempt++)
+        {
+            var reading = users.FindByIdAsync(owner, emailHint: null, cancellationToken);
+            var passkey = await passkeys.GetAsync(owner, credentialId, cancellationToken);
+            if (await reading is not { } account || passkey is null)
+            {
+                break;
+            }
+
+            if (challenge.IssuedAt <= passkey.Floor)
+            {
+                return new PasskeyCheck.Refused(new PasskeyRefusal("This challenge was used already: ask for new options."));
+            }
+
+            var (result, backupEligible, refusal) = await ceremony.VerifyAssertionAsync(credential, passkey, challenge, cancellationToken);
+            if (result is null)
+            {
+                return new PasskeyCheck.Refused(refusal!);
+            }
+
+            // WebAuthn §7.2 step 21: when either counter is non-zero, the new one must be greater. Otherwise the
+            // authenticator may have been cloned: refused, and noted on the passkey's row for the owner and operators.
+            if ((result.SignCount > 0 || passkey.SignCount > 0) && result.SignCount <= passkey.SignCount)
+            {
+                LogCounterRegression(logger, owner, passkey.SignCount, result.SignCount);
+                await passkeys.RecordCounterRegressionAsync(passkey, result.SignCount, cancellationToken);
+                return new PasskeyCheck.Refused(new PasskeyRefusal("The passkey's signature counter went backwards: it may have been copied. Use another way to sign in."));
+            }
+
+            MfaState? spent = null;
+            if (spendPending is not null && (spent = spendPending(account)) is null)
+            {
+                return new PasskeyCheck.Gone();
+            }
+
+            if (await passkeys.TryRecordUseAsync(passkey, result.SignCount, result.IsBackedUp, challenge.IssuedAt, spent is null ? null : account, spent, cancellationToken))
+            {
+                return new PasskeyCheck.Accepted(account, passkey, backupEligible ? "swk" : "hwk");
+            }
+        }
+
+        return new PasskeyCheck.Refused(new PasskeyRefusal("This passkey is not registered for this account (it may have been removed)."));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Passkey of user {UserId} refused: its signature counter went from {Stored} to {Presented}")]
+    private static partial void LogCounterRegression(ILogger logger, string userId, uint stored, uint presented);
+}
