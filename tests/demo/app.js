@@ -164,6 +164,18 @@ const mfaVerify = (answer) => call('POST', '/api/auth/mfa/verify', answer);
 const mfaSetup = (password) => call('POST', '/api/auth/mfa/totp/setup', { password }, { retry: true });
 const mfaEnable = (code) => call('POST', '/api/auth/mfa/totp/enable', { code }, { retry: true });
 const mfaDisable = (password, code) => call('POST', '/api/auth/mfa/totp/disable', { password, ...secondFactorAnswer(code) }, { retry: true });
+// Passkeys: options in WebAuthn's JSON form for the browser, its answer back as toJSON() makes it. The challenge travels
+// in an HttpOnly cookie (auth-webauthn) from the options to the answer. Adding and deleting take the password (and a
+// code with TOTP on), left out when empty: within the step-up window the API needs neither.
+const passkeyRegisterOptions = (password, code) =>
+  call('POST', '/api/auth/passkeys/register/options', { password: password || undefined, ...secondFactorAnswer(code) }, { retry: true });
+const passkeyRegister = (credential, name) => call('POST', '/api/auth/passkeys/register', { credential, name: name || undefined }, { retry: true });
+const passkeyLoginOptions = () => call('POST', '/api/auth/passkeys/login/options');
+const passkeyLogin = (credential) => call('POST', '/api/auth/passkeys/login', { credential });
+const mfaPasskeyOptions = () => call('POST', '/api/auth/mfa/passkey/options');
+const listPasskeys = () => call('GET', '/api/auth/passkeys', undefined, { retry: true });
+const deletePasskey = (id, password, code) =>
+  call('POST', '/api/auth/passkeys/delete', { id, password: password || undefined, ...secondFactorAnswer(code) }, { retry: true });
 
 /** What a code box holds, as the API takes it: digits are an app's code, anything else a recovery code (xxxxx-xxxxx); empty: none. */
 function secondFactorAnswer(text) {
@@ -189,6 +201,7 @@ function render(result) {
   status.dataset.seq = String(seq);
   window.demo.seq = seq;
   window.demo.last = result;
+  window.demo.calls.push(result);
   renderSession(result);
   renderDocumentCookie();
 }
@@ -206,11 +219,14 @@ function show(state, text) {
   $('change-email-form').hidden = state !== 'signed-in';
   $('notes-form').hidden = state !== 'signed-in';
   const mfaShown = !$('mfa-form').hidden;
+  const passkeysShown = !$('passkeys-form').hidden;
   $('mfa-form').hidden = state !== 'signed-in';
+  $('passkeys-form').hidden = state !== 'signed-in';
   $('mfa-step-form').hidden = state !== 'mfa-required';
   // Each second step starts empty, asking for the app's code (a wrong answer keeps the step, and this, as it is).
   if (state !== 'mfa-required') {
     useRecoveryCode(false);
+    $('mfa-step-passkey').hidden = true;
     $('mfa-step-code').value = '';
     $('mfa-step-recovery').value = '';
     say('mfa-step-error', '', '');
@@ -227,6 +243,17 @@ function show(state, text) {
     $('mfa-recovery-codes').replaceChildren();
     $('mfa-qr').hidden = true;
     $('mfa-secret').textContent = '';
+  }
+  // The passkeys panel likewise: listed (quietly) when it appears, emptied when it hides.
+  if (state === 'signed-in' && !passkeysShown) {
+    say('passkey-login-message', '', '');
+    renderPasskeys();
+  } else if (state !== 'signed-in') {
+    $('passkeys-list').replaceChildren();
+    delete $('passkeys-list').dataset.count;
+    for (const id of ['passkey-name', 'passkey-password', 'passkey-code']) $(id).value = '';
+    $('passkey-code-field').hidden = true;
+    say('passkey-message', '', '');
   }
 }
 
@@ -287,7 +314,8 @@ function renderSession(result) {
   const ended = path === '/api/auth/logout' || path === '/api/auth/logout-all';
   const needsSession = path === '/api/auth/verify' || path === '/api/auth/sessions' || path === '/api/auth/logout-all'
     || path === '/api/auth/email/change';
-  const sessionAnswer = path === '/api/auth/signup' || path === '/api/auth/login' || path === '/api/auth/verify' || path === '/api/auth/mfa/verify';
+  const sessionAnswer = path === '/api/auth/signup' || path === '/api/auth/login' || path === '/api/auth/verify' || path === '/api/auth/mfa/verify'
+    || path === '/api/auth/passkeys/login';
 
   if (result.status === null) {
     show('error', `Cannot reach ${apiBase()} from this origin: ${result.error}. Is the API running, and is ${location.origin} in its Host.CORS list?`);
@@ -297,11 +325,18 @@ function renderSession(result) {
   } else if (path === '/api/auth/login' && result.status === 403 && result.body && result.body.code === 'email_not_confirmed') {
     sessionEnded('Right password, but this address is not confirmed yet: open the link in the confirmation mail, then log in.');
     offerResend($('login-email').value);
+  } else if (path === '/api/auth/passkeys/login' && result.status === 403 && result.body && result.body.code === 'email_not_confirmed') {
+    sessionEnded('Right passkey, but the account\'s address is not confirmed yet: open the link in the confirmation mail, then sign in.');
   } else if (path === '/api/auth/login' && result.status === 200 && result.body && result.body.status === 'mfa_required') {
     // No session yet: only the pending sign-in cookie, for the second step until expiresAt.
     stopRenewing();
     expectSession = false;
-    show('mfa-required', `Password right. Enter a code from your authenticator app (or a recovery code) before ${new Date(result.body.expiresAt).toLocaleTimeString()}.`);
+    const passkey = Array.isArray(result.body.methods) && result.body.methods.includes('passkey');
+    const before = new Date(result.body.expiresAt).toLocaleTimeString();
+    show('mfa-required', passkey
+      ? `Password right. Enter a code from your authenticator app (or a recovery code), or use a passkey, before ${before}.`
+      : `Password right. Enter a code from your authenticator app (or a recovery code) before ${before}.`);
+    $('mfa-step-passkey').hidden = !passkey;
   } else if ((result.status === 200 || result.status === 201) && sessionAnswer) {
     showSignedIn(result.body);
     if (path === '/api/auth/verify') {
@@ -430,9 +465,13 @@ on('mfa-step-switch', 'click', (event) => {
 // The second step: a code, or a recovery code; a wrong one keeps the step open (the pending cookie stays).
 on('mfa-step-form', 'submit', async (event) => {
   event.preventDefault();
-  const result = await mfaVerify($('mfa-step-with-recovery').hidden
+  secondStepAnswered(await mfaVerify($('mfa-step-with-recovery').hidden
     ? { code: $('mfa-step-code').value.trim() }
-    : { recoveryCode: $('mfa-step-recovery').value.trim() });
+    : { recoveryCode: $('mfa-step-recovery').value.trim() }));
+});
+
+/** What the second step's answer (a code, a recovery code or a passkey's) means for the form. */
+function secondStepAnswered(result) {
   if (result.status === 200) {
     $('mfa-step-code').value = '';
     $('mfa-step-recovery').value = '';
@@ -441,9 +480,26 @@ on('mfa-step-form', 'submit', async (event) => {
     sessionEnded('The second step expired or was used already: log in again.');
   } else {
     const errors = (result.status === 400 && result.body && result.body.errors) || {};
-    say('mfa-step-error', 'error', (errors.code || errors.recoveryCode || [failure(result)]).join(' '));
+    say('mfa-step-error', 'error', (errors.code || errors.recoveryCode || errors.credential || [failure(result)]).join(' '));
   }
-});
+}
+
+// The second step with a passkey: options limited to this account's passkeys (the pending cookie says which), the
+// browser's dialog, then the answer to the same POST /api/auth/mfa/verify as a code.
+on('mfa-step-passkey', 'click', passkeyAction(async () => {
+  const options = await mfaPasskeyOptions();
+  if (options.status !== 200) {
+    secondStepAnswered(options);
+    return;
+  }
+
+  const answer = await askAuthenticator('get', options.body.publicKey);
+  if (answer.error) {
+    say('mfa-step-error', 'error', answer.error);
+  } else {
+    secondStepAnswered(await mfaVerify({ credential: answer.credential }));
+  }
+}));
 
 /** The signed-in user's factor, as GET /api/auth/mfa says (never a secret); quiet: not shown in "Last response". */
 async function renderMfa() {
@@ -451,6 +507,8 @@ async function renderMfa() {
   const line = $('mfa-status');
   if (result.status !== 200) return result;
   line.dataset.totp = String(result.body.totp);
+  // Adding or deleting a passkey then also takes a code (outside the step-up window).
+  $('passkey-code-field').hidden = !result.body.totp;
   line.dataset.recoveryCodesLeft = String(result.body.recoveryCodesLeft);
   line.textContent = result.body.totp
     ? `On: sign-in asks for a code after the password. ${result.body.recoveryCodesLeft} recovery codes left.`
@@ -511,6 +569,154 @@ function sayFieldErrorsText(result) {
   const errors = (result.status === 400 && result.body && result.body.errors) || {};
   return Object.values(errors).flat().join(' ');
 }
+/**
+ * WebAuthn's JSON forms, built into current browsers (Chromium since 129, Firefox since 119): the API's options go
+ * straight to parse*OptionsFromJSON, and the credential's toJSON() straight back. No base64url conversion here.
+ */
+function webAuthnJsonSupported() {
+  return typeof PublicKeyCredential === 'function'
+    && typeof PublicKeyCredential.parseCreationOptionsFromJSON === 'function'
+    && typeof PublicKeyCredential.parseRequestOptionsFromJSON === 'function'
+    && typeof PublicKeyCredential.prototype.toJSON === 'function';
+}
+
+/**
+ * The browser's passkey dialog: 'create' (options of register/options) or 'get' (sign-in options). Resolves to
+ * { credential } as toJSON() makes it, or { error } in words when the browser refused or the user cancelled; the
+ * DOMException's name stays in demo.authenticatorError.
+ */
+async function askAuthenticator(kind, publicKey) {
+  window.demo.authenticatorError = null;
+  if (!window.isSecureContext || !webAuthnJsonSupported()) {
+    window.demo.authenticatorError = 'NotSupported';
+    return { error: 'This browser cannot use passkeys here: it needs a secure context (https, or http on localhost) and WebAuthn\'s JSON methods (a current Chrome, Edge, Firefox or Safari).' };
+  }
+
+  try {
+    const credential = kind === 'create'
+      ? await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(publicKey) })
+      : await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(publicKey) });
+    return { credential: credential.toJSON() };
+  } catch (error) {
+    window.demo.authenticatorError = error.name;
+    return { error: authenticatorFailure(error, (publicKey.rp && publicKey.rp.id) || publicKey.rpId) };
+  }
+}
+
+/** Why the browser gave no passkey, in words. */
+function authenticatorFailure(error, rpId) {
+  switch (error.name) {
+    case 'NotAllowedError':
+      return 'No passkey: the browser\'s dialog was cancelled or timed out, or this device has no passkey for this site.';
+    case 'InvalidStateError':
+      return 'This device already holds a passkey for this account.';
+    case 'SecurityError':
+      return `This page (${location.hostname}) cannot use passkeys for ${rpId}: open it on ${rpId} or a subdomain of it (Auth__Passkeys__RpId).`;
+    default:
+      return `The browser gave no passkey: ${error.name}: ${error.message}`;
+  }
+}
+
+/** A passkey action (calls and the browser's dialog, in turn); demo.actions counts those finished, for the end-to-end tests. */
+function passkeyAction(run) {
+  return async (event) => {
+    event?.preventDefault();
+    try {
+      await run();
+    } finally {
+      window.demo.actions += 1;
+    }
+  };
+}
+
+/** The signed-in user's passkeys, as GET /api/auth/passkeys lists them, each with Delete; quiet (not in "Last response"). */
+async function renderPasskeys() {
+  const result = await send('GET', '/api/auth/passkeys');
+  const list = $('passkeys-list');
+  if (result.status === 404) say('passkey-message', 'error', failure(result)); // passkeys off: the detail says which setting
+  if (result.status !== 200) return result;
+  const when = (at) => new Date(at).toLocaleString();
+  list.replaceChildren(...result.body.passkeys.map((passkey) => {
+    const item = document.createElement('li');
+    item.dataset.id = passkey.id;
+    const name = document.createElement('strong');
+    name.className = 'passkey-name';
+    name.textContent = passkey.name;
+    const details = document.createElement('span');
+    details.className = 'hint';
+    details.textContent = ` added ${when(passkey.createdAt)}; ${passkey.lastUsedAt ? `last used ${when(passkey.lastUsedAt)}` : 'not used yet'}; `
+      + (passkey.backupEligible ? 'synced (swk)' : 'this device only (hwk)');
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.className = 'passkey-delete';
+    remove.textContent = 'Delete';
+    remove.addEventListener('click', passkeyAction(() => removePasskey(passkey)));
+    item.append(name, details, remove);
+    return item;
+  }));
+  if (result.body.passkeys.length === 0) {
+    const none = document.createElement('li');
+    none.className = 'hint';
+    none.textContent = 'No passkeys yet.';
+    list.append(none);
+  }
+  list.dataset.count = String(result.body.passkeys.length);
+  return result;
+}
+
+/** After adding or deleting: the re-authentication fields empty, the message said, the list again. */
+async function passkeyChanged(text) {
+  for (const id of ['passkey-name', 'passkey-password', 'passkey-code']) $(id).value = '';
+  say('passkey-message', 'changed', text);
+  await renderPasskeys();
+}
+
+// Add: options (with the re-authentication), the browser's dialog, its answer with the name.
+on('passkeys-form', 'submit', passkeyAction(async () => {
+  const options = await passkeyRegisterOptions($('passkey-password').value, $('passkey-code').value);
+  if (options.status !== 200) {
+    say('passkey-message', 'error', sayFieldErrorsText(options) || failure(options));
+    return;
+  }
+
+  say('passkey-message', 'asking', 'Follow the browser\'s dialog to create the passkey.');
+  const answer = await askAuthenticator('create', options.body.publicKey);
+  if (answer.error) {
+    say('passkey-message', 'error', answer.error);
+    return;
+  }
+
+  const added = await passkeyRegister(answer.credential, $('passkey-name').value.trim());
+  if (added.status === 200) {
+    await passkeyChanged(`Added "${added.body.name}". Log out and try "Sign in with a passkey".`);
+  } else {
+    say('passkey-message', 'error', sayFieldErrorsText(added) || failure(added));
+  }
+}));
+
+async function removePasskey(passkey) {
+  const result = await deletePasskey(passkey.id, $('passkey-password').value, $('passkey-code').value);
+  if (result.status === 204) {
+    await passkeyChanged(`Deleted "${passkey.name}". Remove it from the device's passkeys too (the browser or phone settings).`);
+  } else {
+    say('passkey-message', 'error', sayFieldErrorsText(result) || failure(result));
+  }
+}
+
+// Signed out: options naming no account, the browser offers this site's passkeys, its answer signs in (or is refused).
+on('passkey-login', 'click', passkeyAction(async () => {
+  say('passkey-login-message', '', '');
+  const options = await passkeyLoginOptions();
+  const answer = options.status === 200 ? await askAuthenticator('get', options.body.publicKey) : { error: failure(options) };
+  if (answer.error) {
+    say('passkey-login-message', 'error', answer.error);
+    return;
+  }
+
+  const result = await passkeyLogin(answer.credential);
+  if (result.status !== 200) say('passkey-login-message', 'error', failure(result));
+}));
+
 on('notes-form', 'submit', async (event) => {
   event.preventDefault();
   const added = await addNote($('note-text').value);
@@ -594,7 +800,9 @@ window.demo = {
   apiBase, call, refreshSession, stopRenewing, signup, login, verify, sessions, logout, logoutAll,
   forgot, resend, confirmEmail, resetPassword, changeEmail, confirmEmailChange,
   mfaVerify, mfaSetup, mfaEnable, mfaDisable, renderMfa,
-  page, seq: 0, last: null, refreshes: [], nextRefreshAt: null,
+  passkeyRegisterOptions, passkeyRegister, passkeyLoginOptions, passkeyLogin, mfaPasskeyOptions, listPasskeys, deletePasskey, renderPasskeys,
+  webAuthnJsonSupported,
+  page, seq: 0, last: null, calls: [], actions: 0, authenticatorError: null, refreshes: [], nextRefreshAt: null,
 };
 
 if (page === 'confirm' || page === 'reset' || page === 'email-change') {
