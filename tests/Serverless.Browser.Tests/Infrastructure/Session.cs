@@ -114,6 +114,22 @@ public static class Session
         Assert.Equal(401, call.Body!.Value.GetProperty("status").GetInt32());
     }
 
+    /// <summary>
+    /// A sign-in (login, second step, passkey) answered 200 signed_in for <paramref name="email"/> with these methods (amr),
+    /// and the page's session line says who and how.
+    /// </summary>
+    public static async Task AssertSignedInShownAsync(DemoPage page, ApiCall call, string email, string[] amr)
+    {
+        AssertSession(call, 200, email);
+        Assert.Equal("signed_in", call.Body!.Value.GetProperty("status").GetString());
+        Assert.Equal(amr, call.Body.Value.GetProperty("amr").EnumerateArray().Select(method => method.GetString()));
+        Assert.Equal("signed-in", await page.SessionStateAsync());
+        var line = await page.SessionTextAsync();
+        Assert.StartsWith($"Signed in as {email}", line, StringComparison.Ordinal);
+        Assert.Contains($"Signed in with: {string.Join(", ", amr)}.", line, StringComparison.Ordinal);
+        Assert.Equal(string.Join(' ', amr), await page.Page.GetAttributeAsync("#session", "data-amr"));
+    }
+
     public static void AssertStatus(ApiCall call, int status) =>
         Assert.True(call.Status == status, $"expected {status}: {call}");
 
