@@ -139,6 +139,11 @@ internal sealed partial class PasskeyCeremony
             return (null, false, refusal ?? new PasskeyRefusal("The credential has no signature or authenticatorData."));
         }
 
+        if (!IsWholeDerSignature(passkey.PublicKey, response.Signature))
+        {
+            return (null, false, new PasskeyRefusal("The signature does not verify."));
+        }
+
         var raw = new AuthenticatorAssertionRawResponse
         {
             Id = credential.Id!,
@@ -174,6 +179,29 @@ internal sealed partial class PasskeyCeremony
         {
             LogRefused(logger, "sign-in", e);
             return (null, false, Refusal(e));
+        }
+    }
+
+    /// <summary>
+    /// An ECDSA signature is one DER SEQUENCE and nothing after it: the library's decoding ignores trailing bytes, which
+    /// would let one genuine signature be sent in many forms.
+    /// </summary>
+    private static bool IsWholeDerSignature(byte[] publicKey, byte[] signature)
+    {
+        var key = new CredentialPublicKey(publicKey);
+        if (!key.IsSameAlg(COSE.Algorithm.ES256) && !key.IsSameAlg(COSE.Algorithm.ES384) && !key.IsSameAlg(COSE.Algorithm.ES512))
+        {
+            return true;
+        }
+
+        try
+        {
+            System.Formats.Asn1.AsnDecoder.ReadEncodedValue(signature, System.Formats.Asn1.AsnEncodingRules.DER, out _, out _, out var consumed);
+            return consumed == signature.Length && signature[0] == 0x30;
+        }
+        catch (System.Formats.Asn1.AsnContentException)
+        {
+            return false;
         }
     }
 
