@@ -312,13 +312,22 @@ internal sealed class PasskeyEndpoints(
         }
     }
 
+    /// <summary>
+    /// A name the list shows as typed: 1-64 characters, NFC, no control, format (bidi overrides, zero-width, tags),
+    /// private-use or unassigned characters and no broken surrogates, which could make one passkey's name pass for another's.
+    /// </summary>
     private static ProblemHttpResult? NameProblem(string given, out string name)
     {
         name = given.Trim();
-        return name.Length is 0 or > MaxNameLength || name.Any(char.IsControl) || name.Normalize() != name
-            ? Problems.Invalid("name", $"The name must be 1-{MaxNameLength} characters without control characters (NFC).")
+        return name.Length is 0 or > MaxNameLength || name.EnumerateRunes().Any(IsHidden) || !name.IsNormalized()
+            ? Problems.Invalid("name", $"The name must be 1-{MaxNameLength} visible characters (NFC; no control or formatting characters).")
             : null;
     }
+
+    // A lone surrogate enumerates as the replacement character: refused with it.
+    private static bool IsHidden(System.Text.Rune rune) => rune == System.Text.Rune.ReplacementChar || System.Text.Rune.GetUnicodeCategory(rune)
+        is System.Globalization.UnicodeCategory.Control or System.Globalization.UnicodeCategory.Format
+        or System.Globalization.UnicodeCategory.PrivateUse or System.Globalization.UnicodeCategory.OtherNotAssigned;
 
     private static PasskeyInfo Info(PasskeyRecord passkey) =>
         new(passkey.Id, passkey.Name, passkey.CreatedAt, passkey.LastUsedAt, passkey.BackupEligible, passkey.BackedUp, passkey.Transports);

@@ -347,7 +347,15 @@ public sealed class PasskeySignInTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal("Work phone", renamed.GetProperty("name").GetString());
         var tooLong = await ResponseAssert.ProblemAsync(await member.Session.SendAsync(HttpMethod.Post, AuthApi.PasskeyRename.Path, new { id, name = new string('x', 65) }), HttpStatusCode.BadRequest);
         Assert.True(tooLong.GetProperty("errors").TryGetProperty("name", out _));
-        await ResponseAssert.ProblemAsync(await member.Session.SendAsync(HttpMethod.Post, AuthApi.PasskeyRename.Path, new { id, name = "bad\u0007name" }), HttpStatusCode.BadRequest);
+        foreach (var hidden in new[] { "bad\u0007name", "Phone\u202Eenohp", "Pho\u200Bne", "Laptop\uE000", "Cafe\u0301", "Key\uD800" })
+        {
+            var refused = await ResponseAssert.ProblemAsync(await member.Session.SendAsync(HttpMethod.Post, AuthApi.PasskeyRename.Path, new { id, name = hidden }), HttpStatusCode.BadRequest);
+            Assert.True(refused.GetProperty("errors").TryGetProperty("name", out _), hidden);
+        }
+
+        var emoji = await ResponseAssert.JsonAsync(await member.Session.SendAsync(HttpMethod.Post, AuthApi.PasskeyRename.Path, new { id, name = "Clé \U0001F511" }), HttpStatusCode.OK);
+        Assert.Equal("Clé \U0001F511", emoji.GetProperty("name").GetString());
+        await ResponseAssert.JsonAsync(await member.Session.SendAsync(HttpMethod.Post, AuthApi.PasskeyRename.Path, new { id, name = "Work phone" }), HttpStatusCode.OK);
         await ResponseAssert.ProblemAsync(await stranger.Session.SendAsync(HttpMethod.Post, AuthApi.PasskeyRename.Path, new { id, name = "Mine now" }), HttpStatusCode.NotFound);
         await ResponseAssert.ProblemAsync(await stranger.Session.SendAsync(HttpMethod.Post, AuthApi.PasskeyDelete.Path, new { id, password = Password }), HttpStatusCode.NotFound);
 
