@@ -4,7 +4,7 @@
 // Deploy with `azd up`, or `az deployment group create --template-file infra/main.bicep --parameters infra/main.bicepparam`.
 targetScope = 'resourceGroup'
 
-import { checkedOrigins, checkedLinkBaseUrl } from 'app/origins.bicep'
+import { checkedOrigins, checkedLinkBaseUrl, checkedRpId, checkedCeremonyOrigins } from 'app/origins.bicep'
 import { checkedSecret, checkedDistinctSecret, checkedPem, checkedSmtpPassword } from 'app/secrets.bicep'
 
 @description('Environment name (azd AZURE_ENV_NAME); part of the resource token and the azd-env-name tag.')
@@ -184,6 +184,19 @@ param emailMaxPerAddressPerHour int = 5
 @maxValue(1000)
 param emailMaxPerAddressPerDay int = 20
 
+@description('Passkey relying party id (Auth__Passkeys__RpId): the registrable domain the frontend\'s host is or is under, in lower case, e.g. example.com for https://app.example.com (the API\'s host does not matter); never an IP address or a public suffix such as com or azurestaticapps.net (a frontend on my-app.azurestaticapps.net uses my-app.azurestaticapps.net). Passkeys are bound to it for good: changing it orphans every passkey registered. Empty (default): passkeys are off.')
+@maxLength(253)
+param passkeyRpId string = ''
+
+@description('Name the browser\'s passkey dialog shows (Auth__Passkeys__RpName), at most 100 characters. Empty: emailProductName.')
+@maxLength(100)
+param passkeyRpName string = ''
+
+@description('Frontend origins allowed to run a passkey ceremony (Auth__Passkeys__Origins): https://host[:port] in lower case, no path or trailing slash (http only for http://localhost[:port]), each on passkeyRpId or a subdomain of it. Empty (default): the allowedOrigins on passkeyRpId or under it. Needs passkeyRpId; a bad entry, or an RP id that no origin can use, fails the deployment before anything is created.')
+@minLength(0)
+@maxLength(100)
+param passkeyOrigins string[] = []
+
 @description('Memory per Flex Consumption instance in MB.')
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
@@ -218,6 +231,10 @@ var checkedSessionIdleMinutes = sessionIdleMinutes <= sessionAbsoluteMinutes
 // Mails carry sign-in tokens to this address: refuse, before anything is created, one that is not on a
 // frontend origin the API trusts (the app refuses it at start-up too).
 var checkedEmailLinkBaseUrl = checkedLinkBaseUrl(emailLinkBaseUrl, corsAllowedOrigins)
+
+// The app refuses to start on a passkey RP id or ceremony origins it cannot use; refuse them here first.
+var checkedPasskeyRpId = checkedRpId(passkeyRpId)
+var checkedPasskeyOrigins = checkedCeremonyOrigins(passkeyOrigins, checkedPasskeyRpId, corsAllowedOrigins)
 
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -341,6 +358,9 @@ module functionApp 'app/function.bicep' = {
     emailResetTokenMinutes: emailResetTokenMinutes
     emailMaxPerAddressPerHour: emailMaxPerAddressPerHour
     emailMaxPerAddressPerDay: emailMaxPerAddressPerDay
+    passkeyRpId: checkedPasskeyRpId
+    passkeyRpName: passkeyRpName
+    passkeyOrigins: checkedPasskeyOrigins
     jwtIssuer: jwtIssuer
     jwtSigningMode: jwtSigningMode
     jwtAudience: jwtAudience

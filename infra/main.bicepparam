@@ -61,6 +61,14 @@ param emailRequireConfirmed = bool(readEnvironmentVariable('AUTH_EMAIL_REQUIRE_C
 // The mail queue (and <name>-poison); the app setting of the same name tells the API and the queue trigger.
 param emailQueueName = readEnvironmentVariable('AUTH_EMAIL_QUEUE', 'auth-email')
 
+// Passkeys: off until AUTH_PASSKEYS_RP_ID names the registrable domain of the frontend, e.g. "example.com" for
+// https://app.example.com. Passkeys are bound to it for good: changing it later orphans every passkey registered.
+// The dialog shows AUTH_PASSKEYS_RP_NAME (empty: the product name). AUTH_PASSKEYS_ORIGINS, comma-separated, lists
+// the frontend origins that run the ceremony (empty: the allowed origins on the RP id or under it).
+param passkeyRpId = readEnvironmentVariable('AUTH_PASSKEYS_RP_ID', '')
+param passkeyRpName = readEnvironmentVariable('AUTH_PASSKEYS_RP_NAME', '')
+param passkeyOrigins = filter(map(split(readEnvironmentVariable('AUTH_PASSKEYS_ORIGINS', ''), ','), origin => trim(origin)), origin => !empty(origin))
+
 // Re-provisioning after `azd down` (README "Deploy to Azure"): recover the soft-deleted vault, or salt
 // its name to create a new one.
 param keyVaultCreateMode = readEnvironmentVariable('AZURE_KEY_VAULT_CREATE_MODE', 'default')

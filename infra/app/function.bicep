@@ -106,6 +106,14 @@ param emailMaxPerAddressPerHour int
 @maxValue(1000)
 param emailMaxPerAddressPerDay int
 
+@description('Checked passkey relying party id; empty: passkeys are off.')
+param passkeyRpId string
+@description('Name the browser\'s passkey dialog shows; empty: the product name.')
+@maxLength(100)
+param passkeyRpName string
+@description('Checked frontend origins allowed to run a passkey ceremony; empty: the allowedOrigins under passkeyRpId.')
+param passkeyOrigins string[]
+
 @description('JWT issuer; empty means the API base URL.')
 param jwtIssuer string
 @description('ES256, ES256+HS256 or HS256 (main.bicep jwtSigningMode): decides the default issuer.')
@@ -269,6 +277,10 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'Auth__Email__ResetTokenMinutes', value: string(emailResetTokenMinutes) }
         { name: 'Auth__Email__MaxPerAddressPerHour', value: string(emailMaxPerAddressPerHour) }
         { name: 'Auth__Email__MaxPerAddressPerDay', value: string(emailMaxPerAddressPerDay) }
+        // Passkeys (off while the RP id is empty); Auth__Passkeys__MaxPerUser keeps the app's default (20).
+        { name: 'Auth__Passkeys__RpId', value: passkeyRpId }
+        { name: 'Auth__Passkeys__RpName', value: passkeyRpName }
+        { name: 'Auth__Passkeys__Origins', value: join(passkeyOrigins, ',') }
         { name: 'Auth__Cookie__Name', value: cookieName }
         { name: 'Auth__Cookie__Secure', value: 'true' }
         { name: 'Auth__Cookie__SameSite', value: cookieSameSite }

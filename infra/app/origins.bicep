@@ -1,4 +1,5 @@
-// Validation of the CORS origins list and of the mail link base (which must lie on one of them), imported by main.bicep.
+// Validation of the CORS origins list, of the mail link base (which must lie on one of them) and of the
+// passkey relying party id and ceremony origins, imported by main.bicep.
 // main.bicep passes checkedOrigins(allowedOrigins) to the Function App's CORS and to Auth__AllowedOrigins,
 // so ARM evaluates it while validating the deployment and a bad list stops everything before any
 // resource is created. (A .bicepparam file cannot import a function that uses fail(), BCP452, so the
@@ -57,3 +58,29 @@ func checkedLinkBaseUrl(url string, origins string[]) string =>
   !contains(url, '?') && !contains(url, '#') && !contains(url, ' ') && !empty(filter(origins, origin => isUnderOrigin(url, origin)))
     ? url
     : fail('emailLinkBaseUrl (${url}) must be one of allowedOrigins followed by an optional path, e.g. https://app.example.com/auth, without query or fragment: mails link to <base>/confirm, <base>/reset and <base>/forgot with sign-in tokens.')
+
+@description('The host of an origin checked by isValidOrigin: scheme and port dropped.')
+func originHost(origin string) string => first(split(last(split(origin, '://')), ':'))
+
+@description('True when a page on origin (checked by isValidOrigin, so lower case, https or loopback http) may use the passkey relying party id rpId: its host is rpId or a subdomain of it (the app\'s rule, and the browser\'s).')
+func isUnderRpId(origin string, rpId string) bool => originHost(origin) == rpId || endsWith(originHost(origin), '.${rpId}')
+
+@export()
+@description('Returns rpId when it is empty (passkeys off) or a lower-case DNS name that is not an IPv4 address; otherwise fails naming the parameter. The app refuses a public suffix (com, azurewebsites.net) at start-up; that list is not repeated here.')
+func checkedRpId(rpId string) string =>
+  empty(rpId) || (isHost(rpId) && !onlyCharacters(rpId, '0123456789.'))
+    ? rpId
+    : fail('passkeyRpId (${rpId}) must be a registrable domain in lower case such as example.com (the frontend\'s host or a parent of it), not an IP address; empty turns passkeys off.')
+
+@export()
+@description('Returns origins when they are usable as passkey ceremony origins for rpId (checked by checkedRpId) next to allowedOrigins (checked by checkedOrigins); otherwise fails naming the bad entries. The app applies the same rules at start-up and refuses to start: with no RP id, no origins; each origin a browser origin whose host is the RP id or under it; and, when none are listed, at least one allowed origin under the RP id (the default).')
+func checkedCeremonyOrigins(origins string[], rpId string, allowedOrigins string[]) string[] =>
+  empty(rpId)
+    ? empty(origins)
+        ? origins
+        : fail('passkeyOrigins is set but passkeyRpId is not: set the relying party id (a registrable domain) to turn passkeys on.')
+    : !empty(filter(origins, o => !isValidOrigin(o) || !isUnderRpId(o, rpId)))
+        ? fail('passkeyOrigins must list browser origins (https://host[:port] in lower case, no path or trailing slash; http only for http://localhost[:port]) whose host is ${rpId} or under it; not: ${join(filter(origins, o => !isValidOrigin(o) || !isUnderRpId(o, rpId)), ', ')}')
+        : empty(origins) && empty(filter(allowedOrigins, o => isUnderRpId(o, rpId)))
+            ? fail('passkeyRpId (${rpId}): no frontend origin may use it. Set passkeyOrigins, or list an origin whose host is ${rpId} or under it in allowedOrigins.')
+            : origins

@@ -1,12 +1,13 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Serverless.Infra.Tests.Infrastructure;
 using Serverless.Testing;
 
 namespace Serverless.Infra.Tests;
 
 /// <summary>The Bicep CLI from NuGet builds and lints the templates with zero warnings.</summary>
-public sealed class BicepToolingTests(InfraFixture infra)
+public sealed partial class BicepToolingTests(InfraFixture infra)
 {
     [Fact]
     public void MainBicepBuildsWithoutAnyDiagnostic()
@@ -51,6 +52,21 @@ public sealed class BicepToolingTests(InfraFixture infra)
         Assert.Equal("", parameters.Text("jwtIssuer", "value"));
         Assert.Equal("default", parameters.Text("keyVaultCreateMode", "value"));
         Assert.Equal("", parameters.Text("keyVaultNameSalt", "value"));
+        // Passkeys stay off, and an unset origins variable is no list with one empty origin.
+        Assert.Equal("", parameters.Text("passkeyRpId", "value"));
+        Assert.Equal("", parameters.Text("passkeyRpName", "value"));
+        Assert.Empty(parameters.At("passkeyOrigins", "value").AsArray());
+    }
+
+    /// <summary>The runs clear every variable the parameters file reads (and AZURE_LOCATION, which it must not read), so a developer's own never leak in.</summary>
+    [Fact]
+    public void RunsClearEveryVariableTheParametersFileReads()
+    {
+        var read = ReadVariable().Matches(File.ReadAllText(RepoPaths.Combine("infra", "main.bicepparam")))
+            .Select(match => match.Groups["name"].Value)
+            .Append("AZURE_LOCATION");
+
+        Assert.Equal(read.Distinct().Order(StringComparer.Ordinal), Bicep.ParameterEnvironment.Order(StringComparer.Ordinal));
     }
 
     /// <summary>Issue 11, defect 6: location has a default (the resource group's region), so nothing requires AZURE_LOCATION.</summary>
@@ -188,4 +204,7 @@ public sealed class BicepToolingTests(InfraFixture infra)
             Assert.All(secrets, secret => Assert.DoesNotContain(secret, output, StringComparison.Ordinal));
         }
     }
+
+    [GeneratedRegex(@"readEnvironmentVariable\('(?<name>[A-Z_]+)'")]
+    private static partial Regex ReadVariable();
 }
