@@ -44,6 +44,8 @@ public sealed class EmailSettingsTests(AzuriteFixture azurite)
         await using var api = await azurite.StartApiAsync(s =>
         {
             s["Auth:AllowedOrigins"] = "https://app.example.com";
+            // The frontend's domain is the passkeys' RP id too (localhost, the test default, has no origin here).
+            s["Auth:Passkeys:RpId"] = "example.com";
             s["Auth:Email:LinkBaseUrl"] = "https://app.example.com/account";
             s["Auth:Email:SmtpHost"] = "smtp.azurecomm.net";
             s["Auth:Email:UseTls"] = "StartTls";
