@@ -20,6 +20,12 @@ public static class PreviousRelease
     /// <summary>The last release before second factors (issue 28): it knows no MFA column and no fenced hash.</summary>
     public const string BeforeSecondFactors = "cbb43a45ab4caca8e4945377a0cdd867be60385f";
 
+    /// <summary>
+    /// The last release before passkeys (issue 29): TOTP two-factor sign-in, but no passkey column, row or identity; it
+    /// merges the account row for its own writes and replaces it with a tombstone on deletion.
+    /// </summary>
+    public const string BeforePasskeys = "9cc14772bf5c0e008b667a717a95a32060581973";
+
     private static readonly SemaphoreSlim Building = new(1, 1);
 
     /// <summary>Builds the release once per machine and starts it with <paramref name="settings"/>.</summary>
