@@ -39,10 +39,11 @@ internal sealed record PasskeyRecord(
 /// <item>an <b>identity</b> per credential, what a sign-in finds the account by: partition = <c>passkey.</c> + that hash (an
 /// email identity's key has no '.'), row <c>passkey</c> (the legacy-move pass reads rows named <c>account</c> only),
 /// <c>Kind</c> = <c>passkey</c> and <c>AccountId</c>. Its insert makes a credential id registrable once; it counts only
-/// while its account's passkey row exists, so one left by a crash between the two writes is taken over.</item>
+/// while its account is live and has the passkey's row, so one left by a crash between the two writes, or by a release
+/// before passkeys deleting the account, is taken over.</item>
 /// </list>
 /// </summary>
-internal sealed class PasskeyRepository(AuthTables tables, TimeProvider time)
+internal sealed class PasskeyRepository(AuthTables tables, UserRepository users, TimeProvider time)
 {
     private const string RowPrefix = "passkey-";
     private const string IdentityRow = "passkey";
@@ -91,7 +92,8 @@ internal sealed class PasskeyRepository(AuthTables tables, TimeProvider time)
             }
 
             var owner = identity.GetString("AccountId") ?? "";
-            if (owner != userId && await GetAsync(owner, credentialId, cancellationToken) is not null)
+            if (owner != userId && owner.Length > 0 && await GetAsync(owner, credentialId, cancellationToken) is not null
+                && await users.FindByIdAsync(owner, emailHint: null, cancellationToken) is not null)
             {
                 return false;
             }

@@ -48,7 +48,14 @@ internal sealed partial class PasskeySignIns(PasskeyRepository passkeys, UserRep
         {
             var reading = users.FindByIdAsync(owner, emailHint: null, cancellationToken);
             var passkey = await passkeys.GetAsync(owner, credentialId, cancellationToken);
-            if (await reading is not { } account || passkey is null)
+            if (await reading is not { } account)
+            {
+                // An account deleted by a release before passkeys (it knew nothing of them) left them behind: gone now.
+                await passkeys.RemoveAllAsync(owner, cancellationToken);
+                break;
+            }
+
+            if (passkey is null)
             {
                 break;
             }

@@ -165,11 +165,10 @@ public sealed class PasskeyRolloutTests(AzuriteFixture azurite) : IAsyncLifetime
         await ResponseAssert.ProblemAsync(await phone.RefreshAsync(), HttpStatusCode.Unauthorized);
         await ResponseAssert.ProblemAsync(await New().LoginAsync(email, Password), HttpStatusCode.Unauthorized);
 
-        // Whatever of the passkey is left names only the dead account: an identity still stored points at the tombstone.
-        if (await IdentityAsync(authenticator.Credentials[0].Id) is { } identity)
-        {
-            Assert.Equal(userId, identity.GetString("AccountId"));
-        }
+        // That release knew nothing of passkeys and left them behind; the refused sign-in found the account gone and removed them.
+        Assert.Null(await IdentityAsync(authenticator.Credentials[0].Id));
+        var left = await Users.QueryAsync<TableEntity>(r => r.PartitionKey == userId, cancellationToken: Ct).ToListAsync(Ct);
+        Assert.DoesNotContain(left, r => r.RowKey.StartsWith("passkey", StringComparison.Ordinal));
 
         // The address signs up again here (another user id) and adds a passkey of its own; the old one stays refused.
         var again = New();
