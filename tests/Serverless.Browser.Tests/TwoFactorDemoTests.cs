@@ -155,14 +155,7 @@ public sealed class TwoFactorDemoTests(BrowserFixture browser) : LaxApiTest(brow
     /// <summary>The second step (or a login) signed in: the body and the page both say who, and how.</summary>
     private async Task AssertSignedInAsync(DemoPage page, ApiCall call, string email, string[] amr)
     {
-        AssertSession(call, 200, email);
-        Assert.Equal("signed_in", call.Body!.Value.GetProperty("status").GetString());
-        Assert.Equal(amr, Strings(call.Body.Value.GetProperty("amr")));
-        Assert.Equal("signed-in", await page.SessionStateAsync());
-        var line = await page.SessionTextAsync();
-        Assert.StartsWith($"Signed in as {email}", line, StringComparison.Ordinal);
-        Assert.Contains($"Signed in with: {string.Join(", ", amr)}.", line, StringComparison.Ordinal);
-        Assert.Equal(string.Join(' ', amr), await page.Page.GetAttributeAsync("#session", "data-amr"));
+        await Session.AssertSignedInShownAsync(page, call, email, amr);
         Assert.True(await page.Page.IsHiddenAsync("#mfa-step-form"));
         Assert.False(await page.Page.IsHiddenAsync("#mfa-form"));
         await AssertStoredAsync(Context, Api);
