@@ -45,7 +45,7 @@ internal sealed partial class Suite(SuiteOptions options)
         azuritePid = ProcessCpu.AzuritePid(azurite.Port);
         var signingKey = TestApi.NewSigningKey();
 
-        string[] inProcess = ["login", "verify", "protected", "enumeration", "load", "refresh", "email", "mfa"];
+        string[] inProcess = ["login", "verify", "protected", "enumeration", "load", "refresh", "email", "mfa", "passkey"];
         if (inProcess.Any(options.Runs))
         {
             var bare = new BareEndpoint();
@@ -65,6 +65,7 @@ internal sealed partial class Suite(SuiteOptions options)
             await RunIfAsync("refresh", () => RefreshAsync(api, client, azurite.ConnectionString));
             await RunIfAsync("email", () => EmailRequestsAsync(api, client));
             await RunIfAsync("mfa", () => MfaAsync(api));
+            await RunIfAsync("passkey", () => PasskeyAsync(api, client, azurite.ConnectionString));
         }
 
         await RunIfAsync("parity", () => ParityAsync(azurite.ConnectionString, signingKey));

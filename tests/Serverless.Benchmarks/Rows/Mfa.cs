@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using OtpNet;
@@ -190,41 +189,5 @@ internal sealed partial class Suite
         {
             throw new InvalidOperationException($"{what}: expected {status}, got {(int)response.StatusCode}");
         }
-    }
-
-    /// <summary>One browser: JSON posts with the cookies the answers set (all paths: these routes share the mount).</summary>
-    private sealed class Browser(Uri baseAddress) : IDisposable
-    {
-        private readonly HttpClient http = new(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = baseAddress };
-        private readonly Dictionary<string, string> jar = [];
-
-        public async Task<HttpResponseMessage> PostAsync(string path, object body)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
-            if (jar.Count > 0)
-            {
-                request.Headers.Add("Cookie", string.Join("; ", jar.Select(c => $"{c.Key}={c.Value}")));
-            }
-
-            var response = await http.SendAsync(request);
-            foreach (var header in response.Headers.TryGetValues("Set-Cookie", out var values) ? values : [])
-            {
-                var pair = header.Split(';')[0].Split('=', 2);
-                if (pair[1].Length == 0)
-                {
-                    jar.Remove(pair[0]);
-                }
-                else
-                {
-                    jar[pair[0]] = pair[1];
-                }
-            }
-
-            return response;
-        }
-
-        public Task<HttpResponseMessage> GetAsync(string path) => http.GetAsync(new Uri(path, UriKind.Relative));
-
-        public void Dispose() => http.Dispose();
     }
 }
