@@ -20,6 +20,37 @@ public sealed partial class SecurityNoticeTests(MailApi mail, AzuriteFixture azu
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
+    public async Task APasskeyAddedOrDeletedIsNoticedPastTheCapAndSaysAResetDoesNotRemoveIt()
+    {
+        await using var api = await MailApi.StartApiAsync(azurite, mail.Maildev, settings =>
+        {
+            settings["Auth:Email:MaxPerAddressPerHour"] = "1";
+            settings["Auth:Email:MaxPerAddressPerDay"] = "1";
+        });
+        var email = Emails.Unique("passkey-notices");
+        var browser = new SessionClient(api.Client);
+        await browser.SignUpForUserIdAsync(email, Password);
+        Assert.Single(await mail.Maildev.WaitForEmailsAsync(email, 1, cancellationToken: Ct));
+
+        using var authenticator = new SoftwareAuthenticator(TestApi.Frontend, "localhost");
+        var options = await ResponseAssert.JsonAsync(await browser.SendAsync(HttpMethod.Post, AuthApi.PasskeyRegisterOptions.Path, new { password = Password }), HttpStatusCode.OK);
+        var added = await ResponseAssert.JsonAsync(
+            await browser.SendAsync(HttpMethod.Post, AuthApi.PasskeyRegister.Path, new { credential = authenticator.Register(options), name = "Laptop" }), HttpStatusCode.OK);
+        var id = added.GetProperty("id").GetString()!;
+        Assert.Equal(HttpStatusCode.NoContent, (await browser.SendAsync(HttpMethod.Post, AuthApi.PasskeyDelete.Path, new { id, password = Password })).StatusCode);
+
+        var received = await mail.Maildev.WaitForEmailsAsync(email, 3, cancellationToken: Ct);
+        var addedNotice = Assert.Single(received, m => m.Subject == "A passkey was added to your Serverless Auth account");
+        Assert.Contains("a password reset alone does not remove it", addedNotice.Text, StringComparison.Ordinal);
+        var deletedNotice = Assert.Single(received, m => m.Subject == "A passkey was removed from your Serverless Auth account");
+        foreach (var notice in new[] { addedNotice, deletedNotice })
+        {
+            AssertOnlyTheForgotLink(notice);
+            Assert.DoesNotContain(id, notice.Text + notice.Html, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task EveryNoticeArrivesPastTheCapAndTheCooldownWithoutATokenOrACode()
     {
         await using var api = await MailApi.StartApiAsync(azurite, mail.Maildev, settings =>
