@@ -120,11 +120,22 @@ internal sealed partial class PasskeyCeremony
         }
     }
 
-    /// <summary>The credential id an assertion names, or a refusal when the answer is malformed.</summary>
-    public static (byte[]? CredentialId, PasskeyRefusal? Refusal) CredentialIdOf(PasskeyCredential credential) =>
-        TryDecode(credential, out var rawId, out var response, out var refusal) && response.Signature is not null && response.AuthenticatorData is not null
-            ? (rawId, null)
-            : (null, refusal ?? new PasskeyRefusal("The credential has no signature or authenticatorData: send what navigator.credentials.get() gave, as toJSON() makes it."));
+    /// <summary>
+    /// The credential id an assertion names, and the account its user handle names when it is one of this service's
+    /// user ids (null when absent or of another form: the caller then finds the account by the credential's identity);
+    /// or a refusal when the answer is malformed.
+    /// </summary>
+    public static (byte[]? CredentialId, string? HandleUserId, PasskeyRefusal? Refusal) CredentialIdOf(PasskeyCredential credential)
+    {
+        if (!TryDecode(credential, out var rawId, out var response, out var refusal) || response.Signature is null || response.AuthenticatorData is null)
+        {
+            return (null, null, refusal ?? new PasskeyRefusal("The credential has no signature or authenticatorData: send what navigator.credentials.get() gave, as toJSON() makes it."));
+        }
+
+        // User ids are UUIDs in their canonical form, so a handle that is one can name a table partition safely.
+        var handle = response.UserHandle is { Length: 36 } bytes ? Encoding.ASCII.GetString(bytes) : null;
+        return (rawId, handle is not null && Guid.TryParseExact(handle, "D", out var id) && id.ToString("D") == handle ? handle : null, null);
+    }
 
     /// <summary>
     /// Verifies an assertion answering <paramref name="challenge"/> with <paramref name="passkey"/> (origin, RP id hash,

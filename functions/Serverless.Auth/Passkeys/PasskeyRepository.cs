@@ -162,13 +162,18 @@ internal sealed class PasskeyRepository(AuthTables tables, UserRepository users,
             ["LastUsedAt"] = time.GetUtcNow(),
             ["Floor"] = floor,
         };
-        List<TableTransactionAction> actions = [new(TableTransactionActionType.UpdateMerge, use, passkey.ETag)];
-        if (account is not null && mfa is not null)
+        if (account is null || mfa is null)
         {
-            actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateMerge, UserRepository.MfaPatch(account, mfa), account.ETag));
+            // One row: a conditional merge, cheaper than a transaction of one.
+            return TryWriteAsync(() => tables.Users.UpdateEntityAsync(use, passkey.ETag, TableUpdateMode.Merge, cancellationToken));
         }
 
-        return TrySubmitAsync(actions, cancellationToken);
+        return TrySubmitAsync(
+            [
+                new TableTransactionAction(TableTransactionActionType.UpdateMerge, use, passkey.ETag),
+                new TableTransactionAction(TableTransactionActionType.UpdateMerge, UserRepository.MfaPatch(account, mfa), account.ETag),
+            ],
+            cancellationToken);
     }
 
     /// <summary>Notes a signature counter that went backwards (a cloned authenticator?) on the passkey's row.</summary>

@@ -19,8 +19,9 @@ internal abstract record PasskeyCheck
 }
 
 /// <summary>
-/// Checks an assertion and spends its challenge: the passkey is found by its credential id (its identity, or for the
-/// second step the pending account's own row), the account and the passkey's row are read at once, the library verifies
+/// Checks an assertion and spends its challenge: the passkey is found by its credential id (in the partition of the
+/// account its user handle or the second step names, else through its identity row), the account and the passkey's
+/// row are read at once, the library verifies
 /// the answer, the signature counter must move forward (a regression is refused and recorded), and the use is written
 /// to the passkey's row with its ETag, raising its challenge floor. Of two answers to one challenge (a replay, two
 /// instances at once) one write lands; the other reads the row again and finds the challenge spent.
@@ -37,13 +38,17 @@ internal sealed partial class PasskeySignIns(PasskeyRepository passkeys, UserRep
     public async Task<PasskeyCheck> CheckAsync(
         PasskeyCredential credential, IssuedChallenge challenge, string? pendingUserId, Func<UserAccount, MfaState?>? spendPending, CancellationToken cancellationToken)
     {
-        var (credentialId, malformed) = PasskeyCeremony.CredentialIdOf(credential);
+        var (credentialId, handleUserId, malformed) = PasskeyCeremony.CredentialIdOf(credential);
         if (credentialId is null)
         {
             return new PasskeyCheck.Refused(malformed!);
         }
 
-        var owner = pendingUserId ?? await passkeys.FindOwnerAsync(credentialId, cancellationToken);
+        // The passkey's row is keyed by its credential id in its account's partition: the second step's account, or the
+        // one the user handle names (a discoverable credential always returns it; the library checks it names the
+        // passkey's account), or else the one the credential's identity names. A row found in that partition is that
+        // account's passkey: registration writes it there only.
+        var owner = pendingUserId ?? handleUserId ?? await passkeys.FindOwnerAsync(credentialId, cancellationToken);
         for (var attempt = 0; owner is not null && attempt < MaxAttempts; attempt++)
         {
             var reading = users.FindByIdAsync(owner, emailHint: null, cancellationToken);

@@ -228,6 +228,21 @@ public sealed class PasskeySignInTests(AzuriteFixture azurite) : IAsyncLifetime
         var replayed = await AssertRejectedAsync(await LoginAsync(replayer, good));
         Assert.Contains("used already", replayed.GetProperty("detail").GetString(), StringComparison.Ordinal);
 
+        // The user handle names the account whose partition holds the passkey: naming another account finds nothing there.
+        var stranger = await SignUpAsync("passkey-forged-other");
+        var misnamed = new SessionClient(api.Client);
+        var renamed = authenticator.Assert(await LoginOptionsAsync(misnamed));
+        renamed["response"]!["userHandle"] = Base64Url(System.Text.Encoding.UTF8.GetBytes(stranger.UserId));
+        await AssertRejectedAsync(await LoginAsync(misnamed, renamed));
+        Assert.Null(misnamed.Access);
+
+        // Without a user handle (an authenticator may omit it), the credential's identity finds the account.
+        var anonymousHandle = new SessionClient(other.Client);
+        var withoutHandle = authenticator.Assert(await LoginOptionsAsync(anonymousHandle));
+        withoutHandle["response"]!.AsObject().Remove("userHandle");
+        var found = await ResponseAssert.JsonAsync(await LoginAsync(anonymousHandle, withoutHandle), HttpStatusCode.OK);
+        Assert.Equal(member.UserId, found.GetProperty("userId").GetString());
+
         // Without the challenge cookie there is nothing to answer.
         var noCookie = new SessionClient(api.Client);
         await AssertRejectedAsync(await LoginAsync(noCookie, authenticator.Assert(await LoginOptionsAsync(new SessionClient(api.Client)))));
