@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 using Serverless.Auth.Http;
 
 namespace Serverless.Auth.Cookies;
@@ -77,27 +78,86 @@ internal sealed class AuthCookie
         // A browser has at most a few legitimate copies; a request with more is forged and gets none
         // (each refresh value costs a storage read).
         const int MaxValues = 4;
-        // Spans, not Split: verify reads this on every request, and only the values themselves are worth a string.
         List<string>? values = null;
-        foreach (var header in request.Headers.Cookie)
+        foreach (var value in ValuesOf(request))
         {
-            var text = (header ?? "").AsSpan();
-            foreach (var range in text.Split(';'))
+            if (!Contains(values, value))
             {
-                var pair = text[range].Trim();
-                var equals = pair.IndexOf('=');
-                if (equals > 0 && pair[..equals].Trim().SequenceEqual(Name))
-                {
-                    var value = pair[(equals + 1)..].Trim().Trim('"');
-                    if (value.Length > 0 && !Contains(values, value))
-                    {
-                        (values ??= []).Add(value.ToString());
-                    }
-                }
+                (values ??= []).Add(value.ToString());
             }
         }
 
         return values is not null && values.Count <= MaxValues ? values : [];
+    }
+
+    /// <summary>
+    /// True when <see cref="ReadAll"/> would return exactly one value: that value, as the characters of the Cookie
+    /// header where it was sent (no string is made; a protected endpoint reads it on every request).
+    /// </summary>
+    public bool TryReadOne(HttpRequest request, out ReadOnlySpan<char> value)
+    {
+        value = default;
+        foreach (var candidate in ValuesOf(request))
+        {
+            if (value.IsEmpty)
+            {
+                value = candidate;
+            }
+            else if (!candidate.SequenceEqual(value))
+            {
+                value = default;
+                return false;
+            }
+        }
+
+        return !value.IsEmpty;
+    }
+
+    // Spans, not Split: verify and protected endpoints read this on every request, and only the values themselves are worth a string.
+    private ValueEnumerator ValuesOf(HttpRequest request) => new(request.Headers.Cookie, Name);
+
+    /// <summary>Each non-empty value under exactly <c>name</c> in the Cookie headers, in order, repeats included.</summary>
+    private ref struct ValueEnumerator(StringValues headers, string name)
+    {
+        private int header = -1;
+        private ReadOnlySpan<char> text;
+        private MemoryExtensions.SpanSplitEnumerator<char> pairs;
+
+        public ReadOnlySpan<char> Current { get; private set; }
+
+        public readonly ValueEnumerator GetEnumerator() => this;
+
+        public bool MoveNext()
+        {
+            while (true)
+            {
+                if (header >= 0)
+                {
+                    while (pairs.MoveNext())
+                    {
+                        var pair = text[pairs.Current].Trim();
+                        var equals = pair.IndexOf('=');
+                        if (equals > 0 && pair[..equals].Trim().SequenceEqual(name))
+                        {
+                            var value = pair[(equals + 1)..].Trim().Trim('"');
+                            if (value.Length > 0)
+                            {
+                                Current = value;
+                                return true;
+                            }
+                        }
+                    }
+                }
+
+                if (++header >= headers.Count)
+                {
+                    return false;
+                }
+
+                text = (headers[header] ?? "").AsSpan();
+                pairs = text.Split(';');
+            }
+        }
     }
 
     private static bool Contains(List<string>? values, ReadOnlySpan<char> value)

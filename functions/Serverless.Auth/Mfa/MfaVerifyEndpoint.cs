@@ -95,7 +95,7 @@ internal sealed class MfaVerifyEndpoint(
             credential, challenge, signIn.UserId, current => PendingSignIns.IsLiveFor(signIn, current) ? Spend(current.Mfa, signIn) : null, cancellationToken);
         switch (check)
         {
-            case PasskeyCheck.Accepted(var account, _, var method):
+            case PasskeyCheck.Accepted(var account, _, var method, _):
                 challenges.Clear(context.Response);
                 var issued = await CompleteAsync(context, account, signIn, method, reservation);
                 return TypedResults.Ok(SessionResponse.For(issued.Access.Subject));

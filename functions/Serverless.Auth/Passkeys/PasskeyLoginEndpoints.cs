@@ -85,15 +85,23 @@ internal sealed class PasskeyLoginEndpoints(
             return Rejected("The passkey sign-in expired or was not started: ask for new options (they are valid 5 minutes).");
         }
 
-        switch (await signIns.CheckAsync(request.Body.Credential!, challenge, pendingUserId: null, spendPending: null, request.Aborted))
+        // The session is written while the passkey's use is (and ended again if that write loses): no round trip after it.
+        var check = await signIns.CheckAsync(
+            request.Body.Credential!, challenge, pendingUserId: null, spendPending: null, request.Aborted,
+            startAlongside: async (account, method) => requireConfirmed && !account.EmailConfirmed
+                ? null
+                : await browser.StartCheckedNowAsync(context, account, request.Body.Remember ?? true, Amr.WithPasskey(method), request.Aborted),
+            undo: started => browser.UndoAsync(started, request.Aborted));
+        switch (check)
         {
-            case PasskeyCheck.Accepted(var account, _, _) when requireConfirmed && !account.EmailConfirmed:
-                return Problems.EmailNotConfirmed();
-            case PasskeyCheck.Accepted(var account, _, var method):
+            case PasskeyCheck.Accepted(var account, _, _, SignedInBrowser signedIn):
                 challenges.Clear(context.Response);
-                var issued = await browser.SignInCheckedNowAsync(context, account, request.Body.Remember ?? true, Amr.WithPasskey(method), request.Aborted);
-                await events.RaiseAsync(context, AuthEventKind.SignedIn, account.UserId, issued.Session.SessionId);
-                return TypedResults.Ok(SessionResponse.For(issued.Access.Subject));
+                browser.Append(context.Response, account, signedIn);
+                await events.RaiseAsync(context, AuthEventKind.SignedIn, account.UserId, signedIn.Issued.Session.SessionId);
+                return TypedResults.Ok(SessionResponse.For(signedIn.Issued.Access.Subject));
+            case PasskeyCheck.Accepted:
+                // Only an account whose address must be confirmed first starts no session.
+                return Problems.EmailNotConfirmed();
             case PasskeyCheck.Refused(var refusal):
                 return Rejected(refusal.Reason);
             default:

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Serverless.Auth.Accounts;
 using Serverless.Auth.Http;
 using Serverless.Auth.Mfa;
+using Serverless.Auth.Sessions;
 
 namespace Serverless.Auth.Passkeys;
 
@@ -10,7 +11,8 @@ internal abstract record PasskeyCheck
 {
     /// <param name="Account">The account signed in (as read; its row is written only at the second step).</param>
     /// <param name="Method">RFC 8176: <c>swk</c> for a backup-eligible (synced) passkey, else <c>hwk</c>.</param>
-    public sealed record Accepted(UserAccount Account, PasskeyRecord Passkey, string Method) : PasskeyCheck;
+    /// <param name="Started">What the caller's <c>startAlongside</c> started, if it was given.</param>
+    public sealed record Accepted(UserAccount Account, PasskeyRecord Passkey, string Method, SignedInBrowser? Started = null) : PasskeyCheck;
 
     public sealed record Refused(PasskeyRefusal Refusal) : PasskeyCheck;
 
@@ -35,8 +37,14 @@ internal sealed partial class PasskeySignIns(PasskeyRepository passkeys, UserRep
     /// The second step: the account's second-factor columns with the pending sign-in spent, written in the same transaction
     /// as the use; null when the pending sign-in no longer applies to the account as read.
     /// </param>
+    /// <param name="startAlongside">
+    /// Started at the same time as the use is written (the session of an anonymous sign-in: one storage round trip less
+    /// in sequence), given the account and the method; undone with <paramref name="undo"/> when the write loses (a replay,
+    /// a concurrent use), so nothing it started is ever handed out for a refused answer.
+    /// </param>
     public async Task<PasskeyCheck> CheckAsync(
-        PasskeyCredential credential, IssuedChallenge challenge, string? pendingUserId, Func<UserAccount, MfaState?>? spendPending, CancellationToken cancellationToken)
+        PasskeyCredential credential, IssuedChallenge challenge, string? pendingUserId, Func<UserAccount, MfaState?>? spendPending, CancellationToken cancellationToken,
+        Func<UserAccount, string, Task<SignedInBrowser?>>? startAlongside = null, Func<SignedInBrowser, Task>? undo = null)
     {
         var (credentialId, handleUserId, malformed) = PasskeyCeremony.CredentialIdOf(credential);
         if (credentialId is null)
@@ -91,9 +99,18 @@ internal sealed partial class PasskeySignIns(PasskeyRepository passkeys, UserRep
                 return new PasskeyCheck.Gone();
             }
 
-            if (await passkeys.TryRecordUseAsync(passkey, result.SignCount, result.IsBackedUp, challenge.IssuedAt, spent is null ? null : account, spent, cancellationToken))
+            var method = backupEligible ? "swk" : "hwk";
+            var starting = startAlongside?.Invoke(account, method) ?? Task.FromResult<SignedInBrowser?>(null);
+            var recording = passkeys.TryRecordUseAsync(passkey, result.SignCount, result.IsBackedUp, challenge.IssuedAt, spent is null ? null : account, spent, cancellationToken);
+            await Task.WhenAll(starting, recording);
+            if (await recording)
             {
-                return new PasskeyCheck.Accepted(account, passkey, backupEligible ? "swk" : "hwk");
+                return new PasskeyCheck.Accepted(account, passkey, method, await starting);
+            }
+
+            if (await starting is { } started && undo is not null)
+            {
+                await undo(started);
             }
         }
 

@@ -26,12 +26,22 @@ internal sealed class BrowserSignIn(
     /// </summary>
     public async Task<IssuedSession> SignInCheckedNowAsync(HttpContext context, UserAccount account, bool remember, IReadOnlyList<string> amr, CancellationToken cancellationToken)
     {
-        var presented = devices.Presented(context.Request, EmailAddress.StorageKey(account.Email));
-        var honoured = presented is not null && presented.IsHonouredBy(account, maxDevices) ? presented : null;
-        var signedIn = await StartAsync(context, account, honoured, remember, amr, time.GetUtcNow(), cancellationToken);
+        var signedIn = await StartCheckedNowAsync(context, account, remember, amr, cancellationToken);
         Append(context.Response, account, signedIn);
         return signedIn.Issued;
     }
+
+    /// <summary><see cref="SignInCheckedNowAsync"/> without the cookies yet: the caller appends them (<see cref="Append"/>) once the sign-in is decided.</summary>
+    public Task<SignedInBrowser> StartCheckedNowAsync(HttpContext context, UserAccount account, bool remember, IReadOnlyList<string> amr, CancellationToken cancellationToken)
+    {
+        var presented = devices.Presented(context.Request, EmailAddress.StorageKey(account.Email));
+        var honoured = presented is not null && presented.IsHonouredBy(account, maxDevices) ? presented : null;
+        return StartAsync(context, account, honoured, remember, amr, time.GetUtcNow(), cancellationToken);
+    }
+
+    /// <summary>A session started for a sign-in that did not happen after all (its answer lost a race): ended before anyone got it.</summary>
+    public Task UndoAsync(SignedInBrowser signedIn, CancellationToken cancellationToken) =>
+        sessions.EndAsync(signedIn.Issued.Session.UserId, signedIn.Issued.Session.SessionId, cancellationToken);
 
     /// <param name="honouredDevice">The device cookie the browser presented, if the account honours it: issued again, not a new one.</param>
     public async Task<SignedInBrowser> StartAsync(

@@ -25,7 +25,11 @@ internal sealed class ValidatedTokens
     internal readonly record struct Digest(UInt128 High, UInt128 Low)
     {
         /// <param name="token">An ASCII token of at most <see cref="AccessTokens.MaxTokenBytes"/> characters (the caller checks both).</param>
-        public static Digest Of(string token)
+        public static Digest Of(string token) => Of(token.AsSpan());
+
+        /// <summary>The same digest, from the characters where they are (a request header): no string is made.</summary>
+        /// <param name="token">An ASCII token of at most <see cref="AccessTokens.MaxTokenBytes"/> characters (the caller checks both).</param>
+        public static Digest Of(ReadOnlySpan<char> token)
         {
             // The ASCII bytes, not the UTF-16 ones: half the input to hash on every protected request.
             if (token.Length > AccessTokens.MaxTokenBytes)

@@ -319,9 +319,18 @@ public sealed class PasskeySignInTests(AzuriteFixture azurite) : IAsyncLifetime
         var visitor = new SessionClient(api.Client);
         var credential = authenticator.Assert(await LoginOptionsAsync(visitor));
         var onOther = visitor.CopyTo(other.Client);
-        var answers = await Task.WhenAll(LoginAsync(visitor, credential), LoginAsync(onOther, credential), LoginAsync(visitor.CopyTo(api.Client), credential));
+        var third = visitor.CopyTo(api.Client);
+        var answers = await Task.WhenAll(LoginAsync(visitor, credential), LoginAsync(onOther, credential), LoginAsync(third, credential));
         Assert.Single(answers, a => a.StatusCode == HttpStatusCode.OK);
         Assert.Equal(2, answers.Count(a => a.StatusCode == HttpStatusCode.Unauthorized));
+
+        // The losers' sessions, started while their answers were being written, were ended: the signup's and the winner's are left.
+        var winner = new[] { visitor, onOther, third }[Array.FindIndex(answers, a => a.StatusCode == HttpStatusCode.OK)];
+        var sessions = await ResponseAssert.JsonAsync(await winner.SessionsAsync(), HttpStatusCode.OK);
+        Assert.Equal(2, sessions.GetArrayLength());
+        var rows = await new TableClient(azurite.ConnectionString, settings["Auth:Storage:SessionsTable"]!)
+            .QueryAsync<TableEntity>(e => e.PartitionKey == member.UserId, cancellationToken: Ct).ToListAsync(Ct);
+        Assert.Equal(2, rows.Count);
     }
 
     [Fact]
