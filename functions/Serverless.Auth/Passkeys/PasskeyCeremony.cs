@@ -199,8 +199,7 @@ internal sealed partial class PasskeyCeremony
     /// </summary>
     private static bool IsWholeDerSignature(byte[] publicKey, byte[] signature)
     {
-        var key = new CredentialPublicKey(publicKey);
-        if (!key.IsSameAlg(COSE.Algorithm.ES256) && !key.IsSameAlg(COSE.Algorithm.ES384) && !key.IsSameAlg(COSE.Algorithm.ES512))
+        if (!IsEllipticCurveKey(publicKey))
         {
             return true;
         }
@@ -212,6 +211,44 @@ internal sealed partial class PasskeyCeremony
         }
         catch (System.Formats.Asn1.AsnContentException)
         {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Whether a stored COSE key (as the library wrote it at registration) is an EC2 key, read with the BCL's CBOR reader:
+    /// the library's own key object would import the key, half the cost of the verification that follows.
+    /// </summary>
+    private static bool IsEllipticCurveKey(byte[] coseKey)
+    {
+        try
+        {
+            var reader = new CborReader(coseKey, CborConformanceMode.Lax);
+            var entries = reader.ReadStartMap() ?? 0;
+            for (var i = 0; i < entries; i++)
+            {
+                // Each entry is a label, then its value: the value of kty (label 1) is the one wanted.
+                var isKeyType = reader.PeekState() == CborReaderState.UnsignedInteger
+                    ? reader.ReadInt32() == (int)COSE.KeyCommonParameter.KeyType
+                    : SkipLabel(reader);
+                if (isKeyType)
+                {
+                    return reader.ReadInt32() == (int)COSE.KeyType.EC2;
+                }
+
+                reader.SkipValue();
+            }
+        }
+        catch (Exception e) when (e is CborContentException or InvalidOperationException or OverflowException)
+        {
+            return false;
+        }
+
+        return false;
+
+        static bool SkipLabel(CborReader reader)
+        {
+            reader.SkipValue();
             return false;
         }
     }
