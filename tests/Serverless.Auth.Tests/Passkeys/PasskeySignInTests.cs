@@ -421,6 +421,25 @@ public sealed class PasskeySignInTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WhereConfirmationIsRequiredAnUnconfirmedAccountsPasskeyStartsNoSession()
+    {
+        var member = await SignUpAsync("passkey-unconfirmed");
+        using var authenticator = NewAuthenticator();
+        await RegisterAsync(member.Session, authenticator);
+
+        // The same tables, served by an instance that requires confirmed addresses (set after this account was made).
+        var strict = new Dictionary<string, string?>(settings) { ["Auth:Email:RequireConfirmed"] = "true" };
+        await using var confirming = await TestApi.StartAsync(strict, builder => builder.Services.RemoveMailAndCleanup(), cancellationToken: Ct);
+        var visitor = new SessionClient(confirming.Client);
+        var refused = await ResponseAssert.ProblemAsync(await LoginAsync(visitor, authenticator.Assert(await LoginOptionsAsync(visitor))), HttpStatusCode.Forbidden);
+        Assert.Equal("email_not_confirmed", refused.GetProperty("code").GetString());
+        Assert.Null(visitor.Access);
+        var rows = await new TableClient(azurite.ConnectionString, settings["Auth:Storage:SessionsTable"]!)
+            .QueryAsync<TableEntity>(e => e.PartitionKey == member.UserId, cancellationToken: Ct).ToListAsync(Ct);
+        Assert.Single(rows); // the signup's session only
+    }
+
+    [Fact]
     public async Task DeletingTheAccountRemovesItsPasskeys()
     {
         var member = await SignUpAsync("passkey-account-gone");
