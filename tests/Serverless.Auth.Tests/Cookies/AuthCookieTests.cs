@@ -86,4 +86,62 @@ public sealed class AuthCookieTests
     [InlineData("")]
     public void BadCookieNamesAreRefused(string name) =>
         Assert.Contains("Auth__Cookie__Name", new AuthCookieOptionsValidator().Validate(null, new AuthCookieOptions { Name = name }).FailureMessage, StringComparison.Ordinal);
+
+    /// <summary>
+    /// The fast read of protected endpoints (<see cref="AuthCookie.TryReadOne"/>) answers exactly when
+    /// <see cref="AuthCookie.ReadAll"/> would give one value, and with that value: several copies of one value count
+    /// once, two different values (or more than ReadAll accepts) never give one.
+    /// </summary>
+    [Theory]
+    [InlineData(new[] { "auth=a1" }, "a1")]
+    [InlineData(new[] { "other=x; auth=a1; more=y" }, "a1")]
+    [InlineData(new[] { " auth = \"a1\" " }, "a1")]
+    [InlineData(new[] { "auth=a1; auth=a1" }, "a1")]
+    [InlineData(new[] { "auth=a1", "auth=a1" }, "a1")]
+    [InlineData(new[] { "auth=; auth=a1; auth=\"\"" }, "a1")]
+    [InlineData(new[] { "x=1", "auth=a1" }, "a1")]
+    [InlineData(new[] { "auth=a1; auth=a2" }, null)]
+    [InlineData(new[] { "auth=a1", "auth=a2" }, null)]
+    [InlineData(new[] { "auth=a1; auth=a2; auth=a1" }, null)]
+    [InlineData(new[] { "Auth=a1" }, null)]
+    [InlineData(new[] { "auth2=a1; xauth=a2" }, null)]
+    [InlineData(new[] { "auth=" }, null)]
+    [InlineData(new[] { "" }, null)]
+    [InlineData(new string[0], null)]
+    [InlineData(new[] { "auth=1; auth=2; auth=3; auth=4; auth=5" }, null)]
+    public void TheOneValueReadAgreesWithReadAll(string[] cookieHeaders, string? expected)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Headers.Cookie = cookieHeaders;
+        var cookie = new AuthCookie(Options.Create(new AuthCookieOptions { Secure = false }));
+
+        var all = cookie.ReadAll(context.Request);
+        var one = cookie.TryReadOne(context.Request, out var value) ? value.ToString() : null;
+
+        Assert.Equal(expected, one);
+        Assert.Equal(expected, all.Count == 1 ? all[0] : null);
+    }
+
+    /// <summary>The fast read of a Bearer token gives <see cref="BearerToken.Read"/>'s token, for one Authorization header only.</summary>
+    [Theory]
+    [InlineData(new[] { "Bearer abc" }, "abc")]
+    [InlineData(new[] { "bearer  abc  " }, "abc")]
+    [InlineData(new[] { "Bearer " }, null)]
+    [InlineData(new[] { "Bearer    " }, null)]
+    [InlineData(new[] { "Basic abc" }, null)]
+    [InlineData(new[] { "Bearer abc", "Bearer abc" }, null)]
+    [InlineData(new string[0], null)]
+    public void TheOneBearerReadAgreesWithRead(string[] authorization, string? expected)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Headers.Authorization = authorization;
+
+        var one = BearerToken.TryReadOne(context.Request, out var token) ? token.ToString() : null;
+
+        Assert.Equal(expected, one);
+        if (expected is not null)
+        {
+            Assert.Equal(expected, BearerToken.Read(context.Request));
+        }
+    }
 }

@@ -65,6 +65,32 @@ public sealed class AccessTokensTests
         Assert.Null(await tokens.ValidateAsync(issued.Value));
     }
 
+    /// <summary>
+    /// The cache-only lookup of protected endpoints (<see cref="AccessTokens.FindValidated"/>) answers only for a token
+    /// validated here before and still within its lifetime, with ValidateAsync's subject; anything else is left to it.
+    /// </summary>
+    [Fact]
+    public async Task TheCacheOnlyLookupAgreesWithValidation()
+    {
+        var tokens = Create();
+        var issued = tokens.Issue("user-1", "ann@example.com", "session-1");
+        Assert.Null(tokens.FindValidated(issued.Value));
+
+        Assert.Equal(issued.Subject, await tokens.ValidateAsync(issued.Value));
+        Assert.Equal(issued.Subject, tokens.FindValidated(issued.Value));
+        Assert.Equal(issued.Subject, tokens.FindValidated(("x" + issued.Value + "x").AsSpan(1, issued.Value.Length)));
+        Assert.Null(tokens.FindValidated(issued.Value.AsSpan(0, issued.Value.Length - 1)));
+        Assert.Null(tokens.FindValidated(issued.Value[..^1] + (issued.Value[^1] == 'A' ? 'B' : 'A')));
+        Assert.Null(tokens.FindValidated(issued.Value[..^1] + "\u00e9"));
+        Assert.Null(tokens.FindValidated(""));
+
+        clock.Advance(TimeSpan.FromMinutes(30) + TimeSpan.FromSeconds(29));
+        Assert.Equal(issued.Subject, tokens.FindValidated(issued.Value));
+        clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.Null(tokens.FindValidated(issued.Value));
+        Assert.Null(await tokens.ValidateAsync(issued.Value));
+    }
+
     [Fact]
     public async Task TokenFromTheFutureIsRejected()
     {
