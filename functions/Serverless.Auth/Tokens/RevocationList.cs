@@ -69,8 +69,23 @@ internal sealed partial class RevocationList(
 
     /// <summary>From memory only: whether a session, or everything its user started before a cut-off, has been ended.</summary>
     public bool IsSessionEnded(string userId, string sessionId, DateTimeOffset startedAt) =>
-        revoked.ContainsKey(SessionPrefix + sessionId)
+        IsSessionRevoked(sessionId)
         || (userCutoffs.TryGetValue(userId, out var user) && startedAt < user.Cutoff);
+
+    // "sid:" + the session id, looked up on every authenticated request: the key is put together on the stack.
+    private bool IsSessionRevoked(string sessionId)
+    {
+        const int MaxStackKey = 256;
+        if (SessionPrefix.Length + sessionId.Length > MaxStackKey)
+        {
+            return revoked.ContainsKey(SessionPrefix + sessionId);
+        }
+
+        Span<char> key = stackalloc char[SessionPrefix.Length + sessionId.Length];
+        SessionPrefix.CopyTo(key);
+        sessionId.CopyTo(key[SessionPrefix.Length..]);
+        return revoked.GetAlternateLookup<ReadOnlySpan<char>>().ContainsKey(key);
+    }
 
     /// <summary>
     /// Whether a cut-off of the user ends a session started at <paramref name="startedAt"/>, asking storage (one
