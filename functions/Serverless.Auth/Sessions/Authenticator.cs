@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Serverless.Auth.Cookies;
 using Serverless.Auth.Http;
@@ -15,23 +16,70 @@ internal sealed class Authenticator(AccessTokens tokens, RevocationList revocati
     /// valid one speaks for the same user: a planted cookie never signs the request in as someone else.
     /// </summary>
     public ValueTask<TokenSubject?> AuthenticateAsync(HttpContext context) =>
-        // The usual request: one token, validated here before. Found from the header's characters (the cache and
-        // the clock, as ValidateAsync checks them, without making the token a string); revocation is still asked.
-        KnownToken(context.Request) is { } known ? NotRevokedAsync(known, context.RequestAborted) : ReadAndValidateAsync(context);
+        // The usual request: one token, validated here before. Found without making the token a string (the cache and
+        // the clock, as ValidateAsync checks them); revocation is still asked, every time.
+        KnownToken(context) is { } known ? NotRevokedAsync(known, context.RequestAborted) : ReadAndValidateAsync(context);
 
     /// <summary>
     /// The subject of the one token the request presents (the Bearer one if there is an Authorization header, else
     /// the one access cookie value) when this instance has validated it before and it is still within its lifetime;
     /// null for anything else (no token, several, one seen for the first time or no longer valid): the full path decides.
     /// </summary>
-    private TokenSubject? KnownToken(HttpRequest request)
+    private TokenSubject? KnownToken(HttpContext context)
     {
+        var request = context.Request;
+        var bearer = request.Headers.Authorization.Count > 0;
+        var credential = bearer ? request.Headers.Authorization : request.Headers.Cookie;
+        var memos = credential.Count == 1 ? SequentialConnectionItems(context) : null;
+        if (memos is not null && memos.TryGetValue(this, out var remembered) && remembered is ConnectionMemo memo
+            && ReferenceEquals(memo.Header, credential[0]) && memo.Bearer == bearer)
+        {
+            if (tokens.IsStillValid(memo.Token))
+            {
+                return memo.Token.Subject;
+            }
+
+            memos.Remove(this);
+            return null;
+        }
+
         ReadOnlySpan<char> token;
-        var presented = request.Headers.Authorization.Count > 0
-            ? BearerToken.TryReadOne(request, out token)
-            : cookies.Access.TryReadOne(request, out token);
-        return presented ? tokens.FindValidated(token) : null;
+        var presented = bearer ? BearerToken.TryReadOne(request, out token) : cookies.Access.TryReadOne(request, out token);
+        if (!presented || tokens.FindValidated(token) is not { } validated)
+        {
+            return null;
+        }
+
+        if (memos is not null)
+        {
+            memos[this] = new ConnectionMemo(credential[0]!, bearer, validated);
+        }
+
+        return validated.Subject;
     }
+
+    /// <summary>
+    /// The items of the connection when it carries one request at a time (HTTP/1.x on Kestrel): where
+    /// <see cref="ConnectionMemo"/> is kept. Null elsewhere (HTTP/2 and 3 run a connection's requests at once; hosts
+    /// without connection items).
+    /// </summary>
+    private static IDictionary<object, object?>? SequentialConnectionItems(HttpContext context) =>
+        (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
+            && context.Features.Get<IConnectionItemsFeature>() is { } connection
+            ? connection.Items
+            : null;
+
+    /// <summary>
+    /// The credential header the connection's last request presented and the validated token it carried. Kestrel
+    /// reuses a header's string on a connection while the next request sends the same bytes (and makes a new string
+    /// when they differ; strings never change), so the very same string object means the very same characters, hence
+    /// the same token: its subject is answered without reading or hashing the header again (a browser or API client
+    /// sends the same cookie on every request of a kept-alive connection). The token's lifetime is checked on every
+    /// use, as on a cache hit, and revocation by the caller, every time. Keyed by the <see cref="Authenticator"/> in
+    /// the connection's items; it holds the header string Kestrel already holds for that reuse, and nothing a request
+    /// with other bytes (another user behind the same proxy connection) could match.
+    /// </summary>
+    private sealed record ConnectionMemo(string Header, bool Bearer, ValidatedTokens.Entry Token);
 
     private async ValueTask<TokenSubject?> ReadAndValidateAsync(HttpContext context)
     {

@@ -135,12 +135,17 @@ internal sealed class AccessTokens
     }
 
     /// <summary>
-    /// <see cref="ValidateAsync"/>'s answer when this token was validated here before and is still within its lifetime
-    /// (the same checks on the same cache), from the characters where they are: a protected request's token is read
-    /// from its header without making a string. Null means "not known to be valid": call <see cref="ValidateAsync"/>.
+    /// This token's cache entry when it was validated here before and is still within its lifetime (the same checks on
+    /// the same cache: its <c>Subject</c> is <see cref="ValidateAsync"/>'s answer), from the characters where they are:
+    /// a protected request's token is read from its header without making a string. Null means "not known to be
+    /// valid": call <see cref="ValidateAsync"/>.
     /// </summary>
-    public TokenSubject? FindValidated(ReadOnlySpan<char> token) =>
-        IsHashable(token) && validated.Find(ValidatedTokens.Digest.Of(token)) is { } known && IsStillValid(known) ? known.Subject : null;
+    public ValidatedTokens.Entry? FindValidated(ReadOnlySpan<char> token) =>
+        IsHashable(token) && validated.Find(ValidatedTokens.Digest.Of(token)) is { } known && IsStillValid(known) ? known : null;
+
+    /// <summary>Whether a validated token is still within its lifetime by the clock: checked again on every use.</summary>
+    public bool IsStillValid(ValidatedTokens.Entry known) =>
+        IsWithinLifetime(known.NotBefore, known.Subject.ExpiresAt.UtcDateTime) && !IsIssuedInTheFuture(known.Subject.IssuedAt.UtcDateTime);
 
     /// <summary>Signature, algorithm, type, issuer, audience and lifetime; null when any check fails.</summary>
     public async Task<TokenSubject?> ValidateAsync(string? token)
@@ -175,9 +180,6 @@ internal sealed class AccessTokens
     // A compact JWT is ASCII (base64url and dots) by definition; anything else is refused before it is hashed.
     private static bool IsHashable(ReadOnlySpan<char> token) =>
         !token.IsEmpty && token.Length <= MaxTokenBytes && System.Text.Ascii.IsValid(token);
-
-    private bool IsStillValid(ValidatedTokens.Entry known) =>
-        IsWithinLifetime(known.NotBefore, known.Subject.ExpiresAt.UtcDateTime) && !IsIssuedInTheFuture(known.Subject.IssuedAt.UtcDateTime);
 
     private static TokenSubject? Subject(JsonWebToken jwt) =>
         jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Sub, out var userId)

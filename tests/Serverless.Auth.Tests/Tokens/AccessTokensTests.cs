@@ -77,17 +77,20 @@ public sealed class AccessTokensTests
         Assert.Null(tokens.FindValidated(issued.Value));
 
         Assert.Equal(issued.Subject, await tokens.ValidateAsync(issued.Value));
-        Assert.Equal(issued.Subject, tokens.FindValidated(issued.Value));
-        Assert.Equal(issued.Subject, tokens.FindValidated(("x" + issued.Value + "x").AsSpan(1, issued.Value.Length)));
+        Assert.Equal(issued.Subject, tokens.FindValidated(issued.Value)?.Subject);
+        Assert.Equal(issued.Subject, tokens.FindValidated(("x" + issued.Value + "x").AsSpan(1, issued.Value.Length))?.Subject);
         Assert.Null(tokens.FindValidated(issued.Value.AsSpan(0, issued.Value.Length - 1)));
         Assert.Null(tokens.FindValidated(issued.Value[..^1] + (issued.Value[^1] == 'A' ? 'B' : 'A')));
         Assert.Null(tokens.FindValidated(issued.Value[..^1] + "\u00e9"));
         Assert.Null(tokens.FindValidated(""));
 
+        var entry = tokens.FindValidated(issued.Value)!;
         clock.Advance(TimeSpan.FromMinutes(30) + TimeSpan.FromSeconds(29));
-        Assert.Equal(issued.Subject, tokens.FindValidated(issued.Value));
+        Assert.Equal(issued.Subject, tokens.FindValidated(issued.Value)?.Subject);
+        Assert.True(tokens.IsStillValid(entry));
         clock.Advance(TimeSpan.FromSeconds(2));
         Assert.Null(tokens.FindValidated(issued.Value));
+        Assert.False(tokens.IsStillValid(entry));
         Assert.Null(await tokens.ValidateAsync(issued.Value));
     }
 

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using Serverless.Auth.Http;
 using Serverless.Auth.Tests.Infrastructure;
 using Serverless.Auth.Tests.Sessions;
 using Serverless.Auth.Tokens;
@@ -83,6 +84,46 @@ public sealed class ValidatedTokensTests(AzuriteFixture azurite) : IAsyncLifetim
 
         await ResponseAssert.ProblemAsync(await browser.VerifyAsync(), HttpStatusCode.Unauthorized);
     }
+
+    /// <summary>
+    /// One kept-alive connection, where the authenticator remembers the last credential header it was sent (the same
+    /// string object Kestrel reuses for the same bytes): every request is still answered for its own token (the same
+    /// cookie again, another user's, the first again, a Bearer token beside a cookie), a logout made elsewhere refuses
+    /// the next request on it, and so does the end of the token's lifetime.
+    /// </summary>
+    [Fact]
+    public async Task OneKeptAliveConnectionAnswersEveryRequestForItsOwnToken()
+    {
+        using var connection = new HttpClient(new SocketsHttpHandler { UseCookies = false, MaxConnectionsPerServer = 1 }) { BaseAddress = api.BaseAddress };
+        var (ann, annEmail) = await SignedUpAndVerifiedAsync();
+        var (bob, bobEmail) = await SignedUpAndVerifiedAsync();
+        var annHere = ann.CopyTo(connection);
+        var bobHere = bob.CopyTo(connection);
+
+        Assert.Equal(annEmail, await EmailAsync(annHere.VerifyAsync()));
+        Assert.Equal(annEmail, await EmailAsync(annHere.VerifyAsync()));
+        Assert.Equal(bobEmail, await EmailAsync(bobHere.VerifyAsync()));
+        Assert.Equal(annEmail, await EmailAsync(annHere.VerifyAsync()));
+        using (var bearer = new HttpRequestMessage(HttpMethod.Get, AuthApi.Verify.Path))
+        {
+            bearer.Headers.Add("Cookie", $"auth={ann.Access}");
+            bearer.Headers.Authorization = new("Bearer", bob.Access);
+            Assert.Equal(bobEmail, await EmailAsync(connection.SendAsync(bearer, TestContext.Current.CancellationToken)));
+        }
+
+        Assert.Equal(annEmail, await EmailAsync(annHere.VerifyAsync()));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await ann.LogoutAsync()).StatusCode);
+        await ResponseAssert.ProblemAsync(await annHere.VerifyAsync(), HttpStatusCode.Unauthorized);
+        Assert.Equal(bobEmail, await EmailAsync(bobHere.VerifyAsync()));
+        Assert.Equal(bobEmail, await EmailAsync(bobHere.VerifyAsync()));
+
+        clock.Advance(TimeSpan.FromSeconds(61)); // lifetime 30 s + 30 s skew: over
+        await ResponseAssert.ProblemAsync(await bobHere.VerifyAsync(), HttpStatusCode.Unauthorized);
+    }
+
+    private static async Task<string?> EmailAsync(Task<HttpResponseMessage> response) =>
+        (await ResponseAssert.JsonAsync(await response, HttpStatusCode.OK)).GetProperty("email").GetString();
 
     [Fact]
     public async Task TheCacheStaysBoundedAndEvictedTokensStillValidate()
