@@ -296,11 +296,11 @@ internal sealed partial class PasskeyCeremony
             return false;
         }
 
-        var decoded = new[] { credential.RawId, body.ClientDataJSON, body.AttestationObject, body.AuthenticatorData, body.Signature, body.UserHandle }.Select(Decode).ToArray();
+        string?[] fields = [credential.RawId, body.ClientDataJSON, body.AttestationObject, body.AuthenticatorData, body.Signature, body.UserHandle];
+        var decoded = fields.Select(Decode).ToArray();
         if (decoded[0] is not { Length: > 0 and <= 1023 } id || decoded[1] is not { Length: > 0 } clientData
             || credential.Id != credential.RawId
-            || decoded.Zip(new[] { credential.RawId, body.ClientDataJSON, body.AttestationObject, body.AuthenticatorData, body.Signature, body.UserHandle })
-                .Any(pair => pair.Second is { Length: > 0 } && pair.First is null))
+            || fields.Zip(decoded).Any(pair => pair.First is { Length: > 0 } && pair.Second is null))
         {
             refusal = new PasskeyRefusal("The credential's id, rawId and response fields must be base64url (id equal to rawId, at most 1023 bytes).");
             return false;
