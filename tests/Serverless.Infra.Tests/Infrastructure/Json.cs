@@ -27,9 +27,18 @@ public static class Json
 
     public static bool Flag(this JsonNode node, params string[] path) => node.At(path).GetValue<bool>();
 
-    /// <summary>The Function App's siteConfig.appSettings as name → value (values as written: literal or ARM expression).</summary>
+    /// <summary>
+    /// The Function App's siteConfig.appSettings as name → value (values as written: literal or ARM expression). A snapshot
+    /// holds them as an array; the compiled template as one expression, because the list ends with the OpenID Connect
+    /// providers' settings (a variable): there, the settings written out are read from it (<see cref="ArmExpression"/>).
+    /// </summary>
     public static IReadOnlyDictionary<string, string> AppSettings(this JsonObject site) =>
-        site.At("properties", "siteConfig", "appSettings").AsArray()
-            .Select(setting => setting!.AsObject())
-            .ToDictionary(setting => setting.Text("name"), setting => setting["value"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : setting["value"]?.Raw() ?? "");
+        site.At("properties", "siteConfig", "appSettings") switch
+        {
+            JsonArray array => array
+                .Select(setting => setting!.AsObject())
+                .ToDictionary(setting => setting.Text("name"), setting => setting["value"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : setting["value"]?.Raw() ?? ""),
+            var expression => ArmExpression.CreatedObjects(expression.GetValue<string>())
+                .ToDictionary(setting => ArmExpression.Literal(setting["name"]) ?? setting["name"], setting => ArmExpression.AsWritten(setting["value"])),
+        };
 }
