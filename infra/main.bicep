@@ -1,11 +1,12 @@
 // Serverless auth API on Azure Functions (Flex Consumption), secure by default:
 // user-assigned managed identity for every data-plane call, no storage keys, the JWT signing keys,
-// the server key and the SMTP password in Key Vault, telemetry with Entra ID auth, and platform CORS for credentialed frontends.
+// the server key, the SMTP password and the OpenID Connect client secrets in Key Vault, telemetry with Entra ID auth, and platform CORS for credentialed frontends.
 // Deploy with `azd up`, or `az deployment group create --template-file infra/main.bicep --parameters infra/main.bicepparam`.
 targetScope = 'resourceGroup'
 
 import { checkedOrigins, checkedLinkBaseUrl, checkedRpId, checkedCeremonyOrigins } from 'app/origins.bicep'
 import { checkedSecret, checkedDistinctSecret, checkedPem, checkedSmtpPassword } from 'app/secrets.bicep'
+import { oidcProvider, checkedOidcProviders, checkedOidcClientSecret } from 'app/oidc.bicep'
 
 @description('Environment name (azd AZURE_ENV_NAME); part of the resource token and the azd-env-name tag.')
 @minLength(1)
@@ -197,6 +198,15 @@ param passkeyRpName string = ''
 @maxLength(100)
 param passkeyOrigins string[] = []
 
+@description('OpenID Connect providers users may sign in with (social sign-in), e.g. [{ name: \'google\', clientId: \'<id>.apps.googleusercontent.com\' }, { name: \'okta\', authority: \'https://example.okta.com\', clientId: \'<id>\', displayName: \'Okta\' }]: app settings Auth__Oidc__Providers__<name>__Authority, __ClientId, __ClientSecret (Key Vault reference), __Scopes, __DisplayName, __TrustEmail (the optional ones only when given). Each provider\'s redirect URI, to register at the provider, is in the output OIDC_REDIRECT_URIS. A bad name, a name given twice, an authority that is not https, a missing authority (other than for google and microsoft), client id or client secret fails the deployment before anything is created. Empty (default): no social sign-in.')
+@minLength(0)
+@maxLength(20)
+param oidcProviders oidcProvider[] = []
+
+@description('Client secrets of oidcProviders by provider name, e.g. { google: \'<secret>\' }, stored in Key Vault only (secret oidc-<name>-client-secret, app setting Auth__Oidc__Providers__<name>__ClientSecret). A secret is written as a new version when given; a provider left out keeps the version already in Key Vault, and then needs clientSecretInKeyVault. Required for each provider on its first deployment.')
+@secure()
+param oidcClientSecrets { *: string } = {}
+
 @description('Memory per Flex Consumption instance in MB.')
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
@@ -236,6 +246,10 @@ var checkedEmailLinkBaseUrl = checkedLinkBaseUrl(emailLinkBaseUrl, corsAllowedOr
 var checkedPasskeyRpId = checkedRpId(passkeyRpId)
 var checkedPasskeyOrigins = checkedCeremonyOrigins(passkeyOrigins, checkedPasskeyRpId, corsAllowedOrigins)
 
+// The app refuses to start on a provider it cannot use; refuse it here first (the client secrets are checked with
+// their Key Vault entries below).
+var checkedOidc = checkedOidcProviders(oidcProviders)
+
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var names = {
@@ -261,7 +275,14 @@ var keyVaultSecrets = [
   // Only a relay with a user name authenticates, so only then is the password granted and referenced.
   { name: 'smtp-password', appSetting: 'Auth__Email__SmtpPassword', value: checkedSmtpPassword(smtpPassword, smtpUser, smtpPasswordInKeyVault), used: !empty(smtpUser) }
 ]
-var usedKeyVaultSecrets = filter(keyVaultSecrets, secret => secret.used)
+// One client secret per OpenID Connect provider, always used: a provider without its secret cannot sign anyone in.
+var oidcKeyVaultSecrets = map(checkedOidc, provider => {
+  name: 'oidc-${provider.name}-client-secret'
+  appSetting: 'Auth__Oidc__Providers__${provider.name}__ClientSecret'
+  value: checkedOidcClientSecret(oidcClientSecrets, provider, checkedOidc)
+  used: true
+})
+var usedKeyVaultSecrets = concat(filter(keyVaultSecrets, secret => secret.used), oidcKeyVaultSecrets)
 var tableNames = [usersTableName, revocationsTableName, loginThrottleTableName, sessionsTableName, mailTokensTableName, mailQuotasTableName, notesTableName]
 // The poison queue name is the Functions queue trigger's own convention (<queue>-poison); the Standalone sender uses it too.
 var queueNames = [emailQueueName, '${emailQueueName}-poison']
@@ -361,6 +382,7 @@ module functionApp 'app/function.bicep' = {
     passkeyRpId: checkedPasskeyRpId
     passkeyRpName: passkeyRpName
     passkeyOrigins: checkedPasskeyOrigins
+    oidcProviders: checkedOidc
     jwtIssuer: jwtIssuer
     jwtSigningMode: jwtSigningMode
     jwtAudience: jwtAudience
@@ -389,3 +411,5 @@ output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_APPLICATION_INSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
 output AZURE_MANAGED_IDENTITY_NAME string = identity.outputs.name
 output ALLOWED_ORIGINS string = join(corsAllowedOrigins, ',')
+// Register each at its provider (the app sends the same URI, from Auth__Oidc__RedirectBaseUrl).
+output OIDC_REDIRECT_URIS { *: string } = functionApp.outputs.oidcRedirectUris

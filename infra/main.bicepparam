@@ -69,6 +69,16 @@ param passkeyRpId = readEnvironmentVariable('AUTH_PASSKEYS_RP_ID', '')
 param passkeyRpName = readEnvironmentVariable('AUTH_PASSKEYS_RP_NAME', '')
 param passkeyOrigins = filter(map(split(readEnvironmentVariable('AUTH_PASSKEYS_ORIGINS', ''), ','), origin => trim(origin)), origin => !empty(origin))
 
+// Social sign-in: off until AUTH_OIDC_PROVIDERS lists providers, as JSON (name: 1-32 lower-case letters and digits;
+// authority only for a provider other than google and microsoft; optional scopes, displayName, trustEmail):
+//   azd env set AUTH_OIDC_PROVIDERS '[{"name":"google","clientId":"<id>.apps.googleusercontent.com"},{"name":"okta","authority":"https://example.okta.com","clientId":"<id>","displayName":"Okta"}]'
+//   azd env set AUTH_OIDC_CLIENT_SECRETS '{"google":"<secret>","okta":"<secret>"}'
+// Each secret goes to Key Vault (secret oidc-<name>-client-secret). A later provision may leave a provider out of
+// AUTH_OIDC_CLIENT_SECRETS to keep its secret, with "clientSecretInKeyVault": true on that provider. Register the
+// redirect URIs of the output OIDC_REDIRECT_URIS at the providers (azd env get-value OIDC_REDIRECT_URIS).
+param oidcProviders = json(readEnvironmentVariable('AUTH_OIDC_PROVIDERS', '[]'))
+param oidcClientSecrets = json(readEnvironmentVariable('AUTH_OIDC_CLIENT_SECRETS', '{}'))
+
 // Re-provisioning after `azd down` (README "Deploy to Azure"): recover the soft-deleted vault, or salt
 // its name to create a new one.
 param keyVaultCreateMode = readEnvironmentVariable('AZURE_KEY_VAULT_CREATE_MODE', 'default')

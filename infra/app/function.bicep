@@ -6,6 +6,8 @@
 // no FTP; the site PUT fails with 400), no FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION /
 // WEBSITE_RUN_FROM_PACKAGE, no alwaysOn, linuxFxVersion, netFrameworkVersion, use32BitWorkerProcess.
 
+import { oidcProvider } from 'oidc.bicep'
+
 @description('Name of the Function App (also its default host name).')
 @minLength(2)
 @maxLength(60)
@@ -114,6 +116,9 @@ param passkeyRpName string
 @description('Checked frontend origins allowed to run a passkey ceremony; empty: the allowedOrigins under passkeyRpId.')
 param passkeyOrigins string[]
 
+@description('Checked OpenID Connect providers (main.bicep oidcProviders); each client secret is the Key Vault reference keyVaultSecretUris holds under Auth__Oidc__Providers__<name>__ClientSecret.')
+param oidcProviders oidcProvider[]
+
 @description('JWT issuer; empty means the API base URL.')
 param jwtIssuer string
 @description('ES256, ES256+HS256 or HS256 (main.bicep jwtSigningMode): decides the default issuer.')
@@ -147,7 +152,25 @@ param cookiePartitioned bool
 @description('Cookie Domain attribute; empty for a host-only cookie.')
 param cookieDomain string
 
-var apiBaseUrl = 'https://${name}.azurewebsites.net/api'
+// The app's public URL. Not site.properties.defaultHostName: the site's own settings cannot depend on the site; the
+// default host name of an app is <name>.azurewebsites.net.
+var appBaseUrl = 'https://${name}.azurewebsites.net'
+var apiBaseUrl = '${appBaseUrl}/api'
+// The app's redirect URI for a provider: <Auth__Oidc__RedirectBaseUrl>/api/auth/oidc/<name>/callback.
+var oidcRedirectUris = toObject(oidcProviders, provider => provider.name, provider => '${appBaseUrl}/api/auth/oidc/${provider.name}/callback')
+// Per provider: the client id, the client secret as a versionless Key Vault reference, and the optional settings only
+// when given (absent, the app's defaults apply: the built-in providers' authorities, openid email profile, ...).
+var oidcAppSettings = flatten(map(oidcProviders, provider => concat(
+  [
+    { name: 'Auth__Oidc__Providers__${provider.name}__ClientId', value: provider.clientId }
+    { name: 'Auth__Oidc__Providers__${provider.name}__ClientSecret', value: '@Microsoft.KeyVault(SecretUri=${keyVaultSecretUris['Auth__Oidc__Providers__${provider.name}__ClientSecret']})' }
+  ],
+  filter([
+    { name: 'Auth__Oidc__Providers__${provider.name}__Authority', value: provider.?authority ?? '' }
+    { name: 'Auth__Oidc__Providers__${provider.name}__Scopes', value: provider.?scopes ?? '' }
+    { name: 'Auth__Oidc__Providers__${provider.name}__DisplayName', value: provider.?displayName ?? '' }
+    { name: 'Auth__Oidc__Providers__${provider.name}__TrustEmail', value: provider.?trustEmail == null ? '' : provider.trustEmail! ? 'true' : 'false' }
+  ], setting => !empty(setting.value)))))
 var queueServiceUri = 'https://${storage.name}.queue.${environment().suffixes.storage}'
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
@@ -287,6 +310,10 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'Auth__Cookie__Partitioned', value: cookiePartitioned ? 'true' : 'false' }
         { name: 'Auth__Cookie__Domain', value: cookieDomain }
         { name: 'Auth__AllowedOrigins', value: join(allowedOrigins, ',') }
+        // Social sign-in: the redirect URIs are built on this base (the app would otherwise see the host's internal
+        // scheme and host, DESIGN "What the worker sees in Azure"), then one group of settings per provider.
+        { name: 'Auth__Oidc__RedirectBaseUrl', value: appBaseUrl }
+        ...oidcAppSettings
       ]
     }
   }
@@ -304,3 +331,5 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
 output name string = site.name
 output planName string = plan.name
 output defaultHostName string = site.properties.defaultHostName
+@description('Redirect URI by provider name, as the app sends it: register each at its provider.')
+output oidcRedirectUris { *: string } = oidcRedirectUris

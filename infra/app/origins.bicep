@@ -1,5 +1,5 @@
 // Validation of the CORS origins list, of the mail link base (which must lie on one of them) and of the
-// passkey relying party id and ceremony origins, imported by main.bicep.
+// passkey relying party id and ceremony origins, imported by main.bicep (oidc.bicep imports the host checks).
 // main.bicep passes checkedOrigins(allowedOrigins) to the Function App's CORS and to Auth__AllowedOrigins,
 // so ARM evaluates it while validating the deployment and a bad list stops everything before any
 // resource is created. (A .bicepparam file cannot import a function that uses fail(), BCP452, so the
@@ -11,6 +11,7 @@
 // anyone on the network path script the API as the user: only a development server on this machine
 // may use http.
 
+@export()
 @description('True when every character of value occurs in allowed.')
 func onlyCharacters(value string, allowed string) bool =>
   empty(filter(map(range(0, length(value)), i => substring(value, i, 1)), c => !contains(allowed, c)))
@@ -22,6 +23,7 @@ func isHost(host string) bool =>
 @description('True when port is 1-5 decimal digits.')
 func isPort(port string) bool => !empty(port) && length(port) <= 5 && onlyCharacters(port, '0123456789')
 
+@export()
 @description('True when authority is host or host:port.')
 func isAuthority(authority string) bool =>
   length(split(authority, ':')) <= 2 && isHost(first(split(authority, ':'))) && (length(split(authority, ':')) == 1 || isPort(last(split(authority, ':'))))

@@ -35,6 +35,8 @@ public sealed partial class ParameterConventionTests(InfraFixture infra)
                 "int" => parameter.ContainsKey("allowedValues") || (parameter.ContainsKey("minValue") && parameter.ContainsKey("maxValue")),
                 "array" => parameter.ContainsKey("minLength") && parameter.ContainsKey("maxLength"),
                 "bool" => true,
+                // An object's shape bounds it (a typed object, e.g. { *: string }), not a length.
+                "object" or "secureobject" => parameter.ContainsKey("properties") || parameter.ContainsKey("additionalProperties"),
                 var other => throw new Xunit.Sdk.XunitException($"Unexpected parameter type {other} for {name}"),
             };
             if (!bounded)
