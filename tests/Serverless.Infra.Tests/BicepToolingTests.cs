@@ -190,7 +190,7 @@ public sealed partial class BicepToolingTests(InfraFixture infra)
     }
 
     /// <summary>A probe's `checked` output is the value when accepted; a refusal names the rule and none of the secrets.</summary>
-    private static void AssertChecked(Snapshot snapshot, bool accepted, string value, string refusal, params string[] secrets)
+    internal static void AssertChecked(Snapshot snapshot, bool accepted, string value, string refusal, params string[] secrets)
     {
         Assert.True(snapshot.Succeeded == accepted, snapshot.Run.ToString());
         var output = snapshot.Run.StandardError + snapshot.Run.StandardOutput;

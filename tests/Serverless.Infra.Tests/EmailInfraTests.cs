@@ -11,7 +11,7 @@ namespace Serverless.Infra.Tests;
 public sealed class EmailInfraTests(InfraFixture infra)
 {
     private const string StorageTableDataContributor = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3";
-    private const string KeyVaultSecretsUser = "4633458b-17de-408a-b874-0445c86b69e6";
+    internal const string KeyVaultSecretsUser = "4633458b-17de-408a-b874-0445c86b69e6";
 
     private static readonly string ResourceGroupId = $"/subscriptions/{InfraFixture.SubscriptionId}/resourceGroups/{InfraFixture.ResourceGroup}";
 
@@ -308,11 +308,11 @@ public sealed class EmailInfraTests(InfraFixture infra)
 
     private static string[] AllowedValues(JsonNode parameter) => [.. parameter.At("allowedValues").AsArray().Select(value => value!.GetValue<string>())];
 
-    private static IEnumerable<string> SecretNames(Snapshot snapshot) =>
+    internal static IEnumerable<string> SecretNames(Snapshot snapshot) =>
         snapshot.Resources("Microsoft.KeyVault/vaults/secrets").Select(found => found.Text("name").Split('/')[^1]);
 
     /// <summary>Scopes (relative to the resource group) of the snapshot's role assignments of one role, in order.</summary>
-    private static List<string> Scopes(Snapshot snapshot, string role)
+    internal static List<string> Scopes(Snapshot snapshot, string role)
     {
         Assert.True(snapshot.Succeeded, snapshot.Run.ToString());
         return [.. snapshot.Resources("Microsoft.Authorization/roleAssignments")

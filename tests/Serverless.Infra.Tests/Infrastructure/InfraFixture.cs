@@ -67,6 +67,9 @@ public sealed class InfraFixture : IAsyncLifetime
     public static IReadOnlyDictionary<string, string> ValidEnvironmentWith(string name, string value) =>
         new Dictionary<string, string>(ValidEnvironment) { [name] = value };
 
+    public static IReadOnlyDictionary<string, string> ValidEnvironmentWith(params (string Name, string Value)[] values) =>
+        values.Aggregate(new Dictionary<string, string>(ValidEnvironment), (environment, value) => { environment[value.Name] = value.Value; return environment; });
+
     public static IReadOnlyDictionary<string, string> ValidEnvironmentWithout(string name) =>
         ValidEnvironment.Where(pair => pair.Key != name).ToDictionary();
 
