@@ -13,6 +13,7 @@ using Serverless.Auth.Email;
 using Serverless.Auth.Events;
 using Serverless.Auth.Http;
 using Serverless.Auth.Mfa;
+using Serverless.Auth.Oidc;
 using Serverless.Auth.Passkeys;
 using Serverless.Auth.Passwords;
 using Serverless.Auth.Protection;
@@ -57,6 +58,7 @@ public static class ServerlessAuthExtensions
         services.AddOptionsWithValidateOnStart<AuthEventOptions, AuthEventOptionsValidator>().BindConfiguration(AuthEventOptions.Section);
         services.AddOptionsWithValidateOnStart<MfaOptions, MfaOptionsValidator>().BindConfiguration(MfaOptions.Section);
         services.AddOptionsWithValidateOnStart<PasskeyOptions, PasskeyOptionsValidator>().BindConfiguration(PasskeyOptions.Section);
+        services.AddOptionsWithValidateOnStart<OidcOptions, OidcOptionsValidator>().BindConfiguration(OidcOptions.Section);
 
         services.AddSingleton<UserRepository>();
         services.AddSingleton<MfaIssuer>();
@@ -69,6 +71,11 @@ public static class ServerlessAuthExtensions
         services.AddSingleton<PasskeyCeremony>();
         services.AddSingleton<PasskeyChallenges>();
         services.AddSingleton<PasskeySignIns>();
+        services.AddSingleton<OidcClient>();
+        services.AddSingleton<OidcFlowCookie>();
+        services.AddSingleton<OidcTickets>();
+        services.AddSingleton<OidcIdentities>();
+        services.AddSingleton<OidcAccounts>();
         services.AddSingleton<HashingSlots>();
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<PasswordPolicy>();

@@ -40,6 +40,7 @@ internal abstract record PasswordChangeResult
 internal sealed partial class AccountService(
     UserRepository users,
     Passkeys.PasskeyRepository passkeys,
+    Oidc.OidcIdentities providerIdentities,
     PendingRegistrations registrations,
     PasswordHasher hasher,
     PasswordPolicy policy,
@@ -210,9 +211,9 @@ internal sealed partial class AccountService(
 
     private async Task<PasswordCheck> CheckAgainstAsync(UserAccount? account, string password, CancellationToken cancellationToken)
     {
-        if (account is null)
+        if (account is null || !account.HasPassword)
         {
-            // Same cost as a real check, so response time does not reveal whether the email exists.
+            // Same cost as a real check, so response time does not reveal whether the email exists (or has a password).
             await hasher.BurnVerificationAsync(password, cancellationToken);
             return PasswordCheck.Mismatch;
         }
@@ -304,7 +305,10 @@ internal sealed partial class AccountService(
             return false;
         }
 
-        await Task.WhenAll(throttle.ResetAsync(ThrottleKey.Account(account.Email), cancellationToken), passkeys.RemoveAllAsync(account.UserId, cancellationToken));
+        await Task.WhenAll(
+            throttle.ResetAsync(ThrottleKey.Account(account.Email), cancellationToken),
+            passkeys.RemoveAllAsync(account.UserId, cancellationToken),
+            providerIdentities.RemoveAllAsync(account.UserId, cancellationToken));
         LogAccountDeleted(logger, account.UserId);
         return true;
     }

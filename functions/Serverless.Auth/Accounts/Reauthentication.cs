@@ -35,4 +35,38 @@ internal static class Reauthentication
                 return (null, Problems.Invalid(field, wrongMessage), null);
         }
     }
+
+    /// <summary>
+    /// The re-authentication of changes a fresh sign-in may stand for (adding or deleting a passkey, linking a provider):
+    /// none within the step-up window of this session's last second-factor check (a passkey sign-in, a second step, or a
+    /// provider sign-in of an account without a password), else the password (and, with TOTP on, a code) as above.
+    /// </summary>
+    /// <returns>The account in its own row, or the problem to answer.</returns>
+    public static async Task<(UserAccount? Account, ProblemHttpResult? Problem)> RecentOrPasswordAsync(
+        HttpContext context, TokenSubject subject, string? password, ISecondFactorAnswer secondFactor)
+    {
+        var services = context.RequestServices;
+        var accounts = services.GetRequiredService<AccountService>();
+        if (services.GetRequiredService<StepUp>().IsRecent(subject))
+        {
+            return await services.GetRequiredService<UserRepository>().FindByIdAsync(subject.UserId, subject.Email, context.RequestAborted) is { } found
+                && await accounts.EnsureCurrentAsync(found, context.RequestAborted) is { } account
+                ? (account, null)
+                : (null, Problems.Conflict("The account is gone."));
+        }
+
+        if (string.IsNullOrEmpty(password))
+        {
+            return (null, Problems.Invalid("password", "Your password is required for this change (or sign in again: with a passkey, a second factor, or your provider for an account without a password)."));
+        }
+
+        var (checkedAccount, problem, _) = await CheckAsync(
+            accounts, services.GetRequiredService<DeviceCookies>(), context, subject, password, "password", "The password is incorrect.", secondFactor);
+        if (problem is not null)
+        {
+            return (null, problem);
+        }
+
+        return await accounts.EnsureCurrentAsync(checkedAccount!, context.RequestAborted) is { } current ? (current, null) : (null, Problems.Conflict("The account is gone."));
+    }
 }

@@ -41,6 +41,18 @@ internal sealed record UserAccount(string UserId, string Email, string PasswordH
     /// <summary>Unix milliseconds: a registration challenge issued at or before it is spent (<see cref="Passkeys.PasskeyChallenges"/>).</summary>
     public long PasskeyFloor { get; init; }
 
+    /// <summary>How many provider identities (social sign-in) it has (their link rows are in its partition; written in one transaction with them).</summary>
+    public int ProviderIdentities { get; init; }
+
+    /// <summary>
+    /// Whether its address's email identity points here (every account but one a provider created with an address it
+    /// does not vouch for, until that address is confirmed).
+    /// </summary>
+    public bool EmailClaimed { get; init; } = true;
+
+    /// <summary>Whether anything but the password can sign it in: a passkey or a provider identity.</summary>
+    public bool HasOtherSignIn => Passkeys > 0 || ProviderIdentities > 0;
+
     /// <summary>Whether a password can sign it in (accounts made by other means, such as a social sign-in, may have none).</summary>
     public bool HasPassword => PasswordHash.Length > 0;
 

@@ -54,6 +54,11 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
     private const string MfaPendingFloorColumn = "MfaPendingFloor";
     private const string PasskeyCountColumn = "PasskeyCount";
     private const string PasskeyFloorColumn = "PasskeyFloor";
+    private const string OidcCountColumn = "OidcCount";
+
+    // Set on an account a provider created with an address it does not vouch for: the address is not claimed (no email
+    // identity points here) until its confirmation link is used. Absent in every other row: claimed.
+    private const string EmailUnclaimedColumn = "EmailUnclaimed";
 
     // The background pass's cursor: a partition no email hash or user id can be.
     private const string CursorPartition = "~legacy-move";
@@ -141,8 +146,13 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
     /// with one device issued: the cookie of the browser that signs up (number 1). <paramref name="emailConfirmed"/>
     /// when a pending registration's link, which proved the mailbox, creates it.
     /// </summary>
+    /// <param name="claimEmail">
+    /// False for an account a provider created with an address it does not vouch for: the row is written, no identity
+    /// is claimed (confirming the address claims it, <see cref="Email.MailLinks.ConfirmAsync"/>), and this returns true.
+    /// </param>
     public async Task<bool> TryCreateAsync(
-        string userId, string canonicalEmail, string passwordHash, DateTimeOffset createdAt, bool emailConfirmed, CancellationToken cancellationToken)
+        string userId, string canonicalEmail, string passwordHash, DateTimeOffset createdAt, bool emailConfirmed, CancellationToken cancellationToken,
+        bool claimEmail = true)
     {
         var account = new TableEntity(userId, AccountRow)
         {
@@ -153,10 +163,14 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
             [DevicesIssuedColumn] = FirstDevice,
             ["EmailConfirmed"] = emailConfirmed,
         };
+        if (!claimEmail)
+        {
+            account[EmailUnclaimedColumn] = true;
+        }
 
         // A 409 here is this insert's own, retried by the SDK after a lost answer: user ids are fresh.
         await TryWriteAsync(() => tables.Users.AddEntityAsync(account, cancellationToken), alsoFine: 409);
-        if (await TryClaimEmailAsync(canonicalEmail, userId, cancellationToken))
+        if (!claimEmail || await TryClaimEmailAsync(canonicalEmail, userId, cancellationToken))
         {
             return true;
         }
@@ -267,7 +281,7 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
 
     /// <summary>Marks the address confirmed (ETag: of two concurrent confirmations one wins).</summary>
     public Task<bool> TryConfirmEmailAsync(UserAccount account, CancellationToken cancellationToken) =>
-        TryMergeAsync(account, new() { ["EmailConfirmed"] = true, [StampHash(MailKind.Confirm)] = "" }, cancellationToken);
+        TryMergeAsync(account, new() { ["EmailConfirmed"] = true, [EmailUnclaimedColumn] = false, [StampHash(MailKind.Confirm)] = "" }, cancellationToken);
 
     /// <summary>
     /// Points the account at its new address, confirmed (the link reached it), and spends the change link (ETag: of two
@@ -277,7 +291,7 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
     public Task<bool> TryChangeEmailAsync(UserAccount account, string newEmail, CancellationToken cancellationToken) =>
         TryMergeAsync(
             account,
-            new() { ["Email"] = newEmail, ["EmailConfirmed"] = true, [StampHash(MailKind.EmailChange)] = "", [StampHash(MailKind.Confirm)] = "", [StampHash(MailKind.Reset)] = "" },
+            new() { ["Email"] = newEmail, ["EmailConfirmed"] = true, [EmailUnclaimedColumn] = false, [StampHash(MailKind.EmailChange)] = "", [StampHash(MailKind.Confirm)] = "", [StampHash(MailKind.Reset)] = "" },
             cancellationToken);
 
     /// <summary>
@@ -338,6 +352,16 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
     {
         RequireCurrent(account);
         return new TableEntity(account.UserId, AccountRow) { [PasskeyCountColumn] = count, [PasskeyFloorColumn] = floor };
+    }
+
+    /// <summary>
+    /// The merge that sets how many provider identities the account has, applied with the account's ETag in one
+    /// transaction with the link row it adds or removes (<see cref="Oidc.OidcIdentities"/>).
+    /// </summary>
+    public static TableEntity OidcCountPatch(UserAccount account, int count)
+    {
+        RequireCurrent(account);
+        return new TableEntity(account.UserId, AccountRow) { [OidcCountColumn] = count };
     }
 
     /// <summary>Replaces the hash if the row is unchanged since it was read (ETag); a lost race is harmless.</summary>
@@ -519,6 +543,8 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
                 entity.GetInt64(prefix + MfaPendingFloorColumn) ?? 0),
             Passkeys = entity.GetInt32(prefix + PasskeyCountColumn) ?? 0,
             PasskeyFloor = entity.GetInt64(prefix + PasskeyFloorColumn) ?? 0,
+            ProviderIdentities = entity.GetInt32(prefix + OidcCountColumn) ?? 0,
+            EmailClaimed = entity.GetBoolean(prefix + EmailUnclaimedColumn) != true,
             Layout = layout,
         };
     }

@@ -19,6 +19,7 @@ internal sealed class AuthCookie
 
     private readonly AuthCookieOptions options;
     private readonly Func<string> path;
+    private readonly bool topLevelOnly;
 
     /// <summary>The access-token cookie.</summary>
     public AuthCookie(IOptions<AuthCookieOptions> options)
@@ -26,10 +27,11 @@ internal sealed class AuthCookie
     {
     }
 
-    private AuthCookie(AuthCookieOptions options, string baseName, Func<string> path)
+    private AuthCookie(AuthCookieOptions options, string baseName, Func<string> path, bool topLevelOnly = false)
     {
         this.options = options;
         this.path = path;
+        this.topLevelOnly = topLevelOnly;
         // __Host- makes the browser refuse the cookie unless Secure, Path=/ and no Domain: a sibling
         // subdomain or an http page cannot plant or shadow it. A narrower path can only have __Secure-
         // (the auth base path is never the root: AuthMount refuses it).
@@ -53,6 +55,14 @@ internal sealed class AuthCookie
     /// <summary>A passkey ceremony's challenge, between its options and its answer: the auth routes only.</summary>
     public static AuthCookie PasskeyChallenge(IOptions<AuthCookieOptions> options, AuthMount mount) =>
         new(options.Value, options.Value.Name + "-webauthn", () => mount.BasePath);
+
+    /// <summary>
+    /// A social sign-in's state between its start and the provider's callback, both top-level navigations to the API:
+    /// SameSite=Lax whatever the session cookies use (the callback arrives from the provider's site) and never
+    /// partitioned (it lives in the API's own top-level partition); sent to that provider's callback route only.
+    /// </summary>
+    public static AuthCookie OidcState(IOptions<AuthCookieOptions> options, AuthMount mount, string provider) =>
+        new(options.Value, options.Value.Name + "-oidc", () => mount.BasePath + "/oidc/" + provider + "/callback", topLevelOnly: true);
 
     public string Name { get; }
 
@@ -182,13 +192,13 @@ internal sealed class AuthCookie
         {
             HttpOnly = true,
             Secure = options.Secure,
-            SameSite = options.SameSite,
+            SameSite = topLevelOnly ? SameSiteMode.Lax : options.SameSite,
             Path = path(),
             Domain = string.IsNullOrEmpty(options.Domain) ? null : options.Domain,
             MaxAge = maxAge,
             IsEssential = true,
         };
-        if (options.Partitioned)
+        if (options.Partitioned && !topLevelOnly)
         {
             cookie.Extensions.Add("Partitioned");
         }

@@ -73,7 +73,10 @@ internal sealed partial class MailDelivery(
     {
         // An email change's link and notice, and a security notice, are the account's (found by its id: by the time the notice goes out, the old
         // address it is mailed to may no longer find the account); every other mail is the address's.
-        var account = request.Kind is not (MailKind.EmailChange or MailKind.EmailChangeNotice or MailKind.SecurityNotice) ? await users.FindByEmailAsync(email, cancellationToken)
+        // So is the confirmation of an address a provider gave without vouching for it: no email identity points at that account yet.
+        var account = request.Kind is MailKind.Confirm && request.UserId is { Length: > 0 } unclaimedBy
+            ? await users.FindByIdAsync(unclaimedBy, null, cancellationToken) is { EmailClaimed: false } unclaimed && unclaimed.Email == email ? unclaimed : null
+            : request.Kind is not (MailKind.EmailChange or MailKind.EmailChangeNotice or MailKind.SecurityNotice) ? await users.FindByEmailAsync(email, cancellationToken)
             : request.UserId is { Length: > 0 } userId ? await users.FindByIdAsync(userId, null, cancellationToken)
             : null;
         if (request.Kind == MailKind.Registration && account is null)

@@ -16,7 +16,11 @@ internal abstract record EmailChangeResult
 }
 
 /// <summary>A confirmed address: <paramref name="Created"/> when the link was a pending registration's, which created the account.</summary>
-internal sealed record EmailConfirmation(UserAccount Account, bool Created);
+internal sealed record EmailConfirmation(UserAccount Account, bool Created)
+{
+    /// <summary>The address (one a provider gave without vouching for it) is another account's by now: nothing changed.</summary>
+    public bool Taken { get; init; }
+}
 
 internal abstract record PasswordResetResult
 {
@@ -64,6 +68,12 @@ internal sealed partial class MailLinks(
             if (await OwnerAsync(stored, cancellationToken) is not { EmailConfirmed: false } account)
             {
                 return null;
+            }
+
+            // An address a provider gave without vouching for it is claimed now, if it is still free.
+            if (!account.EmailClaimed && !await users.TryClaimEmailAsync(account.Email, account.UserId, cancellationToken))
+            {
+                return new EmailConfirmation(account, Created: false) { Taken = true };
             }
 
             if (await users.TryConfirmEmailAsync(account, cancellationToken))

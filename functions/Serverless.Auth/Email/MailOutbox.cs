@@ -24,11 +24,12 @@ internal sealed partial class MailOutbox(MailQueue queue, TimeProvider time, ILo
     /// Signup's mail. The account exists by now, so a queue outage must not turn the signup into a
     /// 503 (a retry would find the address taken); the owner can ask again through resend or forgot.
     /// </summary>
-    public async Task RequestAfterSignupAsync(MailKind kind, string canonicalEmail, CancellationToken cancellationToken)
+    /// <param name="userId">The account the mail is for, when its address does not find it (one a provider gave without vouching for it).</param>
+    public async Task RequestAfterSignupAsync(MailKind kind, string canonicalEmail, CancellationToken cancellationToken, string? userId = null)
     {
         try
         {
-            await RequestAsync(kind, canonicalEmail, cancellationToken);
+            await EnqueueAsync(NewRequest(kind, canonicalEmail) with { UserId = userId }, cancellationToken);
         }
         catch (Exception e) when (StorageFailure.IsUnavailable(e) && !cancellationToken.IsCancellationRequested)
         {

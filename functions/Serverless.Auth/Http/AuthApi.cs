@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Serverless.Auth.Accounts;
 using Serverless.Auth.Email;
 using Serverless.Auth.Mfa;
+using Serverless.Auth.Oidc;
 using Serverless.Auth.Passkeys;
 using Serverless.Auth.Sessions;
 using Serverless.Auth.Tokens;
@@ -78,6 +79,20 @@ public static class AuthApi
     public static AuthEndpoint PasskeyRename { get; } = Post("PasskeyRename", "passkeys/rename", PasskeyEndpoints.Rename);
     /// <summary><c>POST /api/auth/passkeys/delete</c>: Delete a passkey.</summary>
     public static AuthEndpoint PasskeyDelete { get; } = Post("PasskeyDelete", "passkeys/delete", PasskeyEndpoints.Delete);
+    /// <summary><c>GET /api/auth/oidc/providers</c>: Social sign-in providers.</summary>
+    public static AuthEndpoint OidcProviders { get; } = Get("OidcProviders", "oidc/providers", OidcEndpoints.Providers);
+    /// <summary><c>GET /api/auth/oidc/{provider}/start</c>: Start a social sign-in.</summary>
+    public static AuthEndpoint OidcStart { get; } = Get("OidcStart", "oidc/{provider}/start", OidcEndpoints.Start);
+    /// <summary><c>GET /api/auth/oidc/{provider}/callback</c>: The provider's return (redirect URI).</summary>
+    public static AuthEndpoint OidcCallback { get; } = Get("OidcCallback", "oidc/{provider}/callback", OidcEndpoints.Callback);
+    /// <summary><c>POST /api/auth/oidc/exchange</c>: Finish a social sign-in.</summary>
+    public static AuthEndpoint OidcExchange { get; } = Post("OidcExchange", "oidc/exchange", OidcEndpoints.Exchange);
+    /// <summary><c>POST /api/auth/oidc/{provider}/link</c>: Link a provider to my account.</summary>
+    public static AuthEndpoint OidcLink { get; } = Post("OidcLink", "oidc/{provider}/link", OidcEndpoints.Link);
+    /// <summary><c>GET /api/auth/identities</c>: My linked providers.</summary>
+    public static AuthEndpoint Identities { get; } = Get("Identities", "identities", OidcEndpoints.Identities);
+    /// <summary><c>POST /api/auth/identities/unlink</c>: Unlink a provider.</summary>
+    public static AuthEndpoint IdentityUnlink { get; } = Post("IdentityUnlink", "identities/unlink", OidcEndpoints.Unlink);
     /// <summary><c>GET /api/auth/.well-known/jwks.json</c>: The public keys that verify access tokens (JWKS).</summary>
     public static AuthEndpoint Jwks { get; } = Get("Jwks", ".well-known/jwks.json", JwksEndpoint.Declaration);
     /// <summary><c>GET /api/auth/.well-known/openid-configuration</c>: Discovery document (issuer, jwks_uri).</summary>
@@ -89,7 +104,8 @@ public static class AuthApi
             Signup, Login, Verify, Logout, Refresh, LogoutAll, Sessions, RevokeSession, ChangePassword, DeleteAccount,
             EmailConfirm, EmailResend, EmailChange, EmailChangeConfirm, PasswordForgot, PasswordReset,
             MfaVerify, MfaStatus, MfaTotpSetup, MfaTotpEnable, MfaTotpDisable, MfaRecoveryCodes, MfaPasskeyOptions,
-            PasskeyRegisterOptions, PasskeyRegister, PasskeyLoginOptions, PasskeyLogin, Passkeys, PasskeyRename, PasskeyDelete, Jwks, OpenIdConfiguration,
+            PasskeyRegisterOptions, PasskeyRegister, PasskeyLoginOptions, PasskeyLogin, Passkeys, PasskeyRename, PasskeyDelete,
+            OidcProviders, OidcStart, OidcCallback, OidcExchange, OidcLink, Identities, IdentityUnlink, Jwks, OpenIdConfiguration,
         ];
 
     /// <summary>

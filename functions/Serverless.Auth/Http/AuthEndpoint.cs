@@ -72,6 +72,12 @@ internal sealed record Operation
     /// (for example 409 for a taken address). The shared ones are added for every endpoint (see <see cref="EndpointDeclaration.ProblemStatuses"/>).
     /// </summary>
     public IReadOnlyList<int> Answers { get; init; } = [];
+
+    /// <summary>A top-level navigation the endpoint answers with a 302 (the social sign-in's start and callback).</summary>
+    public bool Redirects { get; init; }
+
+    /// <summary>The query parameters it reads (name, description), for the OpenAPI document.</summary>
+    public IReadOnlyList<(string Name, string Description)> Query { get; init; } = [];
 }
 
 /// <summary>The request a handler gets once the declared checks passed: the body read and the caller authenticated, as declared.</summary>
@@ -215,6 +221,32 @@ internal sealed class EndpointDeclaration<THandler, TBody, TResult>(Operation op
                         ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(body, null, cancellationToken) },
                     },
                 });
+        }
+
+        var pathParameters = endpoint.Route.Split('/').Where(segment => segment.StartsWith('{')).Select(segment => segment.Trim('{', '}')).ToArray();
+        if (pathParameters.Length > 0 || Operation.Query.Count > 0)
+        {
+            // Documented only, like the body: the handlers read the path and query themselves, the same way in both hosts.
+            builder.AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                operation.Parameters ??= [];
+                foreach (var name in pathParameters)
+                {
+                    operation.Parameters.Add(new OpenApiParameter { Name = name, In = ParameterLocation.Path, Required = true, Schema = new OpenApiSchema { Type = JsonSchemaType.String } });
+                }
+
+                foreach (var (name, description) in Operation.Query)
+                {
+                    operation.Parameters.Add(new OpenApiParameter { Name = name, In = ParameterLocation.Query, Description = description, Schema = new OpenApiSchema { Type = JsonSchemaType.String } });
+                }
+
+                return Task.CompletedTask;
+            });
+        }
+
+        if (Operation.Redirects)
+        {
+            builder.WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status302Found, typeof(void)));
         }
 
         foreach (var status in endpoint.ProblemStatuses)

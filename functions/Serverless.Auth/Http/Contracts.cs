@@ -180,4 +180,7 @@ public sealed record SessionInfo(string SessionId, DateTimeOffset CreatedAt, Dat
 [JsonSerializable(typeof(PasskeyLoginRequest))]
 [JsonSerializable(typeof(PasskeyRenameRequest))]
 [JsonSerializable(typeof(PasskeyDeleteRequest))]
+[JsonSerializable(typeof(OidcExchangeRequest))]
+[JsonSerializable(typeof(OidcLinkRequest))]
+[JsonSerializable(typeof(IdentityUnlinkRequest))]
 internal sealed partial class AuthJsonContext : JsonSerializerContext;

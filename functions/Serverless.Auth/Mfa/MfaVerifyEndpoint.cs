@@ -109,7 +109,7 @@ internal sealed class MfaVerifyEndpoint(
     /// <summary>The session (and the device cookie), the pending cookie gone, the counter cleared, the event raised.</summary>
     private async Task<IssuedSession> CompleteAsync(HttpContext context, UserAccount account, PendingSignIn signIn, string method, Reservation reservation)
     {
-        var issued = await browser.SignInCheckedNowAsync(context, account, signIn.Remember, Amr.WithSecondFactor(method), context.RequestAborted);
+        var issued = await browser.SignInCheckedNowAsync(context, account, signIn.Remember, Amr.WithSecondFactor(method, signIn.FirstFactor), context.RequestAborted);
         pending.Clear(context.Response);
         await Task.WhenAll(
             secondFactor.ClearAsync(account.UserId, reservation, context.RequestAborted),

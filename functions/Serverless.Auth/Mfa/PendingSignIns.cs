@@ -15,7 +15,8 @@ namespace Serverless.Auth.Mfa;
 /// <summary>A sign-in waiting for its second step, as its cookie says (MAC checked).</summary>
 /// <param name="IssuedAt">Unix milliseconds; spent once the account's pending floor reaches it.</param>
 /// <param name="Remember">The login's <c>remember</c>, for the session the second step starts.</param>
-internal sealed record PendingSignIn(string UserId, long IssuedAt, bool Remember, string PasswordStamp)
+/// <param name="FirstFactor">How the first step was taken: <c>pwd</c> (the password) or <c>fed</c> (a provider sign-in).</param>
+internal sealed record PendingSignIn(string UserId, long IssuedAt, bool Remember, string PasswordStamp, string FirstFactor = "pwd")
 {
     public DateTimeOffset IssuedAtTime => DateTimeOffset.FromUnixTimeMilliseconds(IssuedAt);
 }
@@ -30,16 +31,24 @@ internal sealed record PendingSignIn(string UserId, long IssuedAt, bool Remember
 internal sealed class PendingSignIns(IOptions<AuthCookieOptions> cookieOptions, AuthMount mount, ServerKey serverKey, IOptions<MfaOptions> options, TimeProvider time)
 {
     private const string Version = "p1";
+
+    // A first step other than the password adds its method as a last part (p1 stays as it was: a release from before reads it).
+    private const string VersionWithFirstFactor = "p2";
     private static readonly byte[] Purpose = "mfa-pending-v1"u8.ToArray();
     private readonly TimeSpan lifetime = options.Value.PendingLifetime;
 
     public AuthCookie Cookie { get; } = AuthCookie.PendingSignIn(cookieOptions, mount);
 
     /// <summary>Issues the cookie for an account whose password just matched; returns when the step expires.</summary>
-    public DateTimeOffset Issue(HttpResponse response, UserAccount account, bool remember)
+    public DateTimeOffset Issue(HttpResponse response, UserAccount account, bool remember, string firstFactor = "pwd")
     {
         var now = time.GetUtcNow();
         var body = string.Join('.', Version, account.UserId, now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), remember ? "1" : "0", PasswordStamp(account));
+        if (firstFactor != "pwd")
+        {
+            body = VersionWithFirstFactor + body[Version.Length..] + "." + firstFactor;
+        }
+
         Cookie.Append(response, serverKey.Sign(Purpose, body), lifetime);
         return now + lifetime;
     }
@@ -53,13 +62,15 @@ internal sealed class PendingSignIns(IOptions<AuthCookieOptions> cookieOptions, 
             return null;
         }
 
-        if (serverKey.Verified(Purpose, values[0])?.Split('.') is not [Version, var userId, var issued, var remember, var stamp]
-            || !long.TryParse(issued, NumberStyles.None, CultureInfo.InvariantCulture, out var issuedAt))
+        var parts = serverKey.Verified(Purpose, values[0])?.Split('.');
+        var firstFactor = parts is [VersionWithFirstFactor, _, _, _, _, "fed"] ? "fed" : "pwd";
+        if (parts is not ([Version, _, _, _, _] or [VersionWithFirstFactor, _, _, _, _, "fed"])
+            || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var issuedAt))
         {
             return null;
         }
 
-        var pending = new PendingSignIn(userId, issuedAt, remember == "1", stamp);
+        var pending = new PendingSignIn(parts[1], issuedAt, parts[3] == "1", parts[4], firstFactor);
         // Another instance issued it: its clock may be a little ahead of this one's (the skew tokens are allowed too).
         var age = time.GetUtcNow() - pending.IssuedAtTime;
         return age >= -MfaOptions.ClockSkew && age < lifetime ? pending : null;

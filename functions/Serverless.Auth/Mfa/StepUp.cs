@@ -66,15 +66,26 @@ internal static class Amr
     public static readonly IReadOnlyList<string> PasswordAndSyncedPasskey = ["pwd", "swk", "mfa"];
     public static readonly IReadOnlyList<string> PasswordAndDevicePasskey = ["pwd", "hwk", "mfa"];
 
+    /// <summary>A provider sign-in (social sign-in); the provider's own methods are recorded, never trusted as a second factor here.</summary>
+    public static readonly IReadOnlyList<string> Federated = ["fed"];
+    public static readonly IReadOnlyList<string> FederatedAndCode = ["fed", "otp", "mfa"];
+    public static readonly IReadOnlyList<string> FederatedAndRecoveryCode = ["fed", "mfa", "rcv"];
+    public static readonly IReadOnlyList<string> FederatedAndSyncedPasskey = ["fed", "swk", "mfa"];
+    public static readonly IReadOnlyList<string> FederatedAndDevicePasskey = ["fed", "hwk", "mfa"];
+
     /// <summary>
     /// A password and then <paramref name="method"/>: <c>["pwd","otp","mfa"]</c>, for a recovery code <c>["pwd","mfa","rcv"]</c>,
     /// for a passkey <c>["pwd","swk","mfa"]</c> (synced) or <c>["pwd","hwk","mfa"]</c>.
     /// </summary>
-    public static IReadOnlyList<string> WithSecondFactor(string method) => method switch
+    public static IReadOnlyList<string> WithSecondFactor(string method, string firstFactor = "pwd") => (firstFactor, method) switch
     {
-        "otp" => PasswordAndCode,
-        "swk" => PasswordAndSyncedPasskey,
-        "hwk" => PasswordAndDevicePasskey,
+        ("fed", "otp") => FederatedAndCode,
+        ("fed", "swk") => FederatedAndSyncedPasskey,
+        ("fed", "hwk") => FederatedAndDevicePasskey,
+        ("fed", _) => FederatedAndRecoveryCode,
+        (_, "otp") => PasswordAndCode,
+        (_, "swk") => PasswordAndSyncedPasskey,
+        (_, "hwk") => PasswordAndDevicePasskey,
         _ => PasswordAndRecoveryCode,
     };
 
@@ -85,7 +96,10 @@ internal static class Amr
     public static IReadOnlyList<string> WithPasskey(string method) => method == "swk" ? SyncedPasskey : DevicePasskey;
 
     private static readonly IReadOnlyList<string>[] Issued =
-        [Password, PasswordAndCode, PasswordAndRecoveryCode, SyncedPasskey, DevicePasskey, PasswordAndSyncedPasskey, PasswordAndDevicePasskey];
+        [
+            Password, PasswordAndCode, PasswordAndRecoveryCode, SyncedPasskey, DevicePasskey, PasswordAndSyncedPasskey, PasswordAndDevicePasskey,
+            Federated, FederatedAndCode, FederatedAndRecoveryCode, FederatedAndSyncedPasskey, FederatedAndDevicePasskey,
+        ];
 
     /// <summary>The shared instance of a list this service issues; any other list as it is.</summary>
     public static IReadOnlyList<string> Canonical(IReadOnlyList<string> methods) =>

@@ -22,8 +22,6 @@ internal sealed class PasskeyEndpoints(
     PasskeyRepository passkeys,
     PasskeyCeremony ceremony,
     PasskeyChallenges challenges,
-    StepUp stepUp,
-    DeviceCookies devices,
     MailOutbox outbox,
     TimeProvider time,
     IOptions<PasskeyOptions> options)
@@ -241,9 +239,9 @@ internal sealed class PasskeyEndpoints(
                 return NotFound();
             }
 
-            if (!account.HasPassword && account.Passkeys <= 1)
+            if (!account.HasPassword && account.Passkeys <= 1 && account.ProviderIdentities == 0)
             {
-                return Problems.Conflict("This passkey is the account's last way to sign in: add another passkey (or a password) before deleting it.");
+                return Problems.Conflict("This passkey is the account's last way to sign in: add another passkey, a provider or a password before deleting it.");
             }
 
             if (await passkeys.TryRemoveAsync(account, passkey, request.Aborted))
@@ -258,31 +256,10 @@ internal sealed class PasskeyEndpoints(
         return Problems.Conflict("The account changed meanwhile. Try again.");
     }
 
-    /// <summary>
-    /// The re-authentication before adding or deleting a passkey: none within the step-up window of a second factor this
-    /// session checked, else the password (and, with TOTP on, a code) as for every sensitive change.
-    /// </summary>
-    private async Task<(UserAccount? Account, ProblemHttpResult? Problem)> ReauthenticateAsync(
-        HttpContext context, TokenSubject subject, string? password, ISecondFactorAnswer secondFactor)
-    {
-        if (stepUp.IsRecent(subject))
-        {
-            return await CurrentAccountAsync(subject, context.RequestAborted) is { } account ? (account, null) : (null, Problems.Conflict("The account is gone."));
-        }
-
-        if (string.IsNullOrEmpty(password))
-        {
-            return (null, Problems.Invalid("password", "Your password is required for this change (or sign in again with a passkey or a second factor)."));
-        }
-
-        var (checkedAccount, problem, _) = await Reauthentication.CheckAsync(accounts, devices, context, subject, password, "password", "The password is incorrect.", secondFactor);
-        if (problem is not null)
-        {
-            return (null, problem);
-        }
-
-        return await accounts.EnsureCurrentAsync(checkedAccount!, context.RequestAborted) is { } current ? (current, null) : (null, Problems.Conflict("The account is gone."));
-    }
+    /// <summary>The re-authentication before adding or deleting a passkey (<see cref="Reauthentication.RecentOrPasswordAsync"/>).</summary>
+    private static Task<(UserAccount? Account, ProblemHttpResult? Problem)> ReauthenticateAsync(
+        HttpContext context, TokenSubject subject, string? password, ISecondFactorAnswer secondFactor) =>
+        Reauthentication.RecentOrPasswordAsync(context, subject, password, secondFactor);
 
     /// <summary>The caller's account in its own row (moved there first if the previous release stored it), or null.</summary>
     private async Task<UserAccount?> CurrentAccountAsync(TokenSubject subject, CancellationToken cancellationToken) =>

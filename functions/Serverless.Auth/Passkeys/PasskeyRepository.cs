@@ -81,7 +81,7 @@ internal sealed class PasskeyRepository(AuthTables tables, UserRepository users,
         var key = IdentityPrefix + KeyOf(credentialId);
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            if (await TryWriteAsync(() => tables.Users.AddEntityAsync(Identity(key, userId), cancellationToken)))
+            if (await ConditionalWrites.TryAsync(() => tables.Users.AddEntityAsync(Identity(key, userId), cancellationToken)))
             {
                 return true;
             }
@@ -98,7 +98,7 @@ internal sealed class PasskeyRepository(AuthTables tables, UserRepository users,
                 return false;
             }
 
-            if (owner == userId || await TryWriteAsync(() => tables.Users.UpdateEntityAsync(Identity(key, userId), identity.ETag, TableUpdateMode.Replace, cancellationToken)))
+            if (owner == userId || await ConditionalWrites.TryAsync(() => tables.Users.UpdateEntityAsync(Identity(key, userId), identity.ETag, TableUpdateMode.Replace, cancellationToken)))
             {
                 return true;
             }
@@ -113,7 +113,7 @@ internal sealed class PasskeyRepository(AuthTables tables, UserRepository users,
         var key = IdentityPrefix + KeyOf(credentialId);
         if (await GetAsync(key, IdentityRow, cancellationToken) is { } identity && identity.GetString("AccountId") == userId)
         {
-            await TryWriteAsync(() => tables.Users.DeleteEntityAsync(key, IdentityRow, identity.ETag, cancellationToken));
+            await ConditionalWrites.TryAsync(() => tables.Users.DeleteEntityAsync(key, IdentityRow, identity.ETag, cancellationToken));
         }
     }
 
@@ -123,7 +123,7 @@ internal sealed class PasskeyRepository(AuthTables tables, UserRepository users,
     /// registration floor, so the challenge registers one passkey at most.
     /// </summary>
     public Task<bool> TryAddAsync(UserAccount account, PasskeyRecord passkey, long challengeIssuedAt, CancellationToken cancellationToken) =>
-        TrySubmitAsync(
+        tables.Users.TrySubmitAsync(
             [
                 new TableTransactionAction(TableTransactionActionType.UpdateMerge, UserRepository.PasskeyCountPatch(account, account.Passkeys + 1, challengeIssuedAt), account.ETag),
                 new TableTransactionAction(TableTransactionActionType.Add, Row(passkey)),
@@ -133,7 +133,7 @@ internal sealed class PasskeyRepository(AuthTables tables, UserRepository users,
     /// <summary>Removes the passkey row and uncounts it, in one transaction (both ETags), then its identity.</summary>
     public async Task<bool> TryRemoveAsync(UserAccount account, PasskeyRecord passkey, CancellationToken cancellationToken)
     {
-        var removed = await TrySubmitAsync(
+        var removed = await tables.Users.TrySubmitAsync(
             [
                 new TableTransactionAction(TableTransactionActionType.UpdateMerge, UserRepository.PasskeyCountPatch(account, Math.Max(0, account.Passkeys - 1), account.PasskeyFloor), account.ETag),
                 new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(account.UserId, RowKeyOf(passkey.CredentialId)), passkey.ETag),
@@ -165,10 +165,10 @@ internal sealed class PasskeyRepository(AuthTables tables, UserRepository users,
         if (account is null || mfa is null)
         {
             // One row: a conditional merge, cheaper than a transaction of one.
-            return TryWriteAsync(() => tables.Users.UpdateEntityAsync(use, passkey.ETag, TableUpdateMode.Merge, cancellationToken));
+            return ConditionalWrites.TryAsync(() => tables.Users.UpdateEntityAsync(use, passkey.ETag, TableUpdateMode.Merge, cancellationToken));
         }
 
-        return TrySubmitAsync(
+        return tables.Users.TrySubmitAsync(
             [
                 new TableTransactionAction(TableTransactionActionType.UpdateMerge, use, passkey.ETag),
                 new TableTransactionAction(TableTransactionActionType.UpdateMerge, UserRepository.MfaPatch(account, mfa), account.ETag),
@@ -184,12 +184,12 @@ internal sealed class PasskeyRepository(AuthTables tables, UserRepository users,
             ["CounterRegressionAt"] = time.GetUtcNow(),
             ["CounterRegressionPresented"] = (long)presented,
         };
-        return TryWriteAsync(() => tables.Users.UpdateEntityAsync(note, ETag.All, TableUpdateMode.Merge, cancellationToken));
+        return ConditionalWrites.TryAsync(() => tables.Users.UpdateEntityAsync(note, ETag.All, TableUpdateMode.Merge, cancellationToken));
     }
 
     /// <summary>Renames the passkey if its row is unchanged since it was read.</summary>
     public Task<bool> TryRenameAsync(PasskeyRecord passkey, string name, CancellationToken cancellationToken) =>
-        TryWriteAsync(() => tables.Users.UpdateEntityAsync(
+        ConditionalWrites.TryAsync(() => tables.Users.UpdateEntityAsync(
             new TableEntity(passkey.UserId, RowKeyOf(passkey.CredentialId)) { ["Name"] = name }, passkey.ETag, TableUpdateMode.Merge, cancellationToken));
 
     /// <summary>A deleted account's passkeys: their identities, then their rows (the account row is a tombstone by now).</summary>
@@ -198,41 +198,12 @@ internal sealed class PasskeyRepository(AuthTables tables, UserRepository users,
         foreach (var passkey in await ListAsync(userId, cancellationToken))
         {
             await ReleaseAsync(passkey.CredentialId, userId, cancellationToken);
-            await TryWriteAsync(() => tables.Users.DeleteEntityAsync(userId, RowKeyOf(passkey.CredentialId), ETag.All, cancellationToken));
+            await ConditionalWrites.TryAsync(() => tables.Users.DeleteEntityAsync(userId, RowKeyOf(passkey.CredentialId), ETag.All, cancellationToken));
         }
     }
 
-    private async Task<bool> TrySubmitAsync(IReadOnlyList<TableTransactionAction> actions, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await tables.Users.SubmitTransactionAsync(actions, cancellationToken);
-            return true;
-        }
-        catch (TableTransactionFailedException e) when (e.Status is 409 or 412 or 404)
-        {
-            return false;
-        }
-    }
-
-    private static async Task<bool> TryWriteAsync(Func<Task> write)
-    {
-        try
-        {
-            await write();
-            return true;
-        }
-        catch (RequestFailedException e) when (e.Status is 409 or 412 or 404)
-        {
-            return false;
-        }
-    }
-
-    private async Task<TableEntity?> GetAsync(string partitionKey, string rowKey, CancellationToken cancellationToken)
-    {
-        var row = await tables.Users.GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, cancellationToken: cancellationToken);
-        return row.HasValue ? row.Value : null;
-    }
+    private Task<TableEntity?> GetAsync(string partitionKey, string rowKey, CancellationToken cancellationToken) =>
+        tables.Users.FindAsync(partitionKey, rowKey, cancellationToken);
 
     private TableEntity Identity(string key, string userId) =>
         new(key, IdentityRow) { ["Kind"] = "passkey", ["AccountId"] = userId, ["CreatedAt"] = time.GetUtcNow() };

@@ -32,11 +32,16 @@ internal sealed class BrowserSignIn(
     }
 
     /// <summary><see cref="SignInCheckedNowAsync"/> without the cookies yet: the caller appends them (<see cref="Append"/>) once the sign-in is decided.</summary>
-    public Task<SignedInBrowser> StartCheckedNowAsync(HttpContext context, UserAccount account, bool remember, IReadOnlyList<string> amr, CancellationToken cancellationToken)
+    public Task<SignedInBrowser> StartCheckedNowAsync(HttpContext context, UserAccount account, bool remember, IReadOnlyList<string> amr, CancellationToken cancellationToken) =>
+        StartCheckedNowAsync(context, account, remember, amr, time.GetUtcNow(), cancellationToken);
+
+    /// <summary>As above, for a sign-in that checked no password here (a provider's): <paramref name="secondFactorAt"/> as the caller decides.</summary>
+    public Task<SignedInBrowser> StartCheckedNowAsync(
+        HttpContext context, UserAccount account, bool remember, IReadOnlyList<string> amr, DateTimeOffset? secondFactorAt, CancellationToken cancellationToken)
     {
         var presented = devices.Presented(context.Request, EmailAddress.StorageKey(account.Email));
         var honoured = presented is not null && presented.IsHonouredBy(account, maxDevices) ? presented : null;
-        return StartAsync(context, account, honoured, remember, amr, time.GetUtcNow(), cancellationToken);
+        return StartAsync(context, account, honoured, remember, amr, secondFactorAt, cancellationToken);
     }
 
     /// <summary>A session started for a sign-in that did not happen after all (its answer lost a race): ended before anyone got it.</summary>

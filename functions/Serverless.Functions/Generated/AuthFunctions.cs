@@ -131,6 +131,34 @@ public static class AuthFunctions
     public static Task<IResult> PasskeyDelete([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/passkeys/delete")] HttpRequest request) =>
         AuthApi.PasskeyDelete.InvokeAsync(request.HttpContext);
 
+    [Function("OidcProviders")]
+    public static Task<IResult> OidcProviders([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "auth/oidc/providers")] HttpRequest request) =>
+        AuthApi.OidcProviders.InvokeAsync(request.HttpContext);
+
+    [Function("OidcStart")]
+    public static Task<IResult> OidcStart([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "auth/oidc/{provider}/start")] HttpRequest request) =>
+        AuthApi.OidcStart.InvokeAsync(request.HttpContext);
+
+    [Function("OidcCallback")]
+    public static Task<IResult> OidcCallback([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "auth/oidc/{provider}/callback")] HttpRequest request) =>
+        AuthApi.OidcCallback.InvokeAsync(request.HttpContext);
+
+    [Function("OidcExchange")]
+    public static Task<IResult> OidcExchange([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/oidc/exchange")] HttpRequest request) =>
+        AuthApi.OidcExchange.InvokeAsync(request.HttpContext);
+
+    [Function("OidcLink")]
+    public static Task<IResult> OidcLink([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/oidc/{provider}/link")] HttpRequest request) =>
+        AuthApi.OidcLink.InvokeAsync(request.HttpContext);
+
+    [Function("Identities")]
+    public static Task<IResult> Identities([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "auth/identities")] HttpRequest request) =>
+        AuthApi.Identities.InvokeAsync(request.HttpContext);
+
+    [Function("IdentityUnlink")]
+    public static Task<IResult> IdentityUnlink([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/identities/unlink")] HttpRequest request) =>
+        AuthApi.IdentityUnlink.InvokeAsync(request.HttpContext);
+
     [Function("Jwks")]
     public static Task<IResult> Jwks([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "auth/.well-known/jwks.json")] HttpRequest request) =>
         AuthApi.Jwks.InvokeAsync(request.HttpContext);

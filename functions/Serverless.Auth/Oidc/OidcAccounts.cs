@@ -1,0 +1,137 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Serverless.Auth.Accounts;
+using Serverless.Auth.Email;
+using Serverless.Auth.Events;
+
+namespace Serverless.Auth.Oidc;
+
+/// <summary>What a provider sign-in resolved to.</summary>
+internal abstract record OidcOutcome
+{
+    /// <summary>The account to sign in (found by the identity, or created now).</summary>
+    public sealed record SignIn(UserAccount Account, LinkedIdentity? Link) : OidcOutcome;
+
+    /// <summary>The identity is linked to the account that asked (now, or already).</summary>
+    public sealed record Linked : OidcOutcome;
+
+    /// <summary>Nothing happened; <see cref="Code"/> goes back to the frontend.</summary>
+    public sealed record Failed(string Code) : OidcOutcome;
+}
+
+/// <summary>
+/// The linking rules: an identity linked already signs its account in; else a new account, never an automatic link by
+/// email. With an address the provider verified and is trusted for (<c>TrustEmail</c>): the account is created confirmed,
+/// unless an account has that address (<c>account_exists</c>: sign in and link from there). Otherwise the new account's
+/// address is unconfirmed and not claimed (no <c>account_exists</c>, which would reveal who is registered to whoever can
+/// type an address at a provider): our own confirmation mail goes to it, and confirming claims it if it is still free.
+/// </summary>
+internal sealed partial class OidcAccounts(
+    UserRepository users, AccountService accounts, OidcIdentities identities, MailOutbox outbox, AuthEvents events, TimeProvider time, ILogger<OidcAccounts> logger)
+{
+    private const int MaxAttempts = 4;
+
+    public async Task<OidcOutcome> ResolveAsync(HttpContext context, OidcProvider provider, ProviderIdentity identity, string linkUserId, CancellationToken cancellationToken)
+    {
+        var existing = await identities.FindAsync(provider.Name, identity.Subject, cancellationToken);
+        if (linkUserId.Length > 0)
+        {
+            return existing is { } owned
+                ? owned.Account.UserId == linkUserId ? new OidcOutcome.Linked() : new OidcOutcome.Failed("identity_in_use")
+                : await LinkAsync(provider, identity, linkUserId, cancellationToken);
+        }
+
+        if (existing is { } found)
+        {
+            return new OidcOutcome.SignIn(found.Account, found.Link);
+        }
+
+        if (!EmailAddress.TryCanonicalize(identity.Email, out var email, out _))
+        {
+            return new OidcOutcome.Failed("email_required");
+        }
+
+        var vouched = identity.EmailVerified && provider.TrustEmail;
+        if (vouched && await users.FindByEmailAsync(email, cancellationToken) is not null)
+        {
+            return new OidcOutcome.Failed("account_exists");
+        }
+
+        var userId = Guid.CreateVersion7().ToString();
+        if (!await users.TryCreateAsync(userId, email, passwordHash: "", time.GetUtcNow(), emailConfirmed: vouched, cancellationToken, claimEmail: vouched))
+        {
+            // The address was taken a moment ago: by a concurrent first sign-in of this same identity (two tabs), whose
+            // link follows its account within a few storage writes; else by someone else.
+            return await AwaitConcurrentFirstSignInAsync(provider, identity, cancellationToken) ?? new OidcOutcome.Failed("account_exists");
+        }
+
+        if (await LinkAsync(provider, identity, userId, cancellationToken) is not OidcOutcome.Linked)
+        {
+            // A concurrent first sign-in of the same identity linked it to its own new account: that one is the account.
+            if (await users.FindByIdAsync(userId, emailHint: null, cancellationToken) is { } orphan)
+            {
+                await accounts.DeleteAsync(orphan, cancellationToken);
+            }
+
+            return await identities.FindAsync(provider.Name, identity.Subject, cancellationToken) is { } winner
+                ? new OidcOutcome.SignIn(winner.Account, winner.Link)
+                : new OidcOutcome.Failed("try_again");
+        }
+
+        LogCreated(logger, userId, provider.Name, vouched);
+        if (!vouched)
+        {
+            await outbox.RequestAfterSignupAsync(MailKind.Confirm, email, cancellationToken, userId);
+        }
+
+        await events.RaiseAsync(context, AuthEventKind.SignedUp, userId, null);
+        return await identities.FindAsync(provider.Name, identity.Subject, cancellationToken) is { } created
+            ? new OidcOutcome.SignIn(created.Account, created.Link)
+            : new OidcOutcome.Failed("try_again");
+    }
+
+    private async Task<OidcOutcome?> AwaitConcurrentFirstSignInAsync(OidcProvider provider, ProviderIdentity identity, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            if (await identities.FindAsync(provider.Name, identity.Subject, cancellationToken) is { } winner)
+            {
+                return new OidcOutcome.SignIn(winner.Account, winner.Link);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100 * (attempt + 1)), cancellationToken);
+        }
+
+        return null;
+    }
+
+    private async Task<OidcOutcome> LinkAsync(OidcProvider provider, ProviderIdentity identity, string userId, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            var (found, link) = await identities.FindLinkAsync(userId, provider.Name, cancellationToken);
+            if (found is null || await accounts.EnsureCurrentAsync(found, cancellationToken) is not { } account)
+            {
+                return new OidcOutcome.Failed("account_gone");
+            }
+
+            if (link is not null)
+            {
+                return link.Subject == identity.Subject ? new OidcOutcome.Linked() : new OidcOutcome.Failed("provider_already_linked");
+            }
+
+            switch (await identities.TryLinkAsync(account, provider.Name, identity, cancellationToken))
+            {
+                case LinkResult.Linked:
+                    return new OidcOutcome.Linked();
+                case LinkResult.IdentityTaken:
+                    return new OidcOutcome.Failed("identity_in_use");
+            }
+        }
+
+        return new OidcOutcome.Failed("try_again");
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Account {UserId} created by a sign-in with {Provider} (address vouched for: {Vouched})")]
+    private static partial void LogCreated(ILogger logger, string userId, string provider, bool vouched);
+}
