@@ -28,7 +28,9 @@ public sealed class ApiReferenceTests(AzuriteFixture azurite)
     {
         await using var api = await azurite.StartApiAsync(s => s["ApiReference:Enabled"] = "true");
 
-        using var page = await api.Client.GetAsync("/scalar", TestContext.Current.CancellationToken);
+        // The reference page redirects to its canonical path: followed here, as a browser would (the API's own client does not).
+        using var browser = new HttpClient { BaseAddress = api.BaseAddress };
+        using var page = await browser.GetAsync("/scalar", TestContext.Current.CancellationToken);
         using var document = await api.Client.GetAsync(AuthApiDocument.Path, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);

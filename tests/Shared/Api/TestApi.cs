@@ -30,7 +30,8 @@ public sealed partial class TestApi : IAsyncDisposable
         BaseAddress = baseAddress;
         Settings = settings;
         // No cookie container: tests read Set-Cookie and send Cookie headers explicitly.
-        Client = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = baseAddress };
+        // Redirects not followed either: a social sign-in's start and callback are 302s the tests read.
+        Client = new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = baseAddress };
     }
 
     public WebApplication App { get; }
