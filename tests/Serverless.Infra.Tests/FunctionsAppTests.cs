@@ -35,7 +35,7 @@ public sealed partial class FunctionsAppTests(InfraFixture infra)
             .ToList();
 
         // The auth routes (AuthApi, with MFA and passkeys) and the sample protected API (samples/Serverless.Samples).
-        Assert.Equal(35, operations.Count);
+        Assert.Equal(42, operations.Count);
         Assert.All(httpFunctions, function => Assert.Equal("Anonymous", function.Trigger.Text("authLevel")));
         Assert.Equal(operations, httpFunctions
             .Select(function => $"{function.Name} {Assert.Single(function.Trigger.At("methods").AsArray())!.GetValue<string>()} /{prefix}/{function.Trigger.Text("route")}")

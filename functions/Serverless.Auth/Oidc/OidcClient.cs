@@ -170,18 +170,10 @@ internal sealed partial class OidcClient : IDisposable
 
     private TokenValidationParameters Parameters(OidcProvider provider, OpenIdConnectConfiguration configuration, JsonWebToken token)
     {
-        var issuer = configuration.Issuer;
-        if (issuer.Contains("{tenantid}", StringComparison.Ordinal))
-        {
-            // Entra ID's common/organizations authorities: the issuer names the user's tenant, which the token's tid says.
-            issuer = token.TryGetPayloadValue<string>("tid", out var tid) && Guid.TryParseExact(tid, "D", out _)
-                ? issuer.Replace("{tenantid}", tid, StringComparison.Ordinal)
-                : throw new OidcFailure("invalid_id_token", "the ID token of a multi-tenant authority has no tenant id (tid)");
-        }
-
         return new TokenValidationParameters
         {
-            ValidIssuer = issuer,
+            ValidIssuer = ExpectedIssuer(configuration.Issuer, token)
+                ?? throw new OidcFailure("invalid_id_token", "the ID token of a multi-tenant authority has no tenant id (tid)"),
             ValidAudience = provider.ClientId,
             IssuerSigningKeys = configuration.SigningKeys,
             ValidAlgorithms = AllowedAlgorithms,
@@ -190,11 +182,21 @@ internal sealed partial class OidcClient : IDisposable
             ValidateIssuerSigningKey = true,
             ValidateLifetime = true,
             ClockSkew = ClockSkew,
+            // On this service's clock (tests move it); the skew is applied to now, which never overflows, not to the token's times.
             LifetimeValidator = (notBefore, expires, _, _) =>
-                expires is { } exp && time.GetUtcNow() < new DateTimeOffset(exp, TimeSpan.Zero) + ClockSkew
-                && (notBefore is not { } nbf || new DateTimeOffset(nbf, TimeSpan.Zero) - ClockSkew <= time.GetUtcNow()),
+                expires is { } exp && time.GetUtcNow().UtcDateTime - ClockSkew < exp
+                && (notBefore is not { } nbf || nbf <= time.GetUtcNow().UtcDateTime + ClockSkew),
         };
     }
+
+    /// <summary>
+    /// The issuer the token must name: the discovery document's, or for Entra ID's common/organizations authorities (an
+    /// issuer template with <c>{tenantid}</c>) the user's tenant's, which the token's <c>tid</c> (a GUID) says; null without one.
+    /// </summary>
+    internal static string? ExpectedIssuer(string discoveryIssuer, JsonWebToken token) =>
+        !discoveryIssuer.Contains("{tenantid}", StringComparison.Ordinal) ? discoveryIssuer
+        : token.TryGetPayloadValue<string>("tid", out var tid) && Guid.TryParseExact(tid, "D", out _) ? discoveryIssuer.Replace("{tenantid}", tid, StringComparison.Ordinal)
+        : null;
 
     private async Task<string> ExchangeAsync(
         OidcProvider provider, OpenIdConnectConfiguration configuration, string code, string redirectUri, string codeVerifier, CancellationToken cancellationToken)

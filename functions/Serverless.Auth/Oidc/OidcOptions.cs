@@ -17,7 +17,8 @@ public sealed partial class OidcOptions
     public string? RedirectBaseUrl { get; set; }
 
     /// <summary>
-    /// The providers by name (<c>Auth__Oidc__Providers__google__ClientId</c>): lowercase letters, digits and '-', at most 32.
+    /// The providers by name (<c>Auth__Oidc__Providers__google__ClientId</c>): 1-32 lowercase letters and digits (no '-':
+    /// App Service drops it from setting names, so the name, and the redirect URI, would differ from the one registered).
     /// <c>google</c> and <c>microsoft</c> have a default authority, display name and email trust.
     /// </summary>
     public Dictionary<string, OidcProviderOptions> Providers { get; set; } = new(StringComparer.Ordinal);
@@ -29,7 +30,7 @@ public sealed partial class OidcOptions
 
     internal static bool IsValidName(string name) => NamePattern().IsMatch(name);
 
-    [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,31})$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z0-9]{1,32}$", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();
 }
 
@@ -110,7 +111,7 @@ internal sealed class OidcOptionsValidator : IValidateOptions<OidcOptions>
             var prefix = $"Auth__Oidc__Providers__{key}__";
             if (!OidcOptions.IsValidName(key))
             {
-                failures.Add($"Auth__Oidc__Providers__{key}: a provider name is 1-32 lowercase letters, digits or '-' (it is part of the redirect URI).");
+                failures.Add($"Auth__Oidc__Providers__{key}: a provider name is 1-32 lowercase letters and digits (it is part of the redirect URI; App Service drops '-' from setting names).");
                 continue;
             }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Serverless.Auth.Cookies;
 using Serverless.Auth.Http;
+using Serverless.Auth.Oidc;
 using Serverless.Auth.Passkeys;
 using Serverless.Auth.Passwords;
 using Serverless.Auth.Storage;
@@ -34,7 +35,59 @@ public sealed partial class StartupValidationTests(AzuriteFixture azurite)
         { "Auth:AllowedOrigins", "*", "Auth__AllowedOrigins" },
         { "Host:CORS", "*", "Host.CORS contains '*' while Host.CORSCredentials is true" },
         { "Auth:Passkeys:RpId", "azurewebsites.net", "Auth__Passkeys__RpId must be a registrable domain" },
+        { "Auth:Oidc:Providers:google:ClientId", "id.apps.googleusercontent.com", "Auth__Oidc__Providers__google__ClientSecret is required" },
     };
+
+    /// <summary>A provider's settings, each set with a secret and client id unless the case is about them, and what the message must say.</summary>
+    public static TheoryData<string, string, string, string> UnsafeProviders => new()
+    {
+        { "okta", "Authority", "http://example.okta.com", "Auth__Oidc__Providers__okta__Authority must be an https URL" },
+        { "okta", "Authority", "https://example.okta.com?x=1", "Auth__Oidc__Providers__okta__Authority must be an https URL" },
+        { "okta", "Authority", "https://user@example.okta.com", "Auth__Oidc__Providers__okta__Authority must be an https URL" },
+        { "okta", "DisplayName", "Okta", "Auth__Oidc__Providers__okta__Authority is required" },
+        { "okta", "ClientSecret", " ", "Auth__Oidc__Providers__okta__ClientSecret is required" },
+        { "google", "ClientId", " ", "Auth__Oidc__Providers__google__ClientId is required" },
+        { "google", "Scopes", "email profile", "Auth__Oidc__Providers__google__Scopes must include openid" },
+        { "my-idp", "Authority", "https://idp.example", "a provider name is 1-32 lowercase letters and digits" },
+        { "Google", "DisplayName", "G", "a provider name is 1-32 lowercase letters and digits" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnsafeProviders))]
+    public void AnUnsafeProviderIsRefusedNamingTheSetting(string provider, string field, string value, string expected)
+    {
+        var failures = ValidationFailures(azurite.Settings(s =>
+        {
+            s[$"Auth:Oidc:Providers:{provider}:ClientId"] = "client";
+            s[$"Auth:Oidc:Providers:{provider}:ClientSecret"] = "secret";
+            s[$"Auth:Oidc:Providers:{provider}:{field}"] = value;
+        }));
+
+        Assert.Contains(failures, failure => failure.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ALoopbackTestProviderIsAcceptedAndAzureNeedsTheRedirectBaseUrl()
+    {
+        var settings = azurite.Settings(s =>
+        {
+            s["Auth:Oidc:Providers:test:Authority"] = "http://127.0.0.1:4000";
+            s["Auth:Oidc:Providers:test:ClientId"] = "client";
+            s["Auth:Oidc:Providers:test:ClientSecret"] = "secret";
+        });
+        Assert.Empty(ValidationFailures(settings));
+
+        var options = Bound<OidcOptions>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), "Auth:Oidc");
+        var inAzure = new OidcOptionsValidator(new DeploymentEnvironment(RunningInAzure: true, IsDevelopment: false)).Validate(null, options);
+        Assert.Contains("Auth__Oidc__RedirectBaseUrl is required in Azure", inAzure.FailureMessage, StringComparison.Ordinal);
+
+        options.RedirectBaseUrl = "https://api.example/auth";
+        var withPath = new OidcOptionsValidator(new DeploymentEnvironment(RunningInAzure: true, IsDevelopment: false)).Validate(null, options);
+        Assert.Contains("Auth__Oidc__RedirectBaseUrl must be the API's public base URL", withPath.FailureMessage, StringComparison.Ordinal);
+
+        options.RedirectBaseUrl = "https://api.example";
+        Assert.True(new OidcOptionsValidator(new DeploymentEnvironment(RunningInAzure: true, IsDevelopment: false)).Validate(null, options).Succeeded);
+    }
 
     [Fact]
     public void TheTestSettingsPassEveryValidator() => Assert.Empty(ValidationFailures(azurite.Settings()));
@@ -103,6 +156,7 @@ public sealed partial class StartupValidationTests(AzuriteFixture azurite)
             .. Validate(configuration, "Auth", new RequestOriginOptionsValidator()),
             .. Validate(configuration, "Host", new HostCorsOptionsValidator()),
             .. Validate(configuration, "Auth:Passkeys", new PasskeyOptionsValidator(Options.Create(Bound<RequestOriginOptions>(configuration, "Auth")))),
+            .. Validate(configuration, "Auth:Oidc", new OidcOptionsValidator(new DeploymentEnvironment(RunningInAzure: false, IsDevelopment: false))),
         ];
     }
 
