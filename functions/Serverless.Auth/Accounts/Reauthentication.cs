@@ -18,9 +18,14 @@ internal static class Reauthentication
 {
     /// <returns>The account to change (as written, if a code was spent) and the second-factor method checked now, if any; or the problem to answer.</returns>
     public static async Task<(UserAccount? Account, ProblemHttpResult? Problem, string? SecondFactorMethod)> CheckAsync(
-        AccountService accounts, DeviceCookies devices, HttpContext context, TokenSubject subject, string password, string field, string wrongMessage,
+        AccountService accounts, DeviceCookies devices, HttpContext context, TokenSubject subject, string? password, string field, string wrongMessage,
         ISecondFactorAnswer secondFactor)
     {
+        if (string.IsNullOrEmpty(password))
+        {
+            return await WithoutPasswordAsync(accounts, context, subject, field);
+        }
+
         var check = await accounts.CheckPasswordAsync(
             subject.UserId, subject.Email, password, accountKey => devices.Presented(context.Request, accountKey), context.RequestAborted);
         switch (check)
@@ -34,6 +39,27 @@ internal static class Reauthentication
             default:
                 return (null, Problems.Invalid(field, wrongMessage), null);
         }
+    }
+
+    /// <summary>
+    /// No password given: only an account that has none (a provider made it) goes on, and only within the step-up window
+    /// of its last sign-in by a provider, a passkey or a second factor; anyone else is told the password is required.
+    /// </summary>
+    private static async Task<(UserAccount? Account, ProblemHttpResult? Problem, string? SecondFactorMethod)> WithoutPasswordAsync(
+        AccountService accounts, HttpContext context, TokenSubject subject, string field)
+    {
+        var services = context.RequestServices;
+        if (await services.GetRequiredService<UserRepository>().FindByIdAsync(subject.UserId, subject.Email, context.RequestAborted) is not { HasPassword: false } account)
+        {
+            return (null, Problems.Invalid(field, "Password is required."), null);
+        }
+
+        if (!services.GetRequiredService<StepUp>().IsRecent(subject))
+        {
+            return (null, Problems.Invalid(field, "This account has no password: sign in again (with your provider or a passkey) and make this change within Auth__Mfa__StepUpSeconds."), null);
+        }
+
+        return await accounts.EnsureCurrentAsync(account, context.RequestAborted) is { } current ? (current, null, null) : (null, Problems.Conflict("The account is gone."), null);
     }
 
     /// <summary>

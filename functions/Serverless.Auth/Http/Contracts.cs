@@ -24,13 +24,10 @@ public sealed record PasswordChangeRequest(string? CurrentPassword, string? NewP
 }
 
 /// <summary>Delete the signed-in user's account.</summary>
-/// <param name="Password">The current password (re-authentication).</param>
+/// <param name="Password">The current password (re-authentication); left out for an account without one, within the step-up window of a sign-in.</param>
 /// <param name="Code">With a second factor: a TOTP code, unless this session checked one within <c>Auth__Mfa__StepUpSeconds</c>.</param>
 /// <param name="RecoveryCode">A recovery code instead of a code.</param>
-public sealed record AccountDeleteRequest(string? Password, string? Code = null, string? RecoveryCode = null) : IRequiredFields, Mfa.ISecondFactorAnswer
-{
-    IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("password", "Password", Password)];
-}
+public sealed record AccountDeleteRequest(string? Password, string? Code = null, string? RecoveryCode = null) : Mfa.ISecondFactorAnswer;
 
 /// <summary>End one of the signed-in user's sessions.</summary>
 /// <param name="SessionId">The session's id, as the session list and the <c>sid</c> claim give it.</param>
@@ -53,12 +50,12 @@ public sealed record EmailConfirmRequest(string? Token) : IRequiredFields
 
 /// <summary>Change the signed-in user's address: the new one, and the current password.</summary>
 /// <param name="NewEmail">The new address.</param>
-/// <param name="Password">The current password.</param>
+/// <param name="Password">The current password; left out for an account without one, within the step-up window of a sign-in.</param>
 /// <param name="Code">With a second factor: a TOTP code, unless this session checked one within <c>Auth__Mfa__StepUpSeconds</c>.</param>
 /// <param name="RecoveryCode">A recovery code instead of a code.</param>
 public sealed record EmailChangeRequest(string? NewEmail, string? Password, string? Code = null, string? RecoveryCode = null) : IRequiredFields, Mfa.ISecondFactorAnswer
 {
-    IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("newEmail", "New email", NewEmail?.Trim()), ("password", "Password", Password)];
+    IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("newEmail", "New email", NewEmail?.Trim())];
 }
 
 /// <summary>The token from a reset link, and the new password.</summary>
@@ -77,20 +74,14 @@ public sealed record MfaCodeRequest(string? Code, string? RecoveryCode, PasskeyC
         string.IsNullOrEmpty(RecoveryCode) && Credential is null ? [("code", "Code", Code)] : [];
 }
 
-/// <summary>The password (re-authentication) to set up a TOTP factor.</summary>
-public sealed record MfaSetupRequest(string? Password) : IRequiredFields
-{
-    IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("password", "Password", Password)];
-}
+/// <summary>The password (re-authentication) to set up a TOTP factor; left out for an account without one, within the step-up window of a sign-in.</summary>
+public sealed record MfaSetupRequest(string? Password);
 
 /// <summary>The password and a second factor, for disabling TOTP or new recovery codes.</summary>
 /// <param name="Password">The current password.</param>
 /// <param name="Code">A TOTP code (not needed when this session checked one within <c>Auth__Mfa__StepUpSeconds</c>).</param>
 /// <param name="RecoveryCode">A recovery code instead of a code.</param>
-public sealed record MfaChangeRequest(string? Password, string? Code, string? RecoveryCode) : IRequiredFields, Mfa.ISecondFactorAnswer
-{
-    IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("password", "Password", Password)];
-}
+public sealed record MfaChangeRequest(string? Password, string? Code, string? RecoveryCode) : Mfa.ISecondFactorAnswer;
 
 // Responses.
 

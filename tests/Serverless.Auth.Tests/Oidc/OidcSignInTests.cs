@@ -350,6 +350,36 @@ public sealed partial class OidcSignInTests(AzuriteFixture azurite, OidcSignInTe
     }
 
     [Fact]
+    public async Task AnAccountWithoutAPasswordMakesSensitiveChangesRightAfterAProviderSignInAndDeletesItselfCompletely()
+    {
+        var login = NewLogin("passwordless");
+        var (session, browser) = await SignInAsync(login);
+        var userId = session.GetProperty("userId").GetString()!;
+
+        // Re-authentication is the provider sign-in just made: no password to give.
+        var setup = await browser.SendAsync(HttpMethod.Post, AuthApi.MfaTotpSetup.Path, new { });
+        Assert.Equal(HttpStatusCode.OK, setup.StatusCode);
+        var deleted = await browser.SendAsync(HttpMethod.Post, AuthApi.DeleteAccount.Path, new { }, origin: TestApi.Frontend);
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+
+        Assert.True((await Users.GetEntityAsync<TableEntity>(userId, "user", cancellationToken: Ct)).Value.GetBoolean("Deleted"));
+        Assert.Empty(Users.Query<TableEntity>(e => e.PartitionKey == userId && e.RowKey == "oidc-test", cancellationToken: Ct));
+        Assert.Empty(Users.Query<TableEntity>(e => e.RowKey == "oidc" && e.GetString("AccountId") == userId, cancellationToken: Ct));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.VerifyAsync()).StatusCode);
+
+        // The identity is free again: the next sign-in makes a new account with the address.
+        var (again, _) = await SignInAsync(login, on: other);
+        Assert.NotEqual(userId, again.GetProperty("userId").GetString());
+
+        // An account with a password still has to give it.
+        var owner = new SessionClient(api.Client);
+        await owner.SignUpForUserIdAsync(Emails.Unique("has-password"), Password);
+        var refused = await owner.SendAsync(HttpMethod.Post, AuthApi.DeleteAccount.Path, new { }, origin: TestApi.Frontend);
+        var problem = await ResponseAssert.ProblemAsync(refused, HttpStatusCode.BadRequest);
+        Assert.Equal("Password is required.", problem.GetProperty("errors").GetProperty("password")[0].GetString());
+    }
+
+    [Fact]
     public async Task WithTotpTheSecondStepFollowsTheProviderAndItsAmrSaysSo()
     {
         var email = Emails.Unique("totp-linked");
