@@ -26,6 +26,13 @@ public static class PreviousRelease
     /// </summary>
     public const string BeforePasskeys = "9cc14772bf5c0e008b667a717a95a32060581973";
 
+    /// <summary>
+    /// The last release before social sign-in (issue 30): passkeys and TOTP, but no OidcCount or EmailUnclaimed column, no
+    /// provider link or identity row and no account without a password; it merges the account row for its own writes and
+    /// replaces it with a tombstone on deletion.
+    /// </summary>
+    public const string BeforeSocialSignIn = "4bc63906e71f5bca23306ea8c50555b67896b631";
+
     private static readonly SemaphoreSlim Building = new(1, 1);
 
     /// <summary>Builds the release once per machine and starts it with <paramref name="settings"/>.</summary>
