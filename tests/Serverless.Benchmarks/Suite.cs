@@ -68,6 +68,9 @@ internal sealed partial class Suite(SuiteOptions options)
             await RunIfAsync("passkey", () => PasskeyAsync(api, client, azurite.ConnectionString));
         }
 
+        // In-process too, on an API instance of its own: its provider stub must be listening before the API starts.
+        await RunIfAsync("oidc", () => OidcAsync(azurite.ConnectionString, signingKey));
+
         await RunIfAsync("parity", () => ParityAsync(azurite.ConnectionString, signingKey));
         await RunIfAsync("layout", () => LayoutAsync(azurite.ConnectionString, signingKey));
         await RunIfAsync("revocation", () => RevocationAndStartupAsync(azurite.ConnectionString, signingKey));
