@@ -122,7 +122,7 @@ public sealed class PasskeyDemoTests(BrowserFixture browser) : LaxApiTest(browse
         AssertSession(await page.SignupAsync(email, password), 201, email);
         var (setup, secret) = await page.SetUpTotpAsync(password);
         AssertStatus(setup, 200);
-        var (enableCode, enableStep) = await CodeAfterAsync(secret, Step() - 1);
+        var (enableCode, enableStep) = await TotpCodes.NowAsync(secret);
         AssertStatus((await page.EnableTotpAsync(enableCode)).Call, 200);
         await page.WaitForTotpStatusAsync(true, 10);
 
@@ -135,7 +135,7 @@ public sealed class PasskeyDemoTests(BrowserFixture browser) : LaxApiTest(browse
         Assert.Empty(await authenticator.CredentialsAsync());
 
         // With a code of a later step (the one enabling it is spent), the default name.
-        var (code, _) = await CodeAfterAsync(secret, enableStep);
+        var (code, _) = await TotpCodes.AfterAsync(secret, enableStep);
         await page.Page.FillAsync("#passkey-code", code);
         var added = await PasskeyActionAsync(page, "#passkey-add");
         AssertRequests(added, "POST /api/auth/passkeys/register/options", "POST /api/auth/passkeys/register");
@@ -347,21 +347,6 @@ public sealed class PasskeyDemoTests(BrowserFixture browser) : LaxApiTest(browse
     }
 
     private static string[] Strings(JsonElement array) => [.. array.EnumerateArray().Select(item => item.GetString()!)];
-
-    private static long Step() => DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 30;
-
-    /// <summary>A TOTP code (oathtool) of a time step after <paramref name="after"/>, waiting for one (at most 30 s), and its step.</summary>
-    private static async Task<(string Code, long Step)> CodeAfterAsync(string secret, long after)
-    {
-        while (Step() <= after)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(250), TestContext.Current.CancellationToken);
-        }
-
-        var code = await Oathtool.CodeAsync(secret);
-        Assert.Matches("^[0-9]{6}$", code);
-        return (code, Step());
-    }
 
     /// <summary>
     /// Chromium's DevTools virtual authenticator in one tab (it stays through the tab's navigations): CTAP2, internal

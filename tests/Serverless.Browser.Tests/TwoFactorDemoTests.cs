@@ -57,7 +57,7 @@ public sealed class TwoFactorDemoTests(BrowserFixture browser) : LaxApiTest(brow
         var (wrongEnable, _) = await page.EnableTotpAsync(WrongCode);
         AssertStatus(wrongEnable, 400);
         await AssertMessageAsync(page, "mfa-message", FieldError(wrongEnable, "code"));
-        var (enableCode, enableStep) = await CodeAsync(secret);
+        var (enableCode, enableStep) = await TotpCodes.NowAsync(secret);
         var (enabled, recoveryCodes) = await page.EnableTotpAsync(enableCode);
         AssertStatus(enabled, 200);
         Assert.Equal(Strings(enabled.Body!.Value.GetProperty("recoveryCodes")), recoveryCodes);
@@ -79,7 +79,7 @@ public sealed class TwoFactorDemoTests(BrowserFixture browser) : LaxApiTest(brow
         AssertStatus(wrong, 400);
         await AssertMessageAsync(page, "mfa-step-error", FieldError(wrong, "code"));
         Assert.Equal("mfa-required", await page.SessionStateAsync());
-        var (signInCode, signInStep) = await FreshCodeAsync(secret, after: enableStep);
+        var (signInCode, signInStep) = await TotpCodes.AfterAsync(secret, after: enableStep);
         var signedIn = await page.SecondStepAsync(signInCode);
         await AssertSignedInAsync(page, signedIn, email, ["pwd", "otp", "mfa"]);
         var verified = await page.VerifyAsync();
@@ -113,7 +113,7 @@ public sealed class TwoFactorDemoTests(BrowserFixture browser) : LaxApiTest(brow
         await page.WaitForTotpStatusAsync(true, 9);
 
         // A code of a later step turns it off.
-        var (disableCode, _) = await FreshCodeAsync(secret, after: signInStep);
+        var (disableCode, _) = await TotpCodes.AfterAsync(secret, after: signInStep);
         AssertStatus(await page.DisableTotpAsync(password, disableCode), 204);
         await page.WaitForTotpStatusAsync(false, 0);
         Assert.Equal("Two-factor sign-in is off.", await page.Page.InnerTextAsync("#mfa-message"));
@@ -182,28 +182,4 @@ public sealed class TwoFactorDemoTests(BrowserFixture browser) : LaxApiTest(brow
     }
 
     private static string[] Strings(JsonElement array) => [.. array.EnumerateArray().Select(item => item.GetString()!)];
-
-    private static long Step() => DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 30;
-
-    /// <summary>
-    /// A code from oathtool and a time step no earlier than the one it is for (read after it ran): a code is accepted
-    /// once per 30-second step per account, so the next one must come from a later step.
-    /// </summary>
-    private static async Task<(string Code, long Step)> CodeAsync(string secret)
-    {
-        var code = await Oathtool.CodeAsync(secret);
-        Assert.Matches("^[0-9]{6}$", code);
-        return (code, Step());
-    }
-
-    /// <summary>Waits (at most one step, 30 s) for a step after <paramref name="after"/>, then a code of it.</summary>
-    private static async Task<(string Code, long Step)> FreshCodeAsync(string secret, long after)
-    {
-        while (Step() <= after)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(250), TestContext.Current.CancellationToken);
-        }
-
-        return await CodeAsync(secret);
-    }
 }

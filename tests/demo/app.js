@@ -176,6 +176,13 @@ const mfaPasskeyOptions = () => call('POST', '/api/auth/mfa/passkey/options');
 const listPasskeys = () => call('GET', '/api/auth/passkeys', undefined, { retry: true });
 const deletePasskey = (id, password, code) =>
   call('POST', '/api/auth/passkeys/delete', { id, password: password || undefined, ...secondFactorAnswer(code) }, { retry: true });
+// Social sign-in (OpenID Connect): the start and the provider are navigations of this tab; the session comes from the
+// exchange, a credentialed fetch like login's, so its cookies land where this page's requests find them (cross-site too).
+const oidcExchange = (code, codeVerifier) => call('POST', '/api/auth/oidc/exchange', { code, codeVerifier });
+const listIdentities = () => call('GET', '/api/auth/identities', undefined, { retry: true });
+const unlinkIdentity = (provider) => call('POST', '/api/auth/identities/unlink', { provider }, { retry: true });
+const linkProvider = (provider, returnTo, password, code) =>
+  call('POST', `/api/auth/oidc/${encodeURIComponent(provider)}/link`, { returnTo, password: password || undefined, ...secondFactorAnswer(code) }, { retry: true });
 
 /** What a code box holds, as the API takes it: digits are an app's code, anything else a recovery code (xxxxx-xxxxx); empty: none. */
 function secondFactorAnswer(text) {
@@ -255,6 +262,7 @@ function show(state, text) {
     $('passkey-code-field').hidden = true;
     say('passkey-message', '', '');
   }
+  showIdentities(state === 'signed-in');
 }
 
 function showSignedIn(body) {
@@ -315,7 +323,8 @@ function renderSession(result) {
   const needsSession = path === '/api/auth/verify' || path === '/api/auth/sessions' || path === '/api/auth/logout-all'
     || path === '/api/auth/email/change';
   const sessionAnswer = path === '/api/auth/signup' || path === '/api/auth/login' || path === '/api/auth/verify' || path === '/api/auth/mfa/verify'
-    || path === '/api/auth/passkeys/login';
+    || path === '/api/auth/passkeys/login' || path === '/api/auth/oidc/exchange';
+  const firstStep = path === '/api/auth/login' || path === '/api/auth/oidc/exchange';
 
   if (result.status === null) {
     show('error', `Cannot reach ${apiBase()} from this origin: ${result.error}. Is the API running, and is ${location.origin} in its Host.CORS list?`);
@@ -327,15 +336,19 @@ function renderSession(result) {
     offerResend($('login-email').value);
   } else if (path === '/api/auth/passkeys/login' && result.status === 403 && result.body && result.body.code === 'email_not_confirmed') {
     sessionEnded('Right passkey, but the account\'s address is not confirmed yet: open the link in the confirmation mail, then sign in.');
-  } else if (path === '/api/auth/login' && result.status === 200 && result.body && result.body.status === 'mfa_required') {
-    // No session yet: only the pending sign-in cookie, for the second step until expiresAt.
+  } else if (path === '/api/auth/oidc/exchange' && result.status === 403 && result.body && result.body.code === 'email_not_confirmed') {
+    sessionEnded('The provider signed you in, but the account\'s address is not confirmed yet: open the link in the confirmation mail, then sign in.');
+  } else if (firstStep && result.status === 200 && result.body && result.body.status === 'mfa_required') {
+    // No session yet: only the pending sign-in cookie, for the second step until expiresAt. A provider's sign-in is
+    // only the first step: its own methods never count as the second.
     stopRenewing();
     expectSession = false;
     const passkey = Array.isArray(result.body.methods) && result.body.methods.includes('passkey');
     const before = new Date(result.body.expiresAt).toLocaleTimeString();
+    const done = path === '/api/auth/login' ? 'Password right.' : 'The provider signed you in.';
     show('mfa-required', passkey
-      ? `Password right. Enter a code from your authenticator app (or a recovery code), or use a passkey, before ${before}.`
-      : `Password right. Enter a code from your authenticator app (or a recovery code) before ${before}.`);
+      ? `${done} Enter a code from your authenticator app (or a recovery code), or use a passkey, before ${before}.`
+      : `${done} Enter a code from your authenticator app (or a recovery code) before ${before}.`);
     $('mfa-step-passkey').hidden = !passkey;
   } else if ((result.status === 200 || result.status === 201) && sessionAnswer) {
     showSignedIn(result.body);
@@ -507,8 +520,9 @@ async function renderMfa() {
   const line = $('mfa-status');
   if (result.status !== 200) return result;
   line.dataset.totp = String(result.body.totp);
-  // Adding or deleting a passkey then also takes a code (outside the step-up window).
+  // Adding or deleting a passkey, or linking a provider, then also takes a code (outside the step-up window).
   $('passkey-code-field').hidden = !result.body.totp;
+  $('identity-code-field').hidden = !result.body.totp;
   line.dataset.recoveryCodesLeft = String(result.body.recoveryCodesLeft);
   line.textContent = result.body.totp
     ? `On: sign-in asks for a code after the password. ${result.body.recoveryCodesLeft} recovery codes left.`
@@ -629,38 +643,57 @@ function passkeyAction(run) {
   };
 }
 
+/** A button the page makes itself (a provider's, a list entry's Delete or Unlink); text only, never markup. */
+function actionButton(className, text, onClick) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = className;
+  button.textContent = text;
+  button.addEventListener('click', onClick);
+  return button;
+}
+
+/**
+ * A list of things the account has (passkeys, linked providers), as the API listed them: each entry its name in bold
+ * (class <kind>-name), its details as a hint, its button; "none yet" when empty; data-count says how many.
+ */
+function renderList(list, entries, none) {
+  list.replaceChildren(...entries.map(({ kind, name, details, button, data }) => {
+    const item = document.createElement('li');
+    Object.assign(item.dataset, data);
+    const strong = document.createElement('strong');
+    strong.className = `${kind}-name`;
+    strong.textContent = name;
+    const hint = document.createElement('span');
+    hint.className = 'hint';
+    hint.textContent = details;
+    item.append(strong, hint, button);
+    return item;
+  }));
+  if (entries.length === 0) {
+    const item = document.createElement('li');
+    item.className = 'hint';
+    item.textContent = none;
+    list.append(item);
+  }
+  list.dataset.count = String(entries.length);
+}
+
+const localTime = (at) => new Date(at).toLocaleString();
+
 /** The signed-in user's passkeys, as GET /api/auth/passkeys lists them, each with Delete; quiet (not in "Last response"). */
 async function renderPasskeys() {
   const result = await send('GET', '/api/auth/passkeys');
-  const list = $('passkeys-list');
   if (result.status === 404) say('passkey-message', 'error', failure(result)); // passkeys off: the detail says which setting
   if (result.status !== 200) return result;
-  const when = (at) => new Date(at).toLocaleString();
-  list.replaceChildren(...result.body.passkeys.map((passkey) => {
-    const item = document.createElement('li');
-    item.dataset.id = passkey.id;
-    const name = document.createElement('strong');
-    name.className = 'passkey-name';
-    name.textContent = passkey.name;
-    const details = document.createElement('span');
-    details.className = 'hint';
-    details.textContent = ` added ${when(passkey.createdAt)}; ${passkey.lastUsedAt ? `last used ${when(passkey.lastUsedAt)}` : 'not used yet'}; `
-      + (passkey.backupEligible ? 'synced (swk)' : 'this device only (hwk)');
-    const remove = document.createElement('button');
-    remove.type = 'button';
-    remove.className = 'passkey-delete';
-    remove.textContent = 'Delete';
-    remove.addEventListener('click', passkeyAction(() => removePasskey(passkey)));
-    item.append(name, details, remove);
-    return item;
-  }));
-  if (result.body.passkeys.length === 0) {
-    const none = document.createElement('li');
-    none.className = 'hint';
-    none.textContent = 'No passkeys yet.';
-    list.append(none);
-  }
-  list.dataset.count = String(result.body.passkeys.length);
+  renderList($('passkeys-list'), result.body.passkeys.map((passkey) => ({
+    kind: 'passkey',
+    data: { id: passkey.id },
+    name: passkey.name,
+    details: ` added ${localTime(passkey.createdAt)}; ${passkey.lastUsedAt ? `last used ${localTime(passkey.lastUsedAt)}` : 'not used yet'}; `
+      + (passkey.backupEligible ? 'synced (swk)' : 'this device only (hwk)'),
+    button: actionButton('passkey-delete', 'Delete', passkeyAction(() => removePasskey(passkey))),
+  })), 'No passkeys yet.');
   return result;
 }
 
@@ -716,6 +749,169 @@ on('passkey-login', 'click', passkeyAction(async () => {
   const result = await passkeyLogin(answer.credential);
   if (result.status !== 200) say('passkey-login-message', 'error', failure(result));
 }));
+
+// Social sign-in. The frontend's part: a random verifier kept in this tab's sessionStorage, its SHA-256 (base64url) as the
+// start's codeChallenge, then the navigation; back on this page, ?code= is exchanged with the verifier (the code is
+// useless without it), ?error= says what went wrong, ?linked= says which provider was added.
+const OIDC_VERIFIER_KEY = 'demo.oidc.verifier';
+// Set while a link (not a sign-in) is at the provider: its ?error= belongs to the Linked providers panel.
+const OIDC_LINKING_KEY = 'demo.oidc.linking';
+let oidcProviders = [];
+
+/** What the callback's ?error= codes mean for the user (the API's list: OidcEndpoints.Callback). */
+const OIDC_ERRORS = {
+  account_exists: 'An account already uses this address. Log in with its password (or passkey), then link the provider under "Linked providers".',
+  access_denied: 'The sign-in was cancelled at the provider.',
+  email_required: 'The provider gave no email address: allow it to share your address, or sign up with a password.',
+  identity_in_use: 'That account at the provider already signs in to another account here: unlink it there first.',
+  provider_already_linked: 'This account already has an identity of that provider linked: unlink it first.',
+  link_expired: 'The link request expired (5 minutes) or was used already: link again.',
+  account_gone: 'The account was deleted meanwhile.',
+  state_mismatch: 'The provider answered a sign-in this browser did not start (or an older one): start again.',
+  provider_error: 'The provider refused the sign-in: try again, or use another way in.',
+  provider_unavailable: 'The provider could not be reached: try again later.',
+  invalid_id_token: 'The provider\'s answer failed the checks (signature, issuer, audience, expiry or nonce): try again.',
+  try_again: 'Something went wrong on the way back from the provider: try again.',
+};
+
+/** Where the API sends this tab back: this page, without its query (which carried ?api= or the last return's code). */
+function returnUrl() {
+  return location.origin + location.pathname;
+}
+
+function base64Url(bytes) {
+  return btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+}
+
+/** The providers for the buttons (GET /api/auth/oidc/providers, anonymous; quiet): none hides the social sign-in parts. */
+async function loadProviders() {
+  const result = await send('GET', '/api/auth/oidc/providers');
+  oidcProviders = result.status === 200 && Array.isArray(result.body) ? result.body : [];
+  $('oidc-buttons').replaceChildren(...oidcProviders.map((provider) =>
+    actionButton('oidc-signin', `Sign in with ${provider.displayName}`, () => signInWithProvider(provider))));
+  $('oidc-signin').hidden = oidcProviders.length === 0;
+  // The verify on load may have answered first: the panel appears now.
+  showIdentities($('session').dataset.state === 'signed-in');
+  return result;
+}
+
+/** Off to the provider: a fresh verifier for this sign-in, its challenge in the start URL. */
+async function signInWithProvider(provider) {
+  say('oidc-message', '', '');
+  if (!window.isSecureContext || !window.crypto || !crypto.subtle) {
+    say('oidc-message', 'error', 'This page cannot make the sign-in\'s verifier: it needs a secure context (https, or http on localhost) for crypto.subtle.');
+    return;
+  }
+  const verifier = base64Url(crypto.getRandomValues(new Uint8Array(32))); // 43 characters
+  const challenge = base64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
+  sessionStorage.setItem(OIDC_VERIFIER_KEY, verifier);
+  sessionStorage.removeItem(OIDC_LINKING_KEY);
+  say('oidc-message', 'leaving', `Continuing at ${provider.displayName}\u2026`);
+  location.assign(`${apiBase()}/api/auth/oidc/${encodeURIComponent(provider.name)}/start`
+    + `?returnTo=${encodeURIComponent(returnUrl())}&codeChallenge=${challenge}`);
+}
+
+/**
+ * The provider's return (?code=, ?error=, ?linked=), or null: taken out of the address bar and the history at once (a
+ * reload must not send a spent code again), and the verifier out of sessionStorage with it (single use).
+ */
+function takeOidcReturn() {
+  const query = new URLSearchParams(location.search);
+  const back = { code: query.get('code'), error: query.get('error'), linked: query.get('linked') };
+  if (!back.code && !back.error && !back.linked) return null;
+  back.verifier = sessionStorage.getItem(OIDC_VERIFIER_KEY);
+  back.linking = sessionStorage.getItem(OIDC_LINKING_KEY);
+  sessionStorage.removeItem(OIDC_VERIFIER_KEY);
+  sessionStorage.removeItem(OIDC_LINKING_KEY);
+  history.replaceState(null, '', location.pathname);
+  return back;
+}
+
+/** Back from the provider: the exchange signs in (or opens the second step); anything else is said after a verify. */
+async function finishOidc(back) {
+  if (back.code && back.verifier) {
+    const result = await oidcExchange(back.code, back.verifier);
+    if (result.status === 200) return result;
+    await verify();
+    say('oidc-message', 'error', `Not signed in: ${failure(result)}`);
+    return result;
+  }
+
+  const result = await verify();
+  if (back.code) {
+    say('oidc-message', 'error', 'This sign-in was started in another tab or browser (the verifier stays in the tab that started it): start again here.');
+  } else if (back.error) {
+    say(back.linking ? 'identity-message' : 'oidc-message', 'error', OIDC_ERRORS[back.error] || `The sign-in failed: ${back.error}.`);
+  } else {
+    const provider = oidcProviders.find((p) => p.name === back.linked);
+    say('identity-message', 'changed', `Linked ${provider ? provider.displayName : back.linked}: it signs in to this account now.`);
+  }
+  return result;
+}
+
+/** The Linked providers panel: shown while signed in (when the API has providers), listed when it appears, emptied when it hides. */
+function showIdentities(signedIn) {
+  const form = $('identities-form');
+  const shown = !form.hidden;
+  form.hidden = !signedIn || oidcProviders.length === 0;
+  if (!form.hidden && !shown) {
+    say('oidc-message', '', '');
+    renderIdentities();
+  } else if (form.hidden) {
+    $('identities-list').replaceChildren();
+    delete $('identities-list').dataset.count;
+    $('identity-link-buttons').replaceChildren();
+    for (const id of ['identity-password', 'identity-code']) $(id).value = '';
+    if (!signedIn) {
+      $('identity-code-field').hidden = true;
+      say('identity-message', '', '');
+    }
+  }
+}
+
+/** The signed-in user's identities, each with Unlink, and a Link button for every provider not linked yet; quiet. */
+async function renderIdentities() {
+  const result = await send('GET', '/api/auth/identities');
+  if (result.status !== 200) return result;
+  renderList($('identities-list'), result.body.map((identity) => ({
+    kind: 'identity',
+    data: { provider: identity.provider },
+    name: identity.displayName,
+    details: `${identity.email ? ` ${identity.email};` : ''} linked ${localTime(identity.linkedAt)}; `
+      + (identity.lastUsedAt ? `last used ${localTime(identity.lastUsedAt)}` : 'not used to sign in yet'),
+    button: actionButton('identity-unlink', 'Unlink', () => unlinkProvider(identity)),
+  })), 'No provider linked yet.');
+  const linked = new Set(result.body.map((identity) => identity.provider));
+  $('identity-link-buttons').replaceChildren(...oidcProviders.filter((provider) => !linked.has(provider.name)).map((provider) =>
+    actionButton('oidc-link', `Link ${provider.displayName}`, () => linkWithProvider(provider))));
+  return result;
+}
+
+/** Link: the re-authentication gets a start URL with a single-use link ticket; this tab follows it to the provider. */
+async function linkWithProvider(provider) {
+  const result = await linkProvider(provider.name, returnUrl(), $('identity-password').value, $('identity-code').value);
+  if (result.status !== 200) {
+    say('identity-message', 'error', sayFieldErrorsText(result) || failure(result));
+    return result;
+  }
+
+  sessionStorage.setItem(OIDC_LINKING_KEY, provider.name);
+  sessionStorage.removeItem(OIDC_VERIFIER_KEY);
+  say('identity-message', 'leaving', `Continuing at ${provider.displayName}\u2026`);
+  location.assign(result.body.url);
+  return result;
+}
+
+async function unlinkProvider(identity) {
+  const result = await unlinkIdentity(identity.provider);
+  if (result.status === 204) {
+    say('identity-message', 'changed', `Unlinked ${identity.displayName}: it no longer signs in to this account.`);
+    await renderIdentities();
+  } else {
+    say('identity-message', 'error', failure(result));
+  }
+  return result;
+}
 
 on('notes-form', 'submit', async (event) => {
   event.preventDefault();
@@ -802,6 +998,7 @@ window.demo = {
   mfaVerify, mfaSetup, mfaEnable, mfaDisable, renderMfa,
   passkeyRegisterOptions, passkeyRegister, passkeyLoginOptions, passkeyLogin, mfaPasskeyOptions, listPasskeys, deletePasskey, renderPasskeys,
   webAuthnJsonSupported,
+  loadProviders, signInWithProvider, oidcExchange, listIdentities, unlinkIdentity, linkProvider, renderIdentities,
   page, seq: 0, last: null, calls: [], actions: 0, authenticatorError: null, refreshes: [], nextRefreshAt: null,
 };
 
@@ -829,6 +1026,14 @@ if (page === 'confirm' || page === 'reset' || page === 'email-change') {
 } else if (page === 'main') {
   $('page-origin').textContent = location.origin;
   renderDocumentCookie();
-  // Show straight away whether this browser already has a session (e.g. after a reload).
-  verify();
+  apiInput.addEventListener('change', () => loadProviders());
+  const providers = loadProviders();
+  const back = takeOidcReturn();
+  if (back) {
+    // Back from a provider: the messages name it, so its display name first.
+    providers.then(() => finishOidc(back));
+  } else {
+    // Show straight away whether this browser already has a session (e.g. after a reload).
+    verify();
+  }
 }

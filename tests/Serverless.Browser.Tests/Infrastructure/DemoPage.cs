@@ -112,6 +112,16 @@ public sealed class DemoPage
     public async Task<(string? State, string Text)> MessageAsync(string id) =>
         (await Page.GetAttributeAsync("#" + id, "data-state"), await Page.InnerTextAsync("#" + id));
 
+    /// <summary>Clicks a control of the page that makes one API call (e.g. a list's Unlink, a Link button) and returns that call.</summary>
+    public Task<ApiCall> ClickAsync(string selector) => ActAsync(() => Page.ClickAsync(selector));
+
+    /// <summary>Waits until a status line says something in <paramref name="state"/> (e.g. error, changed) and returns its text.</summary>
+    public async Task<string> WaitForMessageAsync(string id, string state)
+    {
+        await Page.WaitForFunctionAsync("([id, state]) => document.getElementById(id).dataset.state === state", new object[] { id, state });
+        return await Page.InnerTextAsync("#" + id);
+    }
+
     public Task<ApiCall> LogoutAsync() => ActAsync(() => Page.ClickAsync("#logout"));
 
     public Task<ApiCall> LogoutAllAsync() => ActAsync(() => Page.ClickAsync("#logout-all"));
