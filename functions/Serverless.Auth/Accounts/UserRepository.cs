@@ -281,7 +281,7 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
 
     /// <summary>Marks the address confirmed (ETag: of two concurrent confirmations one wins).</summary>
     public Task<bool> TryConfirmEmailAsync(UserAccount account, CancellationToken cancellationToken) =>
-        TryMergeAsync(account, new() { ["EmailConfirmed"] = true, [EmailUnclaimedColumn] = false, [StampHash(MailKind.Confirm)] = "" }, cancellationToken);
+        TryMergeAsync(account, new() { ["EmailConfirmed"] = true, [EmailUnclaimedColumn] = false, [StampHash(MailKind.Confirm)] = "", [StampHash(MailKind.ClaimEmail)] = "" }, cancellationToken);
 
     /// <summary>
     /// Points the account at its new address, confirmed (the link reached it), and spends the change link (ETag: of two

@@ -15,7 +15,7 @@ internal sealed class MailComposer(IOptions<EmailOptions> options)
         var token = mail.Token;
         var (subject, intro, action, link, outro) = mail.Kind switch
         {
-            MailKind.Confirm => (
+            MailKind.Confirm or MailKind.ClaimEmail => (
                 $"Confirm your email for {product}",
                 $"Confirm that this address belongs to your {product} account.",
                 "Confirm email address",

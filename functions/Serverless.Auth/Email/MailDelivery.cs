@@ -74,8 +74,8 @@ internal sealed partial class MailDelivery(
         // An email change's link and notice, and a security notice, are the account's (found by its id: by the time the notice goes out, the old
         // address it is mailed to may no longer find the account); every other mail is the address's.
         // So is the confirmation of an address a provider gave without vouching for it: no email identity points at that account yet.
-        var account = request.Kind is MailKind.Confirm && request.UserId is { Length: > 0 } unclaimedBy
-            ? await users.FindByIdAsync(unclaimedBy, null, cancellationToken) is { EmailClaimed: false } unclaimed && unclaimed.Email == email ? unclaimed : null
+        var account = request.Kind is MailKind.ClaimEmail
+            ? await users.FindByIdAsync(request.UserId ?? "", null, cancellationToken) is { EmailClaimed: false } unclaimed && unclaimed.Email == email ? unclaimed : null
             : request.Kind is not (MailKind.EmailChange or MailKind.EmailChangeNotice or MailKind.SecurityNotice) ? await users.FindByEmailAsync(email, cancellationToken)
             : request.UserId is { Length: > 0 } userId ? await users.FindByIdAsync(userId, null, cancellationToken)
             : null;
@@ -180,7 +180,7 @@ internal sealed partial class MailDelivery(
             return "the address is the account's already";
         }
 
-        if (request.Kind == MailKind.Confirm && account.EmailConfirmed)
+        if (request.Kind is MailKind.Confirm or MailKind.ClaimEmail && account.EmailConfirmed)
         {
             return "address already confirmed";
         }
@@ -228,7 +228,7 @@ internal sealed partial class MailDelivery(
 
     private DateTimeOffset? ExpiresAt(MailRequest request) => request.Kind switch
     {
-        MailKind.Confirm or MailKind.Registration => request.RequestedAt + settings.ConfirmTokenLifetime,
+        MailKind.Confirm or MailKind.ClaimEmail or MailKind.Registration => request.RequestedAt + settings.ConfirmTokenLifetime,
         MailKind.Reset => request.RequestedAt + settings.ResetTokenLifetime,
         MailKind.EmailChange => request.RequestedAt + settings.ResetTokenLifetime,
         _ => null,

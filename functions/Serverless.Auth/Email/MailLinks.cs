@@ -58,7 +58,7 @@ internal sealed partial class MailLinks(
             return await registrations.CompleteAsync(found, cancellationToken) is { } created ? new EmailConfirmation(created, Created: true) : null;
         }
 
-        if (found is not { Kind: MailKind.Confirm } stored)
+        if (found is not { Kind: MailKind.Confirm or MailKind.ClaimEmail } stored)
         {
             return null;
         }
@@ -147,7 +147,7 @@ internal sealed partial class MailLinks(
     private async Task<UserAccount?> OwnerAsync(MailToken stored, CancellationToken cancellationToken)
     {
         var account = await users.FindByIdAsync(stored.UserId, stored.Email, cancellationToken);
-        if (account is null || (stored.Kind is MailKind.Confirm or MailKind.Reset && account.Email != stored.Email))
+        if (account is null || (stored.Kind is MailKind.Confirm or MailKind.ClaimEmail or MailKind.Reset && account.Email != stored.Email))
         {
             return null;
         }

@@ -42,6 +42,13 @@ public enum MailKind
     /// second factor enabled or disabled, new recovery codes, a recovery code used, the password changed. No token.
     /// </summary>
     SecurityNotice,
+
+    /// <summary>
+    /// Confirm an address a social sign-in provider gave without vouching for it, for the account <see cref="MailRequest.UserId"/>
+    /// (the address does not find that account: it is not claimed). Its link confirms the address and claims it if it is
+    /// still free. A kind of its own, so a release from before it cannot confirm such an account without claiming.
+    /// </summary>
+    ClaimEmail,
 }
 
 /// <summary>What a <see cref="MailKind.SecurityNotice"/> tells the account's owner.</summary>

@@ -11,7 +11,7 @@ namespace Serverless.Auth.Email;
 /// well-formed address, after the same single queue insert, so neither the answer nor its timing
 /// says whether the address has an account.
 /// </summary>
-internal sealed class MailRequestEndpoint(MailOutbox outbox)
+internal sealed class MailRequestEndpoint(MailOutbox outbox, Sessions.Authenticator authenticator, UserRepository users)
 {
     private const string Accepted = "Always 202 with the same body for a well-formed address, whether or not it has an account "
         + "(nothing to enumerate); the mail goes out from a queue, at most one of a kind per account per cooldown.";
@@ -20,7 +20,8 @@ internal sealed class MailRequestEndpoint(MailOutbox outbox)
         new Operation
         {
             Summary = "Resend the confirmation mail",
-            Description = "Sends a new confirmation link if the address has an unconfirmed account. " + Accepted,
+            Description = "Sends a new confirmation link if the address has an unconfirmed account. Signed in to an account a social sign-in "
+                + "provider made with this address (not vouched for, so not claimed yet), it sends that account's link. " + Accepted,
             RateLimit = RateLimitedAction.Email,
         },
         static (MailRequestEndpoint endpoint, EndpointRequest<EmailRequest> request) => endpoint.HandleAsync(request, MailKind.Confirm));
@@ -41,7 +42,23 @@ internal sealed class MailRequestEndpoint(MailOutbox outbox)
             return Problems.Validation(new Dictionary<string, string[]> { ["email"] = [emailProblem] });
         }
 
-        await outbox.RequestAsync(kind, email, request.Aborted);
+        if (kind == MailKind.Confirm && await UnclaimedAccountOfCallerAsync(request.Context, email) is { } userId)
+        {
+            // The address does not find this account (it is not claimed): only its signed-in owner can ask for its link.
+            await outbox.EnqueueAsync(outbox.NewRequest(MailKind.ClaimEmail, email) with { UserId = userId }, request.Aborted);
+        }
+        else
+        {
+            await outbox.RequestAsync(kind, email, request.Aborted);
+        }
+
         return TypedResults.Accepted((string?)null, AcceptedResponse.Instance);
     }
+
+    private async Task<string?> UnclaimedAccountOfCallerAsync(HttpContext context, string email) =>
+        await authenticator.AuthenticateAsync(context) is { } caller
+        && await users.FindByIdAsync(caller.UserId, emailHint: null, context.RequestAborted) is { EmailClaimed: false, EmailConfirmed: false } account
+        && account.Email == email
+            ? account.UserId
+            : null;
 }

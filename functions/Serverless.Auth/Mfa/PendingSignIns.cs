@@ -95,6 +95,6 @@ internal sealed class PendingSignIns(IOptions<AuthCookieOptions> cookieOptions, 
             extensions: new Dictionary<string, object?> { ["code"] = "mfa_pending_invalid" });
     }
 
-    // Not the hash itself: 96 bits of its SHA-256 tell whether it changed, and nothing about the password.
-    private static string PasswordStamp(UserAccount account) => Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(account.PasswordHash))[..12]);
+    /// <summary>Not the hash itself: 96 bits of its SHA-256 tell whether it changed, and nothing about the password.</summary>
+    internal static string PasswordStamp(UserAccount account) => Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(account.PasswordHash))[..12]);
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Serverless.Auth.Accounts;
 using Serverless.Auth.Email;
 using Serverless.Auth.Events;
+using Serverless.Auth.Mfa;
 
 namespace Serverless.Auth.Oidc;
 
@@ -31,14 +32,16 @@ internal sealed partial class OidcAccounts(
 {
     private const int MaxAttempts = 4;
 
-    public async Task<OidcOutcome> ResolveAsync(HttpContext context, OidcProvider provider, ProviderIdentity identity, string linkUserId, CancellationToken cancellationToken)
+    /// <param name="linkStamp">When linking: the password stamp the link was asked under; a password changed since voids it (<c>link_expired</c>).</param>
+    public async Task<OidcOutcome> ResolveAsync(
+        HttpContext context, OidcProvider provider, ProviderIdentity identity, string linkUserId, string linkStamp, CancellationToken cancellationToken)
     {
         var existing = await identities.FindAsync(provider.Name, identity.Subject, cancellationToken);
         if (linkUserId.Length > 0)
         {
             return existing is { } owned
                 ? owned.Account.UserId == linkUserId ? new OidcOutcome.Linked() : new OidcOutcome.Failed("identity_in_use")
-                : await LinkAsync(provider, identity, linkUserId, cancellationToken);
+                : await LinkAsync(provider, identity, linkUserId, cancellationToken, linkStamp);
         }
 
         if (existing is { } found)
@@ -81,7 +84,7 @@ internal sealed partial class OidcAccounts(
         LogCreated(logger, userId, provider.Name, vouched);
         if (!vouched)
         {
-            await outbox.RequestAfterSignupAsync(MailKind.Confirm, email, cancellationToken, userId);
+            await outbox.RequestAfterSignupAsync(MailKind.ClaimEmail, email, cancellationToken, userId);
         }
 
         await events.RaiseAsync(context, AuthEventKind.SignedUp, userId, null);
@@ -105,7 +108,8 @@ internal sealed partial class OidcAccounts(
         return null;
     }
 
-    private async Task<OidcOutcome> LinkAsync(OidcProvider provider, ProviderIdentity identity, string userId, CancellationToken cancellationToken)
+    /// <param name="passwordStamp">The stamp the link was asked under, checked on every attempt; null for the account a sign-in just created.</param>
+    private async Task<OidcOutcome> LinkAsync(OidcProvider provider, ProviderIdentity identity, string userId, CancellationToken cancellationToken, string? passwordStamp = null)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
@@ -113,6 +117,12 @@ internal sealed partial class OidcAccounts(
             if (found is null || await accounts.EnsureCurrentAsync(found, cancellationToken) is not { } account)
             {
                 return new OidcOutcome.Failed("account_gone");
+            }
+
+            if (passwordStamp is not null && PendingSignIns.PasswordStamp(account) != passwordStamp)
+            {
+                // The password changed (or was reset) after the link was asked for: every session ended then, and so does this.
+                return new OidcOutcome.Failed("link_expired");
             }
 
             if (link is not null)

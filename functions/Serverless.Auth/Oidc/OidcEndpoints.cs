@@ -82,7 +82,7 @@ internal sealed partial class OidcEndpoints(
                 + "answers 302 to returnTo?code=<one-time code> (60 s, single use, bound to the frontend's challenge): no session cookie, no token in a URL. "
                 + "Linking answers returnTo?linked=<provider>. Failures answer returnTo?error=<code> (state_mismatch, access_denied, provider_error, "
                 + "provider_unavailable, invalid_id_token, email_required, account_exists, identity_in_use, provider_already_linked, account_gone, "
-                + "try_again); without a flow cookie, 400 problem+json.",
+                + "link_expired, try_again); without a flow cookie, 400 problem+json.",
             ChecksOrigin = false,
             RateLimit = RateLimitedAction.Credentials,
             Answers = [StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound],
@@ -162,7 +162,7 @@ internal sealed partial class OidcEndpoints(
             return badReturnTo;
         }
 
-        var linkUserId = "";
+        var (linkUserId, linkStamp) = ("", "");
         var challenge = query["codeChallenge"].ToString();
         if (query["link"].ToString() is { Length: > 0 } linkTicket)
         {
@@ -171,7 +171,7 @@ internal sealed partial class OidcEndpoints(
                 return Redirect(returnTo, "error", "link_expired");
             }
 
-            (linkUserId, challenge) = (ticket.UserId, "");
+            (linkUserId, linkStamp, challenge) = (ticket.UserId, ticket.PasswordStamp, "");
         }
         else if (!IsChallenge(challenge))
         {
@@ -179,7 +179,7 @@ internal sealed partial class OidcEndpoints(
         }
 
         var flow = new OidcFlow(
-            provider.Name, Random(), Random(), Random(), returnTo, challenge, linkUserId, RedirectUri(context, provider), time.GetUtcNow().ToUnixTimeMilliseconds());
+            provider.Name, Random(), Random(), Random(), returnTo, challenge, linkUserId, RedirectUri(context, provider), time.GetUtcNow().ToUnixTimeMilliseconds(), linkStamp);
         string authorizationUrl;
         try
         {
@@ -234,7 +234,7 @@ internal sealed partial class OidcEndpoints(
         try
         {
             var identity = await client.RedeemAsync(provider, code, flow.RedirectUri, flow.CodeVerifier, flow.Nonce, request.Aborted);
-            outcome = await resolver.ResolveAsync(context, provider, identity, flow.LinkUserId, request.Aborted);
+            outcome = await resolver.ResolveAsync(context, provider, identity, flow.LinkUserId, flow.LinkStamp, request.Aborted);
         }
         catch (OidcFailure failure)
         {
@@ -308,7 +308,7 @@ internal sealed partial class OidcEndpoints(
             return problem;
         }
 
-        var ticket = await tickets.IssueAsync(TicketKind.Link, account!.UserId, "", request.Aborted);
+        var ticket = await tickets.IssueAsync(TicketKind.Link, account!.UserId, "", request.Aborted, PendingSignIns.PasswordStamp(account));
         var start = PublicBase(context) + mount.BasePath + "/oidc/" + provider.Name + "/start?returnTo=" + Uri.EscapeDataString(returnTo) + "&link=" + ticket;
         return TypedResults.Ok(new OidcLinkResponse(start));
     }

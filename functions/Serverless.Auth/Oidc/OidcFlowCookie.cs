@@ -20,8 +20,10 @@ namespace Serverless.Auth.Oidc;
 /// <param name="LinkUserId">When linking: the signed-in account the identity is added to.</param>
 /// <param name="RedirectUri">The redirect URI sent to the provider (sent again at the code exchange).</param>
 /// <param name="IssuedAt">Unix milliseconds.</param>
+/// <param name="LinkStamp">When linking: the stamp of the account's password when the link was asked for (a change since voids it).</param>
 internal sealed record OidcFlow(
-    string Provider, string State, string Nonce, string CodeVerifier, string ReturnTo, string FrontendChallenge, string LinkUserId, string RedirectUri, long IssuedAt);
+    string Provider, string State, string Nonce, string CodeVerifier, string ReturnTo, string FrontendChallenge, string LinkUserId, string RedirectUri, long IssuedAt,
+    string LinkStamp = "");
 
 /// <summary>
 /// The flow's state travels in a short-lived cookie (<see cref="AuthCookie.OidcState"/>: HttpOnly, SameSite=Lax, Path =

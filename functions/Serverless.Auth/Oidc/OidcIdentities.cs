@@ -41,6 +41,12 @@ internal sealed class OidcIdentities(AuthTables tables, UserRepository users, Ti
         }
 
         var (account, link) = await FindLinkAsync(owner, provider, cancellationToken);
+        if (account is null && link is not null)
+        {
+            // Left by a deletion on a release from before social sign-in (this one removes them with the account): removed now.
+            await RemoveAllAsync(owner, cancellationToken);
+        }
+
         return account is not null && link is not null && link.Subject == subject ? (account, link) : null;
     }
 

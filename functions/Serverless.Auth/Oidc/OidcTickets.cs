@@ -17,8 +17,8 @@ internal enum TicketKind
     Link,
 }
 
-/// <summary>A ticket as redeemed: the account it names.</summary>
-internal sealed record RedeemedTicket(string UserId);
+/// <summary>A ticket as redeemed: the account it names, and (a link ticket) the stamp of the password it was issued under.</summary>
+internal sealed record RedeemedTicket(string UserId, string PasswordStamp);
 
 /// <summary>
 /// Single-use tickets of the social sign-in, in the mail tokens table (its clean-up removes expired rows): partition =
@@ -33,13 +33,14 @@ internal sealed class OidcTickets(AuthTables tables, TimeProvider time)
     private const string PartitionPrefix = "oidc.";
     private const string SpentColumn = "Spent";
 
-    public async Task<string> IssueAsync(TicketKind kind, string userId, string frontendChallenge, CancellationToken cancellationToken)
+    public async Task<string> IssueAsync(TicketKind kind, string userId, string frontendChallenge, CancellationToken cancellationToken, string passwordStamp = "")
     {
         var ticket = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
         var row = new TableEntity(PartitionOf(ticket), kind.ToString())
         {
             ["UserId"] = userId,
             ["Challenge"] = frontendChallenge,
+            ["PasswordStamp"] = passwordStamp,
             ["ExpiresAt"] = time.GetUtcNow() + (kind == TicketKind.SignIn ? SignInLifetime : LinkLifetime),
         };
         await tables.MailTokens.AddEntityAsync(row, cancellationToken);
@@ -78,7 +79,7 @@ internal sealed class OidcTickets(AuthTables tables, TimeProvider time)
             return null;
         }
 
-        return new RedeemedTicket(row.GetString("UserId") ?? "");
+        return new RedeemedTicket(row.GetString("UserId") ?? "", row.GetString("PasswordStamp") ?? "");
     }
 
     /// <summary>A PKCE S256 pair: base64url(SHA-256(ASCII verifier)) equals the challenge (compared in fixed time).</summary>

@@ -327,6 +327,26 @@ public sealed partial class OidcSignInTests(AzuriteFixture azurite, OidcSignInTe
     }
 
     [Fact]
+    public async Task ALinkAskedForBeforeAPasswordChangeIsVoidedByIt()
+    {
+        var email = Emails.Unique("link-then-change");
+        var owner = new SessionClient(api.Client);
+        var ownerId = await owner.SignUpForUserIdAsync(email, Password);
+        var link = await ResponseAssert.JsonAsync(
+            await owner.SendAsync(HttpMethod.Post, "/api/auth/oidc/test/link", new { returnTo = ReturnTo, password = Password }, origin: TestApi.Frontend), HttpStatusCode.OK);
+        var navigation = new SessionClient(api.Client);
+        var start = await navigation.SendAsync(HttpMethod.Get, new Uri(link.GetProperty("url").GetString()!).PathAndQuery);
+        var callback = await Idp.SignInAsync(start.Headers.Location!, NewLogin("late-link"), Ct);
+
+        // Someone who had the password (and the session) asked for the link; the owner changes the password meanwhile.
+        Assert.Equal(HttpStatusCode.OK, (await owner.ChangePasswordAsync(Password, "second-" + Password)).StatusCode);
+        var back = await CallbackAsync(navigation, callback);
+
+        Assert.Equal("link_expired", back["error"]);
+        Assert.Empty(Users.Query<TableEntity>(e => e.PartitionKey == ownerId && e.RowKey == "oidc-test", cancellationToken: Ct));
+    }
+
+    [Fact]
     public async Task AnIdentityOfAnotherAccountIsNotLinkedAndTheLastWayInCannotBeUnlinked()
     {
         var login = NewLogin("owned");
