@@ -34,7 +34,7 @@ public sealed partial class FunctionsAppTests(InfraFixture infra)
             .Where(function => function.Trigger.Text("type") == "httpTrigger")
             .ToList();
 
-        // The auth routes (AuthApi, with MFA and passkeys) and the sample protected API (samples/Serverless.Samples).
+        // The auth routes (AuthApi, with MFA, passkeys and social sign-in) and the sample protected API (samples/Serverless.Samples).
         Assert.Equal(42, operations.Count);
         Assert.All(httpFunctions, function => Assert.Equal("Anonymous", function.Trigger.Text("authLevel")));
         Assert.Equal(operations, httpFunctions

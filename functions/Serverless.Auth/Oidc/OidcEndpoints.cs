@@ -166,7 +166,7 @@ internal sealed partial class OidcEndpoints(
         var challenge = query["codeChallenge"].ToString();
         if (query["link"].ToString() is { Length: > 0 } linkTicket)
         {
-            if (await tickets.RedeemAsync(TicketKind.Link, linkTicket, verifier: null, request.Aborted) is not { } ticket)
+            if (await tickets.RedeemLinkAsync(linkTicket, request.Aborted) is not { } ticket)
             {
                 return Redirect(returnTo, "error", "link_expired");
             }
@@ -244,14 +244,9 @@ internal sealed partial class OidcEndpoints(
 
         switch (outcome)
         {
-            case OidcOutcome.SignIn(var account, var link):
-                var oneTimeCode = await tickets.IssueAsync(TicketKind.SignIn, account.UserId, flow.FrontendChallenge, request.Aborted);
-                if (link is not null)
-                {
-                    await identities.RecordUseAsync(link, request.Aborted);
-                }
-
-                return Redirect(flow.ReturnTo, "code", oneTimeCode);
+            case OidcOutcome.SignIn(var account, _):
+                // Sealed, not stored: the exchange spends it (and records the link's use) with writes it makes anyway.
+                return Redirect(flow.ReturnTo, "code", tickets.IssueSignIn(account.UserId, provider.Name, flow.FrontendChallenge));
             case OidcOutcome.Linked:
                 return Redirect(flow.ReturnTo, "linked", provider.Name);
             case OidcOutcome.Failed(var failed):
@@ -264,10 +259,18 @@ internal sealed partial class OidcEndpoints(
     public async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> ExchangeAsync(EndpointRequest<OidcExchangeRequest> request)
     {
         var (context, body) = (request.Context, request.Body);
-        if (await tickets.RedeemAsync(TicketKind.SignIn, body.Code!, body.CodeVerifier!, request.Aborted) is not { } ticket
-            || await users.FindByIdAsync(ticket.UserId, emailHint: null, request.Aborted) is not { } account)
+        if (tickets.OpenSignIn(body.Code!) is not { } code)
         {
-            return Problems.Invalid("code", "The sign-in code is unknown, expired (60 seconds), used already, or not this browser's (the verifier does not match). Sign in again.");
+            return InvalidCode();
+        }
+
+        // Spent whether or not the verifier matches (a code is tried once), while the account is read.
+        var spending = tickets.TrySpendAsync(body.Code!, code, request.Aborted);
+        var reading = users.FindByIdAsync(code.UserId, emailHint: null, request.Aborted);
+        await Task.WhenAll(spending, reading);
+        if (!await spending || !OidcTickets.Matches(body.CodeVerifier!, code.Challenge) || await reading is not { } account)
+        {
+            return InvalidCode();
         }
 
         if (requireConfirmed && !account.EmailConfirmed)
@@ -283,7 +286,9 @@ internal sealed partial class OidcEndpoints(
         }
 
         // An account without a password re-authenticates for sensitive changes with a fresh provider sign-in: it counts like a second-factor check.
+        var recording = identities.RecordUseAsync(account.UserId, code.Provider, request.Aborted);
         var signedIn = await browser.StartCheckedNowAsync(context, account, remember, Amr.Federated, account.HasPassword ? null : time.GetUtcNow(), request.Aborted);
+        await recording;
         browser.Append(context.Response, account, signedIn);
         await events.RaiseAsync(context, AuthEventKind.SignedIn, account.UserId, signedIn.Issued.Session.SessionId);
         return TypedResults.Ok(SessionResponse.For(signedIn.Issued.Access.Subject));
@@ -308,7 +313,7 @@ internal sealed partial class OidcEndpoints(
             return problem;
         }
 
-        var ticket = await tickets.IssueAsync(TicketKind.Link, account!.UserId, "", request.Aborted, PendingSignIns.PasswordStamp(account));
+        var ticket = await tickets.IssueLinkAsync(account!.UserId, PendingSignIns.PasswordStamp(account), request.Aborted);
         var start = PublicBase(context) + mount.BasePath + "/oidc/" + provider.Name + "/start?returnTo=" + Uri.EscapeDataString(returnTo) + "&link=" + ticket;
         return TypedResults.Ok(new OidcLinkResponse(start));
     }
@@ -397,6 +402,9 @@ internal sealed partial class OidcEndpoints(
     private static bool IsChallenge(string value) => value.Length == 43 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 
     private static string Random() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+
+    private static ProblemHttpResult InvalidCode() =>
+        Problems.Invalid("code", "The sign-in code is unknown, expired (60 seconds), used already, or not this browser's (the verifier does not match). Sign in again.");
 
     private static ProblemHttpResult UnknownProvider() => Problems.NotFound("No such sign-in provider: GET /api/auth/oidc/providers lists them.");
 

@@ -1,10 +1,8 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.Tokens;
 using Serverless.Auth.Cookies;
 using Serverless.Auth.Http;
 using Serverless.Auth.Secrets;
@@ -37,74 +35,32 @@ internal sealed class OidcFlowCookie(IOptions<AuthCookieOptions> cookieOptions, 
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
 
     private const string Version = "o1";
-    private const int NonceBytes = 12;
-    private const int TagBytes = 16;
     private static readonly byte[] Purpose = "oidc-flow-v1"u8.ToArray();
 
     public void Write(HttpResponse response, OidcFlow flow)
     {
         var plain = JsonSerializer.SerializeToUtf8Bytes(flow, OidcFlowJson.Default.OidcFlow);
-        var nonce = RandomNumberGenerator.GetBytes(NonceBytes);
-        var sealedBytes = new byte[NonceBytes + plain.Length + TagBytes];
-        nonce.CopyTo(sealedBytes, 0);
-        using (var aes = new AesGcm(KeyOf(serverKey.Keys[0]), TagBytes))
-        {
-            aes.Encrypt(nonce, plain, sealedBytes.AsSpan(NonceBytes, plain.Length), sealedBytes.AsSpan(NonceBytes + plain.Length), AssociatedData(flow.Provider));
-        }
-
-        Cookie(flow.Provider).Append(response, Version + "." + Base64UrlEncoder.Encode(sealedBytes), Lifetime);
+        Cookie(flow.Provider).Append(response, Version + "." + serverKey.Seal(Purpose, plain, AssociatedData(flow.Provider)), Lifetime);
     }
 
-    /// <summary>The request's flow for <paramref name="provider"/>: exactly one cookie value that decrypts under a key of the ring, not expired.</summary>
+    /// <summary>The request's flow for <paramref name="provider"/>: exactly one cookie value that opens under a key of the ring, not expired.</summary>
     public OidcFlow? Read(HttpRequest request, string provider)
     {
         var values = Cookie(provider).ReadAll(request);
-        if (values.Count != 1 || !values[0].StartsWith(Version + ".", StringComparison.Ordinal))
+        if (values.Count != 1 || !values[0].StartsWith(Version + ".", StringComparison.Ordinal)
+            || serverKey.Open(Purpose, values[0][(Version.Length + 1)..], AssociatedData(provider)) is not { } plain)
         {
             return null;
         }
 
-        byte[] sealedBytes;
-        try
-        {
-            sealedBytes = Base64UrlEncoder.DecodeBytes(values[0][(Version.Length + 1)..]);
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-
-        if (sealedBytes.Length <= NonceBytes + TagBytes)
-        {
-            return null;
-        }
-
-        var plain = new byte[sealedBytes.Length - NonceBytes - TagBytes];
-        foreach (var key in serverKey.Keys)
-        {
-            try
-            {
-                using var aes = new AesGcm(KeyOf(key), TagBytes);
-                aes.Decrypt(sealedBytes.AsSpan(0, NonceBytes), sealedBytes.AsSpan(NonceBytes, plain.Length), sealedBytes.AsSpan(NonceBytes + plain.Length), plain, AssociatedData(provider));
-            }
-            catch (AuthenticationTagMismatchException)
-            {
-                continue;
-            }
-
-            var flow = JsonSerializer.Deserialize(plain, OidcFlowJson.Default.OidcFlow);
-            var age = time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(flow?.IssuedAt ?? 0);
-            return flow is not null && flow.Provider == provider && age >= -Mfa.MfaOptions.ClockSkew && age < Lifetime ? flow : null;
-        }
-
-        return null;
+        var flow = JsonSerializer.Deserialize(plain, OidcFlowJson.Default.OidcFlow);
+        var age = time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(flow?.IssuedAt ?? 0);
+        return flow is not null && flow.Provider == provider && age >= -Mfa.MfaOptions.ClockSkew && age < Lifetime ? flow : null;
     }
 
     public void Clear(HttpResponse response, string provider) => Cookie(provider).Clear(response);
 
     private AuthCookie Cookie(string provider) => AuthCookie.OidcState(cookieOptions, mount, provider);
-
-    private static byte[] KeyOf(RingKey key) => ServerKey.Derive(key, Purpose, []);
 
     // The provider's name is bound in: a flow started for one provider cannot be finished at another's callback.
     private static byte[] AssociatedData(string provider) => Encoding.UTF8.GetBytes(provider);

@@ -123,12 +123,10 @@ internal sealed class OidcIdentities(AuthTables tables, UserRepository users, Ti
         return true;
     }
 
-    /// <summary>Records a sign-in on the link row (best effort: a lost race with another sign-in loses nothing of value).</summary>
-    public async Task RecordUseAsync(LinkedIdentity link, CancellationToken cancellationToken)
-    {
-        await ConditionalWrites.TryAsync(() => tables.Users.UpdateEntityAsync(
-            new TableEntity(link.UserId, RowPrefix + link.Provider) { ["LastUsedAt"] = time.GetUtcNow() }, link.ETag, TableUpdateMode.Merge, cancellationToken));
-    }
+    /// <summary>Records a sign-in on the link row, if it still exists (a merge never creates one).</summary>
+    public Task RecordUseAsync(string userId, string provider, CancellationToken cancellationToken) =>
+        ConditionalWrites.TryAsync(() => tables.Users.UpdateEntityAsync(
+            new TableEntity(userId, RowPrefix + provider) { ["LastUsedAt"] = time.GetUtcNow() }, ETag.All, TableUpdateMode.Merge, cancellationToken));
 
     /// <summary>A deleted account's identities: released, then their link rows removed (the account row is a tombstone by now).</summary>
     public async Task RemoveAllAsync(string userId, CancellationToken cancellationToken)

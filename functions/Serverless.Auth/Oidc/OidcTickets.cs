@@ -1,85 +1,98 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.IdentityModel.Tokens;
+using Serverless.Auth.Secrets;
 using Serverless.Auth.Storage;
 
 namespace Serverless.Auth.Oidc;
 
-/// <summary>What a ticket is for.</summary>
-internal enum TicketKind
-{
-    /// <summary>The one-time code the callback hands the frontend, exchanged for the session (60 s, bound to the frontend's challenge).</summary>
-    SignIn,
+/// <summary>A one-time sign-in code as opened: the account, the provider that signed it in, the frontend's challenge, until when (Unix ms).</summary>
+internal sealed record SignInCode(string UserId, string Provider, string Challenge, long ExpiresAt);
 
-    /// <summary>The link ticket in a start URL: adds the provider identity to the account that asked for it (5 minutes).</summary>
-    Link,
-}
-
-/// <summary>A ticket as redeemed: the account it names, and (a link ticket) the stamp of the password it was issued under.</summary>
+/// <summary>A link ticket as redeemed: the account it names, and the stamp of the password it was issued under.</summary>
 internal sealed record RedeemedTicket(string UserId, string PasswordStamp);
 
 /// <summary>
-/// Single-use tickets of the social sign-in, in the mail tokens table (its clean-up removes expired rows): partition =
-/// <c>oidc.</c> + base64url(SHA-256(ticket)) (the ticket itself is never stored), row = the kind. Redeeming marks the row
-/// spent with its ETag (a conditional update: of two concurrent uses exactly one lands), whether or not the verifier
-/// matched, so a code is tried once.
+/// The social sign-in's single-use values, in the mail tokens table (its clean-up removes expired rows), keyed
+/// <c>oidc.</c> + base64url(SHA-256(value)) (the value itself is never stored):
+/// <list type="bullet">
+/// <item>the <b>one-time sign-in code</b> the callback hands the frontend (60 s): sealed with the server key (AES-GCM:
+/// the account, the provider, the frontend's challenge, the expiry), so the callback writes nothing; the exchange spends
+/// it by inserting its marker row (row <c>SignIn</c>): of concurrent uses exactly one insert lands, whether or not its
+/// verifier matched, so a code is tried once.</item>
+/// <item>the <b>link ticket</b> of a start URL (5 minutes, row <c>Link</c>): the account and its password's stamp, spent
+/// by a conditional update with its ETag.</item>
+/// </list>
 /// </summary>
-internal sealed class OidcTickets(AuthTables tables, TimeProvider time)
+internal sealed class OidcTickets(AuthTables tables, ServerKey serverKey, TimeProvider time)
 {
     public static readonly TimeSpan SignInLifetime = TimeSpan.FromSeconds(60);
     public static readonly TimeSpan LinkLifetime = TimeSpan.FromMinutes(5);
     private const string PartitionPrefix = "oidc.";
+    private const string SignInRow = "SignIn";
+    private const string LinkRow = "Link";
     private const string SpentColumn = "Spent";
+    private const string CodeVersion = "c1";
+    private static readonly byte[] CodePurpose = "oidc-sign-in-code-v1"u8.ToArray();
 
-    public async Task<string> IssueAsync(TicketKind kind, string userId, string frontendChallenge, CancellationToken cancellationToken, string passwordStamp = "")
+    /// <summary>A sealed one-time code for the account <paramref name="userId"/>, bound to the frontend's challenge.</summary>
+    public string IssueSignIn(string userId, string provider, string frontendChallenge)
+    {
+        var expiresAt = (time.GetUtcNow() + SignInLifetime).ToUnixTimeMilliseconds();
+        var plain = Encoding.UTF8.GetBytes(string.Join('\n', userId, provider, frontendChallenge, expiresAt.ToString(CultureInfo.InvariantCulture)));
+        return CodeVersion + "." + serverKey.Seal(CodePurpose, plain, []);
+    }
+
+    /// <summary>The code's contents when it opens under a key of the ring and has not expired; else null. Spends nothing.</summary>
+    public SignInCode? OpenSignIn(string code)
+    {
+        if (code.Length > 512 || !code.StartsWith(CodeVersion + ".", StringComparison.Ordinal)
+            || serverKey.Open(CodePurpose, code[(CodeVersion.Length + 1)..], []) is not { } plain
+            || Encoding.UTF8.GetString(plain).Split('\n') is not [var userId, var provider, var challenge, var expires]
+            || !long.TryParse(expires, NumberStyles.None, CultureInfo.InvariantCulture, out var expiresAt)
+            || expiresAt <= time.GetUtcNow().ToUnixTimeMilliseconds())
+        {
+            return null;
+        }
+
+        return new SignInCode(userId, provider, challenge, expiresAt);
+    }
+
+    /// <summary>Spends the code: true for the one use whose marker insert lands, false for every other (also concurrent ones, on any instance).</summary>
+    public Task<bool> TrySpendAsync(string code, SignInCode opened, CancellationToken cancellationToken) =>
+        ConditionalWrites.TryAsync(() => tables.MailTokens.AddEntityAsync(
+            new TableEntity(PartitionOf(code), SignInRow) { ["ExpiresAt"] = DateTimeOffset.FromUnixTimeMilliseconds(opened.ExpiresAt) }, cancellationToken));
+
+    public async Task<string> IssueLinkAsync(string userId, string passwordStamp, CancellationToken cancellationToken)
     {
         var ticket = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
-        var row = new TableEntity(PartitionOf(ticket), kind.ToString())
+        var row = new TableEntity(PartitionOf(ticket), LinkRow)
         {
             ["UserId"] = userId,
-            ["Challenge"] = frontendChallenge,
             ["PasswordStamp"] = passwordStamp,
-            ["ExpiresAt"] = time.GetUtcNow() + (kind == TicketKind.SignIn ? SignInLifetime : LinkLifetime),
+            ["ExpiresAt"] = time.GetUtcNow() + LinkLifetime,
         };
         await tables.MailTokens.AddEntityAsync(row, cancellationToken);
         return ticket;
     }
 
-    /// <summary>
-    /// Spends the ticket and returns whose it is; null when it is unknown, expired, spent already (also by a concurrent
-    /// use), or (with <paramref name="verifier"/>) the verifier does not hash to the challenge it was bound to.
-    /// </summary>
-    public async Task<RedeemedTicket?> RedeemAsync(TicketKind kind, string ticket, string? verifier, CancellationToken cancellationToken)
+    /// <summary>Spends the link ticket and returns whose it is; null when it is unknown, expired or spent already (also by a concurrent use).</summary>
+    public async Task<RedeemedTicket?> RedeemLinkAsync(string ticket, CancellationToken cancellationToken)
     {
-        if (ticket.Length is < 32 or > 64)
+        if (ticket.Length is < 32 or > 64
+            || await tables.MailTokens.FindAsync(PartitionOf(ticket), LinkRow, cancellationToken) is not { } row
+            || row.GetBoolean(SpentColumn) == true
+            || !(row.GetDateTimeOffset("ExpiresAt") > time.GetUtcNow()))
         {
             return null;
         }
 
-        var found = await tables.MailTokens.GetEntityIfExistsAsync<TableEntity>(PartitionOf(ticket), kind.ToString(), cancellationToken: cancellationToken);
-        if (!found.HasValue || found.Value is not { } row || row.GetBoolean(SpentColumn) == true || !(row.GetDateTimeOffset("ExpiresAt") > time.GetUtcNow()))
-        {
-            return null;
-        }
-
-        try
-        {
-            await tables.MailTokens.UpdateEntityAsync(new TableEntity(row.PartitionKey, row.RowKey) { [SpentColumn] = true }, row.ETag, TableUpdateMode.Merge, cancellationToken);
-        }
-        catch (RequestFailedException e) when (e.Status is 412 or 404)
-        {
-            return null;
-        }
-
-        var challenge = row.GetString("Challenge") ?? "";
-        if (verifier is not null && !Matches(verifier, challenge))
-        {
-            return null;
-        }
-
-        return new RedeemedTicket(row.GetString("UserId") ?? "", row.GetString("PasswordStamp") ?? "");
+        var spent = await ConditionalWrites.TryAsync(() =>
+            tables.MailTokens.UpdateEntityAsync(new TableEntity(row.PartitionKey, row.RowKey) { [SpentColumn] = true }, row.ETag, TableUpdateMode.Merge, cancellationToken));
+        return spent ? new RedeemedTicket(row.GetString("UserId") ?? "", row.GetString("PasswordStamp") ?? "") : null;
     }
 
     /// <summary>A PKCE S256 pair: base64url(SHA-256(ASCII verifier)) equals the challenge (compared in fixed time).</summary>
@@ -88,5 +101,5 @@ internal sealed class OidcTickets(AuthTables tables, TimeProvider time)
         && CryptographicOperations.FixedTimeEquals(
             Encoding.ASCII.GetBytes(Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)))), Encoding.ASCII.GetBytes(challenge));
 
-    private static string PartitionOf(string ticket) => PartitionPrefix + Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(ticket)));
+    private static string PartitionOf(string value) => PartitionPrefix + Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(value)));
 }

@@ -103,5 +103,56 @@ internal sealed class ServerKey(IOptions<ServerSecretOptions> options)
         return null;
     }
 
+    /// <summary>
+    /// <paramref name="plain"/> encrypted and authenticated (AES-256-GCM, a key derived from the first key for
+    /// <paramref name="purpose"/>, <paramref name="associated"/> bound in), base64url: for values only this service reads back.
+    /// </summary>
+    public string Seal(ReadOnlySpan<byte> purpose, ReadOnlySpan<byte> plain, ReadOnlySpan<byte> associated)
+    {
+        var sealedBytes = new byte[SealNonceBytes + plain.Length + SealTagBytes];
+        RandomNumberGenerator.Fill(sealedBytes.AsSpan(0, SealNonceBytes));
+        using var aes = new AesGcm(Derive(keys[0], purpose, []), SealTagBytes);
+        aes.Encrypt(sealedBytes.AsSpan(0, SealNonceBytes), plain, sealedBytes.AsSpan(SealNonceBytes, plain.Length), sealedBytes.AsSpan(SealNonceBytes + plain.Length), associated);
+        return Base64UrlEncoder.Encode(sealedBytes);
+    }
+
+    /// <summary>What <see cref="Seal"/> sealed, when it opens under any key of the ring for the same purpose and associated data; else null.</summary>
+    public byte[]? Open(ReadOnlySpan<byte> purpose, string value, ReadOnlySpan<byte> associated)
+    {
+        byte[] sealedBytes;
+        try
+        {
+            sealedBytes = Base64UrlEncoder.DecodeBytes(value);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+
+        if (sealedBytes.Length <= SealNonceBytes + SealTagBytes)
+        {
+            return null;
+        }
+
+        var plain = new byte[sealedBytes.Length - SealNonceBytes - SealTagBytes];
+        foreach (var key in keys)
+        {
+            try
+            {
+                using var aes = new AesGcm(Derive(key, purpose, []), SealTagBytes);
+                aes.Decrypt(sealedBytes.AsSpan(0, SealNonceBytes), sealedBytes.AsSpan(SealNonceBytes, plain.Length), sealedBytes.AsSpan(SealNonceBytes + plain.Length), plain, associated);
+                return plain;
+            }
+            catch (AuthenticationTagMismatchException)
+            {
+            }
+        }
+
+        return null;
+    }
+
+    private const int SealNonceBytes = 12;
+    private const int SealTagBytes = 16;
+
     private static string Mac(RingKey key, ReadOnlySpan<byte> purpose, string body) => Base64UrlEncoder.Encode(Derive(key, purpose, Encoding.UTF8.GetBytes(body)));
 }

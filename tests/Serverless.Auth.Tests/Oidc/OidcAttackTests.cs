@@ -150,6 +150,25 @@ public sealed class OidcAttackTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AForgedOrAlteredOneTimeCodeIsRefusedAndLeavesTheGenuineOneUsable()
+    {
+        rogue.IdTokenFor = request => rogue.IdToken(rogue.Claims(request.Authorization?.Nonce, sub: "sealed-user", email: "sealed-user@example.test"));
+        var (back, browser, verifier) = await RoundTripAsync();
+        var code = back["code"];
+        var bytes = Base64UrlEncoder.DecodeBytes(code[3..]);
+        bytes[20] ^= 1;
+
+        foreach (var forged in new[] { "c1." + Base64UrlEncoder.Encode(bytes), "c1.AAAA", "c2" + code[2..], code + "A", new string('a', 600) })
+        {
+            var refused = await ExchangeAsync(browser, forged, verifier);
+            Assert.True((await ResponseAssert.ProblemAsync(refused, HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty("code", out _));
+        }
+
+        await SignedInAsync(await ExchangeAsync(browser, code, verifier));
+        await ResponseAssert.ProblemAsync(await ExchangeAsync(new SessionClient(other.Client), code, verifier), HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
     public async Task AProviderThatListsOnlyBasicGetsTheSecretInTheAuthorizationHeader()
     {
         rogue.Discovery["token_endpoint_auth_methods_supported"] = new[] { "client_secret_basic" };
