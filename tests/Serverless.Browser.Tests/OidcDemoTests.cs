@@ -135,10 +135,13 @@ public sealed class OidcDemoTests(BrowserFixture browser) : IAsyncLifetime
         var passwordErrors = bare.Body!.Value.GetProperty("errors").GetProperty("password").EnumerateArray().Select(message => message.GetString());
         Assert.Equal(string.Join(' ', passwordErrors), await page.WaitForMessageAsync("identity-message", "error"));
 
-        // With it: off to the provider (whose session from before may skip its login page) and back with ?linked=test.
+        // With it: off to the provider (whose session from before may skip its login page) and back with a link code,
+        // which this page's session confirms with its verifier (the exchange answers status linked).
         await page.Page.FillAsync("#identity-password", password);
         var (linked, _, linkedTo) = await ThroughProviderAsync(page, LinkButton, email);
-        Assert.Equal($"{browser.Demo.SameSiteOrigin}/index.html?linked=test", linkedTo);
+        Assert.StartsWith($"{browser.Demo.SameSiteOrigin}/index.html?code=", linkedTo, StringComparison.Ordinal);
+        Assert.Equal("POST /api/auth/oidc/exchange", linked.Request);
+        Assert.Equal("linked", linked.Body!.Value.GetProperty("status").GetString());
         AssertSameUser(linked, email, userId);
         Assert.Equal("Linked Test provider: it signs in to this account now.", await page.WaitForMessageAsync("identity-message", "changed"));
         await WaitForIdentityCountAsync(page, 1);
@@ -233,7 +236,7 @@ public sealed class OidcDemoTests(BrowserFixture browser) : IAsyncLifetime
         var origin = new Uri(tab.Url).GetLeftPart(UriPartial.Authority);
         var interaction = idp.Authority + "/interaction/";
         bool IsReturn(string url) => url.StartsWith(origin + "/", StringComparison.Ordinal)
-            && QueryHelpers.ParseQuery(new Uri(url).Query).Keys.Intersect(["code", "error", "linked"]).Any();
+            && QueryHelpers.ParseQuery(new Uri(url).Query).Keys.Intersect(["code", "error"]).Any();
         var visited = new List<string>();
         string[] Visited()
         {

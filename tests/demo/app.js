@@ -181,8 +181,8 @@ const deletePasskey = (id, password, code) =>
 const oidcExchange = (code, codeVerifier) => call('POST', '/api/auth/oidc/exchange', { code, codeVerifier });
 const listIdentities = () => call('GET', '/api/auth/identities', undefined, { retry: true });
 const unlinkIdentity = (provider) => call('POST', '/api/auth/identities/unlink', { provider }, { retry: true });
-const linkProvider = (provider, returnTo, password, code) =>
-  call('POST', `/api/auth/oidc/${encodeURIComponent(provider)}/link`, { returnTo, password: password || undefined, ...secondFactorAnswer(code) }, { retry: true });
+const linkProvider = (provider, returnTo, codeChallenge, password, code) =>
+  call('POST', `/api/auth/oidc/${encodeURIComponent(provider)}/link`, { returnTo, codeChallenge, password: password || undefined, ...secondFactorAnswer(code) }, { retry: true });
 
 /** What a code box holds, as the API takes it: digits are an app's code, anything else a recovery code (xxxxx-xxxxx); empty: none. */
 function secondFactorAnswer(text) {
@@ -752,7 +752,8 @@ on('passkey-login', 'click', passkeyAction(async () => {
 
 // Social sign-in. The frontend's part: a random verifier kept in this tab's sessionStorage, its SHA-256 (base64url) as the
 // start's codeChallenge, then the navigation; back on this page, ?code= is exchanged with the verifier (the code is
-// useless without it), ?error= says what went wrong, ?linked= says which provider was added.
+// useless without it): a sign-in's starts the session, a link's is confirmed by this page's own session (status linked);
+// ?error= says what went wrong.
 const OIDC_VERIFIER_KEY = 'demo.oidc.verifier';
 // Set while a link (not a sign-in) is at the provider: its ?error= belongs to the Linked providers panel.
 const OIDC_LINKING_KEY = 'demo.oidc.linking';
@@ -765,7 +766,7 @@ const OIDC_ERRORS = {
   email_required: 'The provider gave no email address: allow it to share your address, or sign up with a password.',
   identity_in_use: 'That account at the provider already signs in to another account here: unlink it there first.',
   provider_already_linked: 'This account already has an identity of that provider linked: unlink it first.',
-  link_expired: 'The link request expired (5 minutes) or was used already: link again.',
+  link_expired: 'The link request expired (5 minutes), was used already, or the password changed since: link again.',
   account_gone: 'The account was deleted meanwhile.',
   state_mismatch: 'The provider answered a sign-in this browser did not start (or an older one): start again.',
   provider_error: 'The provider refused the sign-in: try again, or use another way in.',
@@ -795,16 +796,22 @@ async function loadProviders() {
   return result;
 }
 
+/** A fresh verifier kept in this tab's sessionStorage, and its challenge; null where crypto.subtle is missing (said on <paramref name="messageId"/>). */
+async function newOidcChallenge(messageId) {
+  if (!window.isSecureContext || !window.crypto || !crypto.subtle) {
+    say(messageId, 'error', 'This page cannot make the sign-in\'s verifier: it needs a secure context (https, or http on localhost) for crypto.subtle.');
+    return null;
+  }
+  const verifier = base64Url(crypto.getRandomValues(new Uint8Array(32))); // 43 characters
+  sessionStorage.setItem(OIDC_VERIFIER_KEY, verifier);
+  return base64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
+}
+
 /** Off to the provider: a fresh verifier for this sign-in, its challenge in the start URL. */
 async function signInWithProvider(provider) {
   say('oidc-message', '', '');
-  if (!window.isSecureContext || !window.crypto || !crypto.subtle) {
-    say('oidc-message', 'error', 'This page cannot make the sign-in\'s verifier: it needs a secure context (https, or http on localhost) for crypto.subtle.');
-    return;
-  }
-  const verifier = base64Url(crypto.getRandomValues(new Uint8Array(32))); // 43 characters
-  const challenge = base64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
-  sessionStorage.setItem(OIDC_VERIFIER_KEY, verifier);
+  const challenge = await newOidcChallenge('oidc-message');
+  if (!challenge) return;
   sessionStorage.removeItem(OIDC_LINKING_KEY);
   say('oidc-message', 'leaving', `Continuing at ${provider.displayName}\u2026`);
   location.assign(`${apiBase()}/api/auth/oidc/${encodeURIComponent(provider.name)}/start`
@@ -812,13 +819,13 @@ async function signInWithProvider(provider) {
 }
 
 /**
- * The provider's return (?code=, ?error=, ?linked=), or null: taken out of the address bar and the history at once (a
+ * The provider's return (?code=, ?error=), or null: taken out of the address bar and the history at once (a
  * reload must not send a spent code again), and the verifier out of sessionStorage with it (single use).
  */
 function takeOidcReturn() {
   const query = new URLSearchParams(location.search);
-  const back = { code: query.get('code'), error: query.get('error'), linked: query.get('linked') };
-  if (!back.code && !back.error && !back.linked) return null;
+  const back = { code: query.get('code'), error: query.get('error') };
+  if (!back.code && !back.error) return null;
   back.verifier = sessionStorage.getItem(OIDC_VERIFIER_KEY);
   back.linking = sessionStorage.getItem(OIDC_LINKING_KEY);
   sessionStorage.removeItem(OIDC_VERIFIER_KEY);
@@ -827,24 +834,30 @@ function takeOidcReturn() {
   return back;
 }
 
-/** Back from the provider: the exchange signs in (or opens the second step); anything else is said after a verify. */
+/**
+ * Back from the provider: the exchange signs in (or opens the second step), or, for a link, this page's session confirms
+ * it (status linked); anything else is said after a verify.
+ */
 async function finishOidc(back) {
+  const messageId = back.linking ? 'identity-message' : 'oidc-message';
   if (back.code && back.verifier) {
     const result = await oidcExchange(back.code, back.verifier);
-    if (result.status === 200) return result;
-    await verify();
-    say('oidc-message', 'error', `Not signed in: ${failure(result)}`);
+    if (result.status === 200 && result.body.status !== 'linked') return result;
+    const verified = await verify();
+    if (result.status === 200) {
+      const provider = oidcProviders.find((p) => p.name === back.linking);
+      say('identity-message', 'changed', `Linked ${provider ? provider.displayName : back.linking}: it signs in to this account now.`);
+      return verified;
+    }
+    say(messageId, 'error', back.linking ? OIDC_ERRORS[result.body && result.body.code] || failure(result) : `Not signed in: ${failure(result)}`);
     return result;
   }
 
   const result = await verify();
   if (back.code) {
-    say('oidc-message', 'error', 'This sign-in was started in another tab or browser (the verifier stays in the tab that started it): start again here.');
-  } else if (back.error) {
-    say(back.linking ? 'identity-message' : 'oidc-message', 'error', OIDC_ERRORS[back.error] || `The sign-in failed: ${back.error}.`);
+    say(messageId, 'error', 'This was started in another tab or browser (the verifier stays in the tab that started it): start again here.');
   } else {
-    const provider = oidcProviders.find((p) => p.name === back.linked);
-    say('identity-message', 'changed', `Linked ${provider ? provider.displayName : back.linked}: it signs in to this account now.`);
+    say(messageId, 'error', OIDC_ERRORS[back.error] || `The sign-in failed: ${back.error}.`);
   }
   return result;
 }
@@ -887,16 +900,21 @@ async function renderIdentities() {
   return result;
 }
 
-/** Link: the re-authentication gets a start URL with a single-use link ticket; this tab follows it to the provider. */
+/**
+ * Link: the re-authentication (and this tab's challenge) gets a start URL with a single-use link ticket; this tab follows
+ * it to the provider, and back here confirms the link with its verifier and session.
+ */
 async function linkWithProvider(provider) {
-  const result = await linkProvider(provider.name, returnUrl(), $('identity-password').value, $('identity-code').value);
+  const challenge = await newOidcChallenge('identity-message');
+  if (!challenge) return null;
+  const result = await linkProvider(provider.name, returnUrl(), challenge, $('identity-password').value, $('identity-code').value);
   if (result.status !== 200) {
+    sessionStorage.removeItem(OIDC_VERIFIER_KEY);
     say('identity-message', 'error', sayFieldErrorsText(result) || failure(result));
     return result;
   }
 
   sessionStorage.setItem(OIDC_LINKING_KEY, provider.name);
-  sessionStorage.removeItem(OIDC_VERIFIER_KEY);
   say('identity-message', 'leaving', `Continuing at ${provider.displayName}\u2026`);
   location.assign(result.body.url);
   return result;

@@ -133,6 +133,7 @@ public sealed record SessionResponse(
 {
     internal const string SignedIn = "signed_in";
     internal const string MfaRequired = "mfa_required";
+    internal const string Linked = "linked";
 
     internal static SessionResponse For(TokenSubject subject) => new(SignedIn, subject.ExpiresAt, subject.UserId, subject.Email, subject.EmailConfirmed, subject.Amr);
 

@@ -16,6 +16,9 @@ internal abstract record OidcOutcome
     /// <summary>The identity is linked to the account that asked (now, or already).</summary>
     public sealed record Linked : OidcOutcome;
 
+    /// <summary>A link flow's identity, free for the account that asked: linked once that account's own session confirms it (the exchange).</summary>
+    public sealed record LinkPending(ProviderIdentity Identity) : OidcOutcome;
+
     /// <summary>Nothing happened; <see cref="Code"/> goes back to the frontend.</summary>
     public sealed record Failed(string Code) : OidcOutcome;
 }
@@ -32,16 +35,15 @@ internal sealed partial class OidcAccounts(
 {
     private const int MaxAttempts = 4;
 
-    /// <param name="linkStamp">When linking: the password stamp the link was asked under; a password changed since voids it (<c>link_expired</c>).</param>
     public async Task<OidcOutcome> ResolveAsync(
-        HttpContext context, OidcProvider provider, ProviderIdentity identity, string linkUserId, string linkStamp, CancellationToken cancellationToken)
+        HttpContext context, OidcProvider provider, ProviderIdentity identity, string linkUserId, CancellationToken cancellationToken)
     {
         var existing = await identities.FindAsync(provider.Name, identity.Subject, cancellationToken);
         if (linkUserId.Length > 0)
         {
-            return existing is { } owned
-                ? owned.Account.UserId == linkUserId ? new OidcOutcome.Linked() : new OidcOutcome.Failed("identity_in_use")
-                : await LinkAsync(provider, identity, linkUserId, cancellationToken, linkStamp);
+            // Not linked here: whoever followed the start URL may not be the account's owner (a link ticket sent to someone
+            // else), so the owner's session confirms it, with the verifier its page kept (the exchange).
+            return existing is { } owned && owned.Account.UserId != linkUserId ? new OidcOutcome.Failed("identity_in_use") : new OidcOutcome.LinkPending(identity);
         }
 
         if (existing is { } found)
@@ -107,6 +109,11 @@ internal sealed partial class OidcAccounts(
 
         return null;
     }
+
+    /// <summary>A confirmed link (the exchange of a link code by the account's own session): the identity added to the account.</summary>
+    /// <param name="passwordStamp">The stamp of the password the link was asked under; a password changed since voids it (<c>link_expired</c>).</param>
+    public Task<OidcOutcome> CompleteLinkAsync(OidcProvider provider, ProviderIdentity identity, string userId, string passwordStamp, CancellationToken cancellationToken) =>
+        LinkAsync(provider, identity, userId, cancellationToken, passwordStamp);
 
     /// <param name="passwordStamp">The stamp the link was asked under, checked on every attempt; null for the account a sign-in just created.</param>
     private async Task<OidcOutcome> LinkAsync(OidcProvider provider, ProviderIdentity identity, string userId, CancellationToken cancellationToken, string? passwordStamp = null)

@@ -16,14 +16,17 @@ public sealed record OidcExchangeRequest(string? Code, string? CodeVerifier, boo
     IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("code", "Code", Code), ("codeVerifier", "Code verifier", CodeVerifier)];
 }
 
-/// <summary>Linking a provider to the signed-in account: where to come back, and the re-authentication unless this session's is recent.</summary>
-/// <param name="ReturnTo">The frontend page the callback returns to (<c>?linked=name</c> or <c>?error=code</c>), under an allowed origin.</param>
+/// <summary>Linking a provider to the signed-in account: where to come back, the page's challenge, and the re-authentication unless this session's is recent.</summary>
+/// <param name="ReturnTo">The frontend page the callback returns to (<c>?code=</c>, confirmed at the exchange, or <c>?error=code</c>), under an allowed origin.</param>
+/// <param name="CodeChallenge">base64url(SHA-256(verifier)); the page keeps the verifier and confirms the link with it.</param>
 /// <param name="Password">The current password (not needed within the step-up window).</param>
 /// <param name="Code">With TOTP on: a code (not needed within the step-up window).</param>
 /// <param name="RecoveryCode">A recovery code instead of a code.</param>
-public sealed record OidcLinkRequest(string? ReturnTo, string? Password = null, string? Code = null, string? RecoveryCode = null) : IRequiredFields, Mfa.ISecondFactorAnswer
+public sealed record OidcLinkRequest(string? ReturnTo, string? CodeChallenge, string? Password = null, string? Code = null, string? RecoveryCode = null)
+    : IRequiredFields, Mfa.ISecondFactorAnswer
 {
-    IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("returnTo", "Return URL", ReturnTo)];
+    IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields =>
+        [("returnTo", "Return URL", ReturnTo), ("codeChallenge", "Code challenge", CodeChallenge)];
 }
 
 /// <summary>The start URL to navigate to: it carries a single-use link ticket (5 minutes).</summary>

@@ -29,6 +29,7 @@ internal sealed partial class OidcEndpoints(
     OidcIdentities identities,
     UserRepository users,
     BrowserSignIn browser,
+    Authenticator authenticator,
     PendingSignIns pending,
     AuthEvents events,
     AuthMount mount,
@@ -80,7 +81,7 @@ internal sealed partial class OidcEndpoints(
             Description = "Register <base>/api/auth/oidc/{provider}/callback at the provider. Checks the state against the flow's cookie (then clears it), "
                 + "redeems the code (client secret, PKCE), validates the ID token, resolves the account (README: Social sign-in, linking rules) and "
                 + "answers 302 to returnTo?code=<one-time code> (60 s, single use, bound to the frontend's challenge): no session cookie, no token in a URL. "
-                + "Linking answers returnTo?linked=<provider>. Failures answer returnTo?error=<code> (state_mismatch, access_denied, provider_error, "
+                + "Linking answers a link code the same way. Failures answer returnTo?error=<code> (state_mismatch, access_denied, provider_error, "
                 + "provider_unavailable, invalid_id_token, email_required, account_exists, identity_in_use, provider_already_linked, account_gone, "
                 + "link_expired, try_again); without a flow cookie, 400 problem+json.",
             ChecksOrigin = false,
@@ -102,10 +103,12 @@ internal sealed partial class OidcEndpoints(
             Summary = "Finish a social sign-in",
             Description = "The frontend's credentialed request with the one-time code from its return URL and its verifier: starts the session as a login "
                 + "does (cookies, 200 with the session; amr [\"fed\"]), or, for an account with TOTP, answers status mfa_required and the second step "
-                + "follows (amr [\"fed\",\"otp\",\"mfa\"]...): the provider's own methods are never taken as a second factor. 400 errors.code for an "
-                + "unknown, expired or used code or a wrong verifier (the code is spent either way).",
+                + "follows (amr [\"fed\",\"otp\",\"mfa\"]...): the provider's own methods are never taken as a second factor. A link flow's code is "
+                + "confirmed here by the account's own session (its access token): 200 status linked, 409 with code identity_in_use, "
+                + "provider_already_linked or link_expired. 400 errors.code for an unknown, expired or used code, a wrong verifier, or a link code "
+                + "without its account's session (the code is spent either way).",
             RateLimit = RateLimitedAction.Credentials,
-            Answers = [StatusCodes.Status401Unauthorized],
+            Answers = [StatusCodes.Status401Unauthorized, StatusCodes.Status409Conflict],
         },
         static (OidcEndpoints endpoint, EndpointRequest<OidcExchangeRequest> request) => endpoint.ExchangeAsync(request));
 
@@ -115,8 +118,10 @@ internal sealed partial class OidcEndpoints(
             Summary = "Link a provider to my account",
             Description = "Re-authentication (the password, and a code with TOTP on, unless this session's last second-factor check or, for an account "
                 + "without a password, its provider sign-in is within Auth__Mfa__StepUpSeconds), then {url}: a start URL with a single-use link ticket "
-                + "(5 minutes) to navigate to. The callback adds the identity to this account and returns to returnTo?linked=<provider>; an identity "
-                + "that is another account's is refused (identity_in_use). 404 for an unknown provider.",
+                + "(5 minutes) to navigate to; codeChallenge is base64url(SHA-256) of a verifier the page keeps. The callback returns to "
+                + "returnTo?code=<link code>, which this session confirms at POST /api/auth/oidc/exchange with the verifier: only then is the identity "
+                + "linked (a start URL followed by someone else links nothing). An identity that is another account's is refused (identity_in_use). "
+                + "404 for an unknown provider.",
             RateLimit = RateLimitedAction.Credentials,
             RequiresSession = true,
             Answers = [StatusCodes.Status404NotFound, StatusCodes.Status409Conflict],
@@ -171,7 +176,7 @@ internal sealed partial class OidcEndpoints(
                 return Redirect(returnTo, "error", "link_expired");
             }
 
-            (linkUserId, linkStamp, challenge) = (ticket.UserId, ticket.PasswordStamp, "");
+            (linkUserId, linkStamp, challenge) = (ticket.UserId, ticket.PasswordStamp, ticket.Challenge);
         }
         else if (!IsChallenge(challenge))
         {
@@ -234,7 +239,7 @@ internal sealed partial class OidcEndpoints(
         try
         {
             var identity = await client.RedeemAsync(provider, code, flow.RedirectUri, flow.CodeVerifier, flow.Nonce, request.Aborted);
-            outcome = await resolver.ResolveAsync(context, provider, identity, flow.LinkUserId, flow.LinkStamp, request.Aborted);
+            outcome = await resolver.ResolveAsync(context, provider, identity, flow.LinkUserId, request.Aborted);
         }
         catch (OidcFailure failure)
         {
@@ -247,8 +252,8 @@ internal sealed partial class OidcEndpoints(
             case OidcOutcome.SignIn(var account, _):
                 // Sealed, not stored: the exchange spends it (and records the link's use) with writes it makes anyway.
                 return Redirect(flow.ReturnTo, "code", tickets.IssueSignIn(account.UserId, provider.Name, flow.FrontendChallenge));
-            case OidcOutcome.Linked:
-                return Redirect(flow.ReturnTo, "linked", provider.Name);
+            case OidcOutcome.LinkPending(var identity):
+                return Redirect(flow.ReturnTo, "code", tickets.IssueLink(flow.LinkUserId, provider.Name, flow.FrontendChallenge, identity, flow.LinkStamp));
             case OidcOutcome.Failed(var failed):
                 return Redirect(flow.ReturnTo, "error", failed);
             default:
@@ -262,6 +267,11 @@ internal sealed partial class OidcEndpoints(
         if (tickets.OpenSignIn(body.Code!) is not { } code)
         {
             return InvalidCode();
+        }
+
+        if (code.IsLink)
+        {
+            return await ConfirmLinkAsync(request, code);
         }
 
         // Spent whether or not the verifier matches (a code is tried once), while the account is read.
@@ -294,6 +304,29 @@ internal sealed partial class OidcEndpoints(
         return TypedResults.Ok(SessionResponse.For(signedIn.Issued.Access.Subject));
     }
 
+    /// <summary>
+    /// A link code, exchanged by the account's own session with the verifier its page kept: only then is the identity
+    /// linked (a start URL followed by someone else links nothing to the account that asked).
+    /// </summary>
+    private async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> ConfirmLinkAsync(EndpointRequest<OidcExchangeRequest> request, SignInCode code)
+    {
+        var spending = tickets.TrySpendAsync(request.Body.Code!, code, request.Aborted);
+        var caller = await authenticator.AuthenticateAsync(request.Context);
+        if (!await spending || !OidcTickets.Matches(request.Body.CodeVerifier!, code.Challenge) || caller?.UserId != code.UserId)
+        {
+            return InvalidCode();
+        }
+
+        var outcome = client.Find(code.Provider) is not { } provider ? new OidcOutcome.Failed("provider_error")
+            : await resolver.CompleteLinkAsync(provider, new ProviderIdentity(code.Subject!, code.Email, false, null, []), code.UserId, code.PasswordStamp ?? "", request.Aborted);
+        return outcome is OidcOutcome.Linked
+            ? TypedResults.Ok(SessionResponse.For(caller) with { Status = SessionResponse.Linked })
+            : TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict, title: "The provider was not linked.",
+                detail: "The identity is another account's, the account has another of that provider linked, or its password changed since the link was asked for.",
+                extensions: new Dictionary<string, object?> { ["code"] = outcome is OidcOutcome.Failed(var failed) ? failed : "try_again" });
+    }
+
     public async Task<Results<Ok<OidcLinkResponse>, ProblemHttpResult>> LinkAsync(EndpointRequest<OidcLinkRequest> request)
     {
         var context = request.Context;
@@ -307,13 +340,18 @@ internal sealed partial class OidcEndpoints(
             return badReturnTo;
         }
 
+        if (!IsChallenge(request.Body.CodeChallenge ?? ""))
+        {
+            return Problems.Invalid("codeChallenge", "codeChallenge must be base64url(SHA-256(verifier)): the page keeps the verifier and confirms the link with it.");
+        }
+
         var (account, problem) = await Reauthentication.RecentOrPasswordAsync(context, request.Subject, request.Body.Password, request.Body);
         if (problem is not null)
         {
             return problem;
         }
 
-        var ticket = await tickets.IssueLinkAsync(account!.UserId, PendingSignIns.PasswordStamp(account), request.Aborted);
+        var ticket = await tickets.IssueLinkAsync(account!.UserId, PendingSignIns.PasswordStamp(account), request.Body.CodeChallenge!, request.Aborted);
         var start = PublicBase(context) + mount.BasePath + "/oidc/" + provider.Name + "/start?returnTo=" + Uri.EscapeDataString(returnTo) + "&link=" + ticket;
         return TypedResults.Ok(new OidcLinkResponse(start));
     }

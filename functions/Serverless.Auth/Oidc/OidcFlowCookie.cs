@@ -67,4 +67,5 @@ internal sealed class OidcFlowCookie(IOptions<AuthCookieOptions> cookieOptions, 
 }
 
 [JsonSerializable(typeof(OidcFlow))]
+[JsonSerializable(typeof(SignInCode))]
 internal sealed partial class OidcFlowJson : JsonSerializerContext;

@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.IdentityModel.Tokens;
@@ -9,20 +9,27 @@ using Serverless.Auth.Storage;
 
 namespace Serverless.Auth.Oidc;
 
-/// <summary>A one-time sign-in code as opened: the account, the provider that signed it in, the frontend's challenge, until when (Unix ms).</summary>
-internal sealed record SignInCode(string UserId, string Provider, string Challenge, long ExpiresAt);
+/// <summary>
+/// A one-time code as opened: the account, the provider, the frontend's challenge, until when (Unix ms). A sign-in's
+/// starts that account's session; a link's (<see cref="Subject"/> set) adds that provider identity to the account, once
+/// its own signed-in session confirms it, under the password stamp the link was asked with.
+/// </summary>
+internal sealed record SignInCode(string UserId, string Provider, string Challenge, long ExpiresAt, string? Subject = null, string? Email = null, string? PasswordStamp = null)
+{
+    public bool IsLink => Subject is not null;
+}
 
-/// <summary>A link ticket as redeemed: the account it names, and the stamp of the password it was issued under.</summary>
-internal sealed record RedeemedTicket(string UserId, string PasswordStamp);
+/// <summary>A link ticket as redeemed: the account it names, the stamp of the password it was issued under, the frontend's challenge.</summary>
+internal sealed record RedeemedTicket(string UserId, string PasswordStamp, string Challenge);
 
 /// <summary>
 /// The social sign-in's single-use values, in the mail tokens table (its clean-up removes expired rows), keyed
 /// <c>oidc.</c> + base64url(SHA-256(value)) (the value itself is never stored):
 /// <list type="bullet">
-/// <item>the <b>one-time sign-in code</b> the callback hands the frontend (60 s): sealed with the server key (AES-GCM:
-/// the account, the provider, the frontend's challenge, the expiry), so the callback writes nothing; the exchange spends
-/// it by inserting its marker row (row <c>SignIn</c>): of concurrent uses exactly one insert lands, whether or not its
-/// verifier matched, so a code is tried once.</item>
+/// <item>the <b>one-time code</b> the callback hands the frontend (60 s): sealed with the server key (AES-GCM: the
+/// account, the provider, the frontend's challenge, the expiry; a link's also the identity and the password stamp), so the
+/// callback writes nothing; the exchange spends it by inserting its marker row (row <c>SignIn</c>): of concurrent uses
+/// exactly one insert lands, whether or not its verifier matched, so a code is tried once.</item>
 /// <item>the <b>link ticket</b> of a start URL (5 minutes, row <c>Link</c>): the account and its password's stamp, spent
 /// by a conditional update with its ETag.</item>
 /// </list>
@@ -39,26 +46,31 @@ internal sealed class OidcTickets(AuthTables tables, ServerKey serverKey, TimePr
     private static readonly byte[] CodePurpose = "oidc-sign-in-code-v1"u8.ToArray();
 
     /// <summary>A sealed one-time code for the account <paramref name="userId"/>, bound to the frontend's challenge.</summary>
-    public string IssueSignIn(string userId, string provider, string frontendChallenge)
+    public string IssueSignIn(string userId, string provider, string frontendChallenge) =>
+        Issue(new SignInCode(userId, provider, frontendChallenge, 0));
+
+    /// <summary>A sealed one-time code that links <paramref name="identity"/> to the account once its session confirms it.</summary>
+    public string IssueLink(string userId, string provider, string frontendChallenge, ProviderIdentity identity, string passwordStamp) =>
+        Issue(new SignInCode(userId, provider, frontendChallenge, 0, identity.Subject, identity.Email, passwordStamp));
+
+    private string Issue(SignInCode code)
     {
-        var expiresAt = (time.GetUtcNow() + SignInLifetime).ToUnixTimeMilliseconds();
-        var plain = Encoding.UTF8.GetBytes(string.Join('\n', userId, provider, frontendChallenge, expiresAt.ToString(CultureInfo.InvariantCulture)));
+        var plain = JsonSerializer.SerializeToUtf8Bytes(code with { ExpiresAt = (time.GetUtcNow() + SignInLifetime).ToUnixTimeMilliseconds() }, OidcFlowJson.Default.SignInCode);
         return CodeVersion + "." + serverKey.Seal(CodePurpose, plain, []);
     }
 
     /// <summary>The code's contents when it opens under a key of the ring and has not expired; else null. Spends nothing.</summary>
     public SignInCode? OpenSignIn(string code)
     {
-        if (code.Length > 512 || !code.StartsWith(CodeVersion + ".", StringComparison.Ordinal)
+        if (code.Length > 2048 || !code.StartsWith(CodeVersion + ".", StringComparison.Ordinal)
             || serverKey.Open(CodePurpose, code[(CodeVersion.Length + 1)..], []) is not { } plain
-            || Encoding.UTF8.GetString(plain).Split('\n') is not [var userId, var provider, var challenge, var expires]
-            || !long.TryParse(expires, NumberStyles.None, CultureInfo.InvariantCulture, out var expiresAt)
-            || expiresAt <= time.GetUtcNow().ToUnixTimeMilliseconds())
+            || JsonSerializer.Deserialize(plain, OidcFlowJson.Default.SignInCode) is not { } opened
+            || opened.ExpiresAt <= time.GetUtcNow().ToUnixTimeMilliseconds())
         {
             return null;
         }
 
-        return new SignInCode(userId, provider, challenge, expiresAt);
+        return opened;
     }
 
     /// <summary>Spends the code: true for the one use whose marker insert lands, false for every other (also concurrent ones, on any instance).</summary>
@@ -66,13 +78,14 @@ internal sealed class OidcTickets(AuthTables tables, ServerKey serverKey, TimePr
         ConditionalWrites.TryAsync(() => tables.MailTokens.AddEntityAsync(
             new TableEntity(PartitionOf(code), SignInRow) { ["ExpiresAt"] = DateTimeOffset.FromUnixTimeMilliseconds(opened.ExpiresAt) }, cancellationToken));
 
-    public async Task<string> IssueLinkAsync(string userId, string passwordStamp, CancellationToken cancellationToken)
+    public async Task<string> IssueLinkAsync(string userId, string passwordStamp, string frontendChallenge, CancellationToken cancellationToken)
     {
         var ticket = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
         var row = new TableEntity(PartitionOf(ticket), LinkRow)
         {
             ["UserId"] = userId,
             ["PasswordStamp"] = passwordStamp,
+            ["Challenge"] = frontendChallenge,
             ["ExpiresAt"] = time.GetUtcNow() + LinkLifetime,
         };
         await tables.MailTokens.AddEntityAsync(row, cancellationToken);
@@ -92,7 +105,7 @@ internal sealed class OidcTickets(AuthTables tables, ServerKey serverKey, TimePr
 
         var spent = await ConditionalWrites.TryAsync(() =>
             tables.MailTokens.UpdateEntityAsync(new TableEntity(row.PartitionKey, row.RowKey) { [SpentColumn] = true }, row.ETag, TableUpdateMode.Merge, cancellationToken));
-        return spent ? new RedeemedTicket(row.GetString("UserId") ?? "", row.GetString("PasswordStamp") ?? "") : null;
+        return spent ? new RedeemedTicket(row.GetString("UserId") ?? "", row.GetString("PasswordStamp") ?? "", row.GetString("Challenge") ?? "") : null;
     }
 
     /// <summary>A PKCE S256 pair: base64url(SHA-256(ASCII verifier)) equals the challenge (compared in fixed time).</summary>

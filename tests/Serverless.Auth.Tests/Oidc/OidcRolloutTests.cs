@@ -283,16 +283,18 @@ public sealed class OidcRolloutTests(AzuriteFixture azurite, OidcSignInTests.Pro
             Func<Task<HttpResponseMessage>> write;
             if (action == "link")
             {
-                var (navigation, callback) = await LinkCallbackAsync(desk, login, password);
-                write = () => navigation.SendAsync(HttpMethod.Get, callback.PathAndQuery);
+                // The callback writes nothing; the link lands at the owner's confirmation (the exchange): that is the raced write.
+                var (navigation, callback, verifier) = await LinkCallbackAsync(desk, login, password);
+                var code = (await CallbackAsync(navigation, callback))["code"];
+                write = () => ExchangeAsync(desk, code, verifier);
             }
             else
             {
                 if (!linked)
                 {
                     // Nothing to unlink (the last link round was voided by the change): linked again first, with no race.
-                    var (navigation, callback) = await LinkCallbackAsync(desk, login, password);
-                    Assert.EndsWith("?linked=" + Provider, (await navigation.SendAsync(HttpMethod.Get, callback.PathAndQuery)).Headers.Location!.ToString(), StringComparison.Ordinal);
+                    var (navigation, callback, verifier) = await LinkCallbackAsync(desk, login, password);
+                    Assert.Equal(Provider, (await FinishLinkAsync(desk, navigation, callback, verifier, Provider)).GetValueOrDefault("linked"));
                     linked = true;
                 }
 
@@ -334,37 +336,26 @@ public sealed class OidcRolloutTests(AzuriteFixture azurite, OidcSignInTests.Pro
             Assert.Equal(userId, (await ResponseAssert.JsonAsync(oldAnswer, HttpStatusCode.OK)).GetProperty("userId").GetString());
             password = newPassword;
 
-            // This release's write lands (held: after reading the account again, its transaction sent again), or is refused
-            // cleanly: a redirect with an error code, a problem (its session ended by the change, or the account kept changing).
-            // Never a 500.
-            bool landed;
-            if (action == "link")
+            // This release's write lands (held: after reading the account again, its transaction sent again), or is refused.
+            // The link's confirmation (200) or the unlink (204) lands, or is refused cleanly with a problem: 409, 400 for a link
+            // code whose session the change ended, 401 for an unlink's. Never a 500.
+            var landed = newAnswer.StatusCode == (action == "link" ? HttpStatusCode.OK : HttpStatusCode.NoContent);
+            Assert.True(
+                landed || newAnswer.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized,
+                $"round {round}: {action} answered {(int)newAnswer.StatusCode}: {await newAnswer.Content.ReadAsStringAsync(Ct)}");
+            if (!landed)
             {
-                Assert.Equal(HttpStatusCode.Redirect, newAnswer.StatusCode);
-                var location = newAnswer.Headers.Location!.ToString();
-                Assert.StartsWith(ReturnTo + "?", location, StringComparison.Ordinal);
-                landed = location.EndsWith("?linked=" + Provider, StringComparison.Ordinal);
-                Assert.True(landed || location.Contains("?error=", StringComparison.Ordinal), $"round {round}: {location}");
-                linked = landed;
+                await ResponseAssert.ProblemAsync(newAnswer, newAnswer.StatusCode);
             }
-            else
-            {
-                landed = newAnswer.StatusCode == HttpStatusCode.NoContent;
-                Assert.True(
-                    landed || newAnswer.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.Unauthorized,
-                    $"round {round}: unlink answered {(int)newAnswer.StatusCode}: {await newAnswer.Content.ReadAsStringAsync(Ct)}");
-                if (!landed)
-                {
-                    await ResponseAssert.ProblemAsync(newAnswer, newAnswer.StatusCode);
-                }
 
-                linked = !landed;
-            }
+            linked = action == "link" ? landed : !landed;
 
             // Held, the unlink's session was checked before the change ended it: it reads the account again and lands. A held
             // link is voided: the password changed after the link was asked for (its ticket carries the password's stamp).
             Assert.True(!held || action == "link" || landed, $"round {round} ({action}, held): {outcomes[^1]}");
-            Assert.True(!held || action == "unlink" || newAnswer.Headers.Location!.ToString().EndsWith("?error=link_expired", StringComparison.Ordinal), $"round {round}: {outcomes[^1]}");
+            Assert.True(
+                !held || action == "unlink" || (newAnswer.StatusCode == HttpStatusCode.Conflict && (await ResponseAssert.ProblemAsync(newAnswer, HttpStatusCode.Conflict)).GetProperty("code").GetString() == "link_expired"),
+                $"round {round}: {outcomes[^1]}");
 
             // The hash the previous release wrote, and the count equal to the link rows, whichever landed first.
             var hash = (await AccountRowAsync(userId)).GetString("PasswordHash");
@@ -491,8 +482,8 @@ public sealed class OidcRolloutTests(AzuriteFixture azurite, OidcSignInTests.Pro
     {
         var here = New();
         Assert.Equal(userId, (await ResponseAssert.JsonAsync(await here.LoginAsync(email, password), HttpStatusCode.OK)).GetProperty("userId").GetString());
-        var (navigation, callback) = await LinkCallbackAsync(here, login, password);
-        Assert.Equal(Provider, (await CallbackAsync(navigation, callback)).GetValueOrDefault("linked"));
+        var (navigation, callback, verifier) = await LinkCallbackAsync(here, login, password);
+        Assert.Equal(Provider, (await FinishLinkAsync(here, navigation, callback, verifier, Provider)).GetValueOrDefault("linked"));
         await AssertLinksAsync(userId, login);
     }
 
@@ -500,14 +491,15 @@ public sealed class OidcRolloutTests(AzuriteFixture azurite, OidcSignInTests.Pro
     /// A link of the provider to <paramref name="owner"/>'s account, up to the provider's redirect back: the navigation's
     /// browser (holding the flow cookie) and the callback to send, so a test chooses when it lands.
     /// </summary>
-    private async Task<(SessionClient Navigation, Uri Callback)> LinkCallbackAsync(SessionClient owner, string login, string password)
+    private async Task<(SessionClient Navigation, Uri Callback, string Verifier)> LinkCallbackAsync(SessionClient owner, string login, string password)
     {
+        var (verifier, challenge) = NewVerifier();
         var link = await ResponseAssert.JsonAsync(
-            await owner.SendAsync(HttpMethod.Post, LinkPath, new { returnTo = ReturnTo, password }, origin: TestApi.Frontend), HttpStatusCode.OK);
+            await owner.SendAsync(HttpMethod.Post, LinkPath, new { returnTo = ReturnTo, codeChallenge = challenge, password }, origin: TestApi.Frontend), HttpStatusCode.OK);
         var navigation = New();
         var start = await navigation.SendAsync(HttpMethod.Get, new Uri(link.GetProperty("url").GetString()!).PathAndQuery);
         Assert.Equal(HttpStatusCode.Redirect, start.StatusCode);
-        return (navigation, await Idp.SignInAsync(start.Headers.Location!, login, Ct));
+        return (navigation, await Idp.SignInAsync(start.Headers.Location!, login, Ct), verifier);
     }
 
     private static Task<HttpResponseMessage> UnlinkAsync(SessionClient session) =>

@@ -295,10 +295,11 @@ public sealed partial class OidcSignInTests(AzuriteFixture azurite, OidcSignInTe
         var login = NewLogin("linked");
 
         // Without the password (the session is a password one, not recent), refused; with it, a start URL.
+        var (verifier, challenge) = NewVerifier();
         await ResponseAssert.ProblemAsync(
-            await owner.SendAsync(HttpMethod.Post, "/api/auth/oidc/test/link", new { returnTo = ReturnTo }, origin: TestApi.Frontend), HttpStatusCode.BadRequest);
+            await owner.SendAsync(HttpMethod.Post, "/api/auth/oidc/test/link", new { returnTo = ReturnTo, codeChallenge = challenge }, origin: TestApi.Frontend), HttpStatusCode.BadRequest);
         var link = await ResponseAssert.JsonAsync(
-            await owner.SendAsync(HttpMethod.Post, "/api/auth/oidc/test/link", new { returnTo = ReturnTo, password = Password }, origin: TestApi.Frontend), HttpStatusCode.OK);
+            await owner.SendAsync(HttpMethod.Post, "/api/auth/oidc/test/link", new { returnTo = ReturnTo, codeChallenge = challenge, password = Password }, origin: TestApi.Frontend), HttpStatusCode.OK);
         var startUrl = new Uri(link.GetProperty("url").GetString()!);
         Assert.Equal(api.BaseUrl + "/api/auth/oidc/test/start", startUrl.GetLeftPart(UriPartial.Path));
 
@@ -306,7 +307,20 @@ public sealed partial class OidcSignInTests(AzuriteFixture azurite, OidcSignInTe
         var navigation = new SessionClient(api.Client);
         var start = await navigation.SendAsync(HttpMethod.Get, startUrl.PathAndQuery);
         Assert.Equal(HttpStatusCode.Redirect, start.StatusCode);
-        var back = await CallbackAsync(navigation, await Idp.SignInAsync(start.Headers.Location!, login, Ct));
+        var callback = await Idp.SignInAsync(start.Headers.Location!, login, Ct);
+
+        // The link code is nothing without the owner's session and the page's verifier: another browser's exchange, or the
+        // owner's with another verifier, spends it and links nothing.
+        var elsewhere = await CallbackAsync(navigation, callback);
+        await ResponseAssert.ProblemAsync(await ExchangeAsync(new SessionClient(api.Client), elsewhere["code"], verifier), HttpStatusCode.BadRequest);
+        await ResponseAssert.ProblemAsync(await ExchangeAsync(owner, elsewhere["code"], verifier), HttpStatusCode.BadRequest);
+        Assert.Empty(Users.Query<TableEntity>(e => e.PartitionKey == ownerId && e.RowKey == "oidc-test", cancellationToken: Ct));
+
+        var again = await ResponseAssert.JsonAsync(
+            await owner.SendAsync(HttpMethod.Post, "/api/auth/oidc/test/link", new { returnTo = ReturnTo, codeChallenge = challenge, password = Password }, origin: TestApi.Frontend), HttpStatusCode.OK);
+        var second = new SessionClient(api.Client);
+        var restart = await second.SendAsync(HttpMethod.Get, new Uri(again.GetProperty("url").GetString()!).PathAndQuery);
+        var back = await FinishLinkAsync(owner, second, await Idp.SignInAsync(restart.Headers.Location!, login, Ct), verifier);
         Assert.Equal("test", back["linked"]);
 
         // The ticket was single use.
@@ -332,15 +346,17 @@ public sealed partial class OidcSignInTests(AzuriteFixture azurite, OidcSignInTe
         var email = Emails.Unique("link-then-change");
         var owner = new SessionClient(api.Client);
         var ownerId = await owner.SignUpForUserIdAsync(email, Password);
+        var (verifier, challenge) = NewVerifier();
         var link = await ResponseAssert.JsonAsync(
-            await owner.SendAsync(HttpMethod.Post, "/api/auth/oidc/test/link", new { returnTo = ReturnTo, password = Password }, origin: TestApi.Frontend), HttpStatusCode.OK);
+            await owner.SendAsync(HttpMethod.Post, "/api/auth/oidc/test/link", new { returnTo = ReturnTo, codeChallenge = challenge, password = Password }, origin: TestApi.Frontend), HttpStatusCode.OK);
         var navigation = new SessionClient(api.Client);
         var start = await navigation.SendAsync(HttpMethod.Get, new Uri(link.GetProperty("url").GetString()!).PathAndQuery);
         var callback = await Idp.SignInAsync(start.Headers.Location!, NewLogin("late-link"), Ct);
 
-        // Someone who had the password (and the session) asked for the link; the owner changes the password meanwhile.
+        // Someone who had the password (and the session) asked for the link; the owner changes the password meanwhile
+        // (this browser keeps its session: the change gives it a fresh one).
         Assert.Equal(HttpStatusCode.OK, (await owner.ChangePasswordAsync(Password, "second-" + Password)).StatusCode);
-        var back = await CallbackAsync(navigation, callback);
+        var back = await FinishLinkAsync(owner, navigation, callback, verifier);
 
         Assert.Equal("link_expired", back["error"]);
         Assert.Empty(Users.Query<TableEntity>(e => e.PartitionKey == ownerId && e.RowKey == "oidc-test", cancellationToken: Ct));
@@ -354,11 +370,12 @@ public sealed partial class OidcSignInTests(AzuriteFixture azurite, OidcSignInTe
         var someone = new SessionClient(api.Client);
         var someoneId = await someone.SignUpForUserIdAsync(Emails.Unique("someone"), Password);
 
+        var (verifier, challenge) = NewVerifier();
         var link = await ResponseAssert.JsonAsync(
-            await someone.SendAsync(HttpMethod.Post, "/api/auth/oidc/test/link", new { returnTo = ReturnTo, password = Password }, origin: TestApi.Frontend), HttpStatusCode.OK);
+            await someone.SendAsync(HttpMethod.Post, "/api/auth/oidc/test/link", new { returnTo = ReturnTo, codeChallenge = challenge, password = Password }, origin: TestApi.Frontend), HttpStatusCode.OK);
         var navigation = new SessionClient(api.Client);
         var start = await navigation.SendAsync(HttpMethod.Get, new Uri(link.GetProperty("url").GetString()!).PathAndQuery);
-        var back = await CallbackAsync(navigation, await Idp.SignInAsync(start.Headers.Location!, login, Ct));
+        var back = await FinishLinkAsync(someone, navigation, await Idp.SignInAsync(start.Headers.Location!, login, Ct), verifier);
 
         Assert.Equal("identity_in_use", back["error"]);
         Assert.Empty(Users.Query<TableEntity>(e => e.PartitionKey == someoneId && e.RowKey == "oidc-test", cancellationToken: Ct));
@@ -411,11 +428,12 @@ public sealed partial class OidcSignInTests(AzuriteFixture azurite, OidcSignInTe
             await owner.SendAsync(HttpMethod.Post, AuthApi.MfaTotpEnable.Path, new { code = await Oathtool.CodeAsync(secret) }), HttpStatusCode.OK);
         var recoveryCode = enabled.GetProperty("recoveryCodes")[0].GetString();
         var login = NewLogin("totp");
+        var (linkVerifier, linkChallenge) = NewVerifier();
         var link = await ResponseAssert.JsonAsync(
-            await owner.SendAsync(HttpMethod.Post, "/api/auth/oidc/test/link", new { returnTo = ReturnTo, password = Password, recoveryCode }, origin: TestApi.Frontend), HttpStatusCode.OK);
+            await owner.SendAsync(HttpMethod.Post, "/api/auth/oidc/test/link", new { returnTo = ReturnTo, codeChallenge = linkChallenge, password = Password, recoveryCode }, origin: TestApi.Frontend), HttpStatusCode.OK);
         var navigation = new SessionClient(api.Client);
         var start = await navigation.SendAsync(HttpMethod.Get, new Uri(link.GetProperty("url").GetString()!).PathAndQuery);
-        Assert.Equal("test", (await CallbackAsync(navigation, await Idp.SignInAsync(start.Headers.Location!, login, Ct)))["linked"]);
+        Assert.Equal("test", (await FinishLinkAsync(owner, navigation, await Idp.SignInAsync(start.Headers.Location!, login, Ct), linkVerifier))["linked"]);
 
         var (back, browser, verifier) = await RoundTripAsync(login);
         var exchanged = await ResponseAssert.JsonAsync(await ExchangeAsync(browser, back["code"], verifier), HttpStatusCode.OK);

@@ -44,6 +44,30 @@ public static class OidcTestFlow
         return QueryHelpers.ParseQuery(new Uri(location).Query).ToDictionary(p => p.Key, p => p.Value.ToString());
     }
 
+    /// <summary>
+    /// A link flow's end: the callback (in the navigation's browser, holding the flow cookie), then the owner's page confirming
+    /// the link code with its verifier and session. As a return query: <c>linked</c> = the provider when it landed, else
+    /// <c>error</c> = the callback's error code or the confirmation's problem code (or its status).
+    /// </summary>
+    public static async Task<Dictionary<string, string>> FinishLinkAsync(SessionClient owner, SessionClient navigation, Uri callback, string verifier, string provider = "test")
+    {
+        var back = await CallbackAsync(navigation, callback);
+        if (!back.TryGetValue("code", out var code))
+        {
+            return back;
+        }
+
+        var confirmed = await ExchangeAsync(owner, code, verifier);
+        if (confirmed.StatusCode == HttpStatusCode.OK)
+        {
+            Assert.Equal("linked", (await ResponseAssert.JsonAsync(confirmed, HttpStatusCode.OK)).GetProperty("status").GetString());
+            return new() { ["linked"] = provider };
+        }
+
+        var problem = await ResponseAssert.ProblemAsync(confirmed, confirmed.StatusCode);
+        return new() { ["error"] = problem.TryGetProperty("code", out var reason) ? reason.GetString()! : ((int)confirmed.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture) };
+    }
+
     public static Task<HttpResponseMessage> ExchangeAsync(SessionClient browser, string code, string verifier) =>
         browser.SendAsync(HttpMethod.Post, AuthApi.OidcExchange.Path, new { code, codeVerifier = verifier }, origin: TestApi.Frontend);
 
