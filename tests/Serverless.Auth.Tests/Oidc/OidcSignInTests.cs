@@ -417,6 +417,34 @@ public sealed partial class OidcSignInTests(AzuriteFixture azurite, OidcSignInTe
     }
 
     [Fact]
+    public async Task ThePasskeyAndTheProviderOfAnAccountWithoutAPasswordRemovedAtOnceOnTwoInstancesLeaveOneOfThem()
+    {
+        var (session, browser) = await SignInAsync(NewLogin("last-way"));
+        var userId = session.GetProperty("userId").GetString()!;
+        using var authenticator = new SoftwareAuthenticator(TestApi.Frontend, "localhost");
+
+        // A passkey added right after the provider sign-in (the re-authentication it counts as): two ways in.
+        var options = await ResponseAssert.JsonAsync(await browser.SendAsync(HttpMethod.Post, AuthApi.PasskeyRegisterOptions.Path, new { }), HttpStatusCode.OK);
+        var added = await ResponseAssert.JsonAsync(
+            await browser.SendAsync(HttpMethod.Post, AuthApi.PasskeyRegister.Path, new { credential = authenticator.Register(options) }), HttpStatusCode.OK);
+        var onOther = browser.CopyTo(other.Client);
+
+        var answers = await Task.WhenAll(
+            browser.SendAsync(HttpMethod.Post, AuthApi.PasskeyDelete.Path, new { id = added.GetProperty("id").GetString() }, origin: TestApi.Frontend),
+            onOther.SendAsync(HttpMethod.Post, AuthApi.IdentityUnlink.Path, new { provider = "test" }, origin: TestApi.Frontend));
+
+        // The account row's ETag decides: exactly one removal lands, the other sees the last way in and is refused.
+        Assert.Single(answers, a => a.StatusCode == HttpStatusCode.NoContent);
+        Assert.Single(answers, a => a.StatusCode == HttpStatusCode.Conflict);
+        var account = (await Users.GetEntityAsync<TableEntity>(userId, "user", cancellationToken: Ct)).Value;
+        var passkeys = Users.Query<TableEntity>(e => e.PartitionKey == userId && e.RowKey.CompareTo("passkey-") > 0 && e.RowKey.CompareTo("passkey.") < 0, cancellationToken: Ct).Count();
+        var links = Users.Query<TableEntity>(e => e.PartitionKey == userId && e.RowKey == "oidc-test", cancellationToken: Ct).Count();
+        Assert.Equal(1, passkeys + links);
+        Assert.Equal(passkeys, account.GetInt32("PasskeyCount") ?? 0);
+        Assert.Equal(links, account.GetInt32("OidcCount") ?? 0);
+    }
+
+    [Fact]
     public async Task WithTotpTheSecondStepFollowsTheProviderAndItsAmrSaysSo()
     {
         var email = Emails.Unique("totp-linked");
