@@ -57,9 +57,12 @@ internal sealed partial class OidcAccounts(
         }
 
         var vouched = identity.EmailVerified && provider.TrustEmail;
-        if (vouched && await users.FindByEmailAsync(email, cancellationToken) is not null)
+        if (vouched && await users.FindByEmailAsync(email, cancellationToken) is { } holder)
         {
-            return new OidcOutcome.Failed("account_exists");
+            // No password and nothing linked yet: an account a concurrent first sign-in (this identity, another tab or
+            // instance) made a moment ago, its link a few writes behind. Any other holder: no automatic link.
+            var beingMade = !holder.HasPassword && holder.ProviderIdentities == 0 && holder.Passkeys == 0;
+            return (beingMade ? await AwaitConcurrentFirstSignInAsync(provider, identity, cancellationToken) : null) ?? new OidcOutcome.Failed("account_exists");
         }
 
         var userId = Guid.CreateVersion7().ToString();
@@ -95,9 +98,13 @@ internal sealed partial class OidcAccounts(
             : new OidcOutcome.Failed("try_again");
     }
 
+    /// <summary>
+    /// The other first sign-in's account, once its link lands (a few writes after its account: up to about 4 s here, a
+    /// loaded instance or storage included); null when none appears (the address is someone else's).
+    /// </summary>
     private async Task<OidcOutcome?> AwaitConcurrentFirstSignInAsync(OidcProvider provider, ProviderIdentity identity, CancellationToken cancellationToken)
     {
-        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        for (var attempt = 0; attempt < 2 * MaxAttempts; attempt++)
         {
             if (await identities.FindAsync(provider.Name, identity.Subject, cancellationToken) is { } winner)
             {

@@ -2,9 +2,11 @@ using System.Net;
 using System.Text;
 using Azure.Data.Tables;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Serverless.Auth.Oidc;
+using Serverless.Auth.Storage;
 using Serverless.Auth.Tests.Infrastructure;
 using Serverless.Auth.Tests.Sessions;
 using Serverless.Testing;
@@ -280,12 +282,51 @@ public sealed class OidcAttackTests(AzuriteFixture azurite) : IAsyncLifetime
         }
 
         var backs = await Task.WhenAll(tabs.Select((tab, i) => CallbackAsync(tab, callbacks[i])));
+        Assert.All(backs, back => Assert.True(back.ContainsKey("code"), string.Join(", ", back)));
 
         var sessions = await Task.WhenAll(tabs.Select(async (tab, i) => await SignedInAsync(await ExchangeAsync(tab, backs[i]["code"], verifiers[i]))));
         Assert.Single(sessions.Select(s => s.GetProperty("userId").GetString()).Distinct());
         // The loser's account, if it got as far as writing one, is a tombstone (no Email): the address has one account.
         Assert.Single(Users.Query<TableEntity>(e => e.RowKey == "user" && e.GetString("Email") == "twice@example.test", cancellationToken: Ct));
         Assert.Single(Users.Query<TableEntity>(e => e.RowKey == "oidc-rogue", cancellationToken: Ct));
+    }
+
+    /// <summary>
+    /// The interleaving the test above may or may not hit, made exact: the first tab's account exists (its address
+    /// claimed) but its link is held back while the second tab's callback checks the address. The second finds an account
+    /// with no password and nothing linked, waits for the link, and signs in to that account instead of answering
+    /// account_exists.
+    /// </summary>
+    [Fact]
+    public async Task ASecondFirstSignInThatFindsTheFirstsAccountBeforeItsLinkWaitsForItAndSignsInThere()
+    {
+        rogue.IdTokenFor = request => rogue.IdToken(rogue.Claims(request.Authorization?.Nonce, sub: "held", email: "held@example.test"));
+        var hook = new StorageHook();
+        await using var hooked = await TestApi.StartAsync(
+            settings, builder => builder.Services.PostConfigure<StorageOptions>(o => o.PipelineObserver = hook), cancellationToken: Ct);
+        var (first, second) = (new SessionClient(hooked.Client), new SessionClient(other.Client));
+        var (firstVerifier, firstChallenge) = NewVerifier();
+        var (secondVerifier, secondChallenge) = NewVerifier();
+        var firstCallback = rogue.SignIn(await StartAsync(first, Provider, firstChallenge));
+        var secondCallback = rogue.SignIn(await StartAsync(second, Provider, secondChallenge));
+
+        Task<Dictionary<string, string>>? secondBack = null;
+        hook.Arm(
+            (method, table) => method == "POST" && table == "$batch",
+            before: async () =>
+            {
+                secondBack = CallbackAsync(second, secondCallback);
+                await Task.Delay(TimeSpan.FromMilliseconds(600), Ct);
+            });
+        var firstBack = await CallbackAsync(first, firstCallback);
+
+        Assert.True(hook.Fired);
+        var back = await secondBack!;
+        Assert.True(back.ContainsKey("code"), string.Join(", ", back));
+        var firstSession = await SignedInAsync(await ExchangeAsync(first, firstBack["code"], firstVerifier));
+        var secondSession = await SignedInAsync(await ExchangeAsync(second, back["code"], secondVerifier));
+        Assert.Equal(firstSession.GetProperty("userId").GetString(), secondSession.GetProperty("userId").GetString());
+        Assert.Single(Users.Query<TableEntity>(e => e.RowKey == "user" && e.GetString("Email") == "held@example.test", cancellationToken: Ct));
     }
 
     [Fact]
