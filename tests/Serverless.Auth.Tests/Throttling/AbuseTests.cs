@@ -51,7 +51,10 @@ public sealed class AbuseTests(AbuseTests.Instances instances) : IClassFixture<A
 
         var statuses = responses.Select(r => r.StatusCode).ToList();
         Assert.All(statuses, s => Assert.Contains(s, new[] { HttpStatusCode.OK, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests }));
-        Assert.InRange(statuses.Count(s => s is HttpStatusCode.OK or HttpStatusCode.Unauthorized), 1, FreeFailures);
+        // At most FreeFailures checks, unless the right password was among them: its success clears the failures reserved
+        // up to it (by design: the owner got in), and up to FreeFailures more of the burst may then be checked.
+        var mostChecks = statuses[14] == HttpStatusCode.OK ? 2 * FreeFailures : FreeFailures;
+        Assert.InRange(statuses.Count(s => s is HttpStatusCode.OK or HttpStatusCode.Unauthorized), 1, mostChecks);
         if (statuses[14] != HttpStatusCode.OK)
         {
             Assert.Equal(HttpStatusCode.TooManyRequests, statuses[14]);
