@@ -59,7 +59,8 @@ internal static class Reauthentication
             return (null, Problems.Invalid(field, "This account has no password: sign in again (with your provider or a passkey) and make this change within Auth__Mfa__StepUpSeconds."), null);
         }
 
-        return await accounts.EnsureCurrentAsync(account, context.RequestAborted) is { } current ? (current, null, null) : (null, Problems.Conflict("The account is gone."), null);
+        var (current, gone) = await InOwnRowAsync(accounts, account, context);
+        return (current, gone, null);
     }
 
     /// <summary>
@@ -75,10 +76,7 @@ internal static class Reauthentication
         var accounts = services.GetRequiredService<AccountService>();
         if (services.GetRequiredService<StepUp>().IsRecent(subject))
         {
-            return await services.GetRequiredService<UserRepository>().FindByIdAsync(subject.UserId, subject.Email, context.RequestAborted) is { } found
-                && await accounts.EnsureCurrentAsync(found, context.RequestAborted) is { } account
-                ? (account, null)
-                : (null, Problems.Conflict("The account is gone."));
+            return await InOwnRowAsync(accounts, await services.GetRequiredService<UserRepository>().FindByIdAsync(subject.UserId, subject.Email, context.RequestAborted), context);
         }
 
         if (string.IsNullOrEmpty(password))
@@ -93,6 +91,12 @@ internal static class Reauthentication
             return (null, problem);
         }
 
-        return await accounts.EnsureCurrentAsync(checkedAccount!, context.RequestAborted) is { } current ? (current, null) : (null, Problems.Conflict("The account is gone."));
+        return await InOwnRowAsync(accounts, checkedAccount, context);
     }
+
+    /// <summary>The account moved to its own row (the previous release may have kept it at its email key) for the change; 409 when it is gone.</summary>
+    private static async Task<(UserAccount? Account, ProblemHttpResult? Problem)> InOwnRowAsync(AccountService accounts, UserAccount? account, HttpContext context) =>
+        account is not null && await accounts.EnsureCurrentAsync(account, context.RequestAborted) is { } current
+            ? (current, null)
+            : (null, Problems.Conflict("The account is gone."));
 }

@@ -26,13 +26,16 @@ internal sealed class OriginCheck(IOptions<RequestOriginOptions> options)
         if (origin.Length > 0)
         {
             // "null" (sandboxed frames, file:) is never allowed.
-            return allowed.Contains(origin) ? null : Problems.Forbidden($"Requests from origin {Describe(origin)} are not allowed.");
+            return IsAllowed(origin) ? null : Problems.Forbidden($"Requests from origin {Describe(origin)} are not allowed.");
         }
 
         return fetchSite.Equals("cross-site", StringComparison.OrdinalIgnoreCase)
             ? Problems.Forbidden("Cross-site requests without an allowed Origin are not accepted.")
             : null;
     }
+
+    /// <summary>Whether <paramref name="origin"/> (scheme://host[:port]) is in Auth__AllowedOrigins (case-insensitive, as browsers may differ in case).</summary>
+    public bool IsAllowed(string origin) => allowed.Contains(origin);
 
     private static string Describe(string origin) => Origins.IsOrigin(origin) ? origin : "'(invalid)'";
 }

@@ -10,8 +10,8 @@ namespace Serverless.Auth.Oidc;
 /// <summary>What a provider sign-in resolved to.</summary>
 internal abstract record OidcOutcome
 {
-    /// <summary>The account to sign in (found by the identity, or created now).</summary>
-    public sealed record SignIn(UserAccount Account, LinkedIdentity? Link) : OidcOutcome;
+    /// <summary>The account to sign in (found by the identity, or created now); the exchange reads it again.</summary>
+    public sealed record SignIn(string UserId) : OidcOutcome;
 
     /// <summary>The identity is linked to the account that asked (now, or already).</summary>
     public sealed record Linked : OidcOutcome;
@@ -43,12 +43,12 @@ internal sealed partial class OidcAccounts(
         {
             // Not linked here: whoever followed the start URL may not be the account's owner (a link ticket sent to someone
             // else), so the owner's session confirms it, with the verifier its page kept (the exchange).
-            return existing is { } owned && owned.Account.UserId != linkUserId ? new OidcOutcome.Failed("identity_in_use") : new OidcOutcome.LinkPending(identity);
+            return existing is { } owner && owner != linkUserId ? new OidcOutcome.Failed("identity_in_use") : new OidcOutcome.LinkPending(identity);
         }
 
         if (existing is { } found)
         {
-            return new OidcOutcome.SignIn(found.Account, found.Link);
+            return new OidcOutcome.SignIn(found);
         }
 
         if (!EmailAddress.TryCanonicalize(identity.Email, out var email, out _))
@@ -82,7 +82,7 @@ internal sealed partial class OidcAccounts(
             }
 
             return await identities.FindAsync(provider.Name, identity.Subject, cancellationToken) is { } winner
-                ? new OidcOutcome.SignIn(winner.Account, winner.Link)
+                ? new OidcOutcome.SignIn(winner)
                 : new OidcOutcome.Failed("try_again");
         }
 
@@ -93,9 +93,7 @@ internal sealed partial class OidcAccounts(
         }
 
         await events.RaiseAsync(context, AuthEventKind.SignedUp, userId, null);
-        return await identities.FindAsync(provider.Name, identity.Subject, cancellationToken) is { } created
-            ? new OidcOutcome.SignIn(created.Account, created.Link)
-            : new OidcOutcome.Failed("try_again");
+        return new OidcOutcome.SignIn(userId);
     }
 
     /// <summary>
@@ -108,7 +106,7 @@ internal sealed partial class OidcAccounts(
         {
             if (await identities.FindAsync(provider.Name, identity.Subject, cancellationToken) is { } winner)
             {
-                return new OidcOutcome.SignIn(winner.Account, winner.Link);
+                return new OidcOutcome.SignIn(winner);
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(100 * (attempt + 1)), cancellationToken);

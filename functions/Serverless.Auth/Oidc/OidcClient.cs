@@ -13,8 +13,8 @@ namespace Serverless.Auth.Oidc;
 
 /// <summary>Who the provider says signed in, from a validated ID token.</summary>
 /// <param name="EmailVerified">The token's <c>email_verified</c> (false when absent).</param>
-/// <param name="Amr">The provider's own <c>amr</c>, recorded only: never trusted as a second factor here.</param>
-internal sealed record ProviderIdentity(string Subject, string? Email, bool EmailVerified, string? Name, IReadOnlyList<string> Amr);
+/// <param name="Amr">The provider's own <c>amr</c>, recorded (logged) only: never trusted as a second factor here.</param>
+internal sealed record ProviderIdentity(string Subject, string? Email, bool EmailVerified, IReadOnlyList<string> Amr);
 
 /// <summary>Why a provider step failed: <see cref="Code"/> goes back to the frontend (<c>returnTo?error=</c>), the reason to the log.</summary>
 internal sealed class OidcFailure(string code, string reason) : Exception(reason)
@@ -93,7 +93,7 @@ internal sealed partial class OidcClient : IDisposable
             ["scope"] = provider.Scopes,
             ["state"] = state,
             ["nonce"] = nonce,
-            ["code_challenge"] = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(codeVerifier))),
+            ["code_challenge"] = OidcTickets.ChallengeOf(codeVerifier),
             ["code_challenge_method"] = "S256",
         };
         var endpoint = configuration.AuthorizationEndpoint;
@@ -163,9 +163,8 @@ internal sealed partial class OidcClient : IDisposable
         var email = claims.TryGetPayloadValue<string>("email", out var e) && !string.IsNullOrWhiteSpace(e) ? e : null;
         var verified = (claims.TryGetPayloadValue<bool>("email_verified", out var v) && v)
             || (claims.TryGetPayloadValue<string>("email_verified", out var s) && s == "true");
-        var name = claims.TryGetPayloadValue<string>("name", out var n) ? n : null;
         var amr = claims.TryGetPayloadValue<string[]>("amr", out var methods) ? methods : [];
-        return new ProviderIdentity(subject, email, verified, name, amr ?? []);
+        return new ProviderIdentity(subject, email, verified, amr ?? []);
     }
 
     private TokenValidationParameters Parameters(OidcProvider provider, OpenIdConnectConfiguration configuration, JsonWebToken token)

@@ -35,7 +35,7 @@ internal sealed partial class OidcEndpoints(
     AuthMount mount,
     TimeProvider time,
     IOptions<OidcOptions> options,
-    IOptions<RequestOriginOptions> origins,
+    OriginCheck origins,
     IOptions<EmailOptions> email,
     ILogger<OidcEndpoints> logger)
 {
@@ -239,6 +239,7 @@ internal sealed partial class OidcEndpoints(
         try
         {
             var identity = await client.RedeemAsync(provider, code, flow.RedirectUri, flow.CodeVerifier, flow.Nonce, request.Aborted);
+            LogProviderMethods(logger, provider.Name, identity.Amr);
             outcome = await resolver.ResolveAsync(context, provider, identity, flow.LinkUserId, request.Aborted);
         }
         catch (OidcFailure failure)
@@ -249,9 +250,9 @@ internal sealed partial class OidcEndpoints(
 
         switch (outcome)
         {
-            case OidcOutcome.SignIn(var account, _):
+            case OidcOutcome.SignIn(var userId):
                 // Sealed, not stored: the exchange spends it (and records the link's use) with writes it makes anyway.
-                return Redirect(flow.ReturnTo, "code", tickets.IssueSignIn(account.UserId, provider.Name, flow.FrontendChallenge));
+                return Redirect(flow.ReturnTo, "code", tickets.IssueSignIn(userId, provider.Name, flow.FrontendChallenge));
             case OidcOutcome.LinkPending(var identity):
                 return Redirect(flow.ReturnTo, "code", tickets.IssueLink(flow.LinkUserId, provider.Name, flow.FrontendChallenge, identity, flow.LinkStamp));
             case OidcOutcome.Failed(var failed):
@@ -318,7 +319,7 @@ internal sealed partial class OidcEndpoints(
         }
 
         var outcome = client.Find(code.Provider) is not { } provider ? new OidcOutcome.Failed("provider_error")
-            : await resolver.CompleteLinkAsync(provider, new ProviderIdentity(code.Subject!, code.Email, false, null, []), code.UserId, code.PasswordStamp ?? "", request.Aborted);
+            : await resolver.CompleteLinkAsync(provider, new ProviderIdentity(code.Subject!, code.Email, false, []), code.UserId, code.PasswordStamp ?? "", request.Aborted);
         return outcome is OidcOutcome.Linked
             ? TypedResults.Ok(SessionResponse.For(caller) with { Status = SessionResponse.Linked })
             : TypedResults.Problem(
@@ -380,14 +381,10 @@ internal sealed partial class OidcEndpoints(
             }
 
             // The account row's ETag decides against a concurrent removal of the other way in (a passkey, another provider).
-            if (account.Layout == AccountLayout.Current && await identities.TryUnlinkAsync(account, link, request.Aborted))
+            // (An account with a link row is in its own row: linking wrote it there.)
+            if (await identities.TryUnlinkAsync(account, link, request.Aborted))
             {
                 return TypedResults.NoContent();
-            }
-
-            if (account.Layout != AccountLayout.Current)
-            {
-                await users.EnsureCurrentAsync(account, request.Aborted);
             }
         }
 
@@ -419,7 +416,7 @@ internal sealed partial class OidcEndpoints(
             && string.IsNullOrEmpty(uri.UserInfo)
             && string.IsNullOrEmpty(uri.Fragment)
             && !returnTo.Contains('\\', StringComparison.Ordinal)
-            && origins.Value.Origins.Contains(uri.GetLeftPart(UriPartial.Authority), StringComparer.OrdinalIgnoreCase);
+            && origins.IsAllowed(uri.GetLeftPart(UriPartial.Authority));
         if (allowed)
         {
             returnTo = uri!.AbsoluteUri;
@@ -448,4 +445,7 @@ internal sealed partial class OidcEndpoints(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sign-in with {Provider} failed: {Code} ({Reason})")]
     private static partial void LogFailed(ILogger logger, string provider, string code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sign-in with {Provider}: the provider's amr [{Amr}] (recorded, never taken as a second factor)")]
+    private static partial void LogProviderMethods(ILogger logger, string provider, IReadOnlyList<string> amr);
 }

@@ -31,8 +31,8 @@ internal sealed class OidcIdentities(AuthTables tables, UserRepository users, Ti
     private const string IdentityPrefix = "oidc.";
     private const int MaxAttempts = 4;
 
-    /// <summary>The live account the identity signs in, with its link row; null when none (or only a stale identity row).</summary>
-    public async Task<(UserAccount Account, LinkedIdentity Link)?> FindAsync(string provider, string subject, CancellationToken cancellationToken)
+    /// <summary>The user id of the live account the identity signs in (its link row names the subject); null when none (or only a stale identity row).</summary>
+    public async Task<string?> FindAsync(string provider, string subject, CancellationToken cancellationToken)
     {
         if (await GetAsync(IdentityKey(provider, subject), IdentityRow, cancellationToken) is not { } identity
             || identity.GetString("AccountId") is not { Length: > 0 } owner)
@@ -47,7 +47,7 @@ internal sealed class OidcIdentities(AuthTables tables, UserRepository users, Ti
             await RemoveAllAsync(owner, cancellationToken);
         }
 
-        return account is not null && link is not null && link.Subject == subject ? (account, link) : null;
+        return account is not null && link is not null && link.Subject == subject ? owner : null;
     }
 
     /// <summary>The account (live) and its link row for <paramref name="provider"/>, read at once.</summary>

@@ -108,11 +108,13 @@ internal sealed class OidcTickets(AuthTables tables, ServerKey serverKey, TimePr
         return spent ? new RedeemedTicket(row.GetString("UserId") ?? "", row.GetString("PasswordStamp") ?? "", row.GetString("Challenge") ?? "") : null;
     }
 
-    /// <summary>A PKCE S256 pair: base64url(SHA-256(ASCII verifier)) equals the challenge (compared in fixed time).</summary>
+    /// <summary>A PKCE S256 pair: the verifier's <see cref="ChallengeOf"/> equals the challenge (compared in fixed time).</summary>
     public static bool Matches(string verifier, string challenge) =>
         verifier.Length is >= 43 and <= 128
-        && CryptographicOperations.FixedTimeEquals(
-            Encoding.ASCII.GetBytes(Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)))), Encoding.ASCII.GetBytes(challenge));
+        && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(ChallengeOf(verifier)), Encoding.ASCII.GetBytes(challenge));
 
-    private static string PartitionOf(string value) => PartitionPrefix + Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(value)));
+    /// <summary>PKCE's S256: base64url(SHA-256(ASCII value)); also the key a value is stored under here.</summary>
+    public static string ChallengeOf(string value) => Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(value)));
+
+    private static string PartitionOf(string value) => PartitionPrefix + ChallengeOf(value);
 }
