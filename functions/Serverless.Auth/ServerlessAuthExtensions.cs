@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
+using Serverless.Auth.Admin;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -59,6 +60,7 @@ public static class ServerlessAuthExtensions
         services.AddOptionsWithValidateOnStart<MfaOptions, MfaOptionsValidator>().BindConfiguration(MfaOptions.Section);
         services.AddOptionsWithValidateOnStart<PasskeyOptions, PasskeyOptionsValidator>().BindConfiguration(PasskeyOptions.Section);
         services.AddOptionsWithValidateOnStart<OidcOptions, OidcOptionsValidator>().BindConfiguration(OidcOptions.Section);
+        services.AddOptionsWithValidateOnStart<AdminOptions, AdminOptionsValidator>().BindConfiguration(AdminOptions.Section);
 
         services.AddSingleton<UserRepository>();
         services.AddSingleton<MfaIssuer>();
@@ -88,6 +90,8 @@ public static class ServerlessAuthExtensions
         services.AddSingleton<ClientRateLimiter>();
         services.AddSingleton<AccountService>();
         services.AddSingleton<EndpointChecks>();
+        services.AddSingleton<AdminTokens>();
+        services.AddSingleton<EventLog>();
         services.AddSingleton<AuthEvents>();
         services.AddSingleton<MailQueue>();
         services.AddSingleton<MailOutbox>();

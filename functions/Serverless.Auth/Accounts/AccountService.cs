@@ -21,10 +21,10 @@ internal abstract record CredentialCheck
 {
     /// <param name="Device">The device cookie the client presented, when the account honours it (it is issued again, not a new one).</param>
     public sealed record Matched(UserAccount Account, DeviceCookie? Device = null) : CredentialCheck;
-    /// <summary>Unknown email and wrong password alike: callers must not be able to tell them apart.</summary>
-    public sealed record Rejected : CredentialCheck;
+    /// <summary>Unknown email and wrong password alike: callers must not be able to tell them apart (the user id is for the event log only).</summary>
+    public sealed record Rejected(string? UserId = null) : CredentialCheck;
     /// <summary>Too many recent failures for this email (registered or not): wait, whatever the password.</summary>
-    public sealed record Throttled(TimeSpan RetryAfter) : CredentialCheck;
+    public sealed record Throttled(TimeSpan RetryAfter, string? UserId = null) : CredentialCheck;
 }
 
 internal abstract record PasswordChangeResult
@@ -41,6 +41,7 @@ internal sealed partial class AccountService(
     UserRepository users,
     Passkeys.PasskeyRepository passkeys,
     Oidc.OidcIdentities providerIdentities,
+    Events.EventLog eventLog,
     PendingRegistrations registrations,
     PasswordHasher hasher,
     PasswordPolicy policy,
@@ -165,7 +166,7 @@ internal sealed partial class AccountService(
         {
             // Refused before hashing: a blocked account costs an attacker's burst no CPU here.
             LogLoginThrottled(logger);
-            return (new CredentialCheck.Throttled(wait), Task.CompletedTask);
+            return (new CredentialCheck.Throttled(wait, (await lookup)?.UserId), Task.CompletedTask);
         }
 
         // The attempt is reserved while the hash runs (its write is sent first, the hash then takes this
@@ -182,7 +183,7 @@ internal sealed partial class AccountService(
             // A check already hashing finishes unseen.
             await (checking ?? Task.CompletedTask);
             LogLoginThrottled(logger);
-            return (new CredentialCheck.Throttled(reservation.RetryAfter), Task.CompletedTask);
+            return (new CredentialCheck.Throttled(reservation.RetryAfter, account?.UserId), Task.CompletedTask);
         }
 
         var check = await (checking ?? CheckAgainstAsync(account, password, cancellationToken));
@@ -190,7 +191,7 @@ internal sealed partial class AccountService(
         {
             // Already counted by the reservation.
             LogLoginRejected(logger);
-            return (new CredentialCheck.Rejected(), Task.CompletedTask);
+            return (new CredentialCheck.Rejected(account?.UserId), Task.CompletedTask);
         }
 
         var clearing = throttle.ClearAsync(key, reservation, cancellationToken);
@@ -297,7 +298,7 @@ internal sealed partial class AccountService(
     public Task<UserAccount?> EnsureCurrentAsync(UserAccount account, CancellationToken cancellationToken) =>
         users.EnsureCurrentAsync(account, cancellationToken);
 
-    /// <summary>Deletes the account and its per-account backoff; the caller ends its sessions. False when it changed meanwhile.</summary>
+    /// <summary>Deletes the account, its per-account backoff, passkeys, provider links and own events; the caller ends its sessions. False when it changed meanwhile.</summary>
     public async Task<bool> DeleteAsync(UserAccount account, CancellationToken cancellationToken)
     {
         if (await WriteWhilePasswordUnchangedAsync(account, current => users.TryDeleteAsync(current, cancellationToken), cancellationToken) is null)
@@ -308,7 +309,8 @@ internal sealed partial class AccountService(
         await Task.WhenAll(
             throttle.ResetAsync(ThrottleKey.Account(account.Email), cancellationToken),
             passkeys.RemoveAllAsync(account.UserId, cancellationToken),
-            providerIdentities.RemoveAllAsync(account.UserId, cancellationToken));
+            providerIdentities.RemoveAllAsync(account.UserId, cancellationToken),
+            eventLog.DeleteUserAsync(account.UserId, cancellationToken));
         LogAccountDeleted(logger, account.UserId);
         return true;
     }

@@ -34,9 +34,11 @@ internal static class Reauthentication
                 var (stepped, method, problem) = await context.RequestServices.GetRequiredService<StepUp>()
                     .CheckAsync(account, subject, secondFactor, context.Response, context.RequestAborted);
                 return (stepped, problem, method);
-            case CredentialCheck.Throttled(var wait):
+            case CredentialCheck.Throttled(var wait, _):
+                await context.RequestServices.GetRequiredService<Events.AuthEvents>().RaiseAsync(context, Events.AuthEventKind.LoginThrottled, subject.UserId, subject.SessionId, "reauthentication");
                 return (null, Problems.TooManyRequests(context.Response, wait, "Too many failed password checks for this account. Wait before trying again."), null);
             default:
+                await context.RequestServices.GetRequiredService<Events.AuthEvents>().RaiseAsync(context, Events.AuthEventKind.LoginFailed, subject.UserId, subject.SessionId, "reauthentication");
                 return (null, Problems.Invalid(field, wrongMessage), null);
         }
     }

@@ -50,6 +50,12 @@ internal sealed record UserAccount(string UserId, string Email, string PasswordH
     /// </summary>
     public bool EmailClaimed { get; init; } = true;
 
+    /// <summary>Whether an admin disabled it: no sign-in by any method and no refresh until enabled.</summary>
+    public bool Disabled { get; init; }
+
+    /// <summary>When it was created (rows written before this was stored: null).</summary>
+    public DateTimeOffset? CreatedAt { get; init; }
+
     /// <summary>Whether anything but the password can sign it in: a passkey or a provider identity.</summary>
     public bool HasOtherSignIn => Passkeys > 0 || ProviderIdentities > 0;
 

@@ -60,6 +60,9 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
     // identity points here) until its confirmation link is used. Absent in every other row: claimed.
     private const string EmailUnclaimedColumn = "EmailUnclaimed";
 
+    // Absent in rows written before accounts could be disabled: enabled.
+    private const string DisabledColumn = "Disabled";
+
     // The background pass's cursor: a partition no email hash or user id can be.
     private const string CursorPartition = "~legacy-move";
     private const string CursorRow = "cursor";
@@ -311,6 +314,10 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
             },
             cancellationToken);
 
+    /// <summary>Disables or enables the account (ETag: a concurrent change is read again by the caller).</summary>
+    public Task<bool> TrySetDisabledAsync(UserAccount account, bool disabled, CancellationToken cancellationToken) =>
+        TryMergeAsync(account, new() { [DisabledColumn] = disabled }, cancellationToken);
+
     /// <summary>Counts one more device cookie issued (ETag as above): the new cookie's number is the account's <see cref="UserAccount.DevicesIssued"/> plus one.</summary>
     public Task<bool> TryRecordDeviceAsync(UserAccount account, CancellationToken cancellationToken) =>
         TryMergeAsync(account, new() { [DevicesIssuedColumn] = account.DevicesIssued + 1 }, cancellationToken);
@@ -545,6 +552,8 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
             PasskeyFloor = entity.GetInt64(prefix + PasskeyFloorColumn) ?? 0,
             ProviderIdentities = entity.GetInt32(prefix + OidcCountColumn) ?? 0,
             EmailClaimed = entity.GetBoolean(prefix + EmailUnclaimedColumn) != true,
+            Disabled = entity.GetBoolean(prefix + DisabledColumn) == true,
+            CreatedAt = entity.GetDateTimeOffset(prefix + "CreatedAt"),
             Layout = layout,
         };
     }

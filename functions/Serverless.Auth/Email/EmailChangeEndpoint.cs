@@ -78,7 +78,9 @@ internal sealed class EmailChangeEndpoint(
         // The same two messages whatever the new address is: whether it has an account is the mail worker's business.
         await outbox.EnqueueAsync(outbox.NewRequest(MailKind.EmailChange, newEmail) with { UserId = current.UserId }, request.Aborted);
         // The notice finds the account by id too: it may be delivered after the link was used, when the old address no longer finds it.
-        await outbox.EnqueueAsync(outbox.NewRequest(MailKind.EmailChangeNotice, current.Email) with { NewEmail = newEmail, UserId = current.UserId }, request.Aborted);
+        await Task.WhenAll(
+            outbox.EnqueueAsync(outbox.NewRequest(MailKind.EmailChangeNotice, current.Email) with { NewEmail = newEmail, UserId = current.UserId }, request.Aborted),
+            events.RaiseAsync(context, AuthEventKind.EmailChangeRequested, current.UserId, subject.SessionId));
         return TypedResults.Accepted((string?)null, AcceptedResponse.Instance);
     }
 

@@ -31,6 +31,7 @@ internal sealed partial class MailDelivery(
     MailTokenStore tokens,
     MailComposer composer,
     IAuthMailSender sender,
+    Events.AuthEvents events,
     IOptions<EmailOptions> options,
     TimeProvider time,
     ILogger<MailDelivery> logger)
@@ -116,6 +117,11 @@ internal sealed partial class MailDelivery(
 
         await SendAsync(mail, email, $"user {account!.UserId}", cancellationToken);
         LogSent(logger, mail.Kind, account.UserId);
+        if (mail.Kind == MailKind.Reset)
+        {
+            await events.RaiseAsync(Events.AuthEventKind.PasswordResetRequested, account.UserId);
+        }
+
         return MailOutcome.Sent;
     }
 
@@ -178,6 +184,11 @@ internal sealed partial class MailDelivery(
         if (request.Kind == MailKind.EmailChange && account.Email == to)
         {
             return "the address is the account's already";
+        }
+
+        if (account.Disabled && request.Kind is MailKind.Confirm or MailKind.ClaimEmail or MailKind.Reset or MailKind.EmailChange)
+        {
+            return "the account is disabled: its links would not work";
         }
 
         if (request.Kind is MailKind.Confirm or MailKind.ClaimEmail && account.EmailConfirmed)

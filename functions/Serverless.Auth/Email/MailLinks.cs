@@ -147,7 +147,8 @@ internal sealed partial class MailLinks(
     private async Task<UserAccount?> OwnerAsync(MailToken stored, CancellationToken cancellationToken)
     {
         var account = await users.FindByIdAsync(stored.UserId, stored.Email, cancellationToken);
-        if (account is null || (stored.Kind is MailKind.Confirm or MailKind.ClaimEmail or MailKind.Reset && account.Email != stored.Email))
+        // A disabled account's links stop working (an enabled one's work again, while they have not expired).
+        if (account is null || account.Disabled || (stored.Kind is MailKind.Confirm or MailKind.ClaimEmail or MailKind.Reset && account.Email != stored.Email))
         {
             return null;
         }

@@ -9,7 +9,7 @@ public enum AuthEventKind
     /// </summary>
     SignedUp,
 
-    /// <summary>The right password at <c>POST /api/auth/login</c> started a session. Failed logins raise no event.</summary>
+    /// <summary>A sign-in started a session (a password, a second step, a passkey, a provider: <see cref="AuthEvent.Detail"/>).</summary>
     SignedIn,
 
     /// <summary><c>POST /api/auth/logout</c> ended a session: one event per session it ended.</summary>
@@ -33,8 +33,121 @@ public enum AuthEventKind
     /// <summary>The account moved to a new address with the link mailed there.</summary>
     EmailChanged,
 
-    /// <summary>The account was deleted, with its sessions.</summary>
+    /// <summary>The account was deleted, with its sessions (by its owner, or by an admin: <see cref="AuthEvent.Actor"/>).</summary>
     AccountDeleted,
+
+    /// <summary>A wrong password (or an unknown address: no user id) at a login or a re-authentication.</summary>
+    LoginFailed,
+
+    /// <summary>A password check refused by the per-account or per-device backoff.</summary>
+    LoginThrottled,
+
+    /// <summary>A retired refresh token was presented: the whole session was ended.</summary>
+    RefreshReuseDetected,
+
+    /// <summary>A reset link was mailed (an unknown or disabled address raises nothing: the request answers alike).</summary>
+    PasswordResetRequested,
+
+    /// <summary>An email change was requested: the link went to the new address.</summary>
+    EmailChangeRequested,
+
+    /// <summary>An admin disabled the account: every session ended, no sign-in until enabled.</summary>
+    AccountDisabled,
+
+    /// <summary>An admin enabled the account again.</summary>
+    AccountEnabled,
+
+    /// <summary>A TOTP factor was turned on.</summary>
+    MfaEnabled,
+
+    /// <summary>The TOTP factor was turned off.</summary>
+    MfaDisabled,
+
+    /// <summary>New recovery codes were made (the old ones stopped working).</summary>
+    MfaRecoveryCodesCreated,
+
+    /// <summary>A wrong code at the second step of a sign-in.</summary>
+    MfaFailed,
+
+    /// <summary>A passkey was added.</summary>
+    PasskeyAdded,
+
+    /// <summary>A passkey was deleted.</summary>
+    PasskeyRemoved,
+
+    /// <summary>A provider identity (social sign-in) was linked to the account.</summary>
+    OidcLinked,
+
+    /// <summary>A provider identity was unlinked.</summary>
+    OidcUnlinked,
+
+    /// <summary>An admin looked an account up by its address.</summary>
+    AdminUserFound,
+
+    /// <summary>An admin read an account's summary.</summary>
+    AdminUserViewed,
+
+    /// <summary>An admin read the fleet event log.</summary>
+    AdminEventsListed,
+
+    /// <summary>An admin ended every session of the account.</summary>
+    AdminSignedOut,
+
+    /// <summary>An admin sent the account's confirmation mail again.</summary>
+    AdminResentConfirmation,
+}
+
+/// <summary>The stable names of the event kinds, as stored, logged and answered (<c>login.succeeded</c>, <c>admin.signout</c>...).</summary>
+public static class AuthEventTypes
+{
+    private static readonly Dictionary<AuthEventKind, string> Names = new()
+    {
+        [AuthEventKind.SignedUp] = "signup",
+        [AuthEventKind.SignedIn] = "login.succeeded",
+        [AuthEventKind.SignedOut] = "logout",
+        [AuthEventKind.SignedOutEverywhere] = "logout_all",
+        [AuthEventKind.SessionRevoked] = "session.revoked",
+        [AuthEventKind.PasswordChanged] = "password.changed",
+        [AuthEventKind.PasswordReset] = "password.reset",
+        [AuthEventKind.EmailConfirmed] = "email.confirmed",
+        [AuthEventKind.EmailChanged] = "email.changed",
+        [AuthEventKind.AccountDeleted] = "account.deleted",
+        [AuthEventKind.LoginFailed] = "login.failed",
+        [AuthEventKind.LoginThrottled] = "login.throttled",
+        [AuthEventKind.RefreshReuseDetected] = "refresh.reuse_detected",
+        [AuthEventKind.PasswordResetRequested] = "password.reset_requested",
+        [AuthEventKind.EmailChangeRequested] = "email.change_requested",
+        [AuthEventKind.AccountDisabled] = "account.disabled",
+        [AuthEventKind.AccountEnabled] = "account.enabled",
+        [AuthEventKind.MfaEnabled] = "mfa.enabled",
+        [AuthEventKind.MfaDisabled] = "mfa.disabled",
+        [AuthEventKind.MfaRecoveryCodesCreated] = "mfa.recovery_codes_created",
+        [AuthEventKind.MfaFailed] = "mfa.failed",
+        [AuthEventKind.PasskeyAdded] = "passkey.added",
+        [AuthEventKind.PasskeyRemoved] = "passkey.removed",
+        [AuthEventKind.OidcLinked] = "oidc.linked",
+        [AuthEventKind.OidcUnlinked] = "oidc.unlinked",
+        [AuthEventKind.AdminUserFound] = "admin.user_found",
+        [AuthEventKind.AdminUserViewed] = "admin.user_viewed",
+        [AuthEventKind.AdminEventsListed] = "admin.events_listed",
+        [AuthEventKind.AdminSignedOut] = "admin.signout",
+        [AuthEventKind.AdminResentConfirmation] = "admin.resend_confirmation",
+    };
+
+    private static readonly Dictionary<string, AuthEventKind> Kinds = Names.ToDictionary(p => p.Value, p => p.Key, StringComparer.Ordinal);
+
+    /// <summary>Every type name, in the order of <see cref="AuthEventKind"/>.</summary>
+    public static IReadOnlyList<string> All { get; } = [.. Enum.GetValues<AuthEventKind>().Select(NameOf)];
+
+    /// <summary>The stored name of a kind.</summary>
+    public static string NameOf(AuthEventKind kind) => Names[kind];
+
+    /// <summary>The kind a stored name stands for.</summary>
+    public static bool TryParse(string? name, out AuthEventKind kind) => Kinds.TryGetValue(name ?? "", out kind);
+
+    /// <summary>Whether the event reports a failure (its outcome): a refused credential or a detected token reuse.</summary>
+    public static bool IsFailure(AuthEventKind kind) =>
+        kind is AuthEventKind.LoginFailed or AuthEventKind.LoginThrottled or AuthEventKind.MfaFailed or AuthEventKind.RefreshReuseDetected;
 }
 
 /// <summary>
@@ -42,7 +155,7 @@ public enum AuthEventKind
 /// needs more about the account looks it up by <see cref="UserId"/>.
 /// </summary>
 /// <param name="Kind">What happened.</param>
-/// <param name="UserId">The account's id: the <c>sub</c> claim and the <c>userId</c> of the API's answers.</param>
+/// <param name="UserId">The account's id: the <c>sub</c> claim and the <c>userId</c> of the API's answers; empty for a failed login of an unknown address.</param>
 /// <param name="SessionId">
 /// The session it concerns, as the <c>sid</c> claim names it: the one started (<see cref="AuthEventKind.SignedUp"/>,
 /// <see cref="AuthEventKind.SignedIn"/>) or ended (<see cref="AuthEventKind.SignedOut"/>,
@@ -55,7 +168,26 @@ public enum AuthEventKind
 /// The client's IP address as the rate limits see it (the forwarded address only as far as
 /// <c>Auth__Throttling__TrustedProxies</c> are trusted); null when the host knows none.
 /// </param>
-public sealed record AuthEvent(AuthEventKind Kind, string UserId, string? SessionId, DateTimeOffset OccurredAt, string? ClientIp);
+public sealed record AuthEvent(AuthEventKind Kind, string UserId, string? SessionId, DateTimeOffset OccurredAt, string? ClientIp)
+{
+    /// <summary>The stable name (<see cref="AuthEventTypes"/>): <c>login.succeeded</c>, <c>account.disabled</c>...</summary>
+    public string Type => AuthEventTypes.NameOf(Kind);
+
+    /// <summary><c>failure</c> for a refused credential or a detected reuse (<see cref="AuthEventTypes.IsFailure"/>), else <c>success</c>.</summary>
+    public string Outcome => AuthEventTypes.IsFailure(Kind) ? "failure" : "success";
+
+    /// <summary>The client's User-Agent header, at most 256 characters; null when it sent none.</summary>
+    public string? UserAgent { get; init; }
+
+    /// <summary>
+    /// A short, non-secret qualifier: how a sign-in was made (<c>password</c>, <c>totp</c>, <c>recovery</c>, <c>passkey</c>,
+    /// <c>oidc:google</c>), which provider was linked, why a login failed (<c>password</c>, <c>no_account</c>). Never an address, code or token.
+    /// </summary>
+    public string? Detail { get; init; }
+
+    /// <summary>For an admin's action: the admin token's subject (<c>sub</c>, or <c>oid</c> when present); else null.</summary>
+    public string? Actor { get; init; }
+}
 
 /// <summary>
 /// Receives the account events (<see cref="AuthEventKind"/>), for a security log, an audit trail or a notification.

@@ -2,11 +2,20 @@ using Microsoft.Extensions.Options;
 
 namespace Serverless.Auth.Events;
 
-/// <summary>Settings under <c>Auth__Events__*</c>: how long a request waits for the <see cref="IAuthEventSink"/>s.</summary>
+/// <summary>Settings under <c>Auth__Events__*</c>: how long events are kept, and how long a request waits for the <see cref="IAuthEventSink"/>s.</summary>
 public sealed class AuthEventOptions
 {
     /// <summary>The configuration section: <c>Auth:Events</c>.</summary>
     public const string Section = "Auth:Events";
+
+    /// <summary>How many days security events are kept (the storage clean-up drops older tables whole).</summary>
+    public int RetentionDays { get; set; } = 90;
+
+    /// <summary>
+    /// Whether events are stored in the event tables (the activity route and the admin event log read them). Off: they
+    /// are still logged and given to the sinks.
+    /// </summary>
+    public bool StoreInTables { get; set; } = true;
 
     /// <summary>The longest a request waits for a sink before it answers (the sink's token is then canceled).</summary>
     public int SinkTimeoutMilliseconds { get; set; } = 2000;
@@ -16,8 +25,19 @@ public sealed class AuthEventOptions
 
 internal sealed class AuthEventOptionsValidator : IValidateOptions<AuthEventOptions>
 {
-    public ValidateOptionsResult Validate(string? name, AuthEventOptions options) =>
-        options.SinkTimeoutMilliseconds is < 10 or > 30000
-            ? ValidateOptionsResult.Fail("Auth__Events__SinkTimeoutMilliseconds must be between 10 and 30000: the longest a request waits for an event sink before it answers.")
-            : ValidateOptionsResult.Success;
+    public ValidateOptionsResult Validate(string? name, AuthEventOptions options)
+    {
+        var failures = new List<string>();
+        if (options.SinkTimeoutMilliseconds is < 10 or > 30000)
+        {
+            failures.Add("Auth__Events__SinkTimeoutMilliseconds must be between 10 and 30000: the longest a request waits for an event sink before it answers.");
+        }
+
+        if (options.RetentionDays is < 1 or > 3650)
+        {
+            failures.Add("Auth__Events__RetentionDays must be between 1 and 3650: how many days security events are kept.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
 }

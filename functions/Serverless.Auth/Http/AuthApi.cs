@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Auth.Accounts;
+using Serverless.Auth.Admin;
+using Serverless.Auth.Events;
 using Serverless.Auth.Email;
 using Serverless.Auth.Mfa;
 using Serverless.Auth.Oidc;
@@ -93,6 +95,24 @@ public static class AuthApi
     public static AuthEndpoint Identities { get; } = Get("Identities", "identities", OidcEndpoints.Identities);
     /// <summary><c>POST /api/auth/identities/unlink</c>: Unlink a provider.</summary>
     public static AuthEndpoint IdentityUnlink { get; } = Post("IdentityUnlink", "identities/unlink", OidcEndpoints.Unlink);
+    /// <summary><c>GET /api/auth/activity</c>: My recent security activity.</summary>
+    public static AuthEndpoint Activity { get; } = Get("Activity", "activity", ActivityEndpoint.Declaration);
+    /// <summary><c>POST /api/auth/admin/users/find</c>: Find an account by email (admin).</summary>
+    public static AuthEndpoint ManageUserFind { get; } = Post("ManageUserFind", "admin/users/find", AdminEndpoints.Find);
+    /// <summary><c>GET /api/auth/admin/users/{id}</c>: An account's summary (admin).</summary>
+    public static AuthEndpoint ManageUserGet { get; } = Get("ManageUserGet", "admin/users/{id}", AdminEndpoints.Get);
+    /// <summary><c>POST /api/auth/admin/users/{id}/disable</c>: Disable an account (admin).</summary>
+    public static AuthEndpoint ManageUserDisable { get; } = Post("ManageUserDisable", "admin/users/{id}/disable", AdminEndpoints.Disable);
+    /// <summary><c>POST /api/auth/admin/users/{id}/enable</c>: Enable an account (admin).</summary>
+    public static AuthEndpoint ManageUserEnable { get; } = Post("ManageUserEnable", "admin/users/{id}/enable", AdminEndpoints.Enable);
+    /// <summary><c>POST /api/auth/admin/users/{id}/signout</c>: Sign an account out everywhere (admin).</summary>
+    public static AuthEndpoint ManageUserSignOut { get; } = Post("ManageUserSignOut", "admin/users/{id}/signout", AdminEndpoints.SignOut);
+    /// <summary><c>POST /api/auth/admin/users/{id}/delete</c>: Delete an account (admin).</summary>
+    public static AuthEndpoint ManageUserDelete { get; } = Post("ManageUserDelete", "admin/users/{id}/delete", AdminEndpoints.Delete);
+    /// <summary><c>POST /api/auth/admin/users/{id}/resend-confirmation</c>: Resend an account's confirmation mail (admin).</summary>
+    public static AuthEndpoint ManageUserResendConfirmation { get; } = Post("ManageUserResendConfirmation", "admin/users/{id}/resend-confirmation", AdminEndpoints.ResendConfirmation);
+    /// <summary><c>GET /api/auth/admin/events</c>: The fleet event log (admin).</summary>
+    public static AuthEndpoint ManageEvents { get; } = Get("ManageEvents", "admin/events", AdminEndpoints.Events);
     /// <summary><c>GET /api/auth/.well-known/jwks.json</c>: The public keys that verify access tokens (JWKS).</summary>
     public static AuthEndpoint Jwks { get; } = Get("Jwks", ".well-known/jwks.json", JwksEndpoint.Declaration);
     /// <summary><c>GET /api/auth/.well-known/openid-configuration</c>: Discovery document (issuer, jwks_uri).</summary>
@@ -105,7 +125,9 @@ public static class AuthApi
             EmailConfirm, EmailResend, EmailChange, EmailChangeConfirm, PasswordForgot, PasswordReset,
             MfaVerify, MfaStatus, MfaTotpSetup, MfaTotpEnable, MfaTotpDisable, MfaRecoveryCodes, MfaPasskeyOptions,
             PasskeyRegisterOptions, PasskeyRegister, PasskeyLoginOptions, PasskeyLogin, Passkeys, PasskeyRename, PasskeyDelete,
-            OidcProviders, OidcStart, OidcCallback, OidcExchange, OidcLink, Identities, IdentityUnlink, Jwks, OpenIdConfiguration,
+            OidcProviders, OidcStart, OidcCallback, OidcExchange, OidcLink, Identities, IdentityUnlink, Activity,
+            ManageUserFind, ManageUserGet, ManageUserDisable, ManageUserEnable, ManageUserSignOut, ManageUserDelete, ManageUserResendConfirmation, ManageEvents,
+            Jwks, OpenIdConfiguration,
         ];
 
     /// <summary>
@@ -120,7 +142,7 @@ public static class AuthApi
         var mount = routes.ServiceProvider.GetService<AuthMount>()
             ?? throw new InvalidOperationException("MapAuthApi needs the auth service's registration: call builder.AddServerlessAuth() first.");
         mount.MountAt(path);
-        var group = routes.MapGroup(path).WithTags("Auth");
+        var group = routes.MapGroup(path);
         foreach (var endpoint in All)
         {
             endpoint.Declaration.Map(endpoint, group);

@@ -15,6 +15,15 @@ public static class AuthApiDocument
     /// <summary>Where the standalone host serves the document.</summary>
     public const string Path = "/openapi/" + Name + ".json";
 
+    /// <summary>The tag of the end-user routes.</summary>
+    public const string AuthTag = "Auth";
+
+    /// <summary>The tag of the admin routes (<c>/api/auth/admin/…</c>).</summary>
+    public const string AdminTag = "Admin";
+
+    /// <summary>The security scheme of the admin routes: a bearer access token from the admin issuer (<c>Auth__Admin__*</c>).</summary>
+    public const string AdminScheme = "adminBearer";
+
     /// <summary>Registers the OpenAPI document of the auth routes (and whatever else the app maps).</summary>
     public static IServiceCollection AddAuthApiDocument(this IServiceCollection services) =>
         services.AddOpenApi(Name, options =>
@@ -35,6 +44,16 @@ public static class AuthApiDocument
                 };
                 // The same document for every host and port: no server list derived from the request.
                 document.Servers = [];
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes[AdminScheme] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.Http,
+                    Scheme = "bearer",
+                    BearerFormat = "JWT",
+                    Description = "An access token from the admin issuer (Auth__Admin__Authority, e.g. Entra ID) for Auth__Admin__Audience, with the "
+                        + "Auth__Admin__Role app role (default Auth.Admin) in its roles claim. Cookies are never read on admin routes.",
+                };
                 return Task.CompletedTask;
             });
         });

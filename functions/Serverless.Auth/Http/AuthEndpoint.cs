@@ -73,6 +73,12 @@ internal sealed record Operation
     /// </summary>
     public IReadOnlyList<int> Answers { get; init; } = [];
 
+    /// <summary>
+    /// An admin route: only a bearer token from the admin issuer with the admin role gets past the checks (401/403; 404
+    /// when the admin API is off). Cookies are never read. Tagged Admin in the OpenAPI document, with its security scheme.
+    /// </summary>
+    public bool RequiresAdmin { get; init; }
+
     /// <summary>A top-level navigation the endpoint answers with a 302 (the social sign-in's start and callback).</summary>
     public bool Redirects { get; init; }
 
@@ -81,8 +87,11 @@ internal sealed record Operation
 }
 
 /// <summary>The request a handler gets once the declared checks passed: the body read and the caller authenticated, as declared.</summary>
-internal sealed record EndpointRequest<TBody>(HttpContext Context, TBody Body, Tokens.TokenSubject? Caller)
+internal sealed record EndpointRequest<TBody>(HttpContext Context, TBody Body, Tokens.TokenSubject? Caller, Admin.AdminCaller? AdminCaller = null)
 {
+    /// <summary>The admin calling an endpoint declared with <see cref="Operation.RequiresAdmin"/>.</summary>
+    public Admin.AdminCaller Admin => AdminCaller ?? throw new InvalidOperationException("This endpoint is not an admin route.");
+
     /// <summary>The authenticated caller of an endpoint declared with <see cref="Operation.RequiresSession"/>.</summary>
     public Tokens.TokenSubject Subject => Caller ?? throw new InvalidOperationException("This endpoint does not require a session.");
 
@@ -141,6 +150,11 @@ internal abstract class EndpointDeclaration
         if (Operation.RequiresSession)
         {
             statuses.Add(StatusCodes.Status401Unauthorized);
+        }
+
+        if (Operation.RequiresAdmin)
+        {
+            statuses.UnionWith([StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound]);
         }
 
         return [.. statuses];
@@ -205,6 +219,7 @@ internal sealed class EndpointDeclaration<THandler, TBody, TResult>(Operation op
         var builder = routes.MapMethods(endpoint.Route, [endpoint.Method], async context => await (await endpoint.InvokeAsync(context)).ExecuteAsync(context))
             .WithMetadata(handler)
             .WithName(endpoint.Name)
+            .WithTags(Operation.RequiresAdmin ? AuthApiDocument.AdminTag : AuthApiDocument.AuthTag)
             .WithSummary(Operation.Summary)
             .WithDescription(Operation.Description);
         builder.Add(built => TResult.PopulateMetadata(handler, built));
@@ -240,6 +255,16 @@ internal sealed class EndpointDeclaration<THandler, TBody, TResult>(Operation op
                     operation.Parameters.Add(new OpenApiParameter { Name = name, In = ParameterLocation.Query, Description = description, Schema = new OpenApiSchema { Type = JsonSchemaType.String } });
                 }
 
+                return Task.CompletedTask;
+            });
+        }
+
+        if (Operation.RequiresAdmin)
+        {
+            builder.AddOpenApiOperationTransformer((operation, context, _) =>
+            {
+                operation.Security ??= [];
+                operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(AuthApiDocument.AdminScheme, context.Document)] = [] });
                 return Task.CompletedTask;
             });
         }

@@ -175,4 +175,5 @@ public sealed record SessionInfo(string SessionId, DateTimeOffset CreatedAt, Dat
 [JsonSerializable(typeof(OidcExchangeRequest))]
 [JsonSerializable(typeof(OidcLinkRequest))]
 [JsonSerializable(typeof(IdentityUnlinkRequest))]
+[JsonSerializable(typeof(AdminFindRequest))]
 internal sealed partial class AuthJsonContext : JsonSerializerContext;

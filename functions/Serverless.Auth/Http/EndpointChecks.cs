@@ -14,10 +14,10 @@ internal interface IRequiredFields
 
 /// <summary>
 /// What an endpoint declares it needs before its own work (<see cref="Operation"/>), done in one place for
-/// every endpoint and both hosts, cheapest first: the origin (CSRF), the per-client rate limit, the body
-/// (or, for a bodiless POST, its Content-Type), then the caller's session.
+/// every endpoint and both hosts, cheapest first: the origin (CSRF), the per-client rate limit, an admin route's token,
+/// the body (or, for a bodiless POST, its Content-Type), then the caller's session.
 /// </summary>
-internal sealed class EndpointChecks(OriginCheck origins, ClientRateLimiter rateLimiter, Authenticator authenticator)
+internal sealed class EndpointChecks(OriginCheck origins, ClientRateLimiter rateLimiter, Authenticator authenticator, Admin.AdminTokens admins)
 {
     /// <param name="bodyType">The JSON body to read, or null for an endpoint that reads none (<see cref="NoBody"/>).</param>
     public async Task<(EndpointRequest<TBody>? Request, ProblemHttpResult? Refused)> RunAsync<TBody>(
@@ -33,6 +33,17 @@ internal sealed class EndpointChecks(OriginCheck origins, ClientRateLimiter rate
         if (wait > TimeSpan.Zero)
         {
             return (null, Problems.TooManyRequests(context.Response, wait, "Too many requests from this address. Wait before trying again."));
+        }
+
+        // An admin route's caller first: someone without a token learns nothing of what the route accepts.
+        Admin.AdminCaller? admin = null;
+        if (operation.RequiresAdmin)
+        {
+            (admin, var refused) = await admins.AuthenticateAsync(context);
+            if (refused is not null)
+            {
+                return (null, refused);
+            }
         }
 
         TBody body;
@@ -63,7 +74,7 @@ internal sealed class EndpointChecks(OriginCheck origins, ClientRateLimiter rate
             return (null, Authenticator.NotAuthenticated(context.Response));
         }
 
-        return (new EndpointRequest<TBody>(context, body, caller), null);
+        return (new EndpointRequest<TBody>(context, body, caller, admin), null);
     }
 
     /// <summary>A validation problem listing every missing (null or empty) field, or null when all are there.</summary>

@@ -52,6 +52,12 @@ internal static class Problems
             detail: "Open the link in the confirmation mail first, or ask for a new one (POST /api/auth/email/resend).",
             extensions: new Dictionary<string, object?> { ["code"] = "email_not_confirmed" });
 
+    /// <summary>The right credentials for an account an admin disabled: only someone who could sign in learns it.</summary>
+    public static ProblemHttpResult AccountDisabled() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "The account is disabled.",
+            detail: "This account cannot sign in. Contact the service's support.",
+            extensions: new Dictionary<string, object?> { ["code"] = "account_disabled" });
+
     /// <summary>One answer for every unusable mail link: unknown, expired, superseded or used (which one is nobody's business).</summary>
     public static ProblemHttpResult InvalidMailToken() =>
         TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The link is invalid or has expired.",

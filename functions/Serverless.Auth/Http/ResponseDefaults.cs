@@ -23,6 +23,10 @@ public static partial class ResponseDefaults
         {
             return Problems.Unavailable(context.Response, e.RetryAfter, e.Message);
         }
+        catch (AccountDisabledException)
+        {
+            return Problems.AccountDisabled();
+        }
         catch (Exception e) when (StorageFailure.IsUnavailable(e) && !context.RequestAborted.IsCancellationRequested)
         {
             LogStorageUnavailable(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ResponseDefaults)), StorageFailure.Describe(e));

@@ -23,7 +23,8 @@ internal sealed class MfaEndpoints(
     RecoveryCodes recoveryCodes,
     MfaIssuer issuer,
     SessionService sessions,
-    MailOutbox outbox)
+    MailOutbox outbox,
+    Events.AuthEvents events)
 {
     private const int MaxWriteAttempts = 4;
 
@@ -142,7 +143,9 @@ internal sealed class MfaEndpoints(
             case SecondFactorCheck.Accepted(var enabled, _, _):
                 // Whoever else is signed in (perhaps with the leaked password this factor is meant to stop) is signed out.
                 await sessions.EndOthersAsync(enabled.UserId, subject.SessionId, request.Aborted);
-                await outbox.NotifyAsync(enabled.UserId, enabled.Email, SecurityNotice.TotpEnabled, request.Aborted);
+                await Task.WhenAll(
+                    outbox.NotifyAsync(enabled.UserId, enabled.Email, SecurityNotice.TotpEnabled, request.Aborted),
+                    events.RaiseAsync(context, Events.AuthEventKind.MfaEnabled, enabled.UserId, subject.SessionId, "totp"));
                 return TypedResults.Ok(new RecoveryCodesResponse(codes));
             case SecondFactorCheck.Rejected:
                 return Problems.Invalid("code", "The code is incorrect. Check the app was set up with the secret just shown, and the device's clock.");
@@ -171,7 +174,9 @@ internal sealed class MfaEndpoints(
             return Problems.Conflict("The account changed meanwhile. Try again.");
         }
 
-        await outbox.NotifyAsync(disabled.UserId, disabled.Email, SecurityNotice.TotpDisabled, request.Aborted);
+        await Task.WhenAll(
+            outbox.NotifyAsync(disabled.UserId, disabled.Email, SecurityNotice.TotpDisabled, request.Aborted),
+            events.RaiseAsync(request.Context, Events.AuthEventKind.MfaDisabled, disabled.UserId, request.Subject.SessionId, "totp"));
         return TypedResults.NoContent();
     }
 
@@ -190,7 +195,9 @@ internal sealed class MfaEndpoints(
             return Problems.Conflict("Recovery codes come with a second factor: enable TOTP first.");
         }
 
-        await outbox.NotifyAsync(written.UserId, written.Email, SecurityNotice.RecoveryCodesRegenerated, request.Aborted);
+        await Task.WhenAll(
+            outbox.NotifyAsync(written.UserId, written.Email, SecurityNotice.RecoveryCodesRegenerated, request.Aborted),
+            events.RaiseAsync(request.Context, Events.AuthEventKind.MfaRecoveryCodesCreated, written.UserId, request.Subject.SessionId));
         return TypedResults.Ok(new RecoveryCodesResponse(codes));
     }
 

@@ -48,6 +48,12 @@ internal sealed class MfaVerifyEndpoint(
             return pending.Refuse(context.Response);
         }
 
+        if (account.Disabled)
+        {
+            pending.Clear(context.Response);
+            return Problems.AccountDisabled();
+        }
+
         if (body.Credential is not null)
         {
             return await PasskeyAsync(context, signIn, body.Credential);
@@ -60,6 +66,7 @@ internal sealed class MfaVerifyEndpoint(
         switch (check)
         {
             case SecondFactorCheck.Rejected(var field):
+                await events.RaiseAsync(context, AuthEventKind.MfaFailed, account.UserId, null, field == "code" ? "totp" : "recovery");
                 return Problems.Invalid(field, field == "code" ? "The code is incorrect or was used already." : "The recovery code is incorrect or was used already.");
             case SecondFactorCheck.Throttled(var wait):
                 return TooManyWrongAnswers(context.Response, wait);
@@ -100,6 +107,7 @@ internal sealed class MfaVerifyEndpoint(
                 var issued = await CompleteAsync(context, account, signIn, method, reservation);
                 return TypedResults.Ok(SessionResponse.For(issued.Access.Subject));
             case PasskeyCheck.Refused(var refusal):
+                await events.RaiseAsync(context, AuthEventKind.MfaFailed, signIn.UserId, null, "passkey");
                 return Problems.Invalid("credential", refusal.Reason);
             default:
                 return pending.Refuse(context.Response);
@@ -109,11 +117,12 @@ internal sealed class MfaVerifyEndpoint(
     /// <summary>The session (and the device cookie), the pending cookie gone, the counter cleared, the event raised.</summary>
     private async Task<IssuedSession> CompleteAsync(HttpContext context, UserAccount account, PendingSignIn signIn, string method, Reservation reservation)
     {
-        var issued = await browser.SignInCheckedNowAsync(context, account, signIn.Remember, Amr.WithSecondFactor(method, signIn.FirstFactor), context.RequestAborted);
+        var amr = Amr.WithSecondFactor(method, signIn.FirstFactor);
+        var issued = await browser.SignInCheckedNowAsync(context, account, signIn.Remember, amr, context.RequestAborted);
         pending.Clear(context.Response);
         await Task.WhenAll(
             secondFactor.ClearAsync(account.UserId, reservation, context.RequestAborted),
-            events.RaiseAsync(context, AuthEventKind.SignedIn, account.UserId, issued.Session.SessionId));
+            events.RaiseAsync(context, AuthEventKind.SignedIn, account.UserId, issued.Session.SessionId, string.Join(' ', amr)));
         return issued;
     }
 

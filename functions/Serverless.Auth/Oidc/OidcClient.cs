@@ -69,13 +69,19 @@ internal sealed partial class OidcClient : IDisposable
 
         this.time = time;
         this.logger = logger;
-        // Provider calls happen inside a request: bounded in time and size, no cookies, no redirects followed.
-        http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        http = CreateHttpClient(MaxResponseBytes);
+    }
+
+    /// <summary>
+    /// The client for an issuer's documents and endpoints (a provider's, the admin issuer's): calls happen inside a
+    /// request, so they are bounded in time and size, with no cookies and no redirects followed.
+    /// </summary>
+    internal static HttpClient CreateHttpClient(int maxResponseBytes) =>
+        new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
         {
             Timeout = TimeSpan.FromSeconds(10),
-            MaxResponseContentBufferSize = MaxResponseBytes,
+            MaxResponseContentBufferSize = maxResponseBytes,
         };
-    }
 
     public IReadOnlyCollection<OidcProvider> Providers => providers.Values;
 

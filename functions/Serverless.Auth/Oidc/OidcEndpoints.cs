@@ -284,6 +284,11 @@ internal sealed partial class OidcEndpoints(
             return InvalidCode();
         }
 
+        if (account.Disabled)
+        {
+            return Problems.AccountDisabled();
+        }
+
         if (requireConfirmed && !account.EmailConfirmed)
         {
             return Problems.EmailNotConfirmed();
@@ -301,7 +306,7 @@ internal sealed partial class OidcEndpoints(
         var signedIn = await browser.StartCheckedNowAsync(context, account, remember, Amr.Federated, account.HasPassword ? null : time.GetUtcNow(), request.Aborted);
         await recording;
         browser.Append(context.Response, account, signedIn);
-        await events.RaiseAsync(context, AuthEventKind.SignedIn, account.UserId, signedIn.Issued.Session.SessionId);
+        await events.RaiseAsync(context, AuthEventKind.SignedIn, account.UserId, signedIn.Issued.Session.SessionId, "oidc:" + code.Provider);
         return TypedResults.Ok(SessionResponse.For(signedIn.Issued.Access.Subject));
     }
 
@@ -320,9 +325,13 @@ internal sealed partial class OidcEndpoints(
 
         var outcome = client.Find(code.Provider) is not { } provider ? new OidcOutcome.Failed("provider_error")
             : await resolver.CompleteLinkAsync(provider, new ProviderIdentity(code.Subject!, code.Email, false, []), code.UserId, code.PasswordStamp ?? "", request.Aborted);
-        return outcome is OidcOutcome.Linked
-            ? TypedResults.Ok(SessionResponse.For(caller) with { Status = SessionResponse.Linked })
-            : TypedResults.Problem(
+        if (outcome is OidcOutcome.Linked)
+        {
+            await events.RaiseAsync(request.Context, AuthEventKind.OidcLinked, code.UserId, caller.SessionId, code.Provider);
+            return TypedResults.Ok(SessionResponse.For(caller) with { Status = SessionResponse.Linked });
+        }
+
+        return TypedResults.Problem(
                 statusCode: StatusCodes.Status409Conflict, title: "The provider was not linked.",
                 detail: "The identity is another account's, the account has another of that provider linked, or its password changed since the link was asked for.",
                 extensions: new Dictionary<string, object?> { ["code"] = outcome is OidcOutcome.Failed(var failed) ? failed : "try_again" });
@@ -384,6 +393,7 @@ internal sealed partial class OidcEndpoints(
             // (An account with a link row is in its own row: linking wrote it there.)
             if (await identities.TryUnlinkAsync(account, link, request.Aborted))
             {
+                await events.RaiseAsync(request.Context, AuthEventKind.OidcUnlinked, account.UserId, request.Subject.SessionId, link.Provider);
                 return TypedResults.NoContent();
             }
         }

@@ -23,6 +23,7 @@ internal sealed class PasskeyEndpoints(
     PasskeyCeremony ceremony,
     PasskeyChallenges challenges,
     MailOutbox outbox,
+    Events.AuthEvents events,
     TimeProvider time,
     IOptions<PasskeyOptions> options)
 {
@@ -163,7 +164,9 @@ internal sealed class PasskeyEndpoints(
             if (refused is null && await passkeys.TryAddAsync(account, passkey, challenge.IssuedAt, request.Aborted))
             {
                 challenges.Clear(context.Response);
-                await outbox.NotifyAsync(account.UserId, account.Email, SecurityNotice.PasskeyAdded, request.Aborted);
+                await Task.WhenAll(
+                    outbox.NotifyAsync(account.UserId, account.Email, SecurityNotice.PasskeyAdded, request.Aborted),
+                    events.RaiseAsync(context, Events.AuthEventKind.PasskeyAdded, account.UserId, subject.SessionId));
                 return TypedResults.Ok(Info(passkey));
             }
 
@@ -246,7 +249,9 @@ internal sealed class PasskeyEndpoints(
 
             if (await passkeys.TryRemoveAsync(account, passkey, request.Aborted))
             {
-                await outbox.NotifyAsync(account.UserId, account.Email, SecurityNotice.PasskeyRemoved, request.Aborted);
+                await Task.WhenAll(
+                    outbox.NotifyAsync(account.UserId, account.Email, SecurityNotice.PasskeyRemoved, request.Aborted),
+                    events.RaiseAsync(request.Context, Events.AuthEventKind.PasskeyRemoved, account.UserId, request.Subject.SessionId));
                 return TypedResults.NoContent();
             }
 

@@ -97,7 +97,7 @@ internal sealed class PasskeyLoginEndpoints(
             case PasskeyCheck.Accepted(var account, _, _, SignedInBrowser signedIn):
                 challenges.Clear(context.Response);
                 browser.Append(context.Response, account, signedIn);
-                await events.RaiseAsync(context, AuthEventKind.SignedIn, account.UserId, signedIn.Issued.Session.SessionId);
+                await events.RaiseAsync(context, AuthEventKind.SignedIn, account.UserId, signedIn.Issued.Session.SessionId, "passkey");
                 return TypedResults.Ok(SessionResponse.For(signedIn.Issued.Access.Subject));
             case PasskeyCheck.Accepted:
                 // Only an account whose address must be confirmed first starts no session.

@@ -15,7 +15,7 @@ internal sealed record SignedInBrowser(IssuedSession Issued, string DeviceId, lo
 /// both cookies and the device cookie on the response.
 /// </summary>
 internal sealed class BrowserSignIn(
-    AccountService accounts, SessionService sessions, SessionCookies cookies, DeviceCookies devices, IOptions<ThrottlingOptions> throttling, TimeProvider time)
+    AccountService accounts, UserRepository users, SessionService sessions, SessionCookies cookies, DeviceCookies devices, IOptions<ThrottlingOptions> throttling, TimeProvider time)
 {
     private readonly int maxDevices = throttling.Value.MaxDevicesPerAccount;
 
@@ -53,13 +53,28 @@ internal sealed class BrowserSignIn(
         HttpContext context, UserAccount account, DeviceCookie? honouredDevice, bool remember, IReadOnlyList<string>? amr, DateTimeOffset? secondFactorAt,
         CancellationToken cancellationToken)
     {
+        if (account.Disabled)
+        {
+            throw new AccountDisabledException();
+        }
+
         var deviceId = honouredDevice?.DeviceId ?? DeviceCookies.NewDeviceId();
         var recording = honouredDevice is not null ? Task.FromResult<long?>(honouredDevice.Sequence) : accounts.RecordDeviceAsync(account, cancellationToken);
         var starting = sessions.StartAsync(
             account.UserId, account.Email, account.EmailConfirmed, remember, context.Request.Headers.UserAgent, cancellationToken, deviceId,
             amr: amr, secondFactorAt: secondFactorAt);
-        await Task.WhenAll(recording, starting);
-        return new SignedInBrowser(await starting, deviceId, await recording ?? 0);
+        // Read again once the session's start time is taken, while it is written: an admin's disable that this read
+        // misses was written after it, so its cut-off (taken later still) ends this session too; one it sees ends it here.
+        var rereading = users.FindByIdAsync(account.UserId, account.Email, cancellationToken);
+        await Task.WhenAll(recording, starting, rereading);
+        var signedIn = new SignedInBrowser(await starting, deviceId, await recording ?? 0);
+        if ((await rereading)?.Disabled == true)
+        {
+            await UndoAsync(signedIn, cancellationToken);
+            throw new AccountDisabledException();
+        }
+
+        return signedIn;
     }
 
     public void Append(HttpResponse response, UserAccount account, SignedInBrowser signedIn)

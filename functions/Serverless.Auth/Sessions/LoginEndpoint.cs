@@ -50,7 +50,7 @@ internal sealed class LoginEndpoint(
             {
                 var account = loggedIn.Account;
                 // A second factor comes first: no session, no device cookie, only the pending sign-in (below).
-                if ((!requireConfirmed || account.EmailConfirmed) && !account.Mfa.TotpEnabled)
+                if ((!requireConfirmed || account.EmailConfirmed) && !account.Mfa.TotpEnabled && !account.Disabled)
                 {
                     signedIn = await browser.StartAsync(context, account, loggedIn.Device, credentials.Remember ?? true, amr: null, secondFactorAt: null, context.RequestAborted);
                 }
@@ -58,6 +58,10 @@ internal sealed class LoginEndpoint(
             context.RequestAborted);
         switch (result)
         {
+            case CredentialCheck.Matched(var account, _) when account.Disabled:
+                // Only after the right password: someone without it still gets the generic 401.
+                await events.RaiseAsync(context, AuthEventKind.LoginFailed, account.UserId, null, "account_disabled");
+                return Problems.AccountDisabled();
             case CredentialCheck.Matched(var account, _) when signedIn is null && (!requireConfirmed || account.EmailConfirmed):
                 // The right password for an account with a second factor: the pending cookie, and the methods to offer.
                 var stepExpiresAt = pending.Issue(context.Response, account, credentials.Remember ?? true);
@@ -67,10 +71,14 @@ internal sealed class LoginEndpoint(
                 return Problems.EmailNotConfirmed();
             case CredentialCheck.Matched(var account, _):
                 browser.Append(context.Response, account, signedIn);
-                await events.RaiseAsync(context, AuthEventKind.SignedIn, account.UserId, signedIn.Issued.Session.SessionId);
+                await events.RaiseAsync(context, AuthEventKind.SignedIn, account.UserId, signedIn.Issued.Session.SessionId, "password");
                 return TypedResults.Ok(SessionResponse.For(signedIn.Issued.Access.Subject));
-            case CredentialCheck.Throttled(var retryAfter):
+            case CredentialCheck.Throttled(var retryAfter, var userId):
+                await events.RaiseAsync(context, AuthEventKind.LoginThrottled, userId, null, userId is null ? "no_account" : "password");
                 return Problems.TooManyRequests(context.Response, retryAfter, "Too many failed logins for this account. Wait before trying again.");
+            case CredentialCheck.Rejected(var userId):
+                await events.RaiseAsync(context, AuthEventKind.LoginFailed, userId, null, userId is null ? "no_account" : "password");
+                return Problems.LoginFailed();
             default:
                 return Problems.LoginFailed();
         }

@@ -7,7 +7,7 @@ using Serverless.Auth.Throttling;
 namespace Serverless.Auth.Sessions;
 
 /// <summary><c>POST /api/auth/refresh</c>: trade the refresh cookie for a new access token and a rotated refresh token.</summary>
-internal sealed class RefreshEndpoint(SessionService sessions, SessionCookies cookies, DeviceCookies devices)
+internal sealed class RefreshEndpoint(SessionService sessions, SessionCookies cookies, DeviceCookies devices, Events.AuthEvents events)
 {
     public static readonly EndpointDeclaration Declaration = EndpointDeclaration.For(
         new Operation
@@ -25,7 +25,9 @@ internal sealed class RefreshEndpoint(SessionService sessions, SessionCookies co
     {
         var context = request.Context;
 
-        if (await sessions.RefreshAsync(cookies.Refresh.ReadAll(context.Request), devices.PresentedIds(context.Request), context.RequestAborted) is not { } issued)
+        if (await sessions.RefreshAsync(
+                cookies.Refresh.ReadAll(context.Request), devices.PresentedIds(context.Request), context.RequestAborted,
+                (userId, sessionId, how) => events.RaiseAsync(context, Events.AuthEventKind.RefreshReuseDetected, userId, sessionId, how)) is not { } issued)
         {
             cookies.Clear(context.Response);
             return Problems.NotAuthenticated();

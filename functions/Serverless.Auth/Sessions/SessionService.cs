@@ -75,7 +75,9 @@ internal sealed partial class SessionService(
     /// detection: a stale duplicate must not end the session, a planted one must not switch users.
     /// </summary>
     /// <param name="deviceIds">The device ids of the device cookies the request carries (the session's binding).</param>
-    public async Task<IssuedSession?> RefreshAsync(IReadOnlyList<string> presented, IReadOnlyList<string> deviceIds, CancellationToken cancellationToken)
+    /// <param name="reuseDetected">Told of a session ended because a copy of its refresh token was presented (the user and session id, and how it showed).</param>
+    public async Task<IssuedSession?> RefreshAsync(
+        IReadOnlyList<string> presented, IReadOnlyList<string> deviceIds, CancellationToken cancellationToken, Func<string, string, string, Task>? reuseDetected = null)
     {
         var tokens = presented.Select(p => RefreshToken.TryParse(p, out var t) ? t : null).OfType<RefreshToken>().ToList();
         if (tokens.Count == 0 || tokens.Select(t => t.UserId).Distinct(StringComparer.Ordinal).Count() > 1)
@@ -104,15 +106,16 @@ internal sealed partial class SessionService(
 
         // An account the previous release stored is found through the session's address.
         account ??= await users.FindByIdAsync(userId, found[0].Session.Email, cancellationToken);
-        if (account is null)
+        if (account is null || account.Disabled)
         {
+            // A disabled account's sessions were ended; one that escaped (its sign-in raced the disable) refreshes nothing.
             return null;
         }
 
         var deviceHashes = deviceIds.Select(DeviceBinding.Of).ToList();
         foreach (var (token, session) in found)
         {
-            if (await RefreshAsync(token, session, account, deviceHashes, detectReuse: found.Count == 1, cancellationToken) is { } issued)
+            if (await RefreshAsync(token, session, account, deviceHashes, detectReuse: found.Count == 1, reuseDetected, cancellationToken) is { } issued)
             {
                 return issued;
             }
@@ -122,7 +125,8 @@ internal sealed partial class SessionService(
     }
 
     private async Task<IssuedSession?> RefreshAsync(
-        RefreshToken token, SessionRecord? session, UserAccount account, List<string> deviceHashes, bool detectReuse, CancellationToken cancellationToken)
+        RefreshToken token, SessionRecord? session, UserAccount account, List<string> deviceHashes, bool detectReuse,
+        Func<string, string, string, Task>? reuseDetected, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < MaxRotationAttempts; attempt++)
         {
@@ -185,6 +189,7 @@ internal sealed partial class SessionService(
                     // The just-retired token without the browser's device cookie: a copy of the cookies rides along. End it all.
                     LogGraceWithoutDevice(logger, session.UserId, session.SessionId);
                     await EndAsync(session.UserId, session.SessionId, cancellationToken);
+                    await (reuseDetected?.Invoke(session.UserId, session.SessionId, "without_device") ?? Task.CompletedTask);
                 }
 
                 return null;
@@ -195,6 +200,7 @@ internal sealed partial class SessionService(
                 // A genuine but retired token: someone else holds (or held) the chain. End the whole session.
                 LogReuseDetected(logger, session.UserId, session.SessionId);
                 await EndAsync(session.UserId, session.SessionId, cancellationToken);
+                await (reuseDetected?.Invoke(session.UserId, session.SessionId, "retired_token") ?? Task.CompletedTask);
             }
 
             return null;

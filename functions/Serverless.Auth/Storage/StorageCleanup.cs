@@ -13,7 +13,8 @@ namespace Serverless.Auth.Storage;
 
 /// <summary>
 /// Deletes rows no request will read again: expired sessions, revocation change-log tables and keyed rows whose tokens
-/// have all expired, login-throttle rows whose backoff ended long ago, expired mail tokens, and mail quota rows a day old. Runs on a schedule: a
+/// have all expired, login-throttle rows whose backoff ended long ago, expired mail tokens, mail quota rows a day old, and security
+/// event tables past their retention. Runs on a schedule: a
 /// timer-triggered function in Azure, <see cref="StorageCleanupService"/> in the standalone host.
 /// </summary>
 internal sealed partial class StorageCleanup(
@@ -22,6 +23,7 @@ internal sealed partial class StorageCleanup(
     IOptions<StorageOptions> storage,
     SessionStore sessions,
     RevocationStore revocationStore,
+    Events.EventLog eventLog,
     TimeProvider time,
     IOptions<ThrottlingOptions> throttling,
     ILogger<StorageCleanup> logger)
@@ -45,6 +47,13 @@ internal sealed partial class StorageCleanup(
         var mailTokens = await DeleteAllAsync(tables.MailTokens, MailTokenStore.ExpiredFilter(now), cancellationToken);
         var mailQuotas = await DeleteAllAsync(tables.MailQuotas, MailQuota.ExpiredFilter(now), cancellationToken);
         LogMailQuotasCleaned(logger, mailQuotas);
+
+        // Retention (Auth__Events__RetentionDays): whole month and day tables of events, never row by row.
+        var eventTables = await eventLog.PruneAsync(now, cancellationToken);
+        if (eventTables > 0)
+        {
+            LogEventTablesDropped(logger, eventTables);
+        }
 
         var moved = await users.MoveLegacyAccountsAsync(storage.Value.MoveAccountsPerRun, cancellationToken);
         if (moved > 0)
@@ -78,6 +87,9 @@ internal sealed partial class StorageCleanup(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Storage clean-up moved {Moved} accounts of the previous release's layout to their own rows")]
     private static partial void LogAccountsMoved(ILogger logger, int moved);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Storage clean-up dropped {Tables} security event tables past Auth__Events__RetentionDays")]
+    private static partial void LogEventTablesDropped(ILogger logger, int tables);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Storage clean-up deleted {MailQuotas} mail quota rows")]
     private static partial void LogMailQuotasCleaned(ILogger logger, int mailQuotas);

@@ -32,6 +32,12 @@ public sealed class StorageOptions
     /// <summary>Per-address mail caps.</summary>
     public string MailQuotasTable { get; set; } = "MailQuotas";
 
+    /// <summary>Prefix of the per-month tables of users' security events (<c>&lt;name&gt;yyyyMM</c>, partition = user id).</summary>
+    public string UserEventsTable { get; set; } = "UserEvents";
+
+    /// <summary>Prefix of the per-day tables of the operators' fleet event log (<c>&lt;name&gt;yyyyMMdd</c>, 16 shard partitions).</summary>
+    public string FleetEventsTable { get; set; } = "FleetEvents";
+
     /// <summary>
     /// The flat app setting that names the mail queue, for the API and the Functions queue trigger
     /// (<c>%AUTH_EMAIL_QUEUE%</c>) alike. Flat, not <c>Auth__Storage__…</c>: on Flex Consumption the scale
@@ -141,6 +147,8 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
             ("Auth__Storage__SessionsTable", options.SessionsTable),
             ("Auth__Storage__MailTokensTable", options.MailTokensTable),
             ("Auth__Storage__MailQuotasTable", options.MailQuotasTable),
+            ("Auth__Storage__UserEventsTable", options.UserEventsTable),
+            ("Auth__Storage__FleetEventsTable", options.FleetEventsTable),
         })
         {
             if (!IsValidTableName(table))
@@ -153,6 +161,12 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         if (options.RevocationsTable is { Length: > 51 })
         {
             failures.Add("Auth__Storage__RevocationsTable must be at most 51 characters (its per-minute change-log tables append 12 digits).");
+        }
+
+        // Event tables append their period: 6 digits (month) and 8 (day).
+        if (options.UserEventsTable is { Length: > 57 } || options.FleetEventsTable is { Length: > 55 })
+        {
+            failures.Add("Auth__Storage__UserEventsTable must be at most 57 characters and Auth__Storage__FleetEventsTable at most 55 (their per-month and per-day tables append 6 and 8 digits).");
         }
 
         if (options.TimeoutSeconds is < 1 or > 60)

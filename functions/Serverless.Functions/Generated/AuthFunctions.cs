@@ -159,6 +159,42 @@ public static class AuthFunctions
     public static Task<IResult> IdentityUnlink([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/identities/unlink")] HttpRequest request) =>
         AuthApi.IdentityUnlink.InvokeAsync(request.HttpContext);
 
+    [Function("Activity")]
+    public static Task<IResult> Activity([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "auth/activity")] HttpRequest request) =>
+        AuthApi.Activity.InvokeAsync(request.HttpContext);
+
+    [Function("ManageUserFind")]
+    public static Task<IResult> ManageUserFind([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/admin/users/find")] HttpRequest request) =>
+        AuthApi.ManageUserFind.InvokeAsync(request.HttpContext);
+
+    [Function("ManageUserGet")]
+    public static Task<IResult> ManageUserGet([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "auth/admin/users/{id}")] HttpRequest request) =>
+        AuthApi.ManageUserGet.InvokeAsync(request.HttpContext);
+
+    [Function("ManageUserDisable")]
+    public static Task<IResult> ManageUserDisable([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/admin/users/{id}/disable")] HttpRequest request) =>
+        AuthApi.ManageUserDisable.InvokeAsync(request.HttpContext);
+
+    [Function("ManageUserEnable")]
+    public static Task<IResult> ManageUserEnable([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/admin/users/{id}/enable")] HttpRequest request) =>
+        AuthApi.ManageUserEnable.InvokeAsync(request.HttpContext);
+
+    [Function("ManageUserSignOut")]
+    public static Task<IResult> ManageUserSignOut([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/admin/users/{id}/signout")] HttpRequest request) =>
+        AuthApi.ManageUserSignOut.InvokeAsync(request.HttpContext);
+
+    [Function("ManageUserDelete")]
+    public static Task<IResult> ManageUserDelete([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/admin/users/{id}/delete")] HttpRequest request) =>
+        AuthApi.ManageUserDelete.InvokeAsync(request.HttpContext);
+
+    [Function("ManageUserResendConfirmation")]
+    public static Task<IResult> ManageUserResendConfirmation([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/admin/users/{id}/resend-confirmation")] HttpRequest request) =>
+        AuthApi.ManageUserResendConfirmation.InvokeAsync(request.HttpContext);
+
+    [Function("ManageEvents")]
+    public static Task<IResult> ManageEvents([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "auth/admin/events")] HttpRequest request) =>
+        AuthApi.ManageEvents.InvokeAsync(request.HttpContext);
+
     [Function("Jwks")]
     public static Task<IResult> Jwks([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "auth/.well-known/jwks.json")] HttpRequest request) =>
         AuthApi.Jwks.InvokeAsync(request.HttpContext);
