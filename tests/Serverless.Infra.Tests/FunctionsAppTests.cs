@@ -34,8 +34,11 @@ public sealed partial class FunctionsAppTests(InfraFixture infra)
             .Where(function => function.Trigger.Text("type") == "httpTrigger")
             .ToList();
 
-        // The auth routes (AuthApi, with MFA, passkeys and social sign-in) and the sample protected API (samples/Serverless.Samples).
-        Assert.Equal(42, operations.Count);
+        // The auth routes (AuthApi, with MFA, passkeys, social sign-in, activity and the admin API) and the sample protected API (samples/Serverless.Samples).
+        Assert.Equal(51, operations.Count);
+        // The Functions host reserves "admin" at the start of routes and function names: the admin API's functions are named Manage*.
+        Assert.Contains(httpFunctions, function => function.Trigger.Text("route") == "auth/admin/users/{id}/disable");
+        Assert.DoesNotContain(httpFunctions, function => function.Name.StartsWith("admin", StringComparison.OrdinalIgnoreCase) || function.Trigger.Text("route").StartsWith("admin", StringComparison.OrdinalIgnoreCase));
         Assert.All(httpFunctions, function => Assert.Equal("Anonymous", function.Trigger.Text("authLevel")));
         Assert.Equal(operations, httpFunctions
             .Select(function => $"{function.Name} {Assert.Single(function.Trigger.At("methods").AsArray())!.GetValue<string>()} /{prefix}/{function.Trigger.Text("route")}")

@@ -24,7 +24,8 @@ internal sealed record StoredEvent(
 /// <see cref="Shards"/> shards chosen at random per event, row = the time and a random suffix (oldest first), so a
 /// burst of sign-ins spreads evenly and no partition takes more than about 1/16 of the writes.</item>
 /// </list>
-/// Retention drops whole tables (<see cref="PruneAsync"/>). Tables are created on first use.
+/// Retention drops whole tables (<see cref="PruneAsync"/>). Tables are made ahead (<see cref="EnsureTablesAheadAsync"/>), and
+/// by the first writer of a period that finds its table missing.
 /// </summary>
 internal sealed class EventLog(AuthTables tables, IOptions<StorageOptions> storage, IOptions<AuthEventOptions> options)
 {
@@ -55,6 +56,14 @@ internal sealed class EventLog(AuthTables tables, IOptions<StorageOptions> stora
         var toUser = InsertAsync(UserTable(at), Entity(authEvent, authEvent.UserId, UserRow(at, suffix)), cancellationToken);
         return Task.WhenAll(toUser, toFleet);
     }
+
+    /// <summary>This month's and the next month's user tables, today's and tomorrow's fleet tables: made ahead, so requests rarely meet a missing one.</summary>
+    public IReadOnlyList<TableClient> TablesAhead(DateTimeOffset now) =>
+        [UserTable(now), UserTable(MonthOf(now).AddMonths(1)), FleetTable(now), FleetTable(now.AddDays(1))];
+
+    /// <summary>Creates <see cref="TablesAhead"/> (the clean-up runs it every interval; a writer that meets a missing table creates it itself).</summary>
+    public Task EnsureTablesAheadAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        Task.WhenAll(TablesAhead(now).Select(CreateOnceAsync));
 
     /// <summary>The user's newest events within retention, newest first, at most <paramref name="max"/>.</summary>
     public async Task<List<StoredEvent>> ReadUserAsync(string userId, DateTimeOffset now, int max, CancellationToken cancellationToken)
@@ -207,8 +216,23 @@ internal sealed class EventLog(AuthTables tables, IOptions<StorageOptions> stora
         catch (RequestFailedException e) when (e.Status == 404)
         {
             // The period's first event (here): create its table, then write.
-            await created.GetOrAdd(table.Name, _ => table.CreateIfNotExistsAsync(CancellationToken.None));
+            await CreateOnceAsync(table);
             await table.AddEntityAsync(entity, cancellationToken);
+        }
+    }
+
+    /// <summary>Creates the table once per instance (concurrent writers share the call); a failed creation is tried again next time.</summary>
+    private async Task CreateOnceAsync(TableClient table)
+    {
+        var creating = created.GetOrAdd(table.Name, _ => table.CreateIfNotExistsAsync(CancellationToken.None));
+        try
+        {
+            await creating;
+        }
+        catch
+        {
+            created.TryRemove(KeyValuePair.Create(table.Name, creating));
+            throw;
         }
     }
 

@@ -50,6 +50,7 @@ internal sealed partial class StorageCleanup(
 
         // Retention (Auth__Events__RetentionDays): whole month and day tables of events, never row by row.
         var eventTables = await eventLog.PruneAsync(now, cancellationToken);
+        await eventLog.EnsureTablesAheadAsync(now, cancellationToken);
         if (eventTables > 0)
         {
             LogEventTablesDropped(logger, eventTables);

@@ -11,13 +11,13 @@ namespace Serverless.Auth.Storage;
 /// Runs once: <see cref="StartupRefusal.RunOrRefuse"/> runs it before the host starts, and the host's start
 /// then finds it done.
 /// </summary>
-internal sealed class TableInitializer(AuthTables tables, MailQueue mail) : IHostedService
+internal sealed class TableInitializer(AuthTables tables, MailQueue mail, Events.EventLog events, TimeProvider time) : IHostedService
 {
-    private readonly Lazy<Task> once = new(() => InitializeAsync(tables, mail));
+    private readonly Lazy<Task> once = new(() => InitializeAsync(tables, mail, events.TablesAhead(time.GetUtcNow())));
 
     public Task StartAsync(CancellationToken cancellationToken) => once.Value.WaitAsync(cancellationToken);
 
-    private static async Task InitializeAsync(AuthTables tables, MailQueue mail)
+    private static async Task InitializeAsync(AuthTables tables, MailQueue mail, IReadOnlyList<Azure.Data.Tables.TableClient> eventTables)
     {
         if (!tables.UsesConnectionString)
         {
@@ -30,7 +30,8 @@ internal sealed class TableInitializer(AuthTables tables, MailQueue mail) : IHos
             // One query for the tables that exist, then every missing table and both queues at once: a cold
             // start waits about one round trip instead of seven, and no "already exists" conflict is thrown
             // (a queue that exists answers its create with 204, not an error).
-            var names = tables.All.Select(table => table.Name).ToList();
+            var all = tables.All.Concat(eventTables).ToList();
+            var names = all.Select(table => table.Name).ToList();
             var existing = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             var creatingQueues = Task.WhenAll(
                 mail.Requests.CreateIfNotExistsAsync(),
@@ -40,7 +41,7 @@ internal sealed class TableInitializer(AuthTables tables, MailQueue mail) : IHos
                 existing.Add(table.Name);
             }
 
-            await Task.WhenAll(tables.All.Where(table => !existing.Contains(table.Name)).Select(table => table.CreateIfNotExistsAsync()));
+            await Task.WhenAll(all.Where(table => !existing.Contains(table.Name)).Select(table => table.CreateIfNotExistsAsync()));
             await creatingQueues;
         }
         catch (RequestFailedException e) when (e.Status is 401 or 403)

@@ -26,20 +26,22 @@ public sealed partial class StorageOperationCountTests(AzuriteFixture azurite)
     {
         // The account row, then its email identity (in that order: an identity never points at an account not yet
         // written). The confirmation mail is a queue message; the mail worker reads the user and stores the token later.
-        // The session is written while the user's others are listed (the per-user cap).
-        ["signup"] = ["POST Users", "POST Users", "DELETE Throttle", "POST queue", "POST Sessions", "GET Sessions"],
+        // The session is written while the user's others are listed (the per-user cap). Then its event: the user's log
+        // and the fleet log, written at once (one parallel round trip), as for every event below.
+        ["signup"] = ["POST Users", "POST Users", "DELETE Throttle", "POST queue", "POST Sessions", "GET Sessions", "POST UserEvents", "POST FleetEvents"],
         // The backoff read alongside the email's identity and then its account (an unknown address reads an account
         // row too, so timing does not tell them apart), the reservation while hashing, then the backoff's clear, the
         // session and the listing for the cap together (a browser without a device cookie the account honours also
-        // counts a new device: one MERGE Users more, in the same phase).
-        ["login"] = ["GET Throttle", "GET Users", "GET Users", "POST Throttle", "PUT Throttle", "POST Sessions", "GET Sessions"],
+        // counts a new device: one MERGE Users more, in the same phase), with the account read again (an admin's
+        // disable racing the sign-in), then the event.
+        ["login"] = ["GET Throttle", "GET Users", "GET Users", "POST Throttle", "PUT Throttle", "POST Sessions", "GET Sessions", "GET Users", "POST UserEvents", "POST FleetEvents"],
         ["verify"] = [],
         // The account read alongside the session (the tokens carry its email and confirmation as they are now), rotate,
         // then the user's cut-off as stored (a sign-out everywhere on another instance a moment ago).
         ["refresh"] = ["GET Users", "GET Sessions", "PUT Sessions", "GET Revoked"],
-        ["logout"] = ["GET Sessions", "PUT Revoked", "PUT RevokedLog", "DELETE Sessions"],
-        // The user's cut-off (keyed row + change log), then the user's two other sessions.
-        ["logout-all"] = ["PUT Revoked", "PUT RevokedLog", "GET Sessions", "DELETE Sessions", "DELETE Sessions"],
+        ["logout"] = ["GET Sessions", "PUT Revoked", "PUT RevokedLog", "DELETE Sessions", "POST UserEvents", "POST FleetEvents"],
+        // The user's cut-off (keyed row + change log), then the user's two other sessions, then the event.
+        ["logout-all"] = ["PUT Revoked", "PUT RevokedLog", "GET Sessions", "DELETE Sessions", "DELETE Sessions", "POST UserEvents", "POST FleetEvents"],
         // Only a queue message: whether the address has an account is the mail worker's business.
         ["forgot-password"] = ["POST queue"],
     };
@@ -78,7 +80,7 @@ public sealed partial class StorageOperationCountTests(AzuriteFixture azurite)
         {
             var response = await call();
             Assert.Equal(expected, response.StatusCode);
-            measured[endpoint] = [.. counter.Take().Select(op => op.Replace(suffix, "", StringComparison.Ordinal)).Select(op => LogTable().Replace(op, "RevokedLog"))];
+            measured[endpoint] = [.. counter.Take().Select(op => op.Replace(suffix, "", StringComparison.Ordinal)).Select(op => LogTable().Replace(op, "RevokedLog")).Select(op => EventTable().Replace(op, "$1"))];
         }
 
         await Count("signup", () => browser.SignupAsync("counted@example.com", Password), HttpStatusCode.Created);
@@ -103,4 +105,8 @@ public sealed partial class StorageOperationCountTests(AzuriteFixture azurite)
 
     [GeneratedRegex(@"Revoked\d{12}")]
     private static partial Regex LogTable();
+
+    // UserEvents<yyyyMM> and FleetEvents<yyyyMMdd>: the period's table.
+    [GeneratedRegex(@"(UserEvents|FleetEvents)\d{6,8}")]
+    private static partial Regex EventTable();
 }

@@ -74,6 +74,8 @@ public sealed partial class TestApi : IAsyncDisposable
             ["Auth:Storage:SessionsTable"] = "Sessions" + suffix,
             ["Auth:Storage:MailTokensTable"] = "MailTokens" + suffix,
             ["Auth:Storage:MailQuotasTable"] = "MailQuotas" + suffix,
+            ["Auth:Storage:UserEventsTable"] = "UserEvents" + suffix,
+            ["Auth:Storage:FleetEventsTable"] = "FleetEvents" + suffix,
             ["AUTH_EMAIL_QUEUE"] = "mail-" + suffix.ToLowerInvariant(),
             ["Auth:Jwt:Issuer"] = "https://api.test",
             ["Auth:Jwt:Audience"] = "https://app.test",
