@@ -197,8 +197,12 @@ public sealed record AuthEvent(AuthEventKind Kind, string UserId, string? Sessio
 /// </summary>
 /// <remarks>
 /// <para>
-/// Every sink is called once per event, all of them at once, after the change is stored and before the answer is
-/// sent, so an event is never raised for a change that failed, and a client that has its answer knows the sinks ran.
+/// Every sink is called once per event, all of them at once (and alongside the stored event log), after the change is
+/// stored and before the answer is sent, so an event is never raised for a change that failed, and a client that has
+/// its answer knows the sinks ran. The exception: a refused credential (<see cref="AuthEventTypes.IsFailure"/>) is
+/// handled while the answer goes out, since what is written for it depends on whether the address has an account, and
+/// that must not show in how long the answer takes. A mail sent from the queue (<c>password.reset_requested</c>) raises
+/// its event when it is sent, with no client address.
 /// </para>
 /// <para>
 /// A sink cannot change the answer: an exception it throws is logged (its type, the event kind and the user id) and
