@@ -33,6 +33,12 @@ public static class PreviousRelease
     /// </summary>
     public const string BeforeSocialSignIn = "4bc63906e71f5bca23306ea8c50555b67896b631";
 
+    /// <summary>
+    /// The last release before the security event log and the admin API (issue 31): no Disabled column, no event tables, no
+    /// admin routes; it merges the account row for its own writes and replaces it with a tombstone on deletion.
+    /// </summary>
+    public const string BeforeEventLog = "6fa51d38e1e5167bd450bb6044ecc8e413239d83";
+
     private static readonly SemaphoreSlim Building = new(1, 1);
 
     /// <summary>Builds the release once per machine and starts it with <paramref name="settings"/>.</summary>
