@@ -7,6 +7,7 @@ targetScope = 'resourceGroup'
 import { checkedOrigins, checkedLinkBaseUrl, checkedRpId, checkedCeremonyOrigins } from 'app/origins.bicep'
 import { checkedSecret, checkedDistinctSecret, checkedPem, checkedSmtpPassword } from 'app/secrets.bicep'
 import { oidcProvider, checkedOidcProviders, checkedOidcClientSecret } from 'app/oidc.bicep'
+import { checkedAuthority } from 'app/admin.bicep'
 
 @description('Environment name (azd AZURE_ENV_NAME); part of the resource token and the azd-env-name tag.')
 @minLength(1)
@@ -207,6 +208,30 @@ param oidcProviders oidcProvider[] = []
 @secure()
 param oidcClientSecrets { *: string } = {}
 
+@description('OpenID authority of the issuer of admin tokens (Auth__Admin__Authority): it serves <authority>/.well-known/openid-configuration, e.g. https://login.microsoftonline.com/<tenant id>/v2.0 for Entra ID. Empty (default): the admin API is off (its routes answer 404) and no Auth__Admin__* setting is written. An authority that is not https, one without adminAudiences, or this app\'s own issuer fails the deployment before anything is created.')
+@maxLength(2048)
+param adminAuthority string = ''
+
+@description('Exact iss values admin tokens may carry (Auth__Admin__Issuer, comma-joined), e.g. https://login.microsoftonline.com/<tenant id>/v2.0 (Entra ID v2 tokens) and https://sts.windows.net/<tenant id>/ (v1 tokens). Empty (default): the issuer of the authority\'s discovery document. Only with adminAuthority.')
+@minLength(0)
+@maxLength(10)
+param adminIssuers string[] = []
+
+@description('aud values admin tokens may carry (Auth__Admin__Audience, comma-joined). Entra ID: the app registration\'s client id (v2 tokens), its Application ID URI such as api://<client id> (v1 tokens). Required with adminAuthority.')
+@minLength(0)
+@maxLength(10)
+param adminAudiences string[] = []
+
+@description('App role an admin token must carry in its roles claim (Auth__Admin__Role), as Entra ID app roles arrive. Written only with adminAuthority.')
+@minLength(1)
+@maxLength(120)
+param adminRole string = 'Auth.Admin'
+
+@description('Days security events are kept (Auth__Events__RetentionDays): the storage clean-up drops the per-month user and per-day fleet event tables once they are older.')
+@minValue(1)
+@maxValue(3650)
+param eventsRetentionDays int = 90
+
 @description('Memory per Flex Consumption instance in MB.')
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
@@ -249,6 +274,14 @@ var checkedPasskeyOrigins = checkedCeremonyOrigins(passkeyOrigins, checkedPasske
 // The app refuses to start on a provider it cannot use; refuse it here first (the client secrets are checked with
 // their Key Vault entries below).
 var checkedOidc = checkedOidcProviders(oidcProviders)
+
+// The app refuses to start on an admin issuer it cannot use, or on its own issuer (its session tokens must never pass
+// as an admin's): refuse them here first. Its issuer is jwtIssuer, or one of the defaults function.bicep picks.
+var checkedAdminAuthority = checkedAuthority(adminAuthority, adminIssuers, adminAudiences, filter([
+  jwtIssuer
+  'https://${names.functionApp}.azurewebsites.net/api'
+  'https://${names.functionApp}.azurewebsites.net/api/auth'
+], issuer => !empty(issuer)))
 
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -383,6 +416,11 @@ module functionApp 'app/function.bicep' = {
     passkeyRpName: passkeyRpName
     passkeyOrigins: checkedPasskeyOrigins
     oidcProviders: checkedOidc
+    adminAuthority: checkedAdminAuthority
+    adminIssuers: adminIssuers
+    adminAudiences: adminAudiences
+    adminRole: adminRole
+    eventsRetentionDays: eventsRetentionDays
     jwtIssuer: jwtIssuer
     jwtSigningMode: jwtSigningMode
     jwtAudience: jwtAudience

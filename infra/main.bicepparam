@@ -79,6 +79,17 @@ param passkeyOrigins = filter(map(split(readEnvironmentVariable('AUTH_PASSKEYS_O
 param oidcProviders = json(readEnvironmentVariable('AUTH_OIDC_PROVIDERS', '[]'))
 param oidcClientSecrets = json(readEnvironmentVariable('AUTH_OIDC_CLIENT_SECRETS', '{}'))
 
+// The admin API (README "Security events and the admin API"): off until AUTH_ADMIN_AUTHORITY names the admin token
+// issuer, e.g. Entra ID's https://login.microsoftonline.com/<tenant id>/v2.0, with AUTH_ADMIN_AUDIENCES (comma-separated:
+// the app registration's client id, and api://<client id> for v1 tokens). AUTH_ADMIN_ISSUERS (comma-separated; empty:
+// the discovery document's issuer) lists the exact iss values, AUTH_ADMIN_ROLE the app role (default Auth.Admin).
+param adminAuthority = readEnvironmentVariable('AUTH_ADMIN_AUTHORITY', '')
+param adminIssuers = filter(map(split(readEnvironmentVariable('AUTH_ADMIN_ISSUERS', ''), ','), issuer => trim(issuer)), issuer => !empty(issuer))
+param adminAudiences = filter(map(split(readEnvironmentVariable('AUTH_ADMIN_AUDIENCES', ''), ','), audience => trim(audience)), audience => !empty(audience))
+param adminRole = readEnvironmentVariable('AUTH_ADMIN_ROLE', 'Auth.Admin')
+// Days security events are kept (1-3650).
+param eventsRetentionDays = int(readEnvironmentVariable('AUTH_EVENTS_RETENTION_DAYS', '90'))
+
 // Re-provisioning after `azd down` (README "Deploy to Azure"): recover the soft-deleted vault, or salt
 // its name to create a new one.
 param keyVaultCreateMode = readEnvironmentVariable('AZURE_KEY_VAULT_CREATE_MODE', 'default')

@@ -119,6 +119,20 @@ param passkeyOrigins string[]
 @description('Checked OpenID Connect providers (main.bicep oidcProviders); each client secret is the Key Vault reference keyVaultSecretUris holds under Auth__Oidc__Providers__<name>__ClientSecret.')
 param oidcProviders oidcProvider[]
 
+@description('Checked admin token authority (main.bicep adminAuthority); empty: the admin API is off and no Auth__Admin__* setting is written.')
+param adminAuthority string
+@description('Exact iss values of admin tokens; empty: the discovery document\'s issuer.')
+param adminIssuers string[]
+@description('aud values of admin tokens (at least one with adminAuthority).')
+param adminAudiences string[]
+@description('App role admin tokens carry in their roles claim.')
+@minLength(1)
+param adminRole string
+@description('Days security events are kept.')
+@minValue(1)
+@maxValue(3650)
+param eventsRetentionDays int
+
 @description('JWT issuer; empty means the API base URL.')
 param jwtIssuer string
 @description('ES256, ES256+HS256 or HS256 (main.bicep jwtSigningMode): decides the default issuer.')
@@ -171,6 +185,14 @@ var oidcAppSettings = flatten(map(oidcProviders, provider => concat(
     { name: 'Auth__Oidc__Providers__${provider.name}__DisplayName', value: provider.?displayName ?? '' }
     { name: 'Auth__Oidc__Providers__${provider.name}__TrustEmail', value: provider.?trustEmail == null ? '' : provider.trustEmail! ? 'true' : 'false' }
   ], setting => !empty(setting.value)))))
+// The admin API's settings only when it is on (an authority); the issuers only when given (absent: the discovery
+// document's issuer).
+var adminAppSettings = empty(adminAuthority) ? [] : filter([
+  { name: 'Auth__Admin__Authority', value: adminAuthority }
+  { name: 'Auth__Admin__Issuer', value: join(adminIssuers, ',') }
+  { name: 'Auth__Admin__Audience', value: join(adminAudiences, ',') }
+  { name: 'Auth__Admin__Role', value: adminRole }
+], setting => !empty(setting.value))
 var queueServiceUri = 'https://${storage.name}.queue.${environment().suffixes.storage}'
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
@@ -310,6 +332,9 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'Auth__Cookie__Partitioned', value: cookiePartitioned ? 'true' : 'false' }
         { name: 'Auth__Cookie__Domain', value: cookieDomain }
         { name: 'Auth__AllowedOrigins', value: join(allowedOrigins, ',') }
+        // Security events: kept this long (the clean-up drops older event tables); then the admin API, when it is on.
+        { name: 'Auth__Events__RetentionDays', value: string(eventsRetentionDays) }
+        ...adminAppSettings
         // Social sign-in: the redirect URIs are built on this base (the app would otherwise see the host's internal
         // scheme and host, DESIGN "What the worker sees in Azure"), then one group of settings per provider.
         { name: 'Auth__Oidc__RedirectBaseUrl', value: appBaseUrl }

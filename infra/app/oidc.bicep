@@ -46,6 +46,7 @@ type oidcProvider = {
 func isProviderName(name string) bool =>
   !empty(name) && length(name) <= 32 && onlyCharacters(name, 'abcdefghijklmnopqrstuvwxyz0123456789')
 
+@export()
 @description('True when url is an absolute https URL with a lower-case host[:port], an optional path and no query, fragment or whitespace.')
 func isHttpsUrl(url string) bool =>
   take(url, 8) == 'https://' && isAuthority(first(split(substring(url, min(8, length(url))), '/'))) && !contains(url, '?') && !contains(url, '#') && !contains(url, ' ')

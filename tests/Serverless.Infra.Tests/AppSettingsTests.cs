@@ -18,6 +18,7 @@ public sealed class AppSettingsTests(InfraFixture infra)
         ["Auth__Jwt__SigningKeys"] = "Key Vault reference to the rotation-capable key list (a single bare key is valid too), so a rotation never changes the app settings",
         ["Auth__Jwt__SigningKeysPem"] = "Key Vault reference to the ES256 PEM keys (the template's default mode); the sample signs with its local HMAC key",
         ["Auth__Oidc__RedirectBaseUrl"] = "the Function App's https URL, the base of the OpenID Connect redirect URIs; locally the app takes the request's scheme and host",
+        ["Auth__Events__RetentionDays"] = "the template passes eventsRetentionDays (default 90, the app's own default); the sample relies on the app's default",
         ["Auth__Passkeys__Origins"] = "the template passes passkeyOrigins, empty by default; the sample relies on that default (the allowed origins on the RP id: http://localhost:5173 under localhost)",
     };
 

@@ -29,8 +29,9 @@ public static class Json
 
     /// <summary>
     /// The Function App's siteConfig.appSettings as name → value (values as written: literal or ARM expression). A snapshot
-    /// holds them as an array; the compiled template as one expression, because the list ends with the OpenID Connect
-    /// providers' settings (a variable): there, the settings written out are read from it (<see cref="ArmExpression"/>).
+    /// holds them as an array; the compiled template as one expression, because the list takes in variables (the admin
+    /// API's settings, and the OpenID Connect providers' at the end): there, the settings written out are read from it
+    /// (<see cref="ArmExpression"/>).
     /// </summary>
     public static IReadOnlyDictionary<string, string> AppSettings(this JsonObject site) =>
         site.At("properties", "siteConfig", "appSettings") switch
