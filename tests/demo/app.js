@@ -125,8 +125,9 @@ function sessionEnded(text) {
 /**
  * One API call, shown in "Last response". With retry, a 401 triggers one refresh (shared with any
  * other call waiting for one) and, when that succeeds, one retry: the caller sees the retry's answer.
+ * Quiet calls are not shown in "Last response" (nor change the session line).
  */
-async function call(method, path, payload, { retry = false, learnExpiry = false } = {}) {
+async function call(method, path, payload, { retry = false, learnExpiry = false, quiet = false } = {}) {
   let result = await send(method, path, payload);
   if (retry && result.status === 401) {
     const refreshed = await refreshSession();
@@ -138,7 +139,8 @@ async function call(method, path, payload, { retry = false, learnExpiry = false 
     const who = await send('GET', '/api/auth/verify');
     if (who.status === 200) result.expiresAt = who.body.expiresAt;
   }
-  render(result);
+  // Quiet: a panel filling itself in; "Last response" keeps the call the user made.
+  if (!quiet) render(result);
   return result;
 }
 
@@ -146,6 +148,8 @@ const signup = (email, password) => call('POST', '/api/auth/signup', { email, pa
 const login = (email, password) => call('POST', '/api/auth/login', { email, password });
 const verify = () => call('GET', '/api/auth/verify', undefined, { retry: true });
 const sessions = () => call('GET', '/api/auth/sessions', undefined, { retry: true });
+// The account's last 50 security events, newest first (quiet: when the Recent activity panel fills itself in).
+const listActivity = ({ quiet = false } = {}) => call('GET', '/api/auth/activity', undefined, { retry: true, quiet });
 const logout = () => call('POST', '/api/auth/logout');
 const logoutAll = () => call('POST', '/api/auth/logout-all', undefined, { retry: true });
 // Email flows: each answers the same whatever the address, so the page cannot say more than the API does.
@@ -263,6 +267,14 @@ function show(state, text) {
     say('passkey-message', '', '');
   }
   showIdentities(state === 'signed-in');
+  // Recent activity likewise: listed when it appears, emptied when it hides.
+  const activityWasShown = activityShown();
+  $('activity').hidden = state !== 'signed-in';
+  if (state === 'signed-in' && !activityWasShown) {
+    renderActivity();
+  } else if (state !== 'signed-in') {
+    clearActivity();
+  }
 }
 
 function showSignedIn(body) {
@@ -321,7 +333,7 @@ function renderSession(result) {
   const path = result.request.split(' ')[1];
   const ended = path === '/api/auth/logout' || path === '/api/auth/logout-all';
   const needsSession = path === '/api/auth/verify' || path === '/api/auth/sessions' || path === '/api/auth/logout-all'
-    || path === '/api/auth/email/change';
+    || path === '/api/auth/email/change' || path === '/api/auth/activity';
   const sessionAnswer = path === '/api/auth/signup' || path === '/api/auth/login' || path === '/api/auth/verify' || path === '/api/auth/mfa/verify'
     || path === '/api/auth/passkeys/login' || path === '/api/auth/oidc/exchange';
   const firstStep = path === '/api/auth/login' || path === '/api/auth/oidc/exchange';
@@ -351,7 +363,10 @@ function renderSession(result) {
       : `${done} Enter a code from your authenticator app (or a recovery code) before ${before}.`);
     $('mfa-step-passkey').hidden = !passkey;
   } else if ((result.status === 200 || result.status === 201) && sessionAnswer) {
+    const activityWasShown = activityShown();
     showSignedIn(result.body);
+    // A new session while the list showed the previous one's: list again (what "this session" is has changed).
+    if (activityWasShown && path !== '/api/auth/verify') renderActivity();
     if (path === '/api/auth/verify') {
       sessionSeen = true;
     } else {
@@ -459,6 +474,155 @@ async function renderNotes(result) {
 }
 
 on('load-notes', 'click', async () => renderNotes(await listNotes()));
+
+// Demo page, signed in: Recent activity, as GET /api/auth/activity lists it (newest first). Every field is the API's
+// text, set as text (never markup): the User-Agent in particular is whatever the client sent.
+const ACTIVITY_LABELS = {
+  signup: 'Account created',
+  'login.succeeded': 'Signed in',
+  'login.failed': 'Failed sign-in',
+  'login.throttled': 'Sign-in refused: too many attempts',
+  'refresh.reuse_detected': 'A spent session token was used again: the session was ended',
+  logout: 'Signed out',
+  logout_all: 'Signed out everywhere',
+  'session.revoked': 'Session revoked',
+  'password.changed': 'Password changed',
+  'password.reset_requested': 'Password reset requested',
+  'password.reset': 'Password reset',
+  'email.confirmed': 'Email address confirmed',
+  'email.change_requested': 'Email change requested',
+  'email.changed': 'Email address changed',
+  'account.deleted': 'Account deleted',
+  'account.disabled': 'Account disabled by an administrator',
+  'account.enabled': 'Account enabled by an administrator',
+  'mfa.enabled': 'Two-factor sign-in turned on',
+  'mfa.disabled': 'Two-factor sign-in turned off',
+  'mfa.recovery_codes_created': 'New recovery codes',
+  'mfa.failed': 'Wrong second-step code',
+  'passkey.added': 'Passkey added',
+  'passkey.removed': 'Passkey deleted',
+  'oidc.linked': 'Provider linked',
+  'oidc.unlinked': 'Provider unlinked',
+  'admin.user_found': 'Looked up by an administrator',
+  'admin.user_viewed': 'Viewed by an administrator',
+  'admin.signout': 'Signed out everywhere by an administrator',
+  'admin.resend_confirmation': 'Confirmation mail resent by an administrator',
+};
+
+/** Refused credentials and detected reuse: shown as failures (the API's outcome, which the list does not carry). */
+const ACTIVITY_FAILURES = new Set(['login.failed', 'login.throttled', 'mfa.failed', 'refresh.reuse_detected']);
+
+function activityLabel(type) {
+  if (Object.hasOwn(ACTIVITY_LABELS, type)) return ACTIVITY_LABELS[type];
+  return type.startsWith('admin.') ? 'An administrator\'s action' : 'Security event';
+}
+
+/** A User-Agent in a few words ("Chrome 131 on Linux"); one no rule knows, cut to 40 characters. */
+function shortUserAgent(userAgent) {
+  if (!userAgent) return 'unknown browser';
+  const browsers = [
+    [/Edg(?:e|A|iOS)?\/(\d+)/, 'Edge'],
+    [/OPR\/(\d+)/, 'Opera'],
+    [/(?:Firefox|FxiOS)\/(\d+)/, 'Firefox'],
+    [/HeadlessChrome\/(\d+)/, 'Headless Chrome'],
+    [/(?:Chrome|CriOS)\/(\d+)/, 'Chrome'],
+    [/Version\/(\d+)[^ ]* (?:Mobile\/\S+ )?Safari\//, 'Safari'],
+  ];
+  const systems = [[/Windows/, 'Windows'], [/Android/, 'Android'], [/iPhone|iPad|iPod/, 'iOS'], [/Mac OS X|Macintosh/, 'macOS'], [/CrOS/, 'ChromeOS'], [/Linux/, 'Linux']];
+  const browser = browsers.map(([pattern, name]) => {
+    const match = pattern.exec(userAgent);
+    return match && `${name} ${match[1]}`;
+  }).find(Boolean);
+  const system = systems.find(([pattern]) => pattern.test(userAgent));
+  if (browser) return system ? `${browser} on ${system[1]}` : browser;
+  return userAgent.length > 40 ? `${userAgent.slice(0, 39)}\u2026` : userAgent;
+}
+
+function activityShown() {
+  return Boolean($('activity')) && !$('activity').hidden;
+}
+
+// Each listing's number: an answer that a newer listing (or signing out) overtook is dropped, not shown.
+let activityListing = 0;
+
+/**
+ * Lists the events: by itself (quiet) when the panel appears, or what the Refresh button's call answered (shown in
+ * "Last response"). The answer stays in demo.lastActivity for the end-to-end tests.
+ */
+async function renderActivity(load = () => listActivity({ quiet: true })) {
+  const listing = ++activityListing;
+  const result = await load();
+  if (listing !== activityListing || !activityShown()) return result;
+  window.demo.lastActivity = result;
+  const list = $('activity-list');
+  if (result.status !== 200 || !Array.isArray(result.body)) {
+    say('activity-message', 'error', failure(result));
+    return result;
+  }
+
+  say('activity-message', '', '');
+  list.replaceChildren(...result.body.map(activityItem));
+  if (result.body.length === 0) {
+    const item = document.createElement('li');
+    item.className = 'hint';
+    item.textContent = 'No activity yet.';
+    list.append(item);
+  }
+  list.dataset.count = String(result.body.length);
+  list.dataset.listing = String(listing);
+  return result;
+}
+
+/** One event: its label in bold, the raw type, "this session" for the session looking, then when, where from, what with. */
+function activityItem(event) {
+  const item = document.createElement('li');
+  item.dataset.type = event.type;
+  item.dataset.current = String(event.current === true);
+  if (ACTIVITY_FAILURES.has(event.type)) item.dataset.outcome = 'failure';
+
+  const label = document.createElement('strong');
+  label.className = 'activity-label';
+  label.textContent = activityLabel(event.type);
+  const type = document.createElement('code');
+  type.className = 'activity-type';
+  type.textContent = event.type;
+  item.append(label, ' ', type);
+
+  if (event.current === true) {
+    const current = document.createElement('span');
+    current.className = 'activity-current';
+    current.textContent = 'this session';
+    item.append(' ', current);
+  }
+
+  const details = document.createElement('span');
+  details.className = 'hint activity-details';
+  const at = document.createElement('time');
+  at.className = 'activity-at';
+  at.dateTime = event.at;
+  at.textContent = localTime(event.at);
+  const from = document.createElement('span');
+  from.className = 'activity-ip';
+  from.textContent = event.ipPrefix ? `from ${event.ipPrefix}` : 'address unknown';
+  const client = document.createElement('span');
+  client.className = 'activity-agent';
+  client.textContent = shortUserAgent(event.userAgent);
+  if (event.userAgent) client.title = event.userAgent;
+  details.append(at, '; ', from, '; ', client);
+  item.append(' ', details);
+  return item;
+}
+
+function clearActivity() {
+  activityListing += 1;
+  $('activity-list').replaceChildren();
+  delete $('activity-list').dataset.count;
+  delete $('activity-list').dataset.listing;
+  say('activity-message', '', '');
+  window.demo.lastActivity = null;
+}
+
+on('activity-refresh', 'click', () => renderActivity(() => listActivity()));
 
 /** The second step asks for a recovery code (true) or the app's code (false); the link offers the other. */
 function useRecoveryCode(recovery) {
@@ -1012,12 +1176,13 @@ function resetForm(token) {
 
 window.demo = {
   apiBase, call, refreshSession, stopRenewing, signup, login, verify, sessions, logout, logoutAll,
+  listActivity, renderActivity, shortUserAgent, activityLabel,
   forgot, resend, confirmEmail, resetPassword, changeEmail, confirmEmailChange,
   mfaVerify, mfaSetup, mfaEnable, mfaDisable, renderMfa,
   passkeyRegisterOptions, passkeyRegister, passkeyLoginOptions, passkeyLogin, mfaPasskeyOptions, listPasskeys, deletePasskey, renderPasskeys,
   webAuthnJsonSupported,
   loadProviders, signInWithProvider, oidcExchange, listIdentities, unlinkIdentity, linkProvider, renderIdentities,
-  page, seq: 0, last: null, calls: [], actions: 0, authenticatorError: null, refreshes: [], nextRefreshAt: null,
+  page, seq: 0, last: null, calls: [], actions: 0, authenticatorError: null, refreshes: [], nextRefreshAt: null, lastActivity: null,
 };
 
 if (page === 'confirm' || page === 'reset' || page === 'email-change') {
