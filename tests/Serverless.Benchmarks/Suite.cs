@@ -71,6 +71,9 @@ internal sealed partial class Suite(SuiteOptions options)
         // In-process too, on an API instance of its own: its provider stub must be listening before the API starts.
         await RunIfAsync("oidc", () => OidcAsync(azurite.ConnectionString, signingKey));
 
+        // In-process, two API instances of their own: the stored event log on and off.
+        await RunIfAsync("events", () => EventsAsync(azurite.ConnectionString, signingKey));
+
         await RunIfAsync("parity", () => ParityAsync(azurite.ConnectionString, signingKey));
         await RunIfAsync("layout", () => LayoutAsync(azurite.ConnectionString, signingKey));
         await RunIfAsync("revocation", () => RevocationAndStartupAsync(azurite.ConnectionString, signingKey));

@@ -9,7 +9,7 @@ namespace Serverless.Benchmarks.Infrastructure;
 internal sealed record SuiteOptions(string? OutputPath, int SoakSeconds, int ScaleUsers, bool Quick, IReadOnlySet<string>? Only)
 {
     /// <summary>The row groups, in run order: the unit <c>--only</c> selects (rows that share measurements run together).</summary>
-    public static readonly string[] Groups = ["login", "verify", "protected", "enumeration", "load", "refresh", "email", "mfa", "passkey", "oidc", "parity", "layout", "revocation", "memory", "scale", "scale2", "soak"];
+    public static readonly string[] Groups = ["login", "verify", "protected", "enumeration", "load", "refresh", "email", "mfa", "passkey", "oidc", "events", "parity", "layout", "revocation", "memory", "scale", "scale2", "soak"];
 
     /// <summary>The selected groups in run order (e.g. <c>refresh</c>), or null for the whole suite.</summary>
     public string? Selection => Only is null ? null : string.Join(",", Groups.Where(Only.Contains));
