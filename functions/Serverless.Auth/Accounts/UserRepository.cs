@@ -314,9 +314,24 @@ internal sealed class UserRepository(AuthTables tables, PasswordHasher hasher, T
             },
             cancellationToken);
 
-    /// <summary>Disables or enables the account (ETag: a concurrent change is read again by the caller).</summary>
+    /// <summary>
+    /// Disables or enables the account (ETag: a concurrent change is read again by the caller). Disabling also voids
+    /// what was outstanding: reset and email-change links, and second steps of sign-ins started before it, so that
+    /// enabling the account later (its mailbox or password may have been why it was disabled) does not revive them.
+    /// </summary>
     public Task<bool> TrySetDisabledAsync(UserAccount account, bool disabled, CancellationToken cancellationToken) =>
-        TryMergeAsync(account, new() { [DisabledColumn] = disabled }, cancellationToken);
+        TryMergeAsync(
+            account,
+            disabled
+                ? new()
+                {
+                    [DisabledColumn] = true,
+                    [StampHash(MailKind.Reset)] = "",
+                    [StampHash(MailKind.EmailChange)] = "",
+                    [MfaPendingFloorColumn] = Math.Max(account.Mfa.PendingFloor, time.GetUtcNow().ToUnixTimeMilliseconds()),
+                }
+                : new() { [DisabledColumn] = false },
+            cancellationToken);
 
     /// <summary>Counts one more device cookie issued (ETag as above): the new cookie's number is the account's <see cref="UserAccount.DevicesIssued"/> plus one.</summary>
     public Task<bool> TryRecordDeviceAsync(UserAccount account, CancellationToken cancellationToken) =>

@@ -145,6 +145,13 @@ public static class AuthEventTypes
     /// <summary>The kind a stored name stands for.</summary>
     public static bool TryParse(string? name, out AuthEventKind kind) => Kinds.TryGetValue(name ?? "", out kind);
 
+    /// <summary>
+    /// An admin's read (a look-up, a summary, the fleet log): recorded in the fleet log only, not in the user's own
+    /// activity, which it would only fill with the operator's address and browser.
+    /// </summary>
+    public static bool IsAdminRead(AuthEventKind kind) =>
+        kind is AuthEventKind.AdminUserFound or AuthEventKind.AdminUserViewed or AuthEventKind.AdminEventsListed;
+
     /// <summary>Whether the event reports a failure (its outcome): a refused credential or a detected token reuse.</summary>
     public static bool IsFailure(AuthEventKind kind) =>
         kind is AuthEventKind.LoginFailed or AuthEventKind.LoginThrottled or AuthEventKind.MfaFailed or AuthEventKind.RefreshReuseDetected;

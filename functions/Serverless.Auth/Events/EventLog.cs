@@ -47,13 +47,16 @@ internal sealed class EventLog(AuthTables tables, IOptions<StorageOptions> stora
         var fleet = Entity(authEvent, Shard(), FleetRow(at, suffix));
         fleet["UserId"] = authEvent.UserId;
         var toFleet = InsertAsync(FleetTable(at), fleet, cancellationToken);
-        // A deletion's own event goes to the fleet log only: the user's log was just deleted with the account.
-        if (authEvent.UserId.Length == 0 || authEvent.Kind == AuthEventKind.AccountDeleted)
+        // A deletion's own event goes to the fleet log only (the user's log was just deleted with the account), and so
+        // does an admin's read.
+        if (authEvent.UserId.Length == 0 || authEvent.Kind == AuthEventKind.AccountDeleted || AuthEventTypes.IsAdminRead(authEvent.Kind))
         {
             return toFleet;
         }
 
-        var toUser = InsertAsync(UserTable(at), Entity(authEvent, authEvent.UserId, UserRow(at, suffix)), cancellationToken);
+        // An admin's action shows in the user's activity without the operator's address and browser.
+        var own = authEvent.Actor is null ? authEvent : authEvent with { ClientIp = null, UserAgent = null };
+        var toUser = InsertAsync(UserTable(at), Entity(own, authEvent.UserId, UserRow(at, suffix)), cancellationToken);
         return Task.WhenAll(toUser, toFleet);
     }
 

@@ -95,6 +95,38 @@ public sealed class AdminEventTests(AdminHosts hosts) : IClassFixture<AdminHosts
         Assert.All(events, e => Assert.InRange(e.GetProperty("at").GetDateTimeOffset(), since, DateTimeOffset.UtcNow));
     }
 
+    /// <summary>
+    /// The user's own log (their activity) gets the admin's actions on the account, without the operator's address and
+    /// browser, and none of the admin's reads: a support agent looking an account up is not the user's activity.
+    /// </summary>
+    [Fact]
+    public async Task TheUsersOwnLogHasTheAdminsActionsWithoutTheOperatorsAddressAndNoneOfItsReads()
+    {
+        var member = await Members.SignUpAsync(A, "admin-own-log");
+        Assert.Equal(HttpStatusCode.OK, (await hosts.FindAsync(A, member.Email)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await hosts.GetAsync(B, member.UserId, userAgent: "SupportConsole/1.0")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await hosts.ActAsync(A, member.UserId, "disable")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await hosts.ActAsync(B, member.UserId, "enable")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await hosts.ActAsync(A, member.UserId, "signout")).StatusCode);
+
+        var own = await hosts.UserEventRowsAsync(member.UserId);
+        Assert.Equal(
+            ["account.disabled", "account.enabled", "admin.signout", "signup"],
+            own.Select(r => r.GetString("Type")).Order(StringComparer.Ordinal));
+        Assert.All(own.Where(r => r.GetString("Actor") is not null), r =>
+        {
+            Assert.Null(r.GetString("IpPrefix"));
+            Assert.Null(r.GetString("UserAgent"));
+        });
+        Assert.NotNull(Assert.Single(own, r => r.GetString("Type") == "signup").GetString("IpPrefix"));
+
+        // The fleet log keeps everything, the reads and the operator's address included.
+        var fleet = await AllAsync("?since=" + Since(DateTimeOffset.UtcNow.AddMinutes(-5)));
+        var viewed = Assert.Single(fleet, e => e.GetProperty("type").GetString() == "admin.user_viewed" && e.GetProperty("userId").GetString() == member.UserId);
+        Assert.Equal("SupportConsole/1.0", viewed.GetProperty("userAgent").GetString());
+        Assert.Contains(fleet, e => e.GetProperty("type").GetString() == "admin.user_found" && e.GetProperty("userId").GetString() == member.UserId);
+    }
+
     [Fact]
     public async Task PagesOfAHundredFollowTheCursorOldestFirstWithoutGapOrRepeat()
     {
