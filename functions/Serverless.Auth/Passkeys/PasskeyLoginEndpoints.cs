@@ -103,6 +103,8 @@ internal sealed class PasskeyLoginEndpoints(
                 // Only an account whose address must be confirmed first starts no session.
                 return Problems.EmailNotConfirmed();
             case PasskeyCheck.Refused(var refusal):
+                // Which account the assertion claimed is not trusted here: the fleet log only.
+                await events.RaiseAsync(context, AuthEventKind.LoginFailed, null, null, "passkey");
                 return Rejected(refusal.Reason);
             default:
                 return Rejected("The passkey could not sign in.");
