@@ -187,8 +187,10 @@ public sealed record AuthEvent(AuthEventKind Kind, string UserId, string? Sessio
     public string? UserAgent { get; init; }
 
     /// <summary>
-    /// A short, non-secret qualifier: how a sign-in was made (<c>password</c>, <c>totp</c>, <c>recovery</c>, <c>passkey</c>,
-    /// <c>oidc:google</c>), which provider was linked, why a login failed (<c>password</c>, <c>no_account</c>). Never an address, code or token.
+    /// A short, non-secret qualifier: how a sign-in was made (<c>password</c>, <c>passkey</c>, <c>oidc:google</c>, or after a
+    /// second step the session's methods, e.g. <c>pwd otp mfa</c>), which second factor failed (<c>totp</c>, <c>recovery</c>,
+    /// <c>passkey</c>), which provider was linked, why a login failed (<c>password</c>, <c>no_account</c>,
+    /// <c>account_disabled</c>, <c>reauthentication</c>). Never an address, code or token.
     /// </summary>
     public string? Detail { get; init; }
 

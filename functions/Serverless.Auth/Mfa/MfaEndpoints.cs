@@ -140,7 +140,9 @@ internal sealed class MfaEndpoints(
             stillApplies: current => !current.Mfa.TotpEnabled);
         switch (check)
         {
-            case SecondFactorCheck.Accepted(var enabled, _, _):
+            case SecondFactorCheck.Accepted(var enabled, _, var reservation):
+                // A right code is no failure: it clears its own place in the counter.
+                await secondFactor.ClearAsync(enabled.UserId, reservation, request.Aborted);
                 // Whoever else is signed in (perhaps with the leaked password this factor is meant to stop) is signed out.
                 await sessions.EndOthersAsync(enabled.UserId, subject.SessionId, request.Aborted);
                 await Task.WhenAll(

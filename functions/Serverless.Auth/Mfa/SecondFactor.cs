@@ -9,7 +9,7 @@ internal abstract record SecondFactorCheck
 {
     /// <param name="Account">The account as written (its code or recovery code spent).</param>
     /// <param name="Method">"otp" or "rcv" (RFC 8176 for the first; a local value for a recovery code).</param>
-    /// <param name="Reservation">The check's place in the counter: a complete sign-in clears it, nothing else does.</param>
+    /// <param name="Reservation">The check's place in the counter: the caller clears it once the answer is used (<see cref="SecondFactor.ClearAsync"/>).</param>
     public sealed record Accepted(UserAccount Account, string Method, Reservation Reservation) : SecondFactorCheck;
 
     /// <summary>A wrong, reused or malformed code (already counted).</summary>
@@ -124,7 +124,7 @@ internal sealed partial class SecondFactor(
     public Task<Reservation> ReserveAsync(string userId, CancellationToken cancellationToken) =>
         throttle.ReserveAsync(ThrottleKey.SecondFactor(userId), known: null, cancellationToken);
 
-    /// <summary>A complete sign-in: the counter forgets the failures up to this check.</summary>
+    /// <summary>A right answer (a complete sign-in, an enable, a step-up): the counter forgets the failures up to this check.</summary>
     public Task ClearAsync(string userId, Reservation reservation, CancellationToken cancellationToken) =>
         throttle.ClearAsync(ThrottleKey.SecondFactor(userId), reservation, cancellationToken);
 

@@ -33,9 +33,16 @@ internal sealed class StepUp(SecondFactor secondFactor, IOptions<MfaOptions> opt
             return (null, null, Problems.Invalid("code", "A code from your authenticator app (or a recovery code) is required for this change."));
         }
 
-        return await secondFactor.CheckAsync(account, answer, state => state.TotpSecret, alsoWrite: null, cancellationToken) switch
+        var check = await secondFactor.CheckAsync(account, answer, state => state.TotpSecret, alsoWrite: null, cancellationToken);
+        if (check is SecondFactorCheck.Accepted(var written, var method, var reservation))
         {
-            SecondFactorCheck.Accepted(var written, var method, _) => (written, method, null),
+            // A right answer is no failure: it clears its own place in the counter (and the failures before it).
+            await secondFactor.ClearAsync(written.UserId, reservation, cancellationToken);
+            return (written, method, null);
+        }
+
+        return check switch
+        {
             SecondFactorCheck.Rejected(var field) => (null, null, Problems.Invalid(field, field == "code" ? "The code is incorrect or was used already." : "The recovery code is incorrect or was used already.")),
             SecondFactorCheck.Throttled(var wait) => (null, null, Problems.TooManyRequests(response, wait, "Too many wrong codes for this account. Wait before trying again.")),
             _ => (null, null, Problems.Conflict("The account's second factor changed meanwhile. Try again.")),

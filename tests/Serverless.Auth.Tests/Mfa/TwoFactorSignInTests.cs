@@ -289,6 +289,30 @@ public sealed class TwoFactorSignInTests(AzuriteFixture azurite) : IAsyncLifetim
         await ResponseAssert.ProblemAsync(await VerifyAsync(before, new { code = await CodeAsync(user.Secret) }), HttpStatusCode.Unauthorized);
     }
 
+    /// <summary>
+    /// A right code outside a sign-in (enabling the factor, a step-up before a change) is no failure: it clears its own
+    /// place in the second-factor counter. Before, each one stayed counted until the next complete sign-in, so a user who
+    /// made FreeFailures changes was throttled at the next sign-in's first typo.
+    /// </summary>
+    [Fact]
+    public async Task RightCodesAtEnableAndStepUpDoNotCountAsFailures()
+    {
+        var user = await EnrolAsync("mfa-right-codes");
+        for (var change = 0; change < 5; change++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(30));
+            await ResponseAssert.JsonAsync(
+                await user.Session.SendAsync(HttpMethod.Post, AuthApi.MfaRecoveryCodes.Path, new { password = Password, code = await CodeAsync(user.Secret) }),
+                HttpStatusCode.OK);
+        }
+
+        clock.Advance(TimeSpan.FromSeconds(StepUpSeconds + 30));
+        var (client, _) = await FirstStepAsync(api, user.Email);
+        var wrong = await ResponseAssert.ProblemAsync(await VerifyAsync(client, new { code = "000000" == await CodeAsync(user.Secret) ? "111111" : "000000" }), HttpStatusCode.BadRequest);
+        Assert.True(wrong.GetProperty("errors").TryGetProperty("code", out _));
+        await ResponseAssert.JsonAsync(await VerifyAsync(client, new { code = await CodeAsync(user.Secret) }), HttpStatusCode.OK);
+    }
+
     [Fact]
     public async Task SensitiveChangesAskForACodeOnceTheSessionsCheckIsOlderThanTheStepUpWindow()
     {
