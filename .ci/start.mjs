@@ -1,6 +1,6 @@
-// `npm start`: Azurite (data in ./.azurite), maildev (the local SMTP server with a web inbox) and
-// Serverless.Standalone on http://localhost:7071. Uses local.settings.json, created from
-// local.settings.sample.json when missing. Ctrl+C stops all three.
+// `npm start`: builds the browser client (clients/js/dist, for pages that import it), then runs Azurite (data in
+// ./.azurite), maildev (the local SMTP server with a web inbox) and Serverless.Standalone on http://localhost:7071.
+// Uses local.settings.json, created from local.settings.sample.json when missing. Ctrl+C stops all three.
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -10,11 +10,19 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
-if (!existsSync(bin('azurite')) || !existsSync(bin('maildev'))) {
-  console.log('Installing Azurite and maildev (npm ci)...');
+if (!existsSync(bin('azurite')) || !existsSync(bin('maildev')) || !existsSync(bin('tsc'))) {
+  console.log('Installing Azurite, maildev and TypeScript (npm ci)...');
   const install = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (install.status !== 0) process.exit(install.status ?? 1);
 }
+
+// The browser client, built (tsc) before anything is served: a page that imports it loads clients/js/dist.
+const client = spawnSync('npm', ['run', '--silent', 'build'], { cwd: join(root, 'clients', 'js'), stdio: 'inherit' });
+if (client.status !== 0) {
+  console.error('The browser client (clients/js) did not build: see the errors above.');
+  process.exit(client.status ?? 1);
+}
+console.log('Built the browser client: clients/js/dist.');
 
 const settingsFile = join(root, 'local.settings.json');
 const sampleFile = join(root, 'local.settings.sample.json');
