@@ -14,16 +14,31 @@ public sealed class AdminOptions
     /// <summary>The configuration section: <c>Auth:Admin</c>.</summary>
     public const string Section = "Auth:Admin";
 
-    /// <summary>The issuer's OpenID authority: its discovery document is at <c>&lt;authority&gt;/.well-known/openid-configuration</c>.</summary>
+    /// <summary>
+    /// The OpenID authority of the <see href="security-events-and-admin.md">admin API</see>'s token issuer (discovery at
+    /// <c>&lt;authority&gt;/.well-known/openid-configuration</c>), e.g.
+    /// <c>https://login.microsoftonline.com/&lt;tenant id&gt;/v2.0</c>; https (http only on loopback). Empty: the admin API is
+    /// off and its routes answer 404. Refused at start-up: this service's own issuer (<c>Auth__Jwt__Issuer</c>), or an
+    /// authority without <see cref="Audience"/>.
+    /// </summary>
+    [Setting(Default = "empty (admin API off)")]
     public string? Authority { get; set; }
 
-    /// <summary>The exact <c>iss</c> values accepted, comma-separated (Entra ID's v1 and v2 tokens differ); default: the discovery document's issuer.</summary>
+    /// <summary>
+    /// The exact <c>iss</c> values accepted, comma-separated (Entra ID v2: <c>https://login.microsoftonline.com/&lt;tenant
+    /// id&gt;/v2.0</c>, v1: <c>https://sts.windows.net/&lt;tenant id&gt;/</c>); <c>Auth__Jwt__Issuer</c> among them is refused.
+    /// </summary>
+    [Setting(Default = "the discovery document's issuer")]
     public string? Issuer { get; set; }
 
-    /// <summary>The <c>aud</c> values accepted, comma-separated (Entra ID: the app's client id for v2 tokens, its Application ID URI for v1).</summary>
+    /// <summary>
+    /// The <c>aud</c> values accepted, comma-separated (Entra ID: the app registration's client id for v2 tokens, its
+    /// Application ID URI <c>api://&lt;client id&gt;</c> for v1).
+    /// </summary>
+    [Setting(Default = "— (required with `Authority`)")]
     public string? Audience { get; set; }
 
-    /// <summary>The app role an admin token carries in its <c>roles</c> claim.</summary>
+    /// <summary>The app role an admin token carries in its <c>roles</c> claim; not empty.</summary>
     public string Role { get; set; } = "Auth.Admin";
 
     internal bool Enabled => !string.IsNullOrWhiteSpace(Authority);

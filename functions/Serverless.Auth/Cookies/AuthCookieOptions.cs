@@ -9,23 +9,41 @@ public sealed class AuthCookieOptions
     /// <summary>The configuration section these settings bind to (<c>Auth__Cookie__*</c> environment variables).</summary>
     public const string Section = "Auth:Cookie";
 
-    /// <summary>Base name; it gets the <c>__Host-</c> prefix when Secure and host-only.</summary>
+    /// <summary>
+    /// The access cookie's base name: it becomes <c>__Host-auth</c> automatically when <see cref="Secure"/> and no
+    /// <see cref="Domain"/> (<c>__Secure-auth</c> with a domain). Letters, digits, <c>-</c>, <c>_</c> or
+    /// <c>.</c>, not starting with <c>__</c>; the three cookie names must differ.
+    /// </summary>
     public string Name { get; set; } = "auth";
 
-    /// <summary>Base name of the refresh-token cookie; it gets the <c>__Secure-</c> prefix when Secure.</summary>
+    /// <summary>The refresh cookie's base name (<c>Path=/api/auth</c>); it becomes <c>__Secure-refresh</c> when <see cref="Secure"/>.</summary>
     public string RefreshName { get; set; } = "refresh";
 
-    /// <summary>Base name of the device cookie (login backoff); it gets the <c>__Secure-</c> prefix when Secure.</summary>
+    /// <summary>
+    /// The base name of the login backoff's device cookie (<c>Path=/api/auth</c>, 180 days); it becomes
+    /// <c>__Secure-device</c> when <see cref="Secure"/>.
+    /// </summary>
     public string DeviceName { get; set; } = "device";
-    /// <summary>Secure cookies (default true). Only a local http setup may turn it off; SameSite=None requires it.</summary>
+    /// <summary>Secure cookies. <c>false</c> only for plain-http local development: refused in Azure; <c>SameSite=None</c> and <see cref="Partitioned"/> require it.</summary>
     public bool Secure { get; set; } = true;
-    /// <summary>SameSite of every auth cookie (default Lax). None for a frontend on another site, with Secure and the origin in the allowed origins.</summary>
+    /// <summary>
+    /// SameSite of every auth cookie: <c>Strict</c>, <c>Lax</c> or <c>None</c>. <c>None</c> for a frontend on another site,
+    /// with <see cref="Secure"/> (required) and the origin in <c>Auth__AllowedOrigins</c>
+    /// (<see href="cookies-troubleshooting.md">when cookies are not stored or sent</see>).
+    /// </summary>
     public SameSiteMode SameSite { get; set; } = SameSiteMode.Lax;
 
-    /// <summary>CHIPS: lets browsers that block third-party cookies keep it, partitioned per top-level site.</summary>
+    /// <summary>
+    /// CHIPS: lets browsers that block third-party cookies keep the cookies, partitioned per top-level site; needed for
+    /// cross-site frontends there. Requires <see cref="Secure"/>.
+    /// </summary>
     public bool Partitioned { get; set; }
 
-    /// <summary>Empty: host-only cookie (preferred). Set it to share the cookie with sibling subdomains.</summary>
+    /// <summary>
+    /// Empty: a host-only cookie (recommended). Set it to share the cookies with sibling subdomains. A public suffix
+    /// (<c>com</c>, <c>co.uk</c>, <c>azurewebsites.net</c>; <see href="https://publicsuffix.org/">Public Suffix List</see>) is
+    /// refused.
+    /// </summary>
     public string? Domain { get; set; }
 }
 

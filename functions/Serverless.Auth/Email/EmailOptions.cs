@@ -29,49 +29,72 @@ public sealed class EmailOptions
     /// <summary>The configuration section: <c>Auth:Email</c>.</summary>
     public const string Section = "Auth:Email";
 
-    /// <summary>The SMTP relay's host name; required unless the app registers its own <see cref="IAuthMailSender"/>.</summary>
+    /// <summary>
+    /// The SMTP relay's host name (<see href="email.md">Azure Communication Services</see> or any provider; <c>127.0.0.1</c>,
+    /// the local maildev, with port 1025). Not required, nor any SMTP setting, when the app registers
+    /// <see href="extension-points.md">a mail sender of its own</see> (<see cref="IAuthMailSender"/>).
+    /// </summary>
+    [Setting(Default = "— (required)")]
     public string? SmtpHost { get; set; }
 
-    /// <summary>The SMTP relay's port.</summary>
+    /// <summary>The SMTP relay's port (1-65535): 587 for <c>StartTls</c>, 465 for <c>SslOnConnect</c>, 1025 for the local maildev.</summary>
     public int SmtpPort { get; set; } = 587;
 
-    /// <summary>The SMTP user name; empty for a relay without authentication.</summary>
+    /// <summary>The SMTP authentication's user name; empty for a relay without authentication.</summary>
     public string? SmtpUser { get; set; }
 
-    /// <summary>The SMTP password (a Key Vault reference in Azure).</summary>
+    /// <summary>The SMTP authentication's password, a Key Vault reference in Azure. A password without a user is refused.</summary>
     public string? SmtpPassword { get; set; }
 
-    /// <summary>How the SMTP sender secures the connection.</summary>
+    /// <summary>
+    /// How the SMTP sender secures the connection: <c>StartTls</c> (required, not opportunistic: a relay without STARTTLS
+    /// fails), <c>SslOnConnect</c> (port 465) or <c>None</c>: plain text, refused in Azure and for any host but loopback.
+    /// </summary>
     public SmtpTls UseTls { get; set; } = SmtpTls.StartTls;
 
-    /// <summary>The From header, e.g. <c>Example &lt;no-reply@example.com&gt;</c>.</summary>
+    /// <summary>The sender (the From header), e.g. <c>Example &lt;no-reply@example.com&gt;</c>: a sender your relay may use.</summary>
+    [Setting(Default = "— (required)")]
     public string? From { get; set; }
 
-    /// <summary>The name in subjects and bodies.</summary>
+    /// <summary>The name in subjects and bodies (1-100 characters, no line breaks).</summary>
     public string ProductName { get; set; } = "Serverless Auth";
 
-    /// <summary>The frontend's base for links in mails, e.g. <c>https://app.example.com/auth</c>: <c>/confirm</c>, <c>/reset</c> and <c>/forgot</c> are appended.</summary>
+    /// <summary>
+    /// The frontend page the mails link to, e.g. <c>https://app.example.com/auth</c> → <c>…/confirm?token=…</c>,
+    /// <c>…/reset?token=…</c>, <c>…/email-change?token=…</c>, <c>…/forgot</c>. Its origin must be one of
+    /// <c>Auth__AllowedOrigins</c> (links carry tokens that sign people in); https except for localhost; no query or fragment.
+    /// </summary>
+    [Setting(Default = "— (required)")]
     public string? LinkBaseUrl { get; set; }
 
-    /// <summary>Login needs a confirmed address, and signup no longer says whether an address is registered.</summary>
+    /// <summary>
+    /// Login needs a confirmed address, and signup no longer says whether an address is registered: signup answers 202 for
+    /// every address and stores a <see href="email.md">pending registration</see>; the account exists once its link is used,
+    /// so login answers 401 until then. Accounts created unconfirmed (setting off, or an older release) answer 403
+    /// <c>email_not_confirmed</c> for the right password.
+    /// </summary>
     public bool RequireConfirmed { get; set; }
 
-    /// <summary>How long a confirmation link works, from the request.</summary>
+    /// <summary>How long a confirmation link works, in minutes from the request (5-10080).</summary>
     public int ConfirmTokenMinutes { get; set; } = 1440;
 
-    /// <summary>How long a reset or email-change link works, from the request.</summary>
+    /// <summary>How long a reset or email-change link works, in minutes from the request (5-1440: a reset link is as good as the password).</summary>
     public int ResetTokenMinutes { get; set; } = 30;
 
-    /// <summary>At most one mail of each kind per account in this many seconds: nobody can flood an inbox through the API.</summary>
+    /// <summary>
+    /// At most one mail of each kind (confirm, reset, signup attempt) per account in this many seconds (0-3600): nobody can
+    /// flood an inbox through the API.
+    /// </summary>
     public int MailCooldownSeconds { get; set; } = 60;
 
     /// <summary>
-    /// Mails to one address (registered or not) in any rolling hour, counted in storage across instances by the
-    /// sender. Caps what forgot, resend and signup can send to a victim, however the requests are spread.
+    /// At most this many mails to one address (registered or not) in any rolling hour, counted in storage across instances
+    /// by the sender; further ones are dropped (<see href="email.md">caps</see>). Caps what forgot, resend and signup can
+    /// send to a victim, however the requests are spread. 1-1000.
     /// </summary>
     public int MaxPerAddressPerHour { get; set; } = 5;
 
-    /// <summary>The same over any rolling 24 hours.</summary>
+    /// <summary>The same over any rolling 24 hours: at least <see cref="MaxPerAddressPerHour"/>, at most 1000.</summary>
     public int MaxPerAddressPerDay { get; set; } = 20;
 
     internal TimeSpan ConfirmTokenLifetime => TimeSpan.FromMinutes(ConfirmTokenMinutes);

@@ -6,23 +6,23 @@ using Microsoft.Extensions.Options;
 namespace Serverless.Auth.Email;
 
 /// <summary>
-/// The queue's retry mechanics, the same for both senders: host.json <c>extensions.queues</c> holds
-/// these values for the Functions queue trigger, and the standalone host binds the same section
-/// (<c>AzureFunctionsJobHost__extensions__queues__*</c> overrides it in both). A test keeps the defaults
-/// equal to host.json.
+/// The mail queue's retry mechanics, the same for both senders: host.json <c>extensions.queues</c> holds these values
+/// (<c>maxDequeueCount</c>, <c>visibilityTimeout</c>, <c>maxPollingInterval</c>) for the Functions queue trigger, and the
+/// standalone host binds the same section; the <c>AzureFunctionsJobHost__extensions__queues__*</c> form overrides it in
+/// both. A test keeps the defaults equal to host.json.
 /// </summary>
 public sealed class MailQueueOptions
 {
     /// <summary>The section of host.json's queue settings as app settings (<c>AzureFunctionsJobHost__extensions__queues__*</c>).</summary>
     public const string Section = "AzureFunctionsJobHost:extensions:queues";
 
-    /// <summary>Attempts before a message moves to the poison queue.</summary>
+    /// <summary>Attempts before a message moves to the poison queue (<c>&lt;queue&gt;-poison</c>), 1-100.</summary>
     public int MaxDequeueCount { get; set; } = 5;
 
-    /// <summary>How long a failed message stays invisible before the next attempt.</summary>
+    /// <summary>How long a failed message stays invisible before the next attempt, 0 to 1 hour.</summary>
     public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Longest wait between polls of an empty queue.</summary>
+    /// <summary>Longest wait between polls of an empty queue, 100 ms to 10 minutes.</summary>
     public TimeSpan MaxPollingInterval { get; set; } = TimeSpan.FromSeconds(2);
 }
 

@@ -8,16 +8,22 @@ public sealed class AuthEventOptions
     /// <summary>The configuration section: <c>Auth:Events</c>.</summary>
     public const string Section = "Auth:Events";
 
-    /// <summary>How many days security events are kept (the storage clean-up drops older tables whole).</summary>
+    /// <summary>
+    /// How many days <see href="security-events-and-admin.md">security events</see> are kept (1-3650); the storage clean-up
+    /// drops older event tables whole.
+    /// </summary>
     public int RetentionDays { get; set; } = 90;
 
     /// <summary>
-    /// Whether events are stored in the event tables (the activity route and the admin event log read them). Off: they
-    /// are still logged and given to the sinks.
+    /// Whether events are stored in the event tables (the activity route and the admin event log read them). <c>false</c>:
+    /// events are not stored (both answer empty lists); they are still logged and given to the event sinks.
     /// </summary>
     public bool StoreInTables { get; set; } = true;
 
-    /// <summary>The longest a request waits for a sink before it answers (the sink's token is then canceled).</summary>
+    /// <summary>
+    /// The longest a request waits for an <see href="extension-points.md">account event sink</see> before it answers, in
+    /// milliseconds (10-30000); the sink's token is then canceled.
+    /// </summary>
     public int SinkTimeoutMilliseconds { get; set; } = 2000;
 
     internal TimeSpan SinkTimeout => TimeSpan.FromMilliseconds(SinkTimeoutMilliseconds);

@@ -11,7 +11,11 @@ public sealed class RequestOriginOptions
     /// <summary>The configuration section these settings bind to (<c>Auth__*</c> environment variables).</summary>
     public const string Section = "Auth";
 
-    /// <summary><c>Auth__AllowedOrigins</c>: comma-separated origins (<c>scheme://host[:port]</c>) whose pages may send POSTs besides this host's own.</summary>
+    /// <summary>
+    /// Comma-separated frontend origins whose pages may call signup, login, logout and the other state-changing routes
+    /// besides this host's own (the CSRF guard: any other browser origin gets 403); the same list as CORS. Exact
+    /// <c>scheme://host[:port]</c>: a path, <c>*</c>, a trailing slash or dot is refused.
+    /// </summary>
     public string? AllowedOrigins { get; set; }
 
     private string[]? origins;

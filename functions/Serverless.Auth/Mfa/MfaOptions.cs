@@ -9,13 +9,20 @@ public sealed class MfaOptions
     /// <summary>The configuration section.</summary>
     public const string Section = "Auth:Mfa";
 
-    /// <summary>The name authenticator apps show next to the account; empty: <c>Auth__Email__ProductName</c>.</summary>
+    /// <summary>
+    /// The name authenticator apps show next to the account (1-100 characters, no <c>:</c>); empty:
+    /// <c>Auth__Email__ProductName</c>. See <see href="mfa-and-passkeys.md">two-factor sign-in</see>.
+    /// </summary>
+    [Setting(Default = "`Auth__Email__ProductName`")]
     public string? Issuer { get; set; }
 
-    /// <summary>How long the second step of a sign-in may take after the right password (the pending cookie's lifetime), 60-900.</summary>
+    /// <summary>How long, in seconds, the second step of a sign-in may take after the right password (the pending cookie's lifetime), 60-900.</summary>
     public int PendingSeconds { get; set; } = 300;
 
-    /// <summary>How recent a second-factor check of this session must be to skip re-entering a code before a sensitive change, 0-3600.</summary>
+    /// <summary>
+    /// A sensitive change asks for a code unless this session checked a second factor this many seconds ago or less; 0-3600
+    /// (0: always).
+    /// </summary>
     public int StepUpSeconds { get; set; } = 600;
 
     /// <summary>How far instances' clocks may disagree about a time one of them wrote (as for access tokens).</summary>

@@ -10,10 +10,12 @@ public sealed partial class OidcOptions
     public const string Section = "Auth:Oidc";
 
     /// <summary>
-    /// The API's public base URL (<c>https://host</c>, no path): provider <c>name</c>'s redirect URI is this + the auth base
-    /// path + <c>/oidc/name/callback</c>. Required in Azure (Bicep sets it to the Function App's URL); empty elsewhere: the
-    /// request's own scheme and host.
+    /// The API's public base URL (<c>https://host</c>, no path; http only on loopback) the redirect URIs are built on:
+    /// provider <c>name</c>'s redirect URI is this + the auth base path + <c>/oidc/name/callback</c>. Required in Azure when
+    /// a provider is configured (Bicep sets it to the Function App's URL); empty elsewhere: the request's own scheme and
+    /// host.
     /// </summary>
+    [Setting(Default = "the request's scheme and host")]
     public string? RedirectBaseUrl { get; set; }
 
     /// <summary>
@@ -37,25 +39,33 @@ public sealed partial class OidcOptions
 /// <summary>One provider's settings (<c>Auth__Oidc__Providers__&lt;name&gt;__*</c>).</summary>
 public sealed class OidcProviderOptions
 {
-    /// <summary>The issuer URL its discovery document is under (<c>/.well-known/openid-configuration</c>); https (http only on loopback).</summary>
+    /// <summary>
+    /// A <see href="social-sign-in.md">social sign-in</see> provider's issuer URL, its discovery document under
+    /// <c>/.well-known/openid-configuration</c>; https (http only on loopback). <c>&lt;name&gt;</c> is 1-32 lowercase letters
+    /// and digits, part of the redirect URI.
+    /// </summary>
+    [Setting(Default = "google / microsoft: built in; others required")]
     public string? Authority { get; set; }
 
-    /// <summary>The client id registered at the provider.</summary>
+    /// <summary>The client id registered at the provider; it and <see cref="ClientSecret"/> are both required for a provider to exist.</summary>
     public string? ClientId { get; set; }
 
-    /// <summary>The client secret (in Azure, a Key Vault reference). Required.</summary>
+    /// <summary>The client secret registered at the provider (in Azure, a Key Vault reference). Required.</summary>
     public string? ClientSecret { get; set; }
 
-    /// <summary>Space-separated scopes; default <c>openid email profile</c> (must include <c>openid</c>).</summary>
+    /// <summary>Space-separated scopes; they must include <c>openid</c>.</summary>
+    [Setting(Default = "`" + OidcProvider.DefaultScopes + "`")]
     public string? Scopes { get; set; }
 
-    /// <summary>The button's label; default: Google, Microsoft, or the name.</summary>
+    /// <summary>The button's label (<c>GET /api/auth/oidc/providers</c>), at most 64 characters.</summary>
+    [Setting(Default = "Google, Microsoft, or the name")]
     public string? DisplayName { get; set; }
 
     /// <summary>
     /// Whether the provider's <c>email_verified</c> proves the address is the user's (then a new account's address is
-    /// confirmed and claimed at once). Default true for <c>google</c> only: Entra ID's <c>email</c> is not verified.
+    /// confirmed and claimed at once). Never for Entra ID: its <c>email</c> is not verified.
     /// </summary>
+    [Setting(Default = "`true` for `google`, else `false`")]
     public bool? TrustEmail { get; set; }
 }
 

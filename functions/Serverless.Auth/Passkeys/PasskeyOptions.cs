@@ -12,22 +12,27 @@ public sealed class PasskeyOptions
     public const string Section = "Auth:Passkeys";
 
     /// <summary>
-    /// The relying party id: a registrable domain the frontend's host is, or is under (<c>example.com</c> for
-    /// <c>https://app.example.com</c>), never a public suffix or an IP address; <c>localhost</c> for local development.
-    /// Passkeys are bound to it for good: changing it orphans every passkey registered. Empty: passkeys are off.
+    /// The <see href="mfa-and-passkeys.md">passkeys</see>' relying party id: the frontend's host or a registrable domain it
+    /// is under (<c>example.com</c> for <c>https://app.example.com</c>), <c>localhost</c> for local development; a public
+    /// suffix or an IP address is refused. Passkeys are bound to it for good: changing it orphans every passkey registered
+    /// under it. Empty: passkeys are off.
     /// </summary>
+    [Setting(Default = "empty (passkeys off)")]
     public string? RpId { get; set; }
 
-    /// <summary>The name the browser's passkey dialog shows; empty: <c>Auth__Email__ProductName</c>.</summary>
+    /// <summary>The name the browser's passkey dialog shows (1-100 characters); empty: <c>Auth__Email__ProductName</c>.</summary>
+    [Setting(Default = "`Auth__Email__ProductName`")]
     public string? RpName { get; set; }
 
     /// <summary>
-    /// Comma-separated frontend origins allowed to run a passkey ceremony (the <c>origin</c> in its client data); empty: the
-    /// entries of <c>Auth__AllowedOrigins</c> whose host is the RP id or under it.
+    /// Comma-separated frontend origins a passkey ceremony may run on (checked against the <c>origin</c> in the answer's
+    /// client data): https, or http for <c>localhost</c>, each under the RP id; empty: the entries of
+    /// <c>Auth__AllowedOrigins</c> whose host is the RP id or under it. Start-up fails when none qualifies.
     /// </summary>
+    [Setting(Default = "the `Auth__AllowedOrigins` under the RP id")]
     public string? Origins { get; set; }
 
-    /// <summary>How many passkeys one account may have, 1-100.</summary>
+    /// <summary>How many passkeys one account may have; 1-100.</summary>
     public int MaxPerUser { get; set; } = 20;
 
     internal bool Enabled => !string.IsNullOrWhiteSpace(RpId);

@@ -8,24 +8,31 @@ public sealed class Argon2Options
     /// <summary>The configuration section these settings bind to (<c>Auth__Argon2__*</c> environment variables).</summary>
     public const string Section = "Auth:Argon2";
 
-    /// <summary>Memory per hash in KiB (default 19456, OWASP's minimum for Argon2id).</summary>
+    /// <summary>
+    /// Argon2id memory per hash in KiB (OWASP's minimum cost: 19456 with 2 iterations; lower costs are refused). Raising
+    /// the cost upgrades stored hashes at each user's next login.
+    /// </summary>
     public int MemoryKiB { get; set; } = 19456;
-    /// <summary>Passes over the memory (default 2).</summary>
+    /// <summary>Argon2id passes over the memory; raising it upgrades stored hashes at each user's next login.</summary>
     public int Iterations { get; set; } = 2;
-    /// <summary>Lanes (default 1).</summary>
+    /// <summary>Argon2id lanes (1-16); raising it upgrades stored hashes at each user's next login.</summary>
     public int Parallelism { get; set; } = 1;
 
-    /// <summary>Hashes computed at once per instance; each holds <see cref="MemoryKiB"/> of memory.</summary>
+    /// <summary>Hashes computed at once per instance (at least 1); each holds <see cref="MemoryKiB"/> of memory.</summary>
+    [Setting(Default = "processor count")]
     public int MaxConcurrentHashes { get; set; } = Environment.ProcessorCount;
 
-    /// <summary>How long a request waits for a hashing slot before it gets 503 + Retry-After.</summary>
+    /// <summary>How long a request waits for a hashing slot, in milliseconds (0-60000), before it gets 503 + <c>Retry-After</c>.</summary>
     public int QueueTimeoutMilliseconds { get; set; } = 5000;
 
-    /// <summary>Stored hashes asking for more than these are refused, never computed (memory / CPU DoS).</summary>
+    /// <summary>
+    /// The ceiling of the memory cost: stored hashes asking for more are refused, never computed (memory / CPU DoS). The
+    /// cost settings may not exceed their ceilings.
+    /// </summary>
     public int MaxMemoryKiB { get; set; } = 262144;
-    /// <summary>See <see cref="MaxMemoryKiB"/>.</summary>
+    /// <summary>The ceiling of the iterations: stored hashes asking for more are refused, never computed.</summary>
     public int MaxIterations { get; set; } = 16;
-    /// <summary>See <see cref="MaxMemoryKiB"/>.</summary>
+    /// <summary>The ceiling of the lanes: stored hashes asking for more are refused, never computed.</summary>
     public int MaxParallelism { get; set; } = 8;
 
     internal Argon2Parameters Parameters => new(MemoryKiB, Iterations, Parallelism);

@@ -8,15 +8,19 @@ public sealed class PasswordOptions
     /// <summary>The configuration section these settings bind to (<c>Auth__Password__*</c> environment variables).</summary>
     public const string Section = "Auth:Password";
 
-    /// <summary>15 for password-only authentication (NIST SP 800-63B-4).</summary>
+    /// <summary>
+    /// The shortest password, in Unicode code points after NFKC: 15 for password-only authentication (NIST SP 800-63B-4);
+    /// at least 8.
+    /// </summary>
     public int MinLength { get; set; } = 15;
 
-    /// <summary>Caps hashing work; NIST asks to allow at least 64.</summary>
+    /// <summary>The longest password, in code points after NFKC: caps hashing work; 64-1024 (NIST asks to allow at least 64), not below <see cref="MinLength"/>.</summary>
     public int MaxLength { get; set; } = 256;
 
     /// <summary>
-    /// The name users know this service by. Passwords made of it (spaces and punctuation ignored, with only
-    /// digits or symbols added) are refused, as NIST SP 800-63B-4 asks for context-specific words. Empty turns the check off.
+    /// The name users know this service by (at most 100 characters). Passwords made of it (spaces and punctuation ignored,
+    /// with only digits or symbols added) are refused, as NIST SP 800-63B-4 asks for context-specific words. Empty turns
+    /// that check off.
     /// </summary>
     public string ServiceName { get; set; } = "Serverless Auth";
 }

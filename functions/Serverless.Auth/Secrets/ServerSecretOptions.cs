@@ -15,7 +15,12 @@ public sealed class ServerSecretOptions
     /// <summary>The configuration section these settings bind to (<c>Auth__Secrets__*</c> environment variables).</summary>
     public const string Section = "Auth:Secrets";
 
-    /// <summary>The server key (base64, 32 bytes or more): keys the MACs of device cookies and other server-side secrets; a key of its own.</summary>
+    /// <summary>
+    /// The server key: base64 of 32 or more random bytes (<c>openssl rand -base64 32</c>), never the JWT key. It derives
+    /// refresh-token successors and keys the MACs of device cookies. Rotation form <c>id:key;id:key</c>, newest first, like
+    /// the JWT keys; low-entropy and sample keys are refused as for <c>Auth__Jwt__SigningKey</c>.
+    /// </summary>
+    [Setting(Default = "— (required)")]
     public string? ServerKey { get; set; }
 
     private (IReadOnlyList<RingKey>? Keys, string Error)? parsed;

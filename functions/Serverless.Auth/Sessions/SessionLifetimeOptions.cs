@@ -8,19 +8,22 @@ public sealed class SessionLifetimeOptions
     /// <summary>The configuration section these settings bind to (<c>Auth__Session__*</c> environment variables).</summary>
     public const string Section = "Auth:Session";
 
-    /// <summary>Sliding: a session unused this long ends. Default 14 days.</summary>
+    /// <summary>
+    /// Sliding: a session unused this many minutes ends (14 days by default); at least 1 and at most
+    /// <see cref="AbsoluteMinutes"/>. See <see href="sessions.md">sessions</see>.
+    /// </summary>
     public int IdleMinutes { get; set; } = 20160;
 
-    /// <summary>Hard cap from login, however active the session. Default 30 days.</summary>
+    /// <summary>Hard cap in minutes from login, however active the session (30 days by default); 1-525600 (a year).</summary>
     public int AbsoluteMinutes { get; set; } = 43200;
 
     /// <summary>
-    /// A just-retired refresh token presented again within this window still gets the session (tabs
-    /// racing, a retry after a lost response); later it counts as theft and ends the session.
+    /// A just-retired refresh token presented again within this many seconds, with the session's device cookie, still gets
+    /// the session (tabs racing, a retry after a lost response); later it counts as theft and ends the session. 0-60.
     /// </summary>
     public int ReuseGraceSeconds { get; set; } = 10;
 
-    /// <summary>Live sessions one user may hold; a new one beyond it ends the least recently used.</summary>
+    /// <summary>Live sessions one user may hold; a new one beyond it ends the least recently used. 1-1000.</summary>
     public int MaxPerUser { get; set; } = 50;
 
     internal TimeSpan Idle => TimeSpan.FromMinutes(IdleMinutes);

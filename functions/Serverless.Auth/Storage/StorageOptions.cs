@@ -4,38 +4,60 @@ using Microsoft.Extensions.Options;
 
 namespace Serverless.Auth.Storage;
 
-/// <summary>Settings under <c>Auth__Storage__*</c>.</summary>
+/// <summary>
+/// Settings under <c>Auth__Storage__*</c>: where accounts, sessions, tokens and events live (Azure Table Storage) and the
+/// mail queue, reached with a connection string (Azurite locally) or a managed identity (Azure).
+/// </summary>
 public sealed class StorageOptions
 {
     /// <summary>The configuration section these settings bind to (<c>Auth__Storage__*</c> environment variables).</summary>
     public const string Section = "Auth:Storage";
 
-    /// <summary>Connection string (Azurite locally). Exclusive with <see cref="TableServiceUri"/>.</summary>
+    /// <summary>
+    /// Connection-string mode (Azurite locally), e.g. <c>UseDevelopmentStorage=true</c>. Exactly one of this and
+    /// <see cref="TableServiceUri"/>. Tables are created at start-up in this mode.
+    /// </summary>
     public string? ConnectionString { get; set; }
 
-    /// <summary>Table service endpoint used with a managed identity in Azure.</summary>
+    /// <summary>
+    /// Managed-identity mode (Azure): the table service endpoint, an absolute https URI such as
+    /// <c>https://&lt;account&gt;.table.core.windows.net</c>. Tables must exist (Bicep creates them), except the revocation
+    /// change-log tables, which the app creates and drops each minute (its table role is on the storage account).
+    /// </summary>
     public Uri? TableServiceUri { get; set; }
 
-    /// <summary>Client id of a user-assigned managed identity; empty means system-assigned / developer credentials.</summary>
+    /// <summary>
+    /// Client id of a user-assigned managed identity (identity mode only: refused with a connection string); empty:
+    /// <c>DefaultAzureCredential</c> (system-assigned identity, developer credentials).
+    /// </summary>
     public string? ManagedIdentityClientId { get; set; }
 
-    /// <summary>The accounts table.</summary>
+    /// <summary>The accounts table (a table name: 3-63 letters or digits, starting with a letter, as every table setting).</summary>
     public string UsersTable { get; set; } = "Users";
-    /// <summary>The revocation log's base name.</summary>
+    /// <summary>
+    /// The revocation log's table, and the prefix of its per-minute change-log tables (<c>RevokedTokens202611231405</c>), so
+    /// at most 51 characters.
+    /// </summary>
     public string RevocationsTable { get; set; } = "RevokedTokens";
-    /// <summary>Login backoff state per account and client.</summary>
+    /// <summary>The table of login backoff state per account and client.</summary>
     public string LoginThrottleTable { get; set; } = "LoginThrottle";
-    /// <summary>Sessions and their refresh-token chains.</summary>
+    /// <summary>The table of sessions and their refresh-token chains.</summary>
     public string SessionsTable { get; set; } = "Sessions";
-    /// <summary>Confirmation, reset and email-change tokens (hashes only).</summary>
+    /// <summary>The table of confirmation, reset and email-change tokens (hashes only) and pending registrations.</summary>
     public string MailTokensTable { get; set; } = "MailTokens";
-    /// <summary>Per-address mail caps.</summary>
+    /// <summary>The table of the per-address mail caps.</summary>
     public string MailQuotasTable { get; set; } = "MailQuotas";
 
-    /// <summary>Prefix of the per-month tables of users' security events (<c>&lt;name&gt;yyyyMM</c>, partition = user id).</summary>
+    /// <summary>
+    /// Prefix of the per-month tables of users' security events (<c>UserEvents202612</c>, partition = user id), so at most
+    /// 57 characters; created by the app (<see href="storage-and-capacity.md">storage and capacity</see>).
+    /// </summary>
     public string UserEventsTable { get; set; } = "UserEvents";
 
-    /// <summary>Prefix of the per-day tables of the operators' fleet event log (<c>&lt;name&gt;yyyyMMdd</c>, 16 shard partitions).</summary>
+    /// <summary>
+    /// Prefix of the per-day tables of the operators' fleet event log (<c>FleetEvents20261204</c>, 16 shard partitions), so
+    /// at most 55 characters; created by the app (<see href="storage-and-capacity.md">storage and capacity</see>).
+    /// </summary>
     public string FleetEventsTable { get; set; } = "FleetEvents";
 
     /// <summary>
@@ -52,25 +74,39 @@ public sealed class StorageOptions
     /// <summary>The mail queue's name when <see cref="EmailQueueSetting"/> is not set.</summary>
     public const string DefaultEmailQueue = "auth-email";
 
-    /// <summary>The queue mail requests go through (<see cref="EmailQueueSetting"/>); failed ones end in <c>&lt;name&gt;-poison</c>, as the Functions queue trigger names it.</summary>
+    /// <summary>
+    /// The queue mail requests go through, named by the flat setting <see cref="EmailQueueSetting"/>: 3-56 lowercase
+    /// letters, digits and single hyphens; failed mail ends in <c>&lt;name&gt;-poison</c>, as the Functions queue trigger
+    /// names it. Created at start-up in connection-string mode. One flat name for the API and the Functions
+    /// queue trigger (<c>%AUTH_EMAIL_QUEUE%</c>), which Flex Consumption's scale controller resolves itself; the Functions
+    /// app refuses to start without it. An older <c>Auth__Storage__EmailQueue</c> that names another queue is refused.
+    /// </summary>
+    [Setting(Name = EmailQueueSetting)]
     public string EmailQueue { get; set; } = DefaultEmailQueue;
 
     /// <summary>What <see cref="FormerEmailQueueSetting"/> says, when set.</summary>
     internal string? FormerEmailQueue { get; set; }
 
-    /// <summary>Queue service endpoint used with a managed identity in Azure (with a connection string, its queue endpoint is used).</summary>
+    /// <summary>
+    /// Managed-identity mode: the queue service endpoint, <c>https://&lt;account&gt;.queue.core.windows.net</c> (the mail
+    /// queue's). Required with <see cref="TableServiceUri"/>; with a connection string its queue endpoint is used, and this
+    /// is refused.
+    /// </summary>
     public Uri? QueueServiceUri { get; set; }
 
     /// <summary>
-    /// How many accounts of the previous release's layout each scheduled clean-up moves to their own rows (the
-    /// background pass; it resumes where the last run stopped and ends after one pass over the table). 0 turns it off:
-    /// accounts are then moved only when first written.
+    /// The background pass of the <see href="upgrading.md">upgrade</see>: how many accounts of the previous release's
+    /// email-keyed layout each scheduled clean-up moves to their own rows, resuming where the last run stopped, until one
+    /// pass over the table is done. 0-100000; <c>0</c> turns it off (accounts are then moved when first written).
     /// </summary>
     public int MoveAccountsPerRun { get; set; } = 1000;
 
-    /// <summary>Per-try network timeout; with <see cref="MaxRetries"/> it bounds how long a request waits on storage.</summary>
+    /// <summary>
+    /// Per-try network timeout in seconds (1-60); with <see cref="MaxRetries"/> it bounds how long a request waits on
+    /// storage: an outage becomes a quick 503, never a hang.
+    /// </summary>
     public int TimeoutSeconds { get; set; } = 3;
-    /// <summary>Retries per storage call after the first try.</summary>
+    /// <summary>Retries per storage call after the first try (0-5): the retry budget, with <see cref="TimeoutSeconds"/>.</summary>
     public int MaxRetries { get; set; } = 2;
 
     /// <summary>

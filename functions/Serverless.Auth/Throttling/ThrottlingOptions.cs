@@ -9,33 +9,49 @@ public sealed class ThrottlingOptions
     /// <summary>The configuration section these settings bind to (<c>Auth__Throttling__*</c> environment variables).</summary>
     public const string Section = "Auth:Throttling";
 
-    /// <summary>Consecutive failed logins for one email before backoff starts.</summary>
+    /// <summary>
+    /// Consecutive failed logins for one email before backoff starts (1-50); also wrong second-factor codes per account,
+    /// counted apart.
+    /// </summary>
     public int FreeFailures { get; set; } = 5;
 
-    /// <summary>First backoff window; it doubles with each further failure.</summary>
+    /// <summary>The first backoff window in seconds (at least 1); it doubles with each further failure, up to <see cref="MaxDelaySeconds"/>.</summary>
     public int BaseDelaySeconds { get; set; } = 2;
 
-    /// <summary>Longest window: backoff, never a permanent lockout an attacker could inflict.</summary>
+    /// <summary>
+    /// The longest backoff window in seconds (from <see cref="BaseDelaySeconds"/> to 86400): backoff, never a permanent
+    /// lockout an attacker could inflict.
+    /// </summary>
     public int MaxDelaySeconds { get; set; } = 900;
 
-    /// <summary>Login attempts per client address per minute (token bucket).</summary>
+    /// <summary>
+    /// Login attempts per client address per minute, per instance (token bucket; at least 1, as every rate). The session
+    /// list, logout-all, sessions/revoke, password and account/delete share it.
+    /// </summary>
     public int LoginPerMinute { get; set; } = 30;
 
-    /// <summary>Signups per client address per minute; also bounds email probing through signup's 409.</summary>
+    /// <summary>Signups per client address per minute, per instance; also bounds email probing through signup's 409.</summary>
     public int SignupPerMinute { get; set; } = 10;
 
-    /// <summary>Refreshes per client address per minute (two tabs of one browser share it).</summary>
+    /// <summary>Refreshes per client address per minute, per instance (two tabs of one browser share it).</summary>
     public int RefreshPerMinute { get; set; } = 60;
 
-    /// <summary>Per client address: requests to the mail endpoints (confirm, resend, forgot, reset).</summary>
+    /// <summary>
+    /// Requests per client address per minute, per instance, to the mail routes: email/confirm, email/resend,
+    /// password/forgot and password/reset.
+    /// </summary>
     public int EmailPerMinute { get; set; } = 10;
 
-    /// <summary>Device cookies honoured per account, the most recently issued; an older one counts as absent.</summary>
+    /// <summary>Device cookies honoured per account, the most recently issued; an older one counts as absent. 1-100.</summary>
     public int MaxDevicesPerAccount { get; set; } = 10;
 
     /// <summary>
-    /// Proxies (IP or CIDR, comma-separated) whose X-Forwarded-For is believed. Empty: the TCP peer is
-    /// the client. Never list addresses clients can reach directly.
+    /// IPs / CIDRs (comma-separated) whose <c>X-Forwarded-For</c> is believed beyond the address the host already resolved.
+    /// Empty: that address is the client. Never list addresses clients can reach directly. Leave it empty in Azure
+    /// Functions: the worker already sees the client's address, and no forwarded chain reaches it. The standalone host
+    /// also reads <c>Standalone__ForwardedHeadersProxies</c> (<see href="security-model.md">brute force and rate limits</see>).
+    /// Ranges covering public space wholesale are refused: IPv4 shorter than <c>/8</c>, public IPv4 shorter than
+    /// <c>/12</c>, public IPv6 shorter than <c>/24</c>, all IPv4-mapped (<c>0.0.0.0/0</c>, <c>::/0</c>).
     /// </summary>
     public string? TrustedProxies { get; set; }
 

@@ -8,10 +8,13 @@ public sealed class RevocationOptions
     /// <summary>The configuration section these settings bind to (<c>Auth__Revocation__*</c> environment variables).</summary>
     public const string Section = "Auth:Revocation";
 
-    /// <summary>How often each instance pulls new revocations from Table Storage.</summary>
+    /// <summary>How often each instance pulls new revocations from Table Storage, in milliseconds (100-60000).</summary>
     public int SyncIntervalMilliseconds { get; set; } = 1000;
 
-    /// <summary>When the last good sync is older than this, verify asks storage directly (fail closed).</summary>
+    /// <summary>
+    /// When the last good sync is older than this many milliseconds (syncing stalled), verify reads storage directly (fail
+    /// closed). At least twice <see cref="SyncIntervalMilliseconds"/>.
+    /// </summary>
     public int StaleAfterMilliseconds { get; set; } = 5000;
 }
 
