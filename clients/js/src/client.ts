@@ -38,6 +38,11 @@ export interface AuthClientOptions {
   setTimeout?: (callback: () => void, ms: number) => unknown;
   clearTimeout?: (handle: unknown) => void;
   now?: () => number;
+  /**
+   * Refresh shortly before `expiresAt` (default true). Off, a session is renewed only when a request answers 401;
+   * {@link AuthClient.startAutoRefresh} and {@link AuthClient.stopAutoRefresh} switch it later (a page hidden for long, a test).
+   */
+  autoRefresh?: boolean;
 }
 
 export interface EmailMethods {
@@ -168,6 +173,7 @@ export class AuthClient {
       setTimeout: options.setTimeout ?? ((callback, ms) => globalThis.setTimeout(callback, ms)),
       clearTimeout: options.clearTimeout ?? ((handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>)),
       now,
+      autoRefresh: options.autoRefresh ?? true,
     });
 
     this.email = {
@@ -343,6 +349,32 @@ export class AuthClient {
   /** GET /api/auth/activity: the account's last security events, newest first. */
   activity(): Promise<ActivityEvent[]> {
     return this.#call('get', '/api/auth/activity', { retry: true });
+  }
+
+  /**
+   * fetch for the app's own endpoints behind the same session (the Function App's own routes, e.g. /api/me/...): always
+   * credentialed, and a 401 renews the session (the one shared refresh) and sends the request once more. A path starting
+   * with `/` is on `baseUrl`. Resolves to the Response, whatever its status, and rejects as fetch does; the body must be
+   * one that can be sent twice (a string, not a stream).
+   */
+  async fetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
+    const url = typeof input === 'string' && input.startsWith('/') ? this.baseUrl + input : input;
+    const send = () => this.#fetch(url, { ...init, credentials: 'include' });
+    const epoch = this.#keeper.epoch;
+    const response = await send();
+    if (response.status !== 401) return response;
+    const outcome = await this.#keeper.afterUnauthorized(epoch);
+    return outcome.session ? send() : response;
+  }
+
+  /** Refreshes shortly before expiresAt again (the default), scheduled from the session known now. */
+  startAutoRefresh(): void {
+    this.#keeper.setAutoRefresh(true);
+  }
+
+  /** No refresh ahead of expiresAt any more: the session is renewed when a request answers 401 (one refresh, one retry). */
+  stopAutoRefresh(): void {
+    this.#keeper.setAutoRefresh(false);
   }
 
   /** Stops the scheduled refresh, leaves the tabs' channel and drops the listeners. */

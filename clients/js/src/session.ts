@@ -20,6 +20,8 @@ export interface KeeperHost {
   setTimeout(callback: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
   now(): number;
+  /** Whether to refresh ahead of expiresAt at first (see {@link SessionKeeper.setAutoRefresh}). */
+  readonly autoRefresh: boolean;
 }
 
 export type RefreshOutcome = { session: Session; error?: undefined } | { session: null; error: AuthError };
@@ -44,9 +46,11 @@ export class SessionKeeper {
   #timer: unknown = undefined;
   #nextRefreshAt: Date | null = null;
   #closed = false;
+  #autoRefresh: boolean;
 
   constructor(host: KeeperHost) {
     this.#host = host;
+    this.#autoRefresh = host.autoRefresh;
     if (host.BroadcastChannel) {
       this.#channel = new host.BroadcastChannel(host.name);
       this.#channel.onmessage = (event: MessageEvent) => this.#receive(event.data);
@@ -107,6 +111,12 @@ export class SessionKeeper {
    */
   afterUnauthorized(since: number): Promise<RefreshOutcome> {
     return this.#epoch === since ? this.refresh(since) : Promise.resolve(this.#current());
+  }
+
+  /** Turns the refresh ahead of expiresAt on (scheduled from the session known now) or off (a 401 still refreshes). */
+  setAutoRefresh(on: boolean): void {
+    this.#autoRefresh = on;
+    this.#schedule();
   }
 
   close(): void {
@@ -190,7 +200,7 @@ export class SessionKeeper {
   #schedule(): void {
     this.#clearTimer();
     const session = this.#session;
-    if (!session || this.#closed) return;
+    if (!session || this.#closed || !this.#autoRefresh) return;
     const left = Date.parse(session.expiresAt) - this.#host.now();
     if (!(left > 0)) return; // expired, or a clock far off the server's: the next 401 refreshes instead
     const delay = Math.min(left - Math.min(60_000, left / 4), MAX_TIMEOUT);

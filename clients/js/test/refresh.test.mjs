@@ -291,6 +291,42 @@ describe('signed out when the refresh fails', () => {
   });
 });
 
+describe('fetch for the app\'s own endpoints', () => {
+  test('is credentialed, resolves a path on baseUrl, and a 401 shares the one refresh with the client\'s own calls', async () => {
+    const { api, clients: [client] } = setup();
+    await client.login(credentials);
+    api.expireAccess();
+    const release = api.gate(REFRESH);
+
+    const pending = [client.fetch('/api/me/notes'), client.verify(), client.fetch(`${BASE}/api/me/notes`, { headers: { Accept: 'application/json' } })];
+    await settle();
+    assert.equal(api.count(REFRESH), 1);
+    release();
+    const [first, , third] = await Promise.all(pending);
+
+    assert.equal(api.count(REFRESH), 1);
+    assert.equal(first.status, 200);
+    assert.deepEqual(await third.json(), [{ text: 'hello' }]);
+    const notes = api.calls.filter((call) => call.key === 'GET /api/me/notes');
+    assert.equal(notes.length, 4); // each sent twice: the 401, then once more
+    assert.ok(notes.every((call) => call.credentials === 'include' && call.url === `${BASE}/api/me/notes`));
+    assert.equal(notes[3].headers.Accept, 'application/json');
+  });
+
+  test('answers the 401 itself when the refresh fails, and signs out', async () => {
+    const { api, clients: [client] } = setup();
+    await client.login(credentials);
+    api.expireAccess();
+    api.state.refresh = false;
+
+    const response = await client.fetch('/api/me/notes');
+
+    assert.equal(response.status, 401);
+    assert.equal(client.session, null);
+    assert.equal(api.calls.filter((call) => call.key === 'GET /api/me/notes').length, 1);
+  });
+});
+
 describe('the scheduled refresh', () => {
   test('runs a minute before expiresAt, then again before the new one', async () => {
     const { api, clock, clients: [client] } = setup();
@@ -347,6 +383,40 @@ describe('the scheduled refresh', () => {
     await client.login(credentials);
     assert.equal(clock.pending.length, 1);
     client.close();
+    assert.deepEqual(clock.pending, []);
+  });
+
+  test('stopAutoRefresh() leaves renewal to the next 401, startAutoRefresh() schedules again from the session known', async () => {
+    const { api, clock, clients: [client] } = setup();
+    await client.login(credentials);
+    client.stopAutoRefresh();
+    assert.equal(client.nextRefreshAt, null);
+    assert.deepEqual(clock.pending, []);
+
+    clock.advance(10 * 60_000);
+    await settle();
+    assert.equal(api.count(REFRESH), 0);
+    api.expireAccess();
+    await client.verify(); // the 401 still refreshes, once, and the answer schedules nothing
+    assert.equal(api.count(REFRESH), 1);
+    assert.equal(client.nextRefreshAt, null);
+
+    client.startAutoRefresh();
+    assert.equal(client.nextRefreshAt.getTime(), Date.parse(client.session.expiresAt) - 60_000);
+    clock.advance(9 * 60_000);
+    await settle();
+    assert.equal(api.count(REFRESH), 2);
+  });
+
+  test('autoRefresh: false schedules nothing from the start', async () => {
+    const clock = new FakeClock();
+    const api = fakeApi({ now: clock.now });
+    const client = createAuthClient({
+      baseUrl: BASE, fetch: api.fetch, locks: null, BroadcastChannel: null, storage: null, credentials: null, location: null,
+      history: null, setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout, now: clock.now, autoRefresh: false,
+    });
+    await client.login(credentials);
+    assert.equal(client.nextRefreshAt, null);
     assert.deepEqual(clock.pending, []);
   });
 });

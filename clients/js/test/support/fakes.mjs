@@ -82,6 +82,8 @@ export function fakeApi({ now = () => START, lifetimeMs = 10 * 60_000 } = {}) {
     'GET /api/auth/identities': needsSession(() => json(200, [])),
     'POST /api/auth/identities/unlink': needsSession(() => empty(204)),
     'GET /api/auth/activity': needsSession(() => json(200, [])),
+    // The app's own endpoint behind the same session (the sample's notes).
+    'GET /api/me/notes': needsSession(() => json(200, [{ text: 'hello' }])),
   }));
 
   async function fetch(input, init = {}) {
