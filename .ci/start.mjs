@@ -16,13 +16,15 @@ if (!existsSync(bin('azurite')) || !existsSync(bin('maildev')) || !existsSync(bi
   if (install.status !== 0) process.exit(install.status ?? 1);
 }
 
-// The browser client, built (tsc) before anything is served: a page that imports it loads clients/js/dist.
+// The browser client, built (tsc) before anything is served, and copied where the demo page imports it.
 const client = spawnSync('npm', ['run', '--silent', 'build'], { cwd: join(root, 'clients', 'js'), stdio: 'inherit' });
 if (client.status !== 0) {
   console.error('The browser client (clients/js) did not build: see the errors above.');
   process.exit(client.status ?? 1);
 }
 console.log('Built the browser client: clients/js/dist.');
+const vendored = spawnSync(process.execPath, [join(root, '.ci', 'demo-client.mjs')], { stdio: 'inherit' });
+if (vendored.status !== 0) process.exit(vendored.status ?? 1);
 
 const settingsFile = join(root, 'local.settings.json');
 const sampleFile = join(root, 'local.settings.sample.json');

@@ -140,6 +140,79 @@ public sealed class SessionRefreshTests(BrowserFixture browser) : IAsyncLifetime
         Assert.Equal(sentBefore + 1, network.Count(IsRefresh)); // one request reached the network, not three
     }
 
+    /// <summary>
+    /// Issue 32: the browser client shares one refresh across tabs. Two tabs of one browser, the access cookie expired
+    /// in both (their renewal ahead of time off), each sends two calls at once: all four get 401, and one refresh reaches
+    /// the network. The tab that held the Web Lock refreshed; the other waited for it and took its outcome (its
+    /// BroadcastChannel message, or a verify on the cookies they share) instead of refreshing again.
+    /// </summary>
+    [Fact]
+    public async Task ParallelCallsInTwoTabsAfterTheAccessTokenExpiredShareOneRefresh()
+    {
+        await using var api = await ApiServer.StartAsync(browser, CookieSettings.SameSiteLax, ShortAccessTokens);
+        var email = NewEmail();
+        var (tabA, _) = await DemoPage.OpenAsync(context, browser.Demo.SameSiteOrigin, api.BaseUrl);
+        AssertSession(await tabA.SignupAsync(email, NewPassword()), 201, email);
+        var (tabB, onLoadB) = await DemoPage.OpenAsync(context, browser.Demo.SameSiteOrigin, api.BaseUrl);
+        AssertSession(onLoadB, 200, email, ShortLifetime); // the same cookie jar
+        var refreshes = new List<string>();
+        context.Request += (_, request) =>
+        {
+            if (request.Method == "POST" && request.Url.EndsWith(AuthApi.Refresh.Path, StringComparison.Ordinal))
+            {
+                lock (refreshes)
+                {
+                    refreshes.Add(request.Url);
+                }
+            }
+        };
+
+        foreach (var tab in new[] { tabA, tabB })
+        {
+            await tab.Page.EvaluateAsync("() => demo.stopRenewing()");
+            Assert.Null(await tab.Page.EvaluateAsync<string?>("() => demo.client.nextRefreshAt && 'scheduled'"));
+        }
+
+        await Task.Delay(ShortLifetime + TimeSpan.FromSeconds(1.5), TestContext.Current.CancellationToken);
+        Assert.Null(await StoredCookieAsync(context, api));
+        // The refresh is held back half a second, so both tabs' 401s arrive while it is in flight.
+        await context.RouteAsync(api.BaseUrl + AuthApi.Refresh.Path, async route =>
+        {
+            await Task.Delay(500);
+            await route.ContinueAsync();
+        });
+        var before = new[] { await RefreshesAsync(tabA), await RefreshesAsync(tabB) };
+        // Each call's answer, and the first answer its request got (the 401 before the refresh).
+        const string TwoCalls =
+            "async () => { const from = demo.exchanges.length; const calls = await Promise.all([demo.verify(), demo.sessions()]); "
+            + "return calls.map(r => ({ request: r.request, status: r.status, first: demo.exchanges.slice(from).find(e => e.request === r.request).status })); }";
+
+        var answers = await Task.WhenAll(
+            tabA.Page.EvaluateAsync<System.Text.Json.JsonElement>(TwoCalls),
+            tabB.Page.EvaluateAsync<System.Text.Json.JsonElement>(TwoCalls));
+
+        foreach (var answer in answers.SelectMany(tab => tab.EnumerateArray()))
+        {
+            Assert.Equal(200, answer.GetProperty("status").GetInt32()); // after the shared refresh, sent once more
+            Assert.Equal(401, answer.GetProperty("first").GetInt32());
+        }
+
+        lock (refreshes)
+        {
+            Assert.Single(refreshes); // one refresh reached the network for four 401s in two tabs
+        }
+
+        var made = new[] { (await RefreshesAsync(tabA))[before[0].Length..], (await RefreshesAsync(tabB))[before[1].Length..] };
+        Assert.Equal([200], made.SelectMany(statuses => statuses));
+        Assert.Equal("signed-in", await tabA.SessionStateAsync());
+        Assert.Equal("signed-in", await tabB.SessionStateAsync());
+        await AssertStoredAsync(context, api, ShortLifetime);
+        // The tab that did not refresh learnt the new session from the other one (BroadcastChannel), or from a verify.
+        Assert.Equal(
+            await tabA.Page.EvaluateAsync<string>("() => demo.client.session.expiresAt"),
+            await tabB.Page.EvaluateAsync<string>("() => demo.client.session.expiresAt"));
+    }
+
     [Fact]
     public async Task LogoutEverywhereInOneTabEndsTheSessionInTheOtherTabAndInAnotherBrowserOnAnotherInstance()
     {

@@ -1,8 +1,9 @@
-// Demo frontend for the auth API: plain fetch with credentials, no build step.
+// Demo frontend for the auth API, through the browser client @serverless-auth/client (clients/js): npm start and
+// npm test build it and copy it to vendor/ (.ci/demo-client.mjs); the page itself has no build step.
 // Everything the page does is also on window.demo, for the browser console and the end-to-end tests.
 // One script for every page: the demo page (index.html) and the pages the mails link to
 // (auth/confirm, auth/reset, auth/forgot, auth/email-change), told apart by <body data-page>.
-'use strict';
+import { AuthError, createAuthClient } from './vendor/serverless-auth-client/index.js';
 
 const $ = (id) => document.getElementById(id);
 // Wires an element that only some of the pages have.
@@ -16,7 +17,6 @@ const apiInput = $('api');
 const fromQuery = new URLSearchParams(location.search).get('api');
 apiInput.value = fromQuery || localStorage.getItem(API_KEY) || apiInput.value || DEFAULT_API;
 localStorage.setItem(API_KEY, apiInput.value);
-apiInput.addEventListener('change', () => localStorage.setItem(API_KEY, apiInput.value));
 
 let seq = 0;
 // True between a successful signup/login and the next logout: a 401 from verify then means the
@@ -25,9 +25,6 @@ let expectSession = false;
 // True once verify or refresh succeeded in this page: the cookies demonstrably work, so a later 401
 // means the session ended (logged out elsewhere, expired), not that the browser dropped a cookie.
 let sessionSeen = false;
-// The one refresh in flight: every call that gets a 401 meanwhile waits for it instead of starting its own.
-let refreshing = null;
-let refreshTimer = null;
 // The address "Resend confirmation mail" asks for: the session's, or the one a 403 email_not_confirmed login used.
 let resendEmail = null;
 
@@ -35,158 +32,181 @@ function apiBase() {
   return apiInput.value.trim().replace(/\/+$/, '');
 }
 
-/** One request. Resolves to { status, body } or, when fetch rejects (network or CORS), { status: null, error }. */
-async function send(method, path, payload) {
-  const body = payload === undefined ? undefined : JSON.stringify(payload);
-  const request = `${method} ${path}`;
+/** A JSON body as text gives it, else the text itself; null when empty. */
+function parseBody(text) {
+  if (!text) return null;
   try {
-    const response = await fetch(apiBase() + path, {
-      method,
-      credentials: 'include',
-      // JSON only when there is a body: a GET without custom headers needs no CORS preflight.
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-      body,
-    });
-    const text = await response.text();
-    let parsed = null;
-    if (text) {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = text;
-      }
-    }
-    return { request, status: response.status, statusText: response.statusText, body: parsed };
-  } catch (error) {
-    // A CORS refusal is indistinguishable from a network failure on purpose: a TypeError, no details.
-    return { request, status: null, error: `${error.name}: ${error.message}` };
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
 }
 
 /**
- * POST /api/auth/refresh: trades the refresh cookie (sent only to /api/auth) for fresh cookies.
- * At most one at a time: parallel callers all get the same promise.
+ * fetch as the client uses it, each exchange recorded as the page got it (demo.exchanges, and demo.refreshes for
+ * POST /api/auth/refresh): what "Last response" and the end-to-end tests read. The client does the rest: credentials,
+ * the one shared refresh (across tabs too), the retry after a 401.
  */
-function refreshSession() {
-  if (!refreshing) {
-    refreshing = send('POST', '/api/auth/refresh')
-      .then((result) => {
-        window.demo.refreshes.push({ at: new Date().toISOString(), status: result.status });
-        if (result.status === 200) {
-          sessionSeen = true;
-          showSignedIn(result.body);
-          scheduleRefresh(result.body.expiresAt);
-        } else {
-          stopRenewing();
-        }
-        return result;
-      })
-      .finally(() => {
-        refreshing = null;
-      });
+async function recordingFetch(input, init = {}) {
+  const url = new URL(String(input));
+  const record = { request: `${init.method ?? 'GET'} ${url.pathname}`, status: null, statusText: '', body: null };
+  try {
+    const response = await fetch(input, init);
+    record.status = response.status;
+    record.statusText = response.statusText;
+    record.body = parseBody(await response.clone().text());
+    return response;
+  } catch (error) {
+    // A CORS refusal is indistinguishable from a network failure on purpose: a TypeError, no details.
+    record.error = `${error.name}: ${error.message}`;
+    throw error;
+  } finally {
+    window.demo.exchanges.push(record);
+    if (record.request === 'POST /api/auth/refresh') {
+      window.demo.refreshes.push({ at: new Date().toISOString(), status: record.status });
+      renderRefresh();
+    }
   }
-  return refreshing;
 }
 
-/** Renew shortly before the access token expires: a minute early, or a quarter of a short lifetime early. */
-function scheduleRefresh(expiresAt) {
-  stopRenewing();
-  const left = new Date(expiresAt).getTime() - Date.now();
-  if (!(left > 0)) {
-    return; // no expiry, or a clock far off the server's: the next 401 refreshes instead
-  }
-  const delay = left - Math.min(60_000, left / 4);
-  refreshTimer = setTimeout(renewInBackground, delay);
-  window.demo.nextRefreshAt = new Date(Date.now() + delay).toISOString();
+/** One client per API base: the refresh coordination (in this page and across its tabs) lives in it. */
+function newClient() {
+  const made = createAuthClient({ baseUrl: apiBase(), fetch: recordingFetch });
+  made.onSessionChange((session, { reason, fromOtherTab }) => {
+    renderRefresh();
+    // This tab's own answers update the page as they come (renderSession); another tab's news are shown at once.
+    if (!fromOtherTab || !$('session')) return;
+    if (session) {
+      sessionSeen = true;
+      showSignedIn(session);
+    } else if ($('session').dataset.state === 'signed-in') {
+      sessionEnded('Signed out in another tab.');
+    }
+    window.demo.otherTabChanges.push(reason);
+  });
+  return made;
+}
+
+let client = null;
+apiInput.addEventListener('change', () => {
+  localStorage.setItem(API_KEY, apiInput.value);
+  client.close();
+  client = newClient();
+});
+
+/** The client's scheduled renewal off (on again with demo.startRenewing()): a 401 then renews, once. */
+function stopRenewing() {
+  client.stopAutoRefresh();
   renderRefresh();
 }
 
-async function renewInBackground() {
-  const result = await refreshSession();
-  if (result.status === 401) {
-    sessionEnded('Session ended: refresh answered 401 (logged out everywhere, or the session expired). Log in again.');
-  }
-}
-
-function stopRenewing() {
-  clearTimeout(refreshTimer);
-  refreshTimer = null;
-  window.demo.nextRefreshAt = null;
+function startRenewing() {
+  client.startAutoRefresh();
   renderRefresh();
 }
 
 function sessionEnded(text) {
-  stopRenewing();
   expectSession = false;
   sessionSeen = false;
   show('signed-out', text);
 }
 
+/** The last answer to <request> among the exchanges from index <from> on. */
+function answerTo(request, from) {
+  return window.demo.exchanges.slice(from).findLast((exchange) => exchange.request === request);
+}
+
 /**
- * One API call, shown in "Last response". With retry, a 401 triggers one refresh (shared with any
- * other call waiting for one) and, when that succeeds, one retry: the caller sees the retry's answer.
- * Quiet calls are not shown in "Last response" (nor change the session line).
+ * One API call through the client, shown in "Last response" as { request, status, body } (or, when fetch rejected,
+ * { status: null, error }): the client's answer, or its AuthError's problem. `refreshed` says that this request got a
+ * 401 and one POST /api/auth/refresh ran before the client sent it again (that refresh's status), as the client does
+ * for the calls that need a session. Quiet calls (a panel filling itself in) are not shown, so "Last response" keeps
+ * the call the user made.
  */
-async function call(method, path, payload, { retry = false, learnExpiry = false, quiet = false } = {}) {
-  let result = await send(method, path, payload);
-  if (retry && result.status === 401) {
-    const refreshed = await refreshSession();
-    result = refreshed.status === 200 ? await send(method, path, payload) : result;
-    result.refreshed = refreshed.status;
+async function call(request, run, { quiet = false } = {}) {
+  const from = window.demo.exchanges.length;
+  const result = { request };
+  try {
+    const value = await run(client);
+    const answer = answerTo(request, from);
+    Object.assign(result, { status: answer?.status ?? 200, statusText: answer?.statusText ?? '', body: value ?? null });
+  } catch (error) {
+    if (!(error instanceof AuthError)) throw error;
+    result.problem = error;
+    if (error.status === 0) {
+      // No HTTP answer: fetch rejected (network_error), or the browser could not do its part (a passkey dialog...).
+      Object.assign(result, { status: null, error: error.code === 'network_error' ? String(error.cause ?? error.message) : `${error.code}: ${error.detail ?? error.title}` });
+    } else {
+      // A method of several requests (a passkey's options, then its answer) failed at one of them: name that one (the
+      // refresh after a 401 is not the call's: its failure is the call's own 401).
+      const exchanges = window.demo.exchanges.slice(from);
+      const failed = exchanges.findLast((exchange) => exchange.request === request && exchange.status === error.status)
+        ?? exchanges.findLast((exchange) => exchange.status === error.status && exchange.request !== 'POST /api/auth/refresh');
+      if (failed) result.request = failed.request;
+      Object.assign(result, { status: error.status, statusText: failed?.statusText ?? '', body: error.body ?? null });
+    }
   }
-  if (learnExpiry && result.status === 201) {
-    // The signup answer has no expiresAt: ask verify (quietly) when to renew.
-    const who = await send('GET', '/api/auth/verify');
-    if (who.status === 200) result.expiresAt = who.body.expiresAt;
-  }
-  // Quiet: a panel filling itself in; "Last response" keeps the call the user made.
+  const exchanges = window.demo.exchanges.slice(from);
+  const refresh = exchanges.findLast((exchange) => exchange.request === 'POST /api/auth/refresh');
+  if (refresh && exchanges.some((exchange) => exchange.request === request && exchange.status === 401)) result.refreshed = refresh.status;
+  window.demo.calls.push(result);
   if (!quiet) render(result);
   return result;
 }
 
-const signup = (email, password) => call('POST', '/api/auth/signup', { email, password }, { learnExpiry: true });
-const login = (email, password) => call('POST', '/api/auth/login', { email, password });
-const verify = () => call('GET', '/api/auth/verify', undefined, { retry: true });
-const sessions = () => call('GET', '/api/auth/sessions', undefined, { retry: true });
+const signup = (email, password) => call('POST /api/auth/signup', (c) => c.signup({ email, password }));
+const login = (email, password) => call('POST /api/auth/login', (c) => c.login({ email, password }));
+const verify = ({ quiet = false } = {}) => call('GET /api/auth/verify', (c) => c.verify(), { quiet });
+const sessions = () => call('GET /api/auth/sessions', (c) => c.sessions());
 // The account's last 50 security events, newest first (quiet: when the Recent activity panel fills itself in).
-const listActivity = ({ quiet = false } = {}) => call('GET', '/api/auth/activity', undefined, { retry: true, quiet });
-const logout = () => call('POST', '/api/auth/logout');
-const logoutAll = () => call('POST', '/api/auth/logout-all', undefined, { retry: true });
+const listActivity = ({ quiet = false } = {}) => call('GET /api/auth/activity', (c) => c.activity(), { quiet });
+const logout = () => call('POST /api/auth/logout', (c) => c.logout());
+const logoutAll = () => call('POST /api/auth/logout-all', (c) => c.logoutAll());
 // Email flows: each answers the same whatever the address, so the page cannot say more than the API does.
-const forgot = (email) => call('POST', '/api/auth/password/forgot', { email });
-const resend = (email) => call('POST', '/api/auth/email/resend', { email });
-const confirmEmail = (token) => call('POST', '/api/auth/email/confirm', { token });
-const resetPassword = (token, newPassword) => call('POST', '/api/auth/password/reset', { token, newPassword });
+const forgot = (email) => call('POST /api/auth/password/forgot', (c) => c.password.forgot(email));
+const resend = (email) => call('POST /api/auth/email/resend', (c) => c.email.resend(email));
+const confirmEmail = (token) => call('POST /api/auth/email/confirm', (c) => c.email.confirm(token));
+const resetPassword = (token, newPassword) => call('POST /api/auth/password/reset', (c) => c.password.reset({ token, newPassword }));
 // Changing the address: the first call only mails a link to the new address; the link's page confirms it.
-const changeEmail = (newEmail, password) => call('POST', '/api/auth/email/change', { newEmail, password }, { retry: true });
-const confirmEmailChange = (token) => call('POST', '/api/auth/email/change/confirm', { token });
-// The sample protected API: the app's own endpoints, behind the same session (a 401 refreshes once, like verify).
-const listNotes = () => call('GET', '/api/me/notes', undefined, { retry: true });
-const addNote = (text) => call('POST', '/api/me/notes', { text }, { retry: true });
+const changeEmail = (newEmail, password) => call('POST /api/auth/email/change', (c) => c.email.change({ newEmail, password }));
+const confirmEmailChange = (token) => call('POST /api/auth/email/change/confirm', (c) => c.email.confirmChange(token));
+// The sample protected API: the app's own endpoints behind the same session, through the client's fetch (a 401
+// renews the session once, with the same shared refresh, and sends the request again).
+const notesCall = (method, payload) => call(`${method} /api/me/notes`, async (c) => {
+  const response = await c.fetch('/api/me/notes', payload === undefined
+    ? { method }
+    : { method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(payload) });
+  const body = parseBody(await response.text());
+  if (!response.ok) throw new AuthError({ status: response.status, title: response.statusText, code: body?.code, detail: body?.detail, body });
+  return body;
+});
+const listNotes = () => notesCall('GET');
+const addNote = (text) => notesCall('POST', { text });
 // Two-factor sign-in: the second step after a login that answered mfa_required, and the signed-in user's factor.
-const mfaVerify = (answer) => call('POST', '/api/auth/mfa/verify', answer);
-const mfaSetup = (password) => call('POST', '/api/auth/mfa/totp/setup', { password }, { retry: true });
-const mfaEnable = (code) => call('POST', '/api/auth/mfa/totp/enable', { code }, { retry: true });
-const mfaDisable = (password, code) => call('POST', '/api/auth/mfa/totp/disable', { password, ...secondFactorAnswer(code) }, { retry: true });
-// Passkeys: options in WebAuthn's JSON form for the browser, its answer back as toJSON() makes it. The challenge travels
-// in an HttpOnly cookie (auth-webauthn) from the options to the answer. Adding and deleting take the password (and a
-// code with TOTP on), left out when empty: within the step-up window the API needs neither.
-const passkeyRegisterOptions = (password, code) =>
-  call('POST', '/api/auth/passkeys/register/options', { password: password || undefined, ...secondFactorAnswer(code) }, { retry: true });
-const passkeyRegister = (credential, name) => call('POST', '/api/auth/passkeys/register', { credential, name: name || undefined }, { retry: true });
-const passkeyLoginOptions = () => call('POST', '/api/auth/passkeys/login/options');
-const passkeyLogin = (credential) => call('POST', '/api/auth/passkeys/login', { credential });
-const mfaPasskeyOptions = () => call('POST', '/api/auth/mfa/passkey/options');
-const listPasskeys = () => call('GET', '/api/auth/passkeys', undefined, { retry: true });
-const deletePasskey = (id, password, code) =>
-  call('POST', '/api/auth/passkeys/delete', { id, password: password || undefined, ...secondFactorAnswer(code) }, { retry: true });
+const mfaVerify = (answer) => call('POST /api/auth/mfa/verify', (c) => c.mfa.verify(answer));
+const mfaStatus = () => call('GET /api/auth/mfa', (c) => c.mfa.status(), { quiet: true });
+const mfaSetup = (password) => call('POST /api/auth/mfa/totp/setup', (c) => c.mfa.setupTotp({ password }));
+const mfaEnable = (code) => call('POST /api/auth/mfa/totp/enable', (c) => c.mfa.enableTotp(code));
+const mfaDisable = (password, code) => call('POST /api/auth/mfa/totp/disable', (c) => c.mfa.disableTotp({ password, ...secondFactorAnswer(code) }));
+// Passkeys: the client asks for the options, runs the browser's dialog (navigator.credentials) and sends its answer.
+// The challenge travels in an HttpOnly cookie (auth-webauthn) from the options to the answer. Adding and deleting take
+// the password (and a code with TOTP on), left out when empty: within the step-up window the API needs neither.
+const addPasskey = (name, password, code) => call('POST /api/auth/passkeys/register',
+  (c) => c.passkeys.register({ name: name || undefined, password: password || undefined, ...secondFactorAnswer(code) }));
+const passkeySignIn = () => call('POST /api/auth/passkeys/login', (c) => c.passkeys.signIn());
+const mfaPasskey = () => call('POST /api/auth/mfa/verify', (c) => c.mfa.verifyWithPasskey());
+const listPasskeys = ({ quiet = false } = {}) => call('GET /api/auth/passkeys', (c) => c.passkeys.list(), { quiet });
+const deletePasskey = (id, password, code) => call('POST /api/auth/passkeys/delete',
+  (c) => c.passkeys.delete(id, { password: password || undefined, ...secondFactorAnswer(code) }));
 // Social sign-in (OpenID Connect): the start and the provider are navigations of this tab; the session comes from the
 // exchange, a credentialed fetch like login's, so its cookies land where this page's requests find them (cross-site too).
-const oidcExchange = (code, codeVerifier) => call('POST', '/api/auth/oidc/exchange', { code, codeVerifier });
-const listIdentities = () => call('GET', '/api/auth/identities', undefined, { retry: true });
-const unlinkIdentity = (provider) => call('POST', '/api/auth/identities/unlink', { provider }, { retry: true });
-const linkProvider = (provider, returnTo, codeChallenge, password, code) =>
-  call('POST', `/api/auth/oidc/${encodeURIComponent(provider)}/link`, { returnTo, codeChallenge, password: password || undefined, ...secondFactorAnswer(code) }, { retry: true });
+const listProviders = () => call('GET /api/auth/oidc/providers', (c) => c.social.providers(), { quiet: true });
+// Quiet: a sign-in's exchange is shown when it signed in, else the verify after it is (finishOidc).
+const completeSocial = () => call('POST /api/auth/oidc/exchange', (c) => c.social.complete(), { quiet: true });
+const listIdentities = ({ quiet = false } = {}) => call('GET /api/auth/identities', (c) => c.social.identities(), { quiet });
+const unlinkIdentity = (provider) => call('POST /api/auth/identities/unlink', (c) => c.social.unlink(provider));
+const linkProvider = (provider, password, code) => call(`POST /api/auth/oidc/${encodeURIComponent(provider)}/link`,
+  (c) => c.social.link(provider, { password: password || undefined, ...secondFactorAnswer(code) }));
 
 /** What a code box holds, as the API takes it: digits are an app's code, anything else a recovery code (xxxxx-xxxxx); empty: none. */
 function secondFactorAnswer(text) {
@@ -195,15 +215,24 @@ function secondFactorAnswer(text) {
   return /^[0-9 ]+$/.test(value) ? { code: value.replaceAll(' ', '') } : { recoveryCode: value };
 }
 
+/** fetch rejected: offline, the API down, or a CORS refusal (the browser does not say which). */
+function unreachable(result) {
+  return result.status === null && (!result.problem || result.problem.code === 'network_error');
+}
+
 function render(result) {
   seq += 1;
   const status = $('result-status');
   const retried = result.refreshed === undefined ? '' : `, after one POST /api/auth/refresh \u2192 ${result.refreshed ?? 'failed'}`;
   $('result-request').textContent = `${result.request} (${apiBase()}${retried})`;
-  if (result.status === null) {
+  if (result.status === null && unreachable(result)) {
     status.textContent = `fetch failed: ${result.error}`;
     status.dataset.status = 'error';
     $('result-body').textContent = 'The browser refused to hand this response to the page (network error, or CORS does not allow this origin).';
+  } else if (result.status === null) {
+    status.textContent = `no answer: ${result.error}`;
+    status.dataset.status = 'error';
+    $('result-body').textContent = 'The browser did not do its part (see the message under the button); the API answered every request before it.';
   } else {
     status.textContent = `${result.status} ${result.statusText}`.trim();
     status.dataset.status = String(result.status);
@@ -212,7 +241,6 @@ function render(result) {
   status.dataset.seq = String(seq);
   window.demo.seq = seq;
   window.demo.last = result;
-  window.demo.calls.push(result);
   renderSession(result);
   renderDocumentCookie();
 }
@@ -278,7 +306,9 @@ function show(state, text) {
 }
 
 function showSignedIn(body) {
-  const until = body && body.expiresAt ? ` until ${new Date(body.expiresAt).toLocaleTimeString()}` : '';
+  // A signup's answer has no expiresAt: the client learnt it (a verify) before the call returned.
+  const expiresAt = (body && body.expiresAt) || client.session?.expiresAt;
+  const until = expiresAt ? ` until ${new Date(expiresAt).toLocaleTimeString()}` : '';
   const confirmed = body && body.emailConfirmed;
   const address = confirmed === true ? ' Email confirmed.'
     : confirmed === false ? ' Email not confirmed yet: open the link in the confirmation mail.' : '';
@@ -338,7 +368,7 @@ function renderSession(result) {
     || path === '/api/auth/passkeys/login' || path === '/api/auth/oidc/exchange';
   const firstStep = path === '/api/auth/login' || path === '/api/auth/oidc/exchange';
 
-  if (result.status === null) {
+  if (unreachable(result)) {
     show('error', `Cannot reach ${apiBase()} from this origin: ${result.error}. Is the API running, and is ${location.origin} in its Host.CORS list?`);
   } else if (path === '/api/auth/signup' && result.status === 202) {
     // Auth__Email__RequireConfirmed: the same answer for a new and a registered address, and no cookie.
@@ -353,7 +383,6 @@ function renderSession(result) {
   } else if (firstStep && result.status === 200 && result.body && result.body.status === 'mfa_required') {
     // No session yet: only the pending sign-in cookie, for the second step until expiresAt. A provider's sign-in is
     // only the first step: its own methods never count as the second.
-    stopRenewing();
     expectSession = false;
     const passkey = Array.isArray(result.body.methods) && result.body.methods.includes('passkey');
     const before = new Date(result.body.expiresAt).toLocaleTimeString();
@@ -372,8 +401,6 @@ function renderSession(result) {
     } else {
       expectSession = true;
     }
-    const expiresAt = (result.body && result.body.expiresAt) || result.expiresAt;
-    if (expiresAt) scheduleRefresh(expiresAt);
   } else if (ended && result.status === 204) {
     sessionEnded(path === '/api/auth/logout'
       ? 'Logged out. The cookie is cleared and the token is revoked on the server.'
@@ -383,7 +410,6 @@ function renderSession(result) {
     if (sessionSeen) {
       sessionEnded('Session ended: the access token and the refresh both answered 401 (logged out everywhere, or the session expired). Log in again.');
     } else if (expectSession) {
-      stopRenewing();
       show('cookie-blocked', 'Login succeeded, but verify answers 401: the browser did not store or did not send the cookie. '
         + 'Cross-site (page and API on different sites) needs SameSite=None; Secure; Partitioned. See the README, "My cookie isn\'t stored / isn\'t sent".');
     } else {
@@ -395,9 +421,8 @@ function renderSession(result) {
 function renderRefresh() {
   if (!window.demo || !$('refresh-count')) return;
   $('refresh-count').textContent = String(window.demo.refreshes.filter((r) => r.status === 200).length);
-  $('refresh-next').textContent = window.demo.nextRefreshAt
-    ? `; next at ${new Date(window.demo.nextRefreshAt).toLocaleTimeString()}`
-    : '';
+  const next = client?.nextRefreshAt;
+  $('refresh-next').textContent = next ? `; next at ${next.toLocaleTimeString()}` : '';
 }
 
 function renderDocumentCookie() {
@@ -661,26 +686,21 @@ function secondStepAnswered(result) {
   }
 }
 
-// The second step with a passkey: options limited to this account's passkeys (the pending cookie says which), the
-// browser's dialog, then the answer to the same POST /api/auth/mfa/verify as a code.
+// The second step with a passkey: the client asks for options limited to this account's passkeys (the pending cookie
+// says which), runs the browser's dialog, and sends the answer to the same POST /api/auth/mfa/verify as a code.
 on('mfa-step-passkey', 'click', passkeyAction(async () => {
-  const options = await mfaPasskeyOptions();
-  if (options.status !== 200) {
-    secondStepAnswered(options);
-    return;
-  }
-
-  const answer = await askAuthenticator('get', options.body.publicKey);
-  if (answer.error) {
-    say('mfa-step-error', 'error', answer.error);
+  const result = await mfaPasskey();
+  const dialog = authenticatorMessage(result);
+  if (dialog) {
+    say('mfa-step-error', 'error', dialog);
   } else {
-    secondStepAnswered(await mfaVerify({ credential: answer.credential }));
+    secondStepAnswered(result);
   }
 }));
 
 /** The signed-in user's factor, as GET /api/auth/mfa says (never a secret); quiet: not shown in "Last response". */
 async function renderMfa() {
-  const result = await send('GET', '/api/auth/mfa');
+  const result = await mfaStatus();
   const line = $('mfa-status');
   if (result.status !== 200) return result;
   line.dataset.totp = String(result.body.totp);
@@ -748,42 +768,34 @@ function sayFieldErrorsText(result) {
   return Object.values(errors).flat().join(' ');
 }
 /**
- * WebAuthn's JSON forms, built into current browsers (Chromium since 129, Firefox since 119): the API's options go
- * straight to parse*OptionsFromJSON, and the credential's toJSON() straight back. No base64url conversion here.
+ * What the browser's part of a passkey call said, in words, or null when it did its part (the API's answer is then in
+ * the result). The DOMException's name stays in demo.authenticatorError.
  */
-function webAuthnJsonSupported() {
-  return typeof PublicKeyCredential === 'function'
-    && typeof PublicKeyCredential.parseCreationOptionsFromJSON === 'function'
-    && typeof PublicKeyCredential.parseRequestOptionsFromJSON === 'function'
-    && typeof PublicKeyCredential.prototype.toJSON === 'function';
+function authenticatorMessage(result) {
+  const problem = result.problem;
+  if (result.status !== null || !problem || problem.code === 'network_error') {
+    window.demo.authenticatorError = null;
+    return null;
+  }
+  if (problem.code === 'unsupported') {
+    window.demo.authenticatorError = 'NotSupported';
+    return 'This browser cannot use passkeys here: it needs a secure context (https, or http on localhost) and WebAuthn (a current Chrome, Edge, Firefox or Safari).';
+  }
+  const name = problem.cause instanceof Error ? problem.cause.name : problem.code;
+  window.demo.authenticatorError = name;
+  return authenticatorFailure(name, lastPasskeyRpId());
 }
 
-/**
- * The browser's passkey dialog: 'create' (options of register/options) or 'get' (sign-in options). Resolves to
- * { credential } as toJSON() makes it, or { error } in words when the browser refused or the user cancelled; the
- * DOMException's name stays in demo.authenticatorError.
- */
-async function askAuthenticator(kind, publicKey) {
-  window.demo.authenticatorError = null;
-  if (!window.isSecureContext || !webAuthnJsonSupported()) {
-    window.demo.authenticatorError = 'NotSupported';
-    return { error: 'This browser cannot use passkeys here: it needs a secure context (https, or http on localhost) and WebAuthn\'s JSON methods (a current Chrome, Edge, Firefox or Safari).' };
-  }
-
-  try {
-    const credential = kind === 'create'
-      ? await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(publicKey) })
-      : await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(publicKey) });
-    return { credential: credential.toJSON() };
-  } catch (error) {
-    window.demo.authenticatorError = error.name;
-    return { error: authenticatorFailure(error, (publicKey.rp && publicKey.rp.id) || publicKey.rpId) };
-  }
+/** The relying party id of the options the last passkey call got (rp.id when creating, rpId when signing in). */
+function lastPasskeyRpId() {
+  const options = window.demo.exchanges.findLast((exchange) => exchange.body && exchange.body.publicKey);
+  const publicKey = options ? options.body.publicKey : {};
+  return (publicKey.rp && publicKey.rp.id) || publicKey.rpId;
 }
 
 /** Why the browser gave no passkey, in words. */
-function authenticatorFailure(error, rpId) {
-  switch (error.name) {
+function authenticatorFailure(name, rpId) {
+  switch (name) {
     case 'NotAllowedError':
       return 'No passkey: the browser\'s dialog was cancelled or timed out, or this device has no passkey for this site.';
     case 'InvalidStateError':
@@ -791,7 +803,7 @@ function authenticatorFailure(error, rpId) {
     case 'SecurityError':
       return `This page (${location.hostname}) cannot use passkeys for ${rpId}: open it on ${rpId} or a subdomain of it (Auth__Passkeys__RpId).`;
     default:
-      return `The browser gave no passkey: ${error.name}: ${error.message}`;
+      return `The browser gave no passkey: ${name}.`;
   }
 }
 
@@ -847,7 +859,7 @@ const localTime = (at) => new Date(at).toLocaleString();
 
 /** The signed-in user's passkeys, as GET /api/auth/passkeys lists them, each with Delete; quiet (not in "Last response"). */
 async function renderPasskeys() {
-  const result = await send('GET', '/api/auth/passkeys');
+  const result = await listPasskeys({ quiet: true });
   if (result.status === 404) say('passkey-message', 'error', failure(result)); // passkeys off: the detail says which setting
   if (result.status !== 200) return result;
   renderList($('passkeys-list'), result.body.passkeys.map((passkey) => ({
@@ -868,26 +880,15 @@ async function passkeyChanged(text) {
   await renderPasskeys();
 }
 
-// Add: options (with the re-authentication), the browser's dialog, its answer with the name.
+// Add: the client asks for options (with the re-authentication), runs the browser's dialog, sends its answer with the name.
 on('passkeys-form', 'submit', passkeyAction(async () => {
-  const options = await passkeyRegisterOptions($('passkey-password').value, $('passkey-code').value);
-  if (options.status !== 200) {
-    say('passkey-message', 'error', sayFieldErrorsText(options) || failure(options));
-    return;
-  }
-
   say('passkey-message', 'asking', 'Follow the browser\'s dialog to create the passkey.');
-  const answer = await askAuthenticator('create', options.body.publicKey);
-  if (answer.error) {
-    say('passkey-message', 'error', answer.error);
-    return;
-  }
-
-  const added = await passkeyRegister(answer.credential, $('passkey-name').value.trim());
+  const added = await addPasskey($('passkey-name').value.trim(), $('passkey-password').value, $('passkey-code').value);
+  const dialog = authenticatorMessage(added);
   if (added.status === 200) {
     await passkeyChanged(`Added "${added.body.name}". Log out and try "Sign in with a passkey".`);
   } else {
-    say('passkey-message', 'error', sayFieldErrorsText(added) || failure(added));
+    say('passkey-message', 'error', dialog || sayFieldErrorsText(added) || failure(added));
   }
 }));
 
@@ -903,22 +904,14 @@ async function removePasskey(passkey) {
 // Signed out: options naming no account, the browser offers this site's passkeys, its answer signs in (or is refused).
 on('passkey-login', 'click', passkeyAction(async () => {
   say('passkey-login-message', '', '');
-  const options = await passkeyLoginOptions();
-  const answer = options.status === 200 ? await askAuthenticator('get', options.body.publicKey) : { error: failure(options) };
-  if (answer.error) {
-    say('passkey-login-message', 'error', answer.error);
-    return;
-  }
-
-  const result = await passkeyLogin(answer.credential);
-  if (result.status !== 200) say('passkey-login-message', 'error', failure(result));
+  const result = await passkeySignIn();
+  if (result.status !== 200) say('passkey-login-message', 'error', authenticatorMessage(result) || failure(result));
 }));
 
-// Social sign-in. The frontend's part: a random verifier kept in this tab's sessionStorage, its SHA-256 (base64url) as the
-// start's codeChallenge, then the navigation; back on this page, ?code= is exchanged with the verifier (the code is
-// useless without it): a sign-in's starts the session, a link's is confirmed by this page's own session (status linked);
-// ?error= says what went wrong.
-const OIDC_VERIFIER_KEY = 'demo.oidc.verifier';
+// Social sign-in. The frontend's part, done by the client: a random verifier kept in this tab's sessionStorage, its
+// SHA-256 (base64url) as the start's codeChallenge, then the navigation; back on this page, ?code= is exchanged with the
+// verifier (the code is useless without it): a sign-in's starts the session, a link's is confirmed by this page's own
+// session (status linked); ?error= says what went wrong.
 // Set while a link (not a sign-in) is at the provider: its ?error= belongs to the Linked providers panel.
 const OIDC_LINKING_KEY = 'demo.oidc.linking';
 let oidcProviders = [];
@@ -937,20 +930,12 @@ const OIDC_ERRORS = {
   provider_unavailable: 'The provider could not be reached: try again later.',
   invalid_id_token: 'The provider\'s answer failed the checks (signature, issuer, audience, expiry or nonce): try again.',
   try_again: 'Something went wrong on the way back from the provider: try again.',
+  verifier_missing: 'This was started in another tab or browser (the verifier stays in the tab that started it): start again here.',
 };
-
-/** Where the API sends this tab back: this page, without its query (which carried ?api= or the last return's code). */
-function returnUrl() {
-  return location.origin + location.pathname;
-}
-
-function base64Url(bytes) {
-  return btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
-}
 
 /** The providers for the buttons (GET /api/auth/oidc/providers, anonymous; quiet): none hides the social sign-in parts. */
 async function loadProviders() {
-  const result = await send('GET', '/api/auth/oidc/providers');
+  const result = await listProviders();
   oidcProviders = result.status === 200 && Array.isArray(result.body) ? result.body : [];
   $('oidc-buttons').replaceChildren(...oidcProviders.map((provider) =>
     actionButton('oidc-signin', `Sign in with ${provider.displayName}`, () => signInWithProvider(provider))));
@@ -960,70 +945,54 @@ async function loadProviders() {
   return result;
 }
 
-/** A fresh verifier kept in this tab's sessionStorage, and its challenge; null where crypto.subtle is missing (said on <paramref name="messageId"/>). */
-async function newOidcChallenge(messageId) {
-  if (!window.isSecureContext || !window.crypto || !crypto.subtle) {
-    say(messageId, 'error', 'This page cannot make the sign-in\'s verifier: it needs a secure context (https, or http on localhost) for crypto.subtle.');
-    return null;
-  }
-  const verifier = base64Url(crypto.getRandomValues(new Uint8Array(32))); // 43 characters
-  sessionStorage.setItem(OIDC_VERIFIER_KEY, verifier);
-  return base64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
-}
-
-/** Off to the provider: a fresh verifier for this sign-in, its challenge in the start URL. */
+/** Off to the provider: the client makes this sign-in's verifier and the start URL with its challenge. */
 async function signInWithProvider(provider) {
   say('oidc-message', '', '');
-  const challenge = await newOidcChallenge('oidc-message');
-  if (!challenge) return;
   sessionStorage.removeItem(OIDC_LINKING_KEY);
+  let url;
+  try {
+    url = await client.social.signInUrl(provider.name);
+  } catch (error) {
+    if (!(error instanceof AuthError)) throw error;
+    say('oidc-message', 'error', `${error.title} ${error.detail ?? ''}`.trim());
+    return;
+  }
   say('oidc-message', 'leaving', `Continuing at ${provider.displayName}\u2026`);
-  location.assign(`${apiBase()}/api/auth/oidc/${encodeURIComponent(provider.name)}/start`
-    + `?returnTo=${encodeURIComponent(returnUrl())}&codeChallenge=${challenge}`);
+  location.assign(url);
 }
 
 /**
- * The provider's return (?code=, ?error=), or null: taken out of the address bar and the history at once (a
- * reload must not send a spent code again), and the verifier out of sessionStorage with it (single use).
+ * Back from the provider (?code= or ?error=; the client takes them out of the address bar and the verifier out of
+ * sessionStorage): a sign-in's exchange signs in (or opens the second step) and is the call shown; a link's is
+ * confirmed by this page's session (status linked), and anything else is said, each after a verify that is shown.
+ * Null when this load is no return.
  */
-function takeOidcReturn() {
+async function finishOidc() {
   const query = new URLSearchParams(location.search);
-  const back = { code: query.get('code'), error: query.get('error') };
-  if (!back.code && !back.error) return null;
-  back.verifier = sessionStorage.getItem(OIDC_VERIFIER_KEY);
-  back.linking = sessionStorage.getItem(OIDC_LINKING_KEY);
-  sessionStorage.removeItem(OIDC_VERIFIER_KEY);
+  if (!query.has('code') && !query.has('error')) return null;
+  const linking = sessionStorage.getItem(OIDC_LINKING_KEY);
   sessionStorage.removeItem(OIDC_LINKING_KEY);
-  history.replaceState(null, '', location.pathname);
-  return back;
-}
+  const messageId = linking ? 'identity-message' : 'oidc-message';
 
-/**
- * Back from the provider: the exchange signs in (or opens the second step), or, for a link, this page's session confirms
- * it (status linked); anything else is said after a verify.
- */
-async function finishOidc(back) {
-  const messageId = back.linking ? 'identity-message' : 'oidc-message';
-  if (back.code && back.verifier) {
-    const result = await oidcExchange(back.code, back.verifier);
-    if (result.status === 200 && result.body.status !== 'linked') return result;
-    const verified = await verify();
-    if (result.status === 200) {
-      const provider = oidcProviders.find((p) => p.name === back.linking);
-      say('identity-message', 'changed', `Linked ${provider ? provider.displayName : back.linking}: it signs in to this account now.`);
-      return verified;
-    }
-    say(messageId, 'error', back.linking ? OIDC_ERRORS[result.body && result.body.code] || failure(result) : `Not signed in: ${failure(result)}`);
+  const result = await completeSocial();
+  const status = result.status === 200 && result.body ? result.body.status : null;
+  if (status === 'signed_in' || status === 'mfa_required') {
+    render(result);
     return result;
   }
 
-  const result = await verify();
-  if (back.code) {
-    say(messageId, 'error', 'This was started in another tab or browser (the verifier stays in the tab that started it): start again here.');
+  const verified = await verify();
+  if (status === 'linked') {
+    const provider = oidcProviders.find((p) => p.name === linking);
+    say('identity-message', 'changed', `Linked ${provider ? provider.displayName : linking}: it signs in to this account now.`);
   } else {
-    say(messageId, 'error', OIDC_ERRORS[back.error] || `The sign-in failed: ${back.error}.`);
+    const code = result.problem && result.problem.code;
+    const known = OIDC_ERRORS[code];
+    say(messageId, 'error', result.status === null
+      ? known || `The sign-in failed: ${code}.`
+      : linking ? known || failure(result) : `Not signed in: ${failure(result)}`);
   }
-  return result;
+  return verified;
 }
 
 /** The Linked providers panel: shown while signed in (when the API has providers), listed when it appears, emptied when it hides. */
@@ -1048,7 +1017,7 @@ function showIdentities(signedIn) {
 
 /** The signed-in user's identities, each with Unlink, and a Link button for every provider not linked yet; quiet. */
 async function renderIdentities() {
-  const result = await send('GET', '/api/auth/identities');
+  const result = await listIdentities({ quiet: true });
   if (result.status !== 200) return result;
   renderList($('identities-list'), result.body.map((identity) => ({
     kind: 'identity',
@@ -1065,22 +1034,19 @@ async function renderIdentities() {
 }
 
 /**
- * Link: the re-authentication (and this tab's challenge) gets a start URL with a single-use link ticket; this tab follows
- * it to the provider, and back here confirms the link with its verifier and session.
+ * Link: the re-authentication (and this tab's challenge, made by the client) gets a start URL with a single-use link
+ * ticket; this tab follows it to the provider, and back here confirms the link with its verifier and session.
  */
 async function linkWithProvider(provider) {
-  const challenge = await newOidcChallenge('identity-message');
-  if (!challenge) return null;
-  const result = await linkProvider(provider.name, returnUrl(), challenge, $('identity-password').value, $('identity-code').value);
+  const result = await linkProvider(provider.name, $('identity-password').value, $('identity-code').value);
   if (result.status !== 200) {
-    sessionStorage.removeItem(OIDC_VERIFIER_KEY);
     say('identity-message', 'error', sayFieldErrorsText(result) || failure(result));
     return result;
   }
 
   sessionStorage.setItem(OIDC_LINKING_KEY, provider.name);
   say('identity-message', 'leaving', `Continuing at ${provider.displayName}\u2026`);
-  location.assign(result.body.url);
+  location.assign(result.body);
   return result;
 }
 
@@ -1110,7 +1076,7 @@ async function confirmFromLink(token) {
     // The answer renews the session only for the browser that holds this user's refresh cookie. Opened
     // anywhere else (another browser, the phone, or after a signup that had to wait for this link), there
     // is no session here yet: say so and offer the sign-in.
-    const who = await send('GET', '/api/auth/verify');
+    const who = await verify({ quiet: true });
     if (who.status !== 200 || who.body.userId !== result.body.userId) {
       say('confirm-message', 'confirmed', `${result.body.email} is confirmed. Sign in to continue.`);
       $('to-login').hidden = false;
@@ -1131,7 +1097,7 @@ async function emailChangeFromLink(token) {
     const email = result.body.email;
     say('email-change-message', 'changed', `Your email address is now ${email}.`);
     // The answer renews the session only in the browser holding this user's refresh cookie.
-    const who = await send('GET', '/api/auth/verify');
+    const who = await verify({ quiet: true });
     if (who.status === 200 && who.body.userId === result.body.userId) {
       say('email-change-session', 'signed-in', `Signed in as ${who.body.email}.`);
     } else {
@@ -1175,15 +1141,20 @@ function resetForm(token) {
 }
 
 window.demo = {
-  apiBase, call, refreshSession, stopRenewing, signup, login, verify, sessions, logout, logoutAll,
+  apiBase, call, stopRenewing, startRenewing, signup, login, verify, sessions, logout, logoutAll,
   listActivity, renderActivity, shortUserAgent, activityLabel,
-  forgot, resend, confirmEmail, resetPassword, changeEmail, confirmEmailChange,
+  forgot, resend, confirmEmail, resetPassword, changeEmail, confirmEmailChange, listNotes, addNote,
   mfaVerify, mfaSetup, mfaEnable, mfaDisable, renderMfa,
-  passkeyRegisterOptions, passkeyRegister, passkeyLoginOptions, passkeyLogin, mfaPasskeyOptions, listPasskeys, deletePasskey, renderPasskeys,
-  webAuthnJsonSupported,
-  loadProviders, signInWithProvider, oidcExchange, listIdentities, unlinkIdentity, linkProvider, renderIdentities,
-  page, seq: 0, last: null, calls: [], actions: 0, authenticatorError: null, refreshes: [], nextRefreshAt: null, lastActivity: null,
+  addPasskey, passkeySignIn, mfaPasskey, listPasskeys, deletePasskey, renderPasskeys,
+  loadProviders, signInWithProvider, listIdentities, unlinkIdentity, linkProvider, renderIdentities,
+  page, seq: 0, last: null, calls: [], exchanges: [], actions: 0, authenticatorError: null, refreshes: [], otherTabChanges: [],
+  lastActivity: null,
+  /** The client itself, for the console: demo.client.session, demo.client.nextRefreshAt... */
+  get client() {
+    return client;
+  },
 };
+client = newClient();
 
 if (page === 'confirm' || page === 'reset' || page === 'email-change') {
   const token = takeToken();
@@ -1211,10 +1182,10 @@ if (page === 'confirm' || page === 'reset' || page === 'email-change') {
   renderDocumentCookie();
   apiInput.addEventListener('change', () => loadProviders());
   const providers = loadProviders();
-  const back = takeOidcReturn();
-  if (back) {
+  const query = new URLSearchParams(location.search);
+  if (query.has('code') || query.has('error')) {
     // Back from a provider: the messages name it, so its display name first.
-    providers.then(() => finishOidc(back));
+    providers.then(() => finishOidc());
   } else {
     // Show straight away whether this browser already has a session (e.g. after a reload).
     verify();

@@ -36,8 +36,17 @@ public sealed class DemoSite : IAsyncDisposable
 
     public static string Folder => RepoPaths.Combine("tests", "demo");
 
+    /// <summary>The built browser client the demo page imports (clients/js/dist, copied there by .ci/demo-client.mjs).</summary>
+    public static string VendoredClient => Path.Combine(Folder, "vendor", "serverless-auth-client", "index.js");
+
     public static async Task<DemoSite> StartAsync()
     {
+        if (!File.Exists(VendoredClient))
+        {
+            throw new InvalidOperationException(
+                $"{VendoredClient} is missing: the demo page imports the built browser client. Run npm test (or: cd clients/js && npm run build && cd ../.. && node .ci/demo-client.mjs).");
+        }
+
         var (app, (port, foreignPort)) = await LocalhostPorts.StartAsync(() =>
         {
             int port = LocalhostPorts.Free(), foreignPort = LocalhostPorts.Free();
