@@ -4,16 +4,16 @@ using Serverless.Testing;
 
 namespace Serverless.Infra.Tests;
 
-/// <summary>The README's "Deploy to Azure" section says what the template and the tools really do.</summary>
+/// <summary>docs/deploy-azure.md ("Deploy to Azure", once a README section) says what the template and the tools really do.</summary>
 public sealed partial class DeployReadmeTests(InfraFixture infra)
 {
     private static readonly Lazy<string> Section = new(() =>
     {
-        var readme = File.ReadAllText(RepoPaths.Combine("README.md"));
-        var start = readme.IndexOf("\n## Deploy to Azure\n", StringComparison.Ordinal);
-        Assert.True(start >= 0, "README.md has no '## Deploy to Azure' section.");
-        var end = readme.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
-        return end < 0 ? readme[start..] : readme[start..end];
+        var path = RepoPaths.Combine("docs", "deploy-azure.md");
+        Assert.True(File.Exists(path), "docs/deploy-azure.md is missing.");
+        var document = File.ReadAllText(path);
+        Assert.StartsWith("# Deploy to Azure\n", document, StringComparison.Ordinal);
+        return document;
     });
 
     private static IEnumerable<string> ShellLines =>
@@ -37,7 +37,7 @@ public sealed partial class DeployReadmeTests(InfraFixture infra)
         Assert.True(File.Exists(RepoPaths.Combine("functions", "Serverless.Functions", "Serverless.Functions.csproj")));
     }
 
-    /// <summary>Issue 11, defect 6 and the variable renames: the README sets exactly what main.bicepparam reads.</summary>
+    /// <summary>Issue 11, defect 6 and the variable renames: the document sets exactly what main.bicepparam reads.</summary>
     [Fact]
     public void EveryVariableTheSectionSetsIsOneTheParametersFileReads()
     {
@@ -74,8 +74,8 @@ public sealed partial class DeployReadmeTests(InfraFixture infra)
     [Fact]
     public void KeyRotationStepsWriteANewVersionOfTheSecretTheAppReads()
     {
-        var rotation = Section.Value[Section.Value.IndexOf("**Key rotation in Azure.**", StringComparison.Ordinal)..];
-        rotation = rotation[..rotation.IndexOf("**Tearing down", StringComparison.Ordinal)];
+        var rotation = Section.Value[Section.Value.IndexOf("\n## Key rotation in Azure\n", StringComparison.Ordinal)..];
+        rotation = rotation[..rotation.IndexOf("\n## Tearing down", StringComparison.Ordinal)];
 
         Assert.All(Secrets, secret =>
         {
@@ -135,8 +135,8 @@ public sealed partial class DeployReadmeTests(InfraFixture infra)
     [Fact]
     public void EmailInAzureDocumentsTheRelayThePasswordTheQueuesAndTheTriggerConnection()
     {
-        var start = Section.Value.IndexOf("\n### Email in Azure\n", StringComparison.Ordinal);
-        Assert.True(start >= 0, "The Deploy to Azure section has no '### Email in Azure' subsection.");
+        var start = Section.Value.IndexOf("\n## Email in Azure\n", StringComparison.Ordinal);
+        Assert.True(start >= 0, "docs/deploy-azure.md has no '## Email in Azure' section.");
         var email = Section.Value[start..];
 
         Assert.All(new[] { "smtp.azurecomm.net", "`587`", "`StartTls`", "SMTP Username", "client secret", "Communication and Email Service Owner",

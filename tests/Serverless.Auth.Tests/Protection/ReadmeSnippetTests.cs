@@ -4,21 +4,24 @@ using Serverless.Testing;
 namespace Serverless.Auth.Tests.Protection;
 
 /// <summary>
-/// The README's C# snippets for protecting endpoints and for the extension points are compiled: each of their lines is
-/// a line of code this test project (or the sample) compiles and runs, so a snippet that stops compiling fails here.
+/// The documents' C# snippets for using the library, protecting endpoints and the extension points (docs/library.md,
+/// docs/extension-points.md; once README sections) are compiled: each of their lines is a line of code this test
+/// project (or the sample) compiles and runs, so a snippet that stops compiling fails here.
 /// </summary>
 public sealed partial class ReadmeSnippetTests
 {
+    /// <param name="document">A file under docs/.</param>
+    /// <param name="heading">A <c>## </c> section of it, up to the next one (or the end); null: the whole document.</param>
     [Theory]
-    [InlineData("Use it as a library")]
-    [InlineData("Protect your own endpoints")]
-    [InlineData("Extension points")]
-    public void EveryLineOfTheSectionsSnippetsIsCompiledCode(string heading)
+    [InlineData("library.md", "Use it as a library")]
+    [InlineData("library.md", "Protect your own endpoints")]
+    [InlineData("extension-points.md", null)]
+    public void EveryLineOfTheSectionsSnippetsIsCompiledCode(string document, string? heading)
     {
-        var readme = File.ReadAllText(RepoPaths.Combine("README.md"));
-        var section = Regex.Match(readme, $@"^## {Regex.Escape(heading)}\n.*?(?=^## )", RegexOptions.Multiline | RegexOptions.Singleline);
-        Assert.True(section.Success, $"README has no \"## {heading}\" section");
-        var snippets = SnippetPattern().Matches(section.Value).Select(m => m.Groups["code"].Value).ToList();
+        var text = File.ReadAllText(RepoPaths.Combine("docs", document));
+        var section = heading is null ? text : Regex.Match(text, $@"^## {Regex.Escape(heading)}\n.*?(?=^## |\z)", RegexOptions.Multiline | RegexOptions.Singleline).Value;
+        Assert.True(section.Length > 0, $"docs/{document} has no \"## {heading}\" section");
+        var snippets = SnippetPattern().Matches(section).Select(m => m.Groups["code"].Value).ToList();
         Assert.NotEmpty(snippets);
 
         var compiled = new[]
@@ -37,7 +40,7 @@ public sealed partial class ReadmeSnippetTests
             .ToHashSet(StringComparer.Ordinal);
         foreach (var line in snippets.SelectMany(s => s.Split('\n')).Select(l => l.Trim()).Where(l => l.Length > 0))
         {
-            Assert.True(compiled.Contains(line), $"README snippet line is not compiled anywhere: {line}");
+            Assert.True(compiled.Contains(line), $"docs/{document} snippet line is not compiled anywhere: {line}");
         }
     }
 
