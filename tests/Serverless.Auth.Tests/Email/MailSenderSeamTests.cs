@@ -178,7 +178,7 @@ public sealed class MailSenderSeamTests(AzuriteFixture azurite)
     }
 }
 
-/// <summary>The README's example of a mail sender of an app's own: the parts of the message, as JSON, to an HTTP mail API.</summary>
+/// <summary>The example mail sender of an app's own in docs/extension-points.md: the parts of the message, as JSON, to an HTTP mail API.</summary>
 public sealed class HttpApiMailSender(HttpClient http) : IAuthMailSender
 {
     public async Task SendAsync(MimeMessage message, CancellationToken cancellationToken)

@@ -285,7 +285,7 @@ public sealed class AuthEventTests(AzuriteFixture azurite)
     }
 }
 
-/// <summary>The README's example of an event sink: each event, as JSON, on a Storage queue of the app's own.</summary>
+/// <summary>The example event sink of docs/extension-points.md: each event, as JSON, on a Storage queue of the app's own.</summary>
 public sealed class QueueEventSink(QueueClient queue) : IAuthEventSink
 {
     public async Task HandleAsync(AuthEvent authEvent, CancellationToken cancellationToken) =>

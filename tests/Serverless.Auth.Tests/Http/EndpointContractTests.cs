@@ -186,7 +186,7 @@ public sealed class EndpointContractTests(SharedApi shared) : IClassFixture<Shar
 
     /// <summary>
     /// Refused as a field error, never a 5xx or a key error: a backslash outside quotes (not an address), and the
-    /// RFC 5322 forms the product does not take (quoted local parts, IP-literal domains; see the README's
+    /// RFC 5322 forms the product does not take (quoted local parts, IP-literal domains; see docs/security-model.md,
     /// "Email addresses"), each with its reason.
     /// </summary>
     [Theory]

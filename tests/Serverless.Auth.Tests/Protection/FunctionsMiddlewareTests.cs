@@ -214,7 +214,7 @@ public sealed class OpenFunctions
     public static string Health() => "ok";
 }
 
-/// <summary>[Authorize] on the class; one method asks for a policy, one opts out (README, "Protect your own endpoints").</summary>
+/// <summary>[Authorize] on the class; one method asks for a policy, one opts out (docs/library.md, "Protect your own endpoints").</summary>
 [Authorize]
 public sealed class OrderFunctions
 {

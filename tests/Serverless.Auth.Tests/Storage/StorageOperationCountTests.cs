@@ -14,7 +14,7 @@ namespace Serverless.Auth.Tests.Storage;
 /// Storage round trips per request, counted by a pipeline policy on the app's own table and queue clients (real
 /// Azurite). Each endpoint has a budget: today's count. A change that adds a round trip to any of them
 /// fails here; verify must stay at none and login at its three reads plus writes. The counts are the ones
-/// in results.md and the README's capacity model.
+/// in results.md and the capacity model (docs/storage-and-capacity.md).
 /// </summary>
 public sealed partial class StorageOperationCountTests(AzuriteFixture azurite)
 {

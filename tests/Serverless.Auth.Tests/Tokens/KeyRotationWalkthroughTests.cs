@@ -7,7 +7,7 @@ using Serverless.Auth.Tests.Sessions;
 namespace Serverless.Auth.Tests.Tokens;
 
 /// <summary>
-/// README "Key rotation" (ES256), step by step against a running instance: publish the new key first,
+/// docs/security-model.md, "Key rotation" (ES256), step by step against a running instance: publish the new key first,
 /// sign with it once the caches' max-age has passed, drop the old one after the longest token lifetime.
 /// The resource server keeps its own JWKS cache for exactly the max-age we send (and never refetches early,
 /// the strictest cache there is): at no step does it refuse a token of the live session.

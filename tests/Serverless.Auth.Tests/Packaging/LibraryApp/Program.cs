@@ -1,5 +1,5 @@
 // An app of one's own that takes the packages (NuGetPackageTests restores them from the folder `dotnet pack` wrote,
-// builds this and runs it). The README's "Use it as a library" snippet is these lines.
+// builds this and runs it). The "Use it as a library" snippet of docs/library.md is these lines.
 using System.Security.Claims;
 using Serverless.Auth;
 using Serverless.Auth.Http;
