@@ -132,7 +132,7 @@ param smtpHost string
 @maxValue(65535)
 param smtpPort int = 587
 
-@description('SMTP user name (Auth__Email__SmtpUser); empty for a relay without authentication. With Azure Communication Services: the name of an SMTP Username resource of the Communication Service (README "Email in Azure").')
+@description('SMTP user name (Auth__Email__SmtpUser); empty for a relay without authentication. With Azure Communication Services: the name of an SMTP Username resource of the Communication Service (docs/deploy-azure.md, email in Azure).')
 @maxLength(256)
 param smtpUser string = ''
 
@@ -434,7 +434,7 @@ module functionApp 'app/function.bicep' = {
     cookieDomain: cookieDomain
   }
   // The identity must hold its roles before the host starts and resolves the Key Vault references.
-  // (Role assignments still take minutes to propagate: README "Deploy to Azure" has the one command
+  // (Role assignments still take minutes to propagate: docs/deploy-azure.md has the one command
   // that makes the platform resolve the references again.)
   dependsOn: [rbac]
 }

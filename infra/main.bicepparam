@@ -12,14 +12,14 @@ param allowedOrigins = map(split(readEnvironmentVariable('AUTH_ALLOWED_ORIGINS')
 
 // ES256 (the default mode). First deployment: a P-256 key, PKCS#8 PEM:
 //   azd env set AUTH_JWT_SIGNING_KEYS_PEM "$(openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)"
-// Later: empty keeps what Key Vault holds; concatenated keys rotate (README "Key rotation").
+// Later: empty keeps what Key Vault holds; concatenated keys rotate (docs/security-model.md, key rotation).
 param jwtSigningKeysPem = readEnvironmentVariable('AUTH_JWT_SIGNING_KEYS_PEM', '')
 
 // ES256 (default), ES256+HS256 (migrating an HS256 deployment: the HMAC keys verify only) or HS256.
 param jwtSigningMode = readEnvironmentVariable('AUTH_JWT_SIGNING_MODE', 'ES256')
 
 // HS256 keys (modes HS256 and ES256+HS256). First HS256 deployment: openssl rand -base64 32. Later: empty keeps what Key Vault holds, or the rotation
-// form id:base64;id:base64 (newest first) to rotate (README "Key rotation in Azure").
+// form id:base64;id:base64 (newest first) to rotate (docs/deploy-azure.md, key rotation in Azure).
 param jwtSigningKeys = readEnvironmentVariable('AUTH_JWT_SIGNING_KEYS', '')
 
 // The app's own key (refresh tokens), never one of the JWT keys. First deployment (and the first
@@ -34,7 +34,7 @@ param jwtAudience = readEnvironmentVariable('AUTH_JWT_AUDIENCE', '')
 // None (default: frontend on another site) or Lax (frontend and API under one registrable domain).
 param cookieSameSite = readEnvironmentVariable('AUTH_COOKIE_SAMESITE', 'None')
 
-// Mail (README "Email in Azure"). The defaults are Azure Communication Services' SMTP relay:
+// Mail (docs/deploy-azure.md, email in Azure). The defaults are Azure Communication Services' SMTP relay:
 // smtp.azurecomm.net, port 587, StartTls. Its user name is the name of an SMTP Username resource of the
 // Communication Service (linked to an Entra application), its password a client secret of that application:
 //   azd env set AUTH_SMTP_USER "auth-mailer"   # the SMTP Username resource's name
@@ -79,7 +79,7 @@ param passkeyOrigins = filter(map(split(readEnvironmentVariable('AUTH_PASSKEYS_O
 param oidcProviders = json(readEnvironmentVariable('AUTH_OIDC_PROVIDERS', '[]'))
 param oidcClientSecrets = json(readEnvironmentVariable('AUTH_OIDC_CLIENT_SECRETS', '{}'))
 
-// The admin API (README "Security events and the admin API"): off until AUTH_ADMIN_AUTHORITY names the admin token
+// The admin API (docs/security-events-and-admin.md): off until AUTH_ADMIN_AUTHORITY names the admin token
 // issuer, e.g. Entra ID's https://login.microsoftonline.com/<tenant id>/v2.0, with AUTH_ADMIN_AUDIENCES (comma-separated:
 // the app registration's client id, and api://<client id> for v1 tokens). AUTH_ADMIN_ISSUERS (comma-separated; empty:
 // the discovery document's issuer) lists the exact iss values, AUTH_ADMIN_ROLE the app role (default Auth.Admin).
@@ -90,7 +90,7 @@ param adminRole = readEnvironmentVariable('AUTH_ADMIN_ROLE', 'Auth.Admin')
 // Days security events are kept (1-3650).
 param eventsRetentionDays = int(readEnvironmentVariable('AUTH_EVENTS_RETENTION_DAYS', '90'))
 
-// Re-provisioning after `azd down` (README "Deploy to Azure"): recover the soft-deleted vault, or salt
+// Re-provisioning after `azd down` (docs/deploy-azure.md): recover the soft-deleted vault, or salt
 // its name to create a new one.
 param keyVaultCreateMode = readEnvironmentVariable('AZURE_KEY_VAULT_CREATE_MODE', 'default')
 param keyVaultNameSalt = readEnvironmentVariable('AZURE_KEY_VAULT_NAME_SALT', '')

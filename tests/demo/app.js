@@ -411,7 +411,7 @@ function renderSession(result) {
       sessionEnded('Session ended: the access token and the refresh both answered 401 (logged out everywhere, or the session expired). Log in again.');
     } else if (expectSession) {
       show('cookie-blocked', 'Login succeeded, but verify answers 401: the browser did not store or did not send the cookie. '
-        + 'Cross-site (page and API on different sites) needs SameSite=None; Secure; Partitioned. See the README, "My cookie isn\'t stored / isn\'t sent".');
+        + 'Cross-site (page and API on different sites) needs SameSite=None; Secure; Partitioned. See docs/cookies-troubleshooting.md in the repository.');
     } else {
       sessionEnded('Not signed in.');
     }

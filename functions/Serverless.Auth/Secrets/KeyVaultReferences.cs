@@ -21,7 +21,7 @@ internal sealed class UnresolvedKeyVaultReferences
         $"{setting} is an unresolved Key Vault reference (its value still starts with \"{Prefix}\"): "
         + "the platform could not read the Key Vault secret when the app started, usually because the managed identity's role on the secret had not propagated yet. "
         + "Make the platform resolve its Key Vault references again, then restart: az rest --method post --url \"https://management.azure.com/<function app resource id>/config/configreferences/appsettings/refresh?api-version=2022-03-01\" "
-        + "and az functionapp restart -g <resource group> -n <app> (README \"Deploy to Azure\").";
+        + "and az functionapp restart -g <resource group> -n <app> (docs/deploy-azure.md).";
 
     public static IReadOnlyList<string> Find(IConfiguration configuration) =>
         [.. configuration.GetSection("Auth").AsEnumerable()

@@ -27,7 +27,7 @@ internal sealed class JwksEndpoint
 {
     /// <summary>
     /// How long a verifier or proxy may cache the set. A new key is published at least this long before
-    /// it signs (README "Key rotation"), so no cache meets a token whose key it has not fetched.
+    /// it signs (docs/security-model.md, key rotation), so no cache meets a token whose key it has not fetched.
     /// </summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(5);
 

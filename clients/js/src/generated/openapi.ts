@@ -653,7 +653,7 @@ export interface paths {
         };
         /**
          * The provider's return (redirect URI)
-         * @description Register <base>/api/auth/oidc/{provider}/callback at the provider. Checks the state against the flow's cookie (then clears it), redeems the code (client secret, PKCE), validates the ID token, resolves the account (README: Social sign-in, linking rules) and answers 302 to returnTo?code=<one-time code> (60 s, single use, bound to the frontend's challenge): no session cookie, no token in a URL. Linking answers a link code the same way. Failures answer returnTo?error=<code> (state_mismatch, access_denied, provider_error, provider_unavailable, invalid_id_token, email_required, account_exists, identity_in_use, provider_already_linked, account_gone, link_expired, try_again); without a flow cookie, 400 problem+json.
+         * @description Register <base>/api/auth/oidc/{provider}/callback at the provider. Checks the state against the flow's cookie (then clears it), redeems the code (client secret, PKCE), validates the ID token, resolves the account (docs/social-sign-in.md, the linking rules) and answers 302 to returnTo?code=<one-time code> (60 s, single use, bound to the frontend's challenge): no session cookie, no token in a URL. Linking answers a link code the same way. Failures answer returnTo?error=<code> (state_mismatch, access_denied, provider_error, provider_unavailable, invalid_id_token, email_required, account_exists, identity_in_use, provider_already_linked, account_gone, link_expired, try_again); without a flow cookie, 400 problem+json.
          */
         get: operations["OidcCallback"];
         put?: never;
