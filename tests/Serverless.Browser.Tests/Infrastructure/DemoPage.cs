@@ -118,7 +118,7 @@ public sealed class DemoPage
     /// <summary>Waits until a status line says something in <paramref name="state"/> (e.g. error, changed) and returns its text.</summary>
     public async Task<string> WaitForMessageAsync(string id, string state)
     {
-        await Page.WaitForFunctionAsync("([id, state]) => document.getElementById(id).dataset.state === state", new object[] { id, state });
+        await Page.WaitForFunctionAsync("([id, state]) => document.getElementById(id).dataset.state === state", new object[] { id, state }, new() { PollingInterval = 50 });
         return await Page.InnerTextAsync("#" + id);
     }
 
@@ -217,7 +217,20 @@ public sealed class DemoPage
 
     private async Task<ApiCall> WaitForCallAsync(int after)
     {
-        await Page.WaitForFunctionAsync("n => window.demo !== undefined && window.demo.seq > n", after);
+        try
+        {
+            // Polled on a timer, not on animation frames: a tab a busy machine left in the background gets no frames.
+            await Page.WaitForFunctionAsync("n => window.demo !== undefined && window.demo.seq > n", after, new() { PollingInterval = 50 });
+        }
+        catch (TimeoutException timeout)
+        {
+            // What the page was doing, for the failure's message: its visibility, session line and last requests.
+            var state = await Page.EvaluateAsync<string>(
+                "() => JSON.stringify({ visibility: document.visibilityState, seq: window.demo?.seq, session: document.getElementById('session')?.innerText, "
+                + "exchanges: (window.demo?.exchanges ?? []).slice(-5).map(x => `${x.request} -> ${x.status ?? x.error}`) })");
+            throw new TimeoutException($"No call answered after #{after}: {state}", timeout);
+        }
+
         var json = await Page.EvaluateAsync<string>("() => JSON.stringify(demo.last)");
         using var document = JsonDocument.Parse(json);
         var root = document.RootElement;
