@@ -27,7 +27,7 @@ public sealed record PasswordChangeRequest(string? CurrentPassword, string? NewP
 /// <param name="Password">The current password (re-authentication); left out for an account without one, within the step-up window of a sign-in.</param>
 /// <param name="Code">With a second factor: a TOTP code, unless this session checked one within <c>Auth__Mfa__StepUpSeconds</c>.</param>
 /// <param name="RecoveryCode">A recovery code instead of a code.</param>
-public sealed record AccountDeleteRequest(string? Password, string? Code = null, string? RecoveryCode = null) : Mfa.ISecondFactorAnswer;
+public sealed record AccountDeleteRequest(string? Password = null, string? Code = null, string? RecoveryCode = null) : Mfa.ISecondFactorAnswer;
 
 /// <summary>End one of the signed-in user's sessions.</summary>
 /// <param name="SessionId">The session's id, as the session list and the <c>sid</c> claim give it.</param>
@@ -53,7 +53,7 @@ public sealed record EmailConfirmRequest(string? Token) : IRequiredFields
 /// <param name="Password">The current password; left out for an account without one, within the step-up window of a sign-in.</param>
 /// <param name="Code">With a second factor: a TOTP code, unless this session checked one within <c>Auth__Mfa__StepUpSeconds</c>.</param>
 /// <param name="RecoveryCode">A recovery code instead of a code.</param>
-public sealed record EmailChangeRequest(string? NewEmail, string? Password, string? Code = null, string? RecoveryCode = null) : IRequiredFields, Mfa.ISecondFactorAnswer
+public sealed record EmailChangeRequest(string? NewEmail, string? Password = null, string? Code = null, string? RecoveryCode = null) : IRequiredFields, Mfa.ISecondFactorAnswer
 {
     IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields => [("newEmail", "New email", NewEmail?.Trim())];
 }
@@ -68,20 +68,20 @@ public sealed record PasswordResetRequest(string? Token, string? NewPassword) : 
 /// <param name="Code">The 6-digit code the authenticator app shows.</param>
 /// <param name="RecoveryCode">A recovery code (<c>xxxxx-xxxxx</c>), usable once, instead of a code.</param>
 /// <param name="Credential">At <c>POST /api/auth/mfa/verify</c>: what <c>navigator.credentials.get()</c> gave for the options of <c>POST /api/auth/mfa/passkey/options</c>, instead of a code.</param>
-public sealed record MfaCodeRequest(string? Code, string? RecoveryCode, PasskeyCredential? Credential = null) : IRequiredFields, Mfa.ISecondFactorAnswer
+public sealed record MfaCodeRequest(string? Code = null, string? RecoveryCode = null, PasskeyCredential? Credential = null) : IRequiredFields, Mfa.ISecondFactorAnswer
 {
     IEnumerable<(string Field, string Label, string? Value)> IRequiredFields.RequiredFields =>
         string.IsNullOrEmpty(RecoveryCode) && Credential is null ? [("code", "Code", Code)] : [];
 }
 
 /// <summary>The password (re-authentication) to set up a TOTP factor; left out for an account without one, within the step-up window of a sign-in.</summary>
-public sealed record MfaSetupRequest(string? Password);
+public sealed record MfaSetupRequest(string? Password = null);
 
 /// <summary>The password and a second factor, for disabling TOTP or new recovery codes.</summary>
 /// <param name="Password">The current password.</param>
 /// <param name="Code">A TOTP code (not needed when this session checked one within <c>Auth__Mfa__StepUpSeconds</c>).</param>
 /// <param name="RecoveryCode">A recovery code instead of a code.</param>
-public sealed record MfaChangeRequest(string? Password, string? Code, string? RecoveryCode) : Mfa.ISecondFactorAnswer;
+public sealed record MfaChangeRequest(string? Password, string? Code = null, string? RecoveryCode = null) : Mfa.ISecondFactorAnswer;
 
 // Responses.
 

@@ -2045,7 +2045,7 @@ export interface operations {
             content: {
                 "application/json": {
                     /** @description The current password (re-authentication); left out for an account without one, within the step-up window of a sign-in. */
-                    password: null | string;
+                    password?: null | string;
                     /** @description With a second factor: a TOTP code, unless this session checked one within `Auth__Mfa__StepUpSeconds`. */
                     code?: null | string;
                     /** @description A recovery code instead of a code. */
@@ -2317,7 +2317,7 @@ export interface operations {
                     /** @description The new address. */
                     newEmail: null | string;
                     /** @description The current password; left out for an account without one, within the step-up window of a sign-in. */
-                    password: null | string;
+                    password?: null | string;
                     /** @description With a second factor: a TOTP code, unless this session checked one within `Auth__Mfa__StepUpSeconds`. */
                     code?: null | string;
                     /** @description A recovery code instead of a code. */
@@ -2659,9 +2659,9 @@ export interface operations {
             content: {
                 "application/json": {
                     /** @description The 6-digit code the authenticator app shows. */
-                    code: null | string;
+                    code?: null | string;
                     /** @description A recovery code (`xxxxx-xxxxx`), usable once, instead of a code. */
-                    recoveryCode: null | string;
+                    recoveryCode?: null | string;
                     /** @description A WebAuthn credential as `PublicKeyCredential.toJSON()` gives it (a registration's or an assertion's). */
                     credential?: {
                         /** @description The credential id, base64url. */
@@ -2816,7 +2816,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    password: null | string;
+                    password?: null | string;
                 };
             };
         };
@@ -2915,9 +2915,9 @@ export interface operations {
             content: {
                 "application/json": {
                     /** @description The 6-digit code the authenticator app shows. */
-                    code: null | string;
+                    code?: null | string;
                     /** @description A recovery code (`xxxxx-xxxxx`), usable once, instead of a code. */
-                    recoveryCode: null | string;
+                    recoveryCode?: null | string;
                     /** @description A WebAuthn credential as `PublicKeyCredential.toJSON()` gives it (a registration's or an assertion's). */
                     credential?: {
                         /** @description The credential id, base64url. */
@@ -3046,9 +3046,9 @@ export interface operations {
                     /** @description The current password. */
                     password: null | string;
                     /** @description A TOTP code (not needed when this session checked one within `Auth__Mfa__StepUpSeconds`). */
-                    code: null | string;
+                    code?: null | string;
                     /** @description A recovery code instead of a code. */
-                    recoveryCode: null | string;
+                    recoveryCode?: null | string;
                 };
             };
         };
@@ -3147,9 +3147,9 @@ export interface operations {
                     /** @description The current password. */
                     password: null | string;
                     /** @description A TOTP code (not needed when this session checked one within `Auth__Mfa__StepUpSeconds`). */
-                    code: null | string;
+                    code?: null | string;
                     /** @description A recovery code instead of a code. */
-                    recoveryCode: null | string;
+                    recoveryCode?: null | string;
                 };
             };
         };
