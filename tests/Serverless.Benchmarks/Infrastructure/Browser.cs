@@ -51,5 +51,8 @@ internal sealed class Browser(Uri baseAddress) : IDisposable
     /// <summary>Whether the browser holds the cookie <paramref name="name"/>.</summary>
     public bool Holds(string name) => jar.ContainsKey(name);
 
+    /// <summary>The value of the cookie <paramref name="name"/> the browser holds, or null.</summary>
+    public string? CookieValue(string name) => jar.GetValueOrDefault(name);
+
     public void Dispose() => http.Dispose();
 }
