@@ -72,7 +72,7 @@ async function recordingFetch(input, init = {}) {
 /** One client per API base: the refresh coordination (in this page and across its tabs) lives in it. */
 function newClient() {
   const made = createAuthClient({ baseUrl: apiBase(), fetch: recordingFetch });
-  made.onSessionChange((session, { reason, fromOtherTab }) => {
+  made.onSessionChange((session, { fromOtherTab }) => {
     renderRefresh();
     // This tab's own answers update the page as they come (renderSession); another tab's news are shown at once.
     if (!fromOtherTab || !$('session')) return;
@@ -82,7 +82,6 @@ function newClient() {
     } else if ($('session').dataset.state === 'signed-in') {
       sessionEnded('Signed out in another tab.');
     }
-    window.demo.otherTabChanges.push(reason);
   });
   return made;
 }
@@ -1147,7 +1146,7 @@ window.demo = {
   mfaVerify, mfaSetup, mfaEnable, mfaDisable, renderMfa,
   addPasskey, passkeySignIn, mfaPasskey, listPasskeys, deletePasskey, renderPasskeys,
   loadProviders, signInWithProvider, listIdentities, unlinkIdentity, linkProvider, renderIdentities,
-  page, seq: 0, last: null, calls: [], exchanges: [], actions: 0, authenticatorError: null, refreshes: [], otherTabChanges: [],
+  page, seq: 0, last: null, calls: [], exchanges: [], actions: 0, authenticatorError: null, refreshes: [],
   lastActivity: null,
   /** The client itself, for the console: demo.client.session, demo.client.nextRefreshAt... */
   get client() {

@@ -359,12 +359,7 @@ export class AuthClient {
    */
   async fetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
     const url = typeof input === 'string' && input.startsWith('/') ? this.baseUrl + input : input;
-    const send = () => this.#fetch(url, { ...init, credentials: 'include' });
-    const epoch = this.#keeper.epoch;
-    const response = await send();
-    if (response.status !== 401) return response;
-    const outcome = await this.#keeper.afterUnauthorized(epoch);
-    return outcome.session ? send() : response;
+    return (await this.#sendRenewing(() => this.#fetch(url, { ...init, credentials: 'include' }))).response;
   }
 
   /** Refreshes shortly before expiresAt again (the default), scheduled from the session known now. */
@@ -384,13 +379,10 @@ export class AuthClient {
 
   async #call<P extends keyof paths, M extends HttpMethod>(method: M, path: P, init: CallInit<P, M> = {}): Promise<SuccessBody<P, M>> {
     const url = this.baseUrl + (init.provider === undefined ? path : path.replace('{provider}', encodeURIComponent(init.provider)));
-    const epoch = this.#keeper.epoch;
-    let response = await this.#send(method, url, init.body);
-    if (response.status === 401 && init.retry) {
-      const outcome = await this.#keeper.afterUnauthorized(epoch);
-      if (outcome.session) response = await this.#send(method, url, init.body);
-      else if (outcome.error.status !== 401) throw outcome.error;
-    }
+    const send = () => this.#send(method, url, init.body);
+    const { response, refreshError } = init.retry ? await this.#sendRenewing(send) : { response: await send(), refreshError: undefined };
+    // A refresh that failed otherwise than with a 401 (offline, 429, 503) is the better answer: it says why, and when to retry.
+    if (refreshError && refreshError.status !== 401) throw refreshError;
     if (!response.ok) throw await errorFromResponse(response, this.#now());
     if (response.status === 204) return undefined as SuccessBody<P, M>;
     const text = await response.text();
@@ -399,6 +391,18 @@ export class AuthClient {
     } catch (error) {
       throw new AuthError({ status: response.status, code: 'invalid_response', title: 'The API answered something that is not JSON.', body: text, cause: error });
     }
+  }
+
+  /**
+   * Sends; a 401 renews the session (the one shared refresh, or the state another request or tab learnt since this one
+   * was sent) and, when that gave a session, sends once more. Otherwise the first answer, with the refresh's error.
+   */
+  async #sendRenewing(send: () => Promise<Response>): Promise<{ response: Response; refreshError: AuthError | undefined }> {
+    const epoch = this.#keeper.epoch;
+    const response = await send();
+    if (response.status !== 401) return { response, refreshError: undefined };
+    const outcome = await this.#keeper.afterUnauthorized(epoch);
+    return outcome.session ? { response: await send(), refreshError: undefined } : { response, refreshError: outcome.error };
   }
 
   async #send(method: HttpMethod, url: string, body: unknown): Promise<Response> {
