@@ -50,12 +50,11 @@ internal sealed class OidcIdentities(AuthTables tables, UserRepository users, Ti
         return account is not null && link is not null && link.Subject == subject ? owner : null;
     }
 
-    /// <summary>The account (live) and its link row for <paramref name="provider"/>, read at once.</summary>
+    /// <summary>The account (live) and its link row for <paramref name="provider"/>, read in one request (both are in the account's partition).</summary>
     public async Task<(UserAccount? Account, LinkedIdentity? Link)> FindLinkAsync(string userId, string provider, CancellationToken cancellationToken)
     {
-        var reading = users.FindByIdAsync(userId, emailHint: null, cancellationToken);
-        var link = await GetAsync(userId, RowPrefix + provider, cancellationToken);
-        return (await reading, link is null ? null : Read(link));
+        var (account, link) = await users.FindByIdWithRowAsync(userId, RowPrefix + provider, cancellationToken);
+        return (account, link is null ? null : Read(link));
     }
 
     /// <summary>The account's provider identities, by provider name.</summary>
