@@ -107,7 +107,8 @@ internal sealed class AdminEndpoints(
             }
 
             // The flag first, then the sessions: a sign-in that read the account before the flag started its session
-            // before this cut-off (it reads the account again while starting it), so the cut-off ends it.
+            // before this cut-off (it reads the account again while starting it, or took its start time before its
+            // only read), so the cut-off ends it.
             if (account.Disabled == disabled || await users.TrySetDisabledAsync(account, disabled, cancellationToken))
             {
                 if (disabled)

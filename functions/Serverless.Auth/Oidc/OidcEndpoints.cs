@@ -275,7 +275,9 @@ internal sealed partial class OidcEndpoints(
             return await ConfirmLinkAsync(request, code);
         }
 
-        // Spent whether or not the verifier matches (a code is tried once), while the account is read.
+        // Spent whether or not the verifier matches (a code is tried once), while the account is read. The session's
+        // start time is taken before that read, so it stands for the one every sign-in makes as its session starts.
+        var readSince = time.GetUtcNow();
         var spending = tickets.TrySpendAsync(body.Code!, code, request.Aborted);
         var reading = users.FindByIdAsync(code.UserId, emailHint: null, request.Aborted);
         await Task.WhenAll(spending, reading);
@@ -303,7 +305,8 @@ internal sealed partial class OidcEndpoints(
 
         // An account without a password re-authenticates for sensitive changes with a fresh provider sign-in: it counts like a second-factor check.
         var recording = identities.RecordUseAsync(account.UserId, code.Provider, request.Aborted);
-        var signedIn = await browser.StartCheckedNowAsync(context, account, remember, Amr.Federated, account.HasPassword ? null : time.GetUtcNow(), request.Aborted);
+        var signedIn = await browser.StartCheckedNowAsync(
+            context, account, remember, Amr.Federated, account.HasPassword ? null : time.GetUtcNow(), request.Aborted, readSince);
         await recording;
         browser.Append(context.Response, account, signedIn);
         await events.RaiseAsync(context, AuthEventKind.SignedIn, account.UserId, signedIn.Issued.Session.SessionId, "oidc:" + code.Provider);

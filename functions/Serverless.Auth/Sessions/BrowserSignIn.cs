@@ -36,12 +36,14 @@ internal sealed class BrowserSignIn(
         StartCheckedNowAsync(context, account, remember, amr, time.GetUtcNow(), cancellationToken);
 
     /// <summary>As above, for a sign-in that checked no password here (a provider's): <paramref name="secondFactorAt"/> as the caller decides.</summary>
+    /// <param name="readSince">See <see cref="StartAsync"/>.</param>
     public Task<SignedInBrowser> StartCheckedNowAsync(
-        HttpContext context, UserAccount account, bool remember, IReadOnlyList<string> amr, DateTimeOffset? secondFactorAt, CancellationToken cancellationToken)
+        HttpContext context, UserAccount account, bool remember, IReadOnlyList<string> amr, DateTimeOffset? secondFactorAt, CancellationToken cancellationToken,
+        DateTimeOffset? readSince = null)
     {
         var presented = devices.Presented(context.Request, EmailAddress.StorageKey(account.Email));
         var honoured = presented is not null && presented.IsHonouredBy(account, maxDevices) ? presented : null;
-        return StartAsync(context, account, honoured, remember, amr, secondFactorAt, cancellationToken);
+        return StartAsync(context, account, honoured, remember, amr, secondFactorAt, cancellationToken, readSince);
     }
 
     /// <summary>A session started for a sign-in that did not happen after all (its answer lost a race): ended before anyone got it.</summary>
@@ -49,9 +51,13 @@ internal sealed class BrowserSignIn(
         sessions.EndAsync(signedIn.Issued.Session.UserId, signedIn.Issued.Session.SessionId, cancellationToken);
 
     /// <param name="honouredDevice">The device cookie the browser presented, if the account honours it: issued again, not a new one.</param>
+    /// <param name="readSince">
+    /// A time taken before <paramref name="account"/> was read (null: none). The session starts at it, so that read stands
+    /// for the one made here otherwise: a disable it missed was written later, and its cut-off ends this session.
+    /// </param>
     public async Task<SignedInBrowser> StartAsync(
         HttpContext context, UserAccount account, DeviceCookie? honouredDevice, bool remember, IReadOnlyList<string>? amr, DateTimeOffset? secondFactorAt,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, DateTimeOffset? readSince = null)
     {
         if (account.Disabled)
         {
@@ -62,10 +68,10 @@ internal sealed class BrowserSignIn(
         var recording = honouredDevice is not null ? Task.FromResult<long?>(honouredDevice.Sequence) : accounts.RecordDeviceAsync(account, cancellationToken);
         var starting = sessions.StartAsync(
             account.UserId, account.Email, account.EmailConfirmed, remember, context.Request.Headers.UserAgent, cancellationToken, deviceId,
-            amr: amr, secondFactorAt: secondFactorAt);
+            amr: amr, secondFactorAt: secondFactorAt, startedAt: readSince);
         // Read again once the session's start time is taken, while it is written: an admin's disable that this read
         // misses was written after it, so its cut-off (taken later still) ends this session too; one it sees ends it here.
-        var rereading = users.FindByIdAsync(account.UserId, account.Email, cancellationToken);
+        var rereading = readSince is null ? users.FindByIdAsync(account.UserId, account.Email, cancellationToken) : Task.FromResult<UserAccount?>(account);
         await Task.WhenAll(recording, starting, rereading);
         var signedIn = new SignedInBrowser(await starting, deviceId, await recording ?? 0);
         if ((await rereading)?.Disabled == true)

@@ -35,16 +35,22 @@ internal sealed partial class SessionService(
     /// <param name="notBefore">A cut-off just written (password change): the session starts at it, so the cut-off spares it.</param>
     /// <param name="amr">How the user signed in (RFC 8176); null: a password.</param>
     /// <param name="secondFactorAt">When a second factor was checked for this sign-in; null: none was.</param>
+    /// <param name="startedAt">
+    /// The session's start time as the caller took it, before reading the account it signs in: a cut-off written after that
+    /// read (a disable the read missed) then ends this session. Null: now.
+    /// </param>
     public async Task<IssuedSession> StartAsync(
         string userId, string email, bool emailConfirmed, bool remember, string? userAgent, CancellationToken cancellationToken,
-        string? deviceId = null, DateTimeOffset? notBefore = null, IReadOnlyList<string>? amr = null, DateTimeOffset? secondFactorAt = null)
+        string? deviceId = null, DateTimeOffset? notBefore = null, IReadOnlyList<string>? amr = null, DateTimeOffset? secondFactorAt = null,
+        DateTimeOffset? startedAt = null)
     {
         var now = time.GetUtcNow();
-        var startedAt = Milliseconds.Floor(notBefore is { } floor && floor > now ? floor : now);
+        var from = startedAt is { } taken && taken < now ? taken : now;
+        var createdAt = Milliseconds.Floor(notBefore is { } floor && floor > from ? floor : from);
         var refresh = RefreshToken.Start(userId, RefreshToken.NewSessionId());
         var absolute = now + settings.Absolute;
         var session = new SessionRecord(
-            userId, refresh.SessionId, email, startedAt, now, absolute, Min(now + settings.Idle, absolute), remember,
+            userId, refresh.SessionId, email, createdAt, now, absolute, Min(now + settings.Idle, absolute), remember,
             Truncate(userAgent), refresh.Generation, refresh.SecretHash, now, EmailConfirmed: emailConfirmed)
         {
             DeviceHash = deviceId is null ? "" : DeviceBinding.Of(deviceId),

@@ -197,6 +197,51 @@ public sealed class DisableTests(AdminHosts hosts) : IClassFixture<AdminHosts>
         Assert.Equal(userId, (await OidcTestFlow.SignedInAsync(restored)).GetProperty("userId").GetString());
     }
 
+    /// <summary>
+    /// The disable lands right after the exchange read the account (enabled), before its session is written. The exchange
+    /// reads the account once, with the session's start time taken before that read, so the disable's cut-off (taken
+    /// after the read) ends the session: whichever way the exchange answers, no usable session results.
+    /// </summary>
+    [Fact]
+    public async Task ADisableRightAfterTheExchangeReadTheAccountLeavesNoUsableSession()
+    {
+        var email = Emails.Unique("disable-race-social");
+        var sub = "social-" + Guid.NewGuid().ToString("N");
+        var (first, _) = await Members.SocialSignInAsync(A, hosts.Social, sub, email);
+        var userId = (await OidcTestFlow.SignedInAsync(first)).GetProperty("userId").GetString()!;
+        var users = hosts.Settings["Auth:Storage:UsersTable"]!;
+        HttpResponseMessage? disable = null;
+
+        var (exchange, browser) = await Members.SocialSignInAsync(
+            A, hosts.Social, sub, email,
+            beforeExchange: () => hosts.Hook.Arm((method, name) => method == "GET" && name == users, after: async () => disable = await hosts.ActAsync(B, userId, "disable")));
+
+        Assert.True(hosts.Hook.Fired);
+        Assert.Equal(HttpStatusCode.OK, disable!.StatusCode);
+        if (exchange.StatusCode == HttpStatusCode.Forbidden)
+        {
+            await Members.AssertDisabledAsync(exchange);
+        }
+        else
+        {
+            Assert.Equal(userId, (await OidcTestFlow.SignedInAsync(exchange)).GetProperty("userId").GetString());
+            await UntilVerifyFailsAsync(browser.CopyTo(A.Client));
+            await ResponseAssert.ProblemAsync(await browser.CopyTo(B.Client).VerifyAsync(), HttpStatusCode.Unauthorized);
+            await ResponseAssert.ProblemAsync(await browser.CopyTo(A.Client).RefreshAsync(), HttpStatusCode.Unauthorized);
+        }
+
+        foreach (var on in new[] { A, B })
+        {
+            await ResponseAssert.EventuallyAsync(
+                async () => (await ResponseAssert.JsonAsync(await hosts.GetAsync(on, userId), HttpStatusCode.OK)).GetProperty("sessions").GetInt32() == 0, Propagation);
+        }
+
+        // Enabled again, the session that escaped the disable's listing stays ended.
+        await hosts.SetDisabledAsync(B, userId, disabled: false);
+        await ResponseAssert.ProblemAsync(await browser.CopyTo(A.Client).RefreshAsync(), HttpStatusCode.Unauthorized);
+        await ResponseAssert.ProblemAsync(await browser.CopyTo(B.Client).VerifyAsync(), HttpStatusCode.Unauthorized);
+    }
+
     [Fact]
     public async Task NoMailedLinkWorksAndForgotSendsNothingWhileDisabled()
     {

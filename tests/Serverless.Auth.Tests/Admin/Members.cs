@@ -57,8 +57,9 @@ public static class Members
     /// A social sign-in through <paramref name="provider"/> (as <c>test</c>'s rogue provider, giving <paramref name="sub"/> and
     /// <paramref name="email"/>) in a new browser on <paramref name="on"/>, up to the exchange's answer.
     /// </summary>
+    /// <param name="beforeExchange">Run once the frontend has its one-time code, just before it exchanges it.</param>
     public static async Task<(HttpResponseMessage Exchange, SessionClient Browser)> SocialSignInAsync(
-        TestApi on, RogueOidcProvider provider, string sub, string email)
+        TestApi on, RogueOidcProvider provider, string sub, string email, Action? beforeExchange = null)
     {
         provider.IdTokenFor = request => provider.IdToken(provider.Claims(request.Authorization?.Nonce, sub: sub, email: email));
         var browser = new SessionClient(on.Client);
@@ -66,6 +67,7 @@ public static class Members
         var authorize = await OidcTestFlow.StartAsync(browser, AdminHosts.SocialProvider, challenge);
         var back = await OidcTestFlow.CallbackAsync(browser, provider.SignIn(authorize));
         Assert.True(back.ContainsKey("code"), string.Join(", ", back));
+        beforeExchange?.Invoke();
         return (await OidcTestFlow.ExchangeAsync(browser, back["code"], verifier), browser);
     }
 
