@@ -915,7 +915,7 @@ on('passkey-login', 'click', passkeyAction(async () => {
 const OIDC_LINKING_KEY = 'demo.oidc.linking';
 let oidcProviders = [];
 
-/** What the callback's ?error= codes mean for the user (the API's list: OidcEndpoints.Callback). */
+/** What the callback's ?error= codes (and the same codes in the exchange's 409) mean for the user (the API's list: OidcEndpoints.Callback). */
 const OIDC_ERRORS = {
   account_exists: 'An account already uses this address. Log in with its password (or passkey), then link the provider under "Linked providers".',
   access_denied: 'The sign-in was cancelled at the provider.',
@@ -987,9 +987,8 @@ async function finishOidc() {
   } else {
     const code = result.problem && result.problem.code;
     const known = OIDC_ERRORS[code];
-    say(messageId, 'error', result.status === null
-      ? known || `The sign-in failed: ${code}.`
-      : linking ? known || failure(result) : `Not signed in: ${failure(result)}`);
+    say(messageId, 'error', known
+      || (result.status === null ? `The sign-in failed: ${code}.` : linking ? failure(result) : `Not signed in: ${failure(result)}`));
   }
   return verified;
 }

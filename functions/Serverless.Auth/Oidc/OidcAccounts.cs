@@ -10,7 +10,10 @@ namespace Serverless.Auth.Oidc;
 /// <summary>What a provider sign-in resolved to.</summary>
 internal abstract record OidcOutcome
 {
-    /// <summary>The account to sign in (found by the identity, or created now); the exchange reads it again.</summary>
+    /// <summary>
+    /// The account to sign in (named by the identity's row, or created now). The exchange reads it, and its link row in the
+    /// same request: only an account that holds the identity's link is signed in.
+    /// </summary>
     public sealed record SignIn(string UserId) : OidcOutcome;
 
     /// <summary>The identity is linked to the account that asked (now, or already).</summary>
@@ -35,22 +38,38 @@ internal sealed partial class OidcAccounts(
 {
     private const int MaxAttempts = 4;
 
+    /// <summary>The callback's resolution: a link flow's identity, a returning identity's account, or a new account.</summary>
     public async Task<OidcOutcome> ResolveAsync(
         HttpContext context, OidcProvider provider, ProviderIdentity identity, string linkUserId, CancellationToken cancellationToken)
     {
-        var existing = await identities.FindAsync(provider.Name, identity.Subject, cancellationToken);
         if (linkUserId.Length > 0)
         {
             // Not linked here: whoever followed the start URL may not be the account's owner (a link ticket sent to someone
             // else), so the owner's session confirms it, with the verifier its page kept (the exchange).
+            var existing = await identities.FindAsync(provider.Name, identity.Subject, cancellationToken);
             return existing is { } owner && owner != linkUserId ? new OidcOutcome.Failed("identity_in_use") : new OidcOutcome.LinkPending(identity);
         }
 
-        if (existing is { } found)
-        {
-            return new OidcOutcome.SignIn(found);
-        }
+        // The identity's row alone: whether the account it names is live and holds the link is checked by the exchange,
+        // which reads that account anyway (and its link row in the same request). A returning user's callback reads once.
+        return await identities.FindOwnerAsync(provider.Name, identity.Subject, cancellationToken) is { } named
+            ? new OidcOutcome.SignIn(named)
+            : await CreateAsync(context, provider, identity, cancellationToken);
+    }
 
+    /// <summary>
+    /// The resolution again, at the exchange, for an identity whose row named an account that does not hold its link (a
+    /// crash between an unlink's writes, an account the previous release deleted, an unlink since the callback): the
+    /// account a live link names, else a new account as for a first sign-in (the stale row is taken over by its link).
+    /// </summary>
+    public async Task<OidcOutcome> ResolveStaleAsync(HttpContext context, OidcProvider provider, ProviderIdentity identity, CancellationToken cancellationToken) =>
+        await identities.FindAsync(provider.Name, identity.Subject, cancellationToken) is { } found
+            ? new OidcOutcome.SignIn(found)
+            : await CreateAsync(context, provider, identity, cancellationToken);
+
+    /// <summary>A first sign-in of the identity: a new account, or why not (never an automatic link by email).</summary>
+    private async Task<OidcOutcome> CreateAsync(HttpContext context, OidcProvider provider, ProviderIdentity identity, CancellationToken cancellationToken)
+    {
         if (!EmailAddress.TryCanonicalize(identity.Email, out var email, out _))
         {
             return new OidcOutcome.Failed("email_required");

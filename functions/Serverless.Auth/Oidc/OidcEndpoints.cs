@@ -105,8 +105,10 @@ internal sealed partial class OidcEndpoints(
                 + "does (cookies, 200 with the session; amr [\"fed\"]), or, for an account with TOTP, answers status mfa_required and the second step "
                 + "follows (amr [\"fed\",\"otp\",\"mfa\"]...): the provider's own methods are never taken as a second factor. A link flow's code is "
                 + "confirmed here by the account's own session (its access token): 200 status linked, 409 with code identity_in_use, "
-                + "provider_already_linked or link_expired. 400 errors.code for an unknown, expired or used code, a wrong verifier, or a link code "
-                + "without its account's session (the code is spent either way).",
+                + "provider_already_linked or link_expired. A sign-in code signs in only an account that still holds the provider's link; when the "
+                + "account the callback found no longer does (unlinked since, or a stale row), the identity is resolved again here as the callback "
+                + "would: a new account, or 409 with the callback's error code (account_exists, email_required, try_again). 400 errors.code for an "
+                + "unknown, expired or used code, a wrong verifier, or a link code without its account's session (the code is spent either way).",
             RateLimit = RateLimitedAction.Credentials,
             Answers = [StatusCodes.Status401Unauthorized, StatusCodes.Status409Conflict],
         },
@@ -236,9 +238,10 @@ internal sealed partial class OidcEndpoints(
         }
 
         OidcOutcome outcome;
+        ProviderIdentity? identity = null;
         try
         {
-            var identity = await client.RedeemAsync(provider, code, flow.RedirectUri, flow.CodeVerifier, flow.Nonce, request.Aborted);
+            identity = await client.RedeemAsync(provider, code, flow.RedirectUri, flow.CodeVerifier, flow.Nonce, request.Aborted);
             LogProviderMethods(logger, provider.Name, identity.Amr);
             outcome = await resolver.ResolveAsync(context, provider, identity, flow.LinkUserId, request.Aborted);
         }
@@ -252,9 +255,9 @@ internal sealed partial class OidcEndpoints(
         {
             case OidcOutcome.SignIn(var userId):
                 // Sealed, not stored: the exchange spends it (and records the link's use) with writes it makes anyway.
-                return Redirect(flow.ReturnTo, "code", tickets.IssueSignIn(userId, provider.Name, flow.FrontendChallenge));
-            case OidcOutcome.LinkPending(var identity):
-                return Redirect(flow.ReturnTo, "code", tickets.IssueLink(flow.LinkUserId, provider.Name, flow.FrontendChallenge, identity, flow.LinkStamp));
+                return Redirect(flow.ReturnTo, "code", tickets.IssueSignIn(userId, provider.Name, flow.FrontendChallenge, identity!));
+            case OidcOutcome.LinkPending(var pendingIdentity):
+                return Redirect(flow.ReturnTo, "code", tickets.IssueLink(flow.LinkUserId, provider.Name, flow.FrontendChallenge, pendingIdentity, flow.LinkStamp));
             case OidcOutcome.Failed(var failed):
                 return Redirect(flow.ReturnTo, "error", failed);
             default:
@@ -275,15 +278,35 @@ internal sealed partial class OidcEndpoints(
             return await ConfirmLinkAsync(request, code);
         }
 
-        // Spent whether or not the verifier matches (a code is tried once), while the account is read. The session's
-        // start time is taken before that read, so it stands for the one every sign-in makes as its session starts.
+        // Spent whether or not the verifier matches (a code is tried once), while the account and its link row are read.
+        // The session's start time is taken before that read, so it stands for the one every sign-in makes as its session
+        // starts (a disable it missed was written later, and its cut-off ends the session).
         var readSince = time.GetUtcNow();
         var spending = tickets.TrySpendAsync(body.Code!, code, request.Aborted);
-        var reading = users.FindByIdAsync(code.UserId, emailHint: null, request.Aborted);
+        var reading = identities.FindLinkAsync(code.UserId, code.Provider, request.Aborted);
         await Task.WhenAll(spending, reading);
-        if (!await spending || !OidcTickets.Matches(body.CodeVerifier!, code.Challenge) || await reading is not { } account)
+        if (!await spending || !OidcTickets.Matches(body.CodeVerifier!, code.Challenge))
         {
             return InvalidCode();
+        }
+
+        var (account, link) = await reading;
+        if (!OidcIdentities.SignsIn(account, link, code.Subject))
+        {
+            // The identity's row named an account that does not hold its link (stale, or unlinked since the callback).
+            var outcome = client.Find(code.Provider) is not { } provider ? new OidcOutcome.Failed("provider_error")
+                : await resolver.ResolveStaleAsync(context, provider, code.Identity, request.Aborted);
+            if (outcome is not OidcOutcome.SignIn(var userId))
+            {
+                return NotSignedIn(outcome);
+            }
+
+            readSince = time.GetUtcNow();
+            account = await users.FindByIdAsync(userId, emailHint: null, request.Aborted);
+            if (account is null)
+            {
+                return NotSignedIn(new OidcOutcome.Failed("try_again"));
+            }
         }
 
         if (account.Disabled)
@@ -327,7 +350,7 @@ internal sealed partial class OidcEndpoints(
         }
 
         var outcome = client.Find(code.Provider) is not { } provider ? new OidcOutcome.Failed("provider_error")
-            : await resolver.CompleteLinkAsync(provider, new ProviderIdentity(code.Subject!, code.Email, false, []), code.UserId, code.PasswordStamp ?? "", request.Aborted);
+            : await resolver.CompleteLinkAsync(provider, code.Identity, code.UserId, code.PasswordStamp!, request.Aborted);
         if (outcome is OidcOutcome.Linked)
         {
             await events.RaiseAsync(request.Context, AuthEventKind.OidcLinked, code.UserId, caller.SessionId, code.Provider);
@@ -453,6 +476,13 @@ internal sealed partial class OidcEndpoints(
 
     private static ProblemHttpResult InvalidCode() =>
         Problems.Invalid("code", "The sign-in code is unknown, expired (60 seconds), used already, or not this browser's (the verifier does not match). Sign in again.");
+
+    /// <summary>A sign-in code whose identity, resolved again at the exchange, signs in no account: the code the callback would have sent back.</summary>
+    private static ProblemHttpResult NotSignedIn(OidcOutcome outcome) =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status409Conflict, title: "The provider's sign-in did not sign in an account.",
+            detail: "The account the provider's identity named no longer holds it, and resolving it again failed (the code says why, as the callback's error would). Sign in again.",
+            extensions: new Dictionary<string, object?> { ["code"] = outcome is OidcOutcome.Failed(var failed) ? failed : "try_again" });
 
     private static ProblemHttpResult UnknownProvider() => Problems.NotFound("No such sign-in provider: GET /api/auth/oidc/providers lists them.");
 

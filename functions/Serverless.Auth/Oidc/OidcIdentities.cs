@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
 using Azure;
@@ -34,8 +35,7 @@ internal sealed class OidcIdentities(AuthTables tables, UserRepository users, Ti
     /// <summary>The user id of the live account the identity signs in (its link row names the subject); null when none (or only a stale identity row).</summary>
     public async Task<string?> FindAsync(string provider, string subject, CancellationToken cancellationToken)
     {
-        if (await GetAsync(IdentityKey(provider, subject), IdentityRow, cancellationToken) is not { } identity
-            || identity.GetString("AccountId") is not { Length: > 0 } owner)
+        if (await FindOwnerAsync(provider, subject, cancellationToken) is not { } owner)
         {
             return null;
         }
@@ -47,8 +47,20 @@ internal sealed class OidcIdentities(AuthTables tables, UserRepository users, Ti
             await RemoveAllAsync(owner, cancellationToken);
         }
 
-        return account is not null && link is not null && link.Subject == subject ? owner : null;
+        return SignsIn(account, link, subject) ? owner : null;
     }
+
+    /// <summary>
+    /// The user id the identity row names, unchecked: it signs that account in only while <see cref="SignsIn"/> holds for
+    /// the account and its link row (a crash between writes, or a deletion on the previous release, can leave it stale).
+    /// </summary>
+    public async Task<string?> FindOwnerAsync(string provider, string subject, CancellationToken cancellationToken) =>
+        await GetAsync(IdentityKey(provider, subject), IdentityRow, cancellationToken) is { } identity
+        && identity.GetString("AccountId") is { Length: > 0 } owner ? owner : null;
+
+    /// <summary>Whether the identity <paramref name="subject"/> signs in to <paramref name="account"/>: it is live and its link row names that subject.</summary>
+    public static bool SignsIn([NotNullWhen(true)] UserAccount? account, LinkedIdentity? link, string subject) =>
+        account is not null && link is not null && link.Subject == subject;
 
     /// <summary>The account (live) and its link row for <paramref name="provider"/>, read in one request (both are in the account's partition).</summary>
     public async Task<(UserAccount? Account, LinkedIdentity? Link)> FindLinkAsync(string userId, string provider, CancellationToken cancellationToken)

@@ -4,19 +4,24 @@ using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.IdentityModel.Tokens;
+using Serverless.Auth.Accounts;
 using Serverless.Auth.Secrets;
 using Serverless.Auth.Storage;
 
 namespace Serverless.Auth.Oidc;
 
 /// <summary>
-/// A one-time code as opened: the account, the provider, the frontend's challenge, until when (Unix ms). A sign-in's
-/// starts that account's session; a link's (<see cref="Subject"/> set) adds that provider identity to the account, once
-/// its own signed-in session confirms it, under the password stamp the link was asked with.
+/// A one-time code as opened: the account, the provider, the frontend's challenge, until when (Unix ms), and the
+/// provider's identity (its subject and address). A sign-in's starts that account's session, once the account is found to
+/// hold that identity's link (else the identity is resolved again); a link's (<see cref="PasswordStamp"/> set) adds the
+/// identity to the account, once its own signed-in session confirms it, under the password stamp the link was asked with.
 /// </summary>
-internal sealed record SignInCode(string UserId, string Provider, string Challenge, long ExpiresAt, string? Subject = null, string? Email = null, string? PasswordStamp = null)
+internal sealed record SignInCode(
+    string UserId, string Provider, string Challenge, long ExpiresAt, string Subject, string? Email, bool EmailVerified = false, string? PasswordStamp = null)
 {
-    public bool IsLink => Subject is not null;
+    public bool IsLink => PasswordStamp is not null;
+
+    public ProviderIdentity Identity => new(Subject, Email, EmailVerified, []);
 }
 
 /// <summary>A link ticket as redeemed: the account it names, the stamp of the password it was issued under, the frontend's challenge.</summary>
@@ -27,7 +32,7 @@ internal sealed record RedeemedTicket(string UserId, string PasswordStamp, strin
 /// <c>oidc.</c> + base64url(SHA-256(value)) (the value itself is never stored):
 /// <list type="bullet">
 /// <item>the <b>one-time code</b> the callback hands the frontend (60 s): sealed with the server key (AES-GCM: the
-/// account, the provider, the frontend's challenge, the expiry; a link's also the identity and the password stamp), so the
+/// account, the provider, the frontend's challenge, the expiry, the identity; a link's also the password stamp), so the
 /// callback writes nothing; the exchange spends it by inserting its marker row (row <c>SignIn</c>): of concurrent uses
 /// exactly one insert lands, whether or not its verifier matched, so a code is tried once.</item>
 /// <item>the <b>link ticket</b> of a start URL (5 minutes, row <c>Link</c>): the account and its password's stamp, spent
@@ -42,16 +47,21 @@ internal sealed class OidcTickets(AuthTables tables, ServerKey serverKey, TimePr
     private const string SignInRow = "SignIn";
     private const string LinkRow = "Link";
     private const string SpentColumn = "Spent";
-    private const string CodeVersion = "c1";
+    // c2: the identity is sealed in every code (c1 codes, of the release before, are refused: they live 60 seconds).
+    private const string CodeVersion = "c2";
+    private const int MaxCodeLength = 8192;
     private static readonly byte[] CodePurpose = "oidc-sign-in-code-v1"u8.ToArray();
 
-    /// <summary>A sealed one-time code for the account <paramref name="userId"/>, bound to the frontend's challenge.</summary>
-    public string IssueSignIn(string userId, string provider, string frontendChallenge) =>
-        Issue(new SignInCode(userId, provider, frontendChallenge, 0));
+    /// <summary>A sealed one-time code that signs <paramref name="identity"/> in to the account <paramref name="userId"/>, bound to the frontend's challenge.</summary>
+    public string IssueSignIn(string userId, string provider, string frontendChallenge, ProviderIdentity identity) =>
+        Issue(new SignInCode(userId, provider, frontendChallenge, 0, identity.Subject, Bounded(identity.Email), identity.EmailVerified));
 
     /// <summary>A sealed one-time code that links <paramref name="identity"/> to the account once its session confirms it.</summary>
     public string IssueLink(string userId, string provider, string frontendChallenge, ProviderIdentity identity, string passwordStamp) =>
-        Issue(new SignInCode(userId, provider, frontendChallenge, 0, identity.Subject, identity.Email, passwordStamp));
+        Issue(new SignInCode(userId, provider, frontendChallenge, 0, identity.Subject, Bounded(identity.Email), PasswordStamp: passwordStamp));
+
+    // An address longer than any valid one is useless to every use of it (an account is made only for a valid address).
+    private static string? Bounded(string? email) => email is { Length: <= EmailAddress.MaxLength } ? email : null;
 
     private string Issue(SignInCode code)
     {
@@ -62,7 +72,7 @@ internal sealed class OidcTickets(AuthTables tables, ServerKey serverKey, TimePr
     /// <summary>The code's contents when it opens under a key of the ring and has not expired; else null. Spends nothing.</summary>
     public SignInCode? OpenSignIn(string code)
     {
-        if (code.Length > 2048 || !code.StartsWith(CodeVersion + ".", StringComparison.Ordinal)
+        if (code.Length > MaxCodeLength || !code.StartsWith(CodeVersion + ".", StringComparison.Ordinal)
             || serverKey.Open(CodePurpose, code[(CodeVersion.Length + 1)..], []) is not { } plain
             || JsonSerializer.Deserialize(plain, OidcFlowJson.Default.SignInCode) is not { } opened
             || opened.ExpiresAt <= time.GetUtcNow().ToUnixTimeMilliseconds())

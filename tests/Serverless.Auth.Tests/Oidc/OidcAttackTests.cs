@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography;
 using System.Text;
 using Azure.Data.Tables;
 using Microsoft.AspNetCore.Http;
@@ -160,7 +161,8 @@ public sealed class OidcAttackTests(AzuriteFixture azurite) : IAsyncLifetime
         var bytes = Base64UrlEncoder.DecodeBytes(code[3..]);
         bytes[20] ^= 1;
 
-        foreach (var forged in new[] { "c1." + Base64UrlEncoder.Encode(bytes), "c1.AAAA", "c2" + code[2..], code + "A", new string('a', 600) })
+        // Altered, truncated, under another version's prefix (c1: the release before, which sealed no identity), extended.
+        foreach (var forged in new[] { "c2." + Base64UrlEncoder.Encode(bytes), "c2.AAAA", "c1" + code[2..], "c3" + code[2..], code + "A", new string('a', 600) })
         {
             var refused = await ExchangeAsync(browser, forged, verifier);
             Assert.True((await ResponseAssert.ProblemAsync(refused, HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty("code", out _));
@@ -289,6 +291,38 @@ public sealed class OidcAttackTests(AzuriteFixture azurite) : IAsyncLifetime
         // The loser's account, if it got as far as writing one, is a tombstone (no Email): the address has one account.
         Assert.Single(Users.Query<TableEntity>(e => e.RowKey == "user" && e.GetString("Email") == "twice@example.test", cancellationToken: Ct));
         Assert.Single(Users.Query<TableEntity>(e => e.RowKey == "oidc-rogue", cancellationToken: Ct));
+    }
+
+    /// <summary>
+    /// An identity row left naming an account that is gone (a crash between writes): the callbacks go by it, and the
+    /// exchanges, finding no account that holds the link, resolve the identity again as a first sign-in. Two at once on
+    /// two instances end in one new account, which the row then names, so the next sign-in goes straight there.
+    /// </summary>
+    [Fact]
+    public async Task TwoExchangesAtOnceOfAnIdentityWhoseRowNamesAGoneAccountEndInOneNewAccount()
+    {
+        rogue.IdTokenFor = request => rogue.IdToken(rogue.Claims(request.Authorization?.Nonce, sub: "orphaned", email: "orphaned@example.test"));
+        var identityKey = "oidc." + Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(Provider + "\norphaned")));
+        var gone = Guid.CreateVersion7().ToString();
+        await Users.AddEntityAsync(new TableEntity(identityKey, "oidc") { ["Kind"] = "oidc", ["Provider"] = Provider, ["AccountId"] = gone }, Ct);
+        var tabs = new[] { new SessionClient(api.Client), new SessionClient(other.Client) };
+        var rounds = new List<(Dictionary<string, string> Back, string Verifier)>();
+        foreach (var tab in tabs)
+        {
+            var (verifier, challenge) = NewVerifier();
+            rounds.Add((await CallbackAsync(tab, rogue.SignIn(await StartAsync(tab, Provider, challenge))), verifier));
+        }
+
+        Assert.All(rounds, round => Assert.True(round.Back.ContainsKey("code"), string.Join(", ", round.Back)));
+        var sessions = await Task.WhenAll(tabs.Select(async (tab, i) => await SignedInAsync(await ExchangeAsync(tab, rounds[i].Back["code"], rounds[i].Verifier))));
+
+        var userId = Assert.Single(sessions.Select(s => s.GetProperty("userId").GetString()).Distinct())!;
+        Assert.NotEqual(gone, userId);
+        Assert.Single(Users.Query<TableEntity>(e => e.RowKey == "user" && e.GetString("Email") == "orphaned@example.test", cancellationToken: Ct));
+        Assert.Equal("orphaned", Assert.Single(Users.Query<TableEntity>(e => e.RowKey == "oidc-rogue" && e.PartitionKey == userId, cancellationToken: Ct)).GetString("Subject"));
+        Assert.Equal(userId, (await Users.GetEntityAsync<TableEntity>(identityKey, "oidc", cancellationToken: Ct)).Value.GetString("AccountId"));
+        var (again, browser, againVerifier) = await RoundTripAsync(other);
+        Assert.Equal(userId, (await SignedInAsync(await ExchangeAsync(browser, again["code"], againVerifier))).GetProperty("userId").GetString());
     }
 
     /// <summary>

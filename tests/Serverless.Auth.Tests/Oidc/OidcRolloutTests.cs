@@ -191,10 +191,14 @@ public sealed class OidcRolloutTests(AzuriteFixture azurite, OidcSignInTests.Pro
         Assert.NotEqual(userId, newId);
 
         // The provider's identity is the deleted account's no more, and a vouched address of an existing account is never
-        // linked automatically: account_exists, no link row on the new account, no session.
-        var (back, _, _) = await RoundTripAsync(login);
-        Assert.Equal("account_exists", back.GetValueOrDefault("error"));
-        Assert.False(back.ContainsKey("code"));
+        // linked automatically: account_exists, no link row on the new account, no session. The callback goes by the
+        // identity's row alone (it still names the deleted account); the exchange finds that account gone, resolves the
+        // identity again and answers what the callback would have.
+        var (back, browser, verifier) = await RoundTripAsync(login);
+        Assert.True(back.ContainsKey("code"), $"no code: {string.Join(", ", back)}");
+        var refused = await ExchangeAsync(browser, back["code"], verifier);
+        Assert.Equal("account_exists", (await ResponseAssert.ProblemAsync(refused, HttpStatusCode.Conflict)).GetProperty("code").GetString());
+        Assert.DoesNotContain(SessionClient.SetCookies(refused), c => c.Name == "auth" || c.Name == "refresh");
         await AssertLinksAsync(newId, subject: null);
 
         // The new account links it here (the stale identity row of the deleted account is taken over) and then signs in with it.

@@ -340,6 +340,38 @@ public sealed partial class OidcSignInTests(AzuriteFixture azurite, OidcSignInTe
         Assert.NotEqual(ownerId, fresh.GetProperty("userId").GetString());
     }
 
+    /// <summary>
+    /// The callback goes by the identity's row; the exchange signs in only an account that still holds the link. Unlinked
+    /// in between, the code signs the owner in nowhere: the identity is resolved again, and its vouched address is the
+    /// owner's, so the exchange answers what the callback would now (account_exists), with no session.
+    /// </summary>
+    [Fact]
+    public async Task AnIdentityUnlinkedBetweenTheCallbackAndTheExchangeSignsItsFormerAccountInNowhere()
+    {
+        var login = NewLogin("unlinked-midway");
+        var email = login + "@example.test";
+        var owner = new SessionClient(api.Client);
+        var ownerId = await owner.SignUpForUserIdAsync(email, Password);
+        var (linkVerifier, linkChallenge) = NewVerifier();
+        var link = await ResponseAssert.JsonAsync(
+            await owner.SendAsync(HttpMethod.Post, "/api/auth/oidc/test/link", new { returnTo = ReturnTo, codeChallenge = linkChallenge, password = Password }, origin: TestApi.Frontend), HttpStatusCode.OK);
+        var navigation = new SessionClient(api.Client);
+        var start = await navigation.SendAsync(HttpMethod.Get, new Uri(link.GetProperty("url").GetString()!).PathAndQuery);
+        Assert.Equal("test", (await FinishLinkAsync(owner, navigation, await Idp.SignInAsync(start.Headers.Location!, login, Ct), linkVerifier))["linked"]);
+
+        var (back, browser, verifier) = await RoundTripAsync(login);
+        Assert.True(back.ContainsKey("code"), $"no code: {string.Join(", ", back)}");
+        Assert.Equal(HttpStatusCode.NoContent, (await owner.SendAsync(HttpMethod.Post, AuthApi.IdentityUnlink.Path, new { provider = "test" }, origin: TestApi.Frontend)).StatusCode);
+
+        var exchange = await ExchangeAsync(browser.CopyTo(other.Client), back["code"], verifier);
+
+        Assert.Equal("account_exists", (await ResponseAssert.ProblemAsync(exchange, HttpStatusCode.Conflict)).GetProperty("code").GetString());
+        Assert.DoesNotContain(SessionClient.SetCookies(exchange), c => c.Name == "auth" || c.Name == "refresh");
+        Assert.Empty(Users.Query<TableEntity>(e => e.PartitionKey == ownerId && e.RowKey == "oidc-test", cancellationToken: Ct));
+        Assert.Equal(ownerId, (await api.Service<UserRepository>().FindByEmailAsync(email, Ct))!.UserId);
+        await ResponseAssert.ProblemAsync(await browser.VerifyAsync(), HttpStatusCode.Unauthorized);
+    }
+
     [Fact]
     public async Task ALinkAskedForBeforeAPasswordChangeIsVoidedByIt()
     {
