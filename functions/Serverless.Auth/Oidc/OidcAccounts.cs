@@ -78,9 +78,11 @@ internal sealed partial class OidcAccounts(
         var vouched = identity.EmailVerified && provider.TrustEmail;
         if (vouched && await users.FindByEmailAsync(email, cancellationToken) is { } holder)
         {
-            // No password and nothing linked yet: an account a concurrent first sign-in (this identity, another tab or
-            // instance) made a moment ago, its link a few writes behind. Any other holder: no automatic link.
-            var beingMade = !holder.HasPassword && holder.ProviderIdentities == 0 && holder.Passkeys == 0;
+            // No password, no passkey, and nothing linked yet or only this identity's link row (its identity row one write
+            // behind): an account a concurrent first sign-in (this identity, another tab or instance) made a moment ago.
+            // Any other holder: no automatic link.
+            var beingMade = !holder.HasPassword && holder.Passkeys == 0
+                && (holder.ProviderIdentities == 0 || await HoldsLinkOfAsync(holder, provider, identity, cancellationToken));
             return (beingMade ? await AwaitConcurrentFirstSignInAsync(provider, identity, cancellationToken) : null) ?? new OidcOutcome.Failed("account_exists");
         }
 
@@ -114,6 +116,9 @@ internal sealed partial class OidcAccounts(
         await events.RaiseAsync(context, AuthEventKind.SignedUp, userId, null);
         return new OidcOutcome.SignIn(userId);
     }
+
+    private async Task<bool> HoldsLinkOfAsync(UserAccount holder, OidcProvider provider, ProviderIdentity identity, CancellationToken cancellationToken) =>
+        holder.ProviderIdentities == 1 && (await identities.FindLinkAsync(holder.UserId, provider.Name, cancellationToken)).Link?.Subject == identity.Subject;
 
     /// <summary>
     /// The other first sign-in's account, once its link lands (a few writes after its account: up to about 4 s here, a

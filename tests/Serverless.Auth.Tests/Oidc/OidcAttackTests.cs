@@ -326,15 +326,18 @@ public sealed class OidcAttackTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     /// <summary>
-    /// The interleaving the test above may or may not hit, made exact: the first tab's account exists (its address
-    /// claimed) but its link is held back while the second tab's callback checks the address. The second finds an account
-    /// with no password and nothing linked, waits for the link, and signs in to that account instead of answering
-    /// account_exists.
+    /// The interleavings the test above may or may not hit, made exact: the first tab's account exists (its address
+    /// claimed), and its link is held back (before its link row and count are written, or after, before its identity row
+    /// is) while the second tab's callback checks the address. The second finds an account with no password and nothing
+    /// linked but this identity, waits for the link, and signs in to that account instead of answering account_exists.
     /// </summary>
-    [Fact]
-    public async Task ASecondFirstSignInThatFindsTheFirstsAccountBeforeItsLinkWaitsForItAndSignsInThere()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ASecondFirstSignInThatFindsTheFirstsAccountBeforeItsLinkWaitsForItAndSignsInThere(bool linkRowWritten)
     {
-        rogue.IdTokenFor = request => rogue.IdToken(rogue.Claims(request.Authorization?.Nonce, sub: "held", email: "held@example.test"));
+        var sub = linkRowWritten ? "held-after" : "held";
+        rogue.IdTokenFor = request => rogue.IdToken(rogue.Claims(request.Authorization?.Nonce, sub: sub, email: sub + "@example.test"));
         var hook = new StorageHook();
         await using var hooked = await TestApi.StartAsync(
             settings, builder => builder.Services.PostConfigure<StorageOptions>(o => o.PipelineObserver = hook), cancellationToken: Ct);
@@ -345,13 +348,13 @@ public sealed class OidcAttackTests(AzuriteFixture azurite) : IAsyncLifetime
         var secondCallback = rogue.SignIn(await StartAsync(second, Provider, secondChallenge));
 
         Task<Dictionary<string, string>>? secondBack = null;
-        hook.Arm(
-            (method, table) => method == "POST" && table == "$batch",
-            before: async () =>
-            {
-                secondBack = CallbackAsync(second, secondCallback);
-                await Task.Delay(TimeSpan.FromMilliseconds(600), Ct);
-            });
+        async Task SecondMeanwhile()
+        {
+            secondBack = CallbackAsync(second, secondCallback);
+            await Task.Delay(TimeSpan.FromMilliseconds(600), Ct);
+        }
+
+        hook.Arm((method, table) => method == "POST" && table == "$batch", before: linkRowWritten ? null : SecondMeanwhile, after: linkRowWritten ? SecondMeanwhile : null);
         var firstBack = await CallbackAsync(first, firstCallback);
 
         Assert.True(hook.Fired);
@@ -360,7 +363,7 @@ public sealed class OidcAttackTests(AzuriteFixture azurite) : IAsyncLifetime
         var firstSession = await SignedInAsync(await ExchangeAsync(first, firstBack["code"], firstVerifier));
         var secondSession = await SignedInAsync(await ExchangeAsync(second, back["code"], secondVerifier));
         Assert.Equal(firstSession.GetProperty("userId").GetString(), secondSession.GetProperty("userId").GetString());
-        Assert.Single(Users.Query<TableEntity>(e => e.RowKey == "user" && e.GetString("Email") == "held@example.test", cancellationToken: Ct));
+        Assert.Single(Users.Query<TableEntity>(e => e.RowKey == "user" && e.GetString("Email") == sub + "@example.test", cancellationToken: Ct));
     }
 
     [Fact]
